@@ -1,0 +1,51 @@
+# Panjereh: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install install-test lint format messages openapi bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Run the demo portal with the calibrated national dataset on SQLite at http://127.0.0.1:8000
+demo: $(VENV)/.installed
+	$(BIN)/panjereh demo
+
+## Run the whole suite: lint, SQLite unit tests, PostgreSQL suite, browser tests
+test: $(VENV)/.installed-test
+	bash scripts/test.sh
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## Extract and compile the translation catalogues (needs GNU gettext)
+messages: $(VENV)/.installed
+	cd src/panjereh && ../../$(BIN)/panjereh makemessages -l fa -l en --no-obsolete --no-location
+	cd src/panjereh && ../../$(BIN)/panjereh compilemessages
+
+openapi: $(VENV)/.installed
+	$(BIN)/panjereh spectacular --file docs/openapi.yaml --validate
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/catalogue/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,3 @@
+from panjereh.cli import main
+
+main()

@@ -1,0 +1,224 @@
+"""Write operations on the catalogue: one function per use case, one transaction each.
+
+Every write checks the rules of the law (:mod:`.rules`), checks who is asking (:mod:`.roles`)
+when a user is given, bumps the version and appends an immutable version row. Code that seeds
+history (the dataset generator, the importer) passes ``valid_from`` to date the version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from panjereh.common.persian import normalize, search_key
+
+from . import roles
+from .models import Agency, AgencyVersion, Service, ServiceVersion
+from .rules import check_service, is_valid_service_id
+from .vocab import SmartStatus
+
+SERVICE_FIELDS = [
+    "service_id",
+    "level",
+    "title_fa",
+    "title_en",
+    "description_fa",
+    "description_en",
+    "recipients",
+    "category",
+    "life_events",
+    "channels",
+    "scope",
+    "exemption_reason",
+    "exemption_document",
+    "connected",
+    "connection_form",
+    "electronification_level",
+    "smart_status",
+    "min_assurance_level",
+    "fee",
+    "target_minutes",
+    "inputs",
+    "documents_required",
+    "in_person_steps",
+    "online_url",
+]
+AGENCY_FIELDS = [
+    "code",
+    "name_fa",
+    "name_en",
+    "kind",
+    "in_scope",
+    "connection_status",
+    "connection_reason",
+    "connection_evidence",
+    "connection_form",
+    "own_window_url",
+    "sso_integrated",
+    "member_class",
+    "member_code",
+]
+_TEXT_FIELDS = {
+    "title_fa",
+    "title_en",
+    "description_fa",
+    "description_en",
+    "name_fa",
+    "name_en",
+    "exemption_reason",
+}
+
+
+def service_snapshot(service: Service) -> dict[str, Any]:
+    data = {name: getattr(service, name) for name in SERVICE_FIELDS}
+    data["agency"] = service.agency.code
+    data["parent"] = service.parent.service_id if service.parent_id else None
+    return data
+
+
+def agency_snapshot(agency: Agency) -> dict[str, Any]:
+    data = {name: getattr(agency, name) for name in AGENCY_FIELDS}
+    data["parent"] = agency.parent.code if agency.parent_id else None
+    return data
+
+
+def _service_search_key(service: Service) -> str:
+    parts = [
+        service.title_fa,
+        service.title_en,
+        service.description_fa,
+        service.agency.name_fa,
+        service.agency.name_en,
+        service.service_id or "",
+    ]
+    return search_key(" ".join(p for p in parts if p))
+
+
+def _raise_violations(violations) -> None:
+    if violations:
+        errors: dict[str, list[str]] = {}
+        for violation in violations:
+            errors.setdefault(violation.field, []).append(violation.message)
+        raise ValidationError(errors)
+
+
+def _check_author_may_edit(author, service: Service, changes: dict[str, Any]) -> None:
+    if author is None:  # system writes: seeding, imports run by an operator
+        return
+    if not roles.can_edit_agency_cards(author, service.agency_id):
+        raise PermissionDenied(_("You may edit only your own agency's service cards."))
+    if "service_id" in changes and changes["service_id"] != service.service_id:
+        if not roles.can_assign_service_ids(author):
+            raise PermissionDenied(_("Only AEO assigns service IDs."))
+    new_smart = changes.get("smart_status")
+    if new_smart in (SmartStatus.CERTIFIED,) and new_smart != service.smart_status:
+        if not roles.can_certify(author):
+            raise PermissionDenied(_("Only AEO certifies a service as smart-eligible."))
+    if new_smart == SmartStatus.APPROVED and new_smart != service.smart_status:
+        if not roles.can_approve_smart(author):
+            raise PermissionDenied(_("Only the Steering Working Group approves smart services."))
+
+
+@transaction.atomic
+def save_service(
+    service: Service,
+    changes: dict[str, Any] | None = None,
+    *,
+    author=None,
+    note: str = "",
+    valid_from: dt.datetime | None = None,
+) -> Service:
+    """Apply ``changes`` to ``service`` (new or existing), check the rules, record a version."""
+    changes = dict(changes or {})
+    if service.pk:
+        # Lock the row so two editors cannot both write version N+1.
+        locked = Service.objects.select_for_update().get(pk=service.pk)
+        service.version = locked.version
+    _check_author_may_edit(author, service, changes)
+    for name, value in changes.items():
+        if name in _TEXT_FIELDS and isinstance(value, str):
+            value = normalize(value)
+        setattr(service, name, value)
+    if service.service_id == "":
+        service.service_id = None
+    _raise_violations(check_service(service))
+    try:
+        service.full_clean(exclude=["search_key", "agency", "parent"], validate_unique=True)
+    except ValidationError:
+        raise
+    service.search_key = _service_search_key(service)
+    service.version += 1
+    service.save()
+    _record_service_version(service, author=author, note=note, valid_from=valid_from)
+    return service
+
+
+def _record_service_version(service: Service, *, author, note, valid_from) -> ServiceVersion:
+    return ServiceVersion.objects.create(
+        service=service,
+        version=service.version,
+        valid_from=valid_from or timezone.now(),
+        author=author,
+        note=note[:300],
+        data=service_snapshot(service),
+        agency_id=service.agency_id,
+        has_id=bool(service.service_id),
+        scope=service.scope,
+        connected=service.connected,
+        smart_status=service.smart_status,
+    )
+
+
+@transaction.atomic
+def save_agency(
+    agency: Agency,
+    changes: dict[str, Any] | None = None,
+    *,
+    author=None,
+    note: str = "",
+    valid_from: dt.datetime | None = None,
+) -> Agency:
+    changes = dict(changes or {})
+    if author is not None and not (
+        roles.has_role(author, roles.ITO)
+        or roles.has_role(author, roles.AEO)
+        or (agency.pk and agency.pk in roles.agency_ids(author, ("admin",)))
+    ):
+        raise PermissionDenied(_("You may edit only your own agency."))
+    for name, value in changes.items():
+        if name in _TEXT_FIELDS and isinstance(value, str):
+            value = normalize(value)
+        setattr(agency, name, value)
+    agency.full_clean(exclude=["search_key", "parent"])
+    agency.search_key = search_key(f"{agency.name_fa} {agency.name_en} {agency.code}")
+    agency.version += 1
+    agency.save()
+    AgencyVersion.objects.create(
+        agency=agency,
+        version=agency.version,
+        valid_from=valid_from or timezone.now(),
+        author=author,
+        note=note[:300],
+        data=agency_snapshot(agency),
+        in_scope=agency.in_scope,
+        connection_status=agency.connection_status,
+        has_own_window=bool(agency.own_window_url),
+        sso_integrated=agency.sso_integrated,
+    )
+    return agency
+
+
+def assign_service_id(service: Service, service_id: str, *, author) -> Service:
+    """AEO gives a service its ID."""
+    if not is_valid_service_id(service_id):
+        raise ValidationError(
+            {"service_id": [_("A service ID is ten digits whose last digit is a check digit.")]}
+        )
+    return save_service(
+        service, {"service_id": service_id}, author=author, note="service ID assigned"
+    )

@@ -1,0 +1,143 @@
+"""Closed vocabularies of the catalogue, with Persian and English labels.
+
+Codes are stable identifiers used in files, APIs and the database; labels are for people.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AgencyKind(models.TextChoices):
+    MINISTRY = "ministry", _("Ministry")
+    ORGANISATION = "organisation", _("Organisation")
+    STATE_COMPANY = "state_company", _("State company")
+    MUNICIPALITY = "municipality", _("Municipality")
+    AGENT_BANK = "agent_bank", _("Agent bank")
+    UNIVERSITY = "university", _("University")
+    HOSPITAL = "hospital", _("Hospital")
+    PUBLIC_INSTITUTION = "public_institution", _("Public institution")
+
+
+class ConnectionStatus(models.TextChoices):
+    CONNECTED = "connected", _("Connected")
+    NOT_CONNECTED = "not_connected", _("Not connected")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class ConnectionForm(models.TextChoices):
+    NONE = "", _("None")
+    DIRECT = "direct", _("Directly in the national window")
+    NATIONAL_SYSTEM = "national_system", _("Through a national system")
+    AGENCY_WINDOW = "agency_window", _("Through its own agency window")
+
+
+class ServiceLevel(models.TextChoices):
+    MACRO = "macro", _("Macro service")
+    SERVICE = "service", _("Service")
+    SUB = "sub", _("Sub-service")
+
+
+class Recipient(models.TextChoices):
+    G2C = "G2C", _("Citizens")
+    G2B = "G2B", _("Businesses")
+    G2G = "G2G", _("Government")
+
+
+class Scope(models.TextChoices):
+    CONNECTABLE = "connectable", _("Eligible for electronification and connection")
+    EXEMPT = "exempt", _("Exempt")
+
+
+class ElectronificationLevel(models.IntegerChoices):
+    NONE = 0, _("Not electronic")
+    INFORMATION = 1, _("Information only")
+    ONE_WAY = 2, _("Forms online")
+    TWO_WAY = 3, _("Partly electronic")
+    FULL = 4, _("Fully electronic")
+
+
+class SmartStatus(models.TextChoices):
+    NONE = "none", _("Not smart")
+    PROPOSED = "proposed", _("Proposed as smart")
+    CERTIFIED = "certified", _("Certified by AEO")
+    APPROVED = "approved", _("Approved smart")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    MOBILE = "mobile", _("Mobile app")
+    KIOSK = "kiosk", _("Kiosk or service office")
+    PHONE = "phone", _("Telephone")
+    IN_PERSON = "in_person", _("In person at the agency")
+
+
+class Category(models.TextChoices):
+    IDENTITY = "identity", _("Identity and civil status")
+    EDUCATION = "education", _("Education")
+    HEALTH = "health", _("Health and insurance")
+    WELFARE = "welfare", _("Welfare and subsidies")
+    JUDICIAL = "judicial", _("Judicial and legal")
+    BUSINESS = "business", _("Business and licences")
+    TAX = "tax", _("Tax and finance")
+    HOUSING = "housing", _("Housing and property")
+    TRANSPORT = "transport", _("Transport and vehicles")
+    EMPLOYMENT = "employment", _("Work and employment")
+    AGRICULTURE = "agriculture", _("Agriculture")
+    ENERGY = "energy", _("Energy and utilities")
+    CULTURE = "culture", _("Culture and media")
+    TRAVEL = "travel", _("Travel and passports")
+    OTHER = "other", _("Other")
+
+
+class LifeEvent(models.TextChoices):
+    BIRTH = "birth", _("Having a baby")
+    SCHOOL = "school", _("Going to school")
+    UNIVERSITY = "university", _("Higher education")
+    MILITARY = "military", _("Military service")
+    MARRIAGE = "marriage", _("Getting married")
+    JOB = "job", _("Finding a job")
+    BUSINESS = "business", _("Starting a business")
+    HOUSING = "housing", _("Buying or renting a home")
+    VEHICLE = "vehicle", _("Owning a vehicle")
+    ILLNESS = "illness", _("Illness and care")
+    TRAVEL = "travel", _("Travelling abroad")
+    RETIREMENT = "retirement", _("Retirement")
+    DEATH = "death", _("Death of a family member")
+
+
+class InputSource(models.TextChoices):
+    REGISTRY = "registry", _("Base registry")
+    USER = "user", _("Entered by the applicant")
+    DOCUMENT = "document", _("Document uploaded by the applicant")
+
+
+# Data items that base registries hold (NDIM Law base databases). A smart service may never ask
+# the applicant to type any of these (Art. 107(h) of the 7th Plan): the exchange fetches them.
+REGISTRY_ITEMS: dict[str, tuple[str, str, str]] = {
+    # code: (registry, Persian label, English label)
+    "civil.identity": (
+        "civil",
+        "مشخصات هویتی (نام، نام خانوادگی، نام پدر)",
+        "Identity particulars",
+    ),
+    "civil.birth_date": ("civil", "تاریخ تولد", "Date of birth"),
+    "civil.photo": ("civil", "تصویر چهره", "Photograph"),
+    "civil.household": ("civil", "اعضای خانوار و نسبت خانوادگی", "Household and kinship"),
+    "civil.marital_status": ("civil", "وضعیت تأهل", "Marital status"),
+    "civil.birth_record": ("civil", "ثبت ولادت", "Birth registration"),
+    "civil.death_record": ("civil", "ثبت وفات", "Death registration"),
+    "shahkar.mobile_owner": ("shahkar", "تطابق شماره همراه با کد ملی", "Mobile number ownership"),
+    "post.address": ("post", "نشانی استاندارد از کد پستی", "Standard address from postcode"),
+    "ssaa.company": ("ssaa", "مشخصات شخص حقوقی", "Legal person particulars"),
+    "ssaa.deed": ("ssaa", "اصالت سند مالکیت", "Property deed authenticity"),
+    "health.birth_record": ("health", "گواهی ولادت بیمارستانی", "Hospital birth record"),
+    "science.degree": ("science", "مدرک تحصیلی دانشگاهی", "University degree"),
+    "science.student_status": ("science", "وضعیت دانشجویی", "Student status"),
+    "education.school_record": ("education", "سوابق تحصیلی مدرسه", "School record"),
+    "judiciary.criminal_record": ("judiciary", "سابقه کیفری", "Criminal record"),
+    "martyrs.veteran_status": ("martyrs", "وضعیت ایثارگری", "Veteran status"),
+    "relief.beneficiary": ("relief", "وضعیت مددجویی", "Relief beneficiary status"),
+    "ssi.insurance_record": ("ssi", "سوابق بیمه", "Social insurance record"),
+}

@@ -1,0 +1,3 @@
+import os
+
+os.environ.setdefault("PANJEREH_MODE", "test")
