@@ -58,10 +58,17 @@ def make_service(agency: Agency | None = None, **fields) -> Service:
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
     is_staff = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # set_password runs after creation; save its hash (factory-boy no longer does).
+        if create and results:
+            instance.save()
 
 
 def make_agency_staff(agency: Agency, role: str = "admin", **fields) -> User:

@@ -111,7 +111,10 @@ def _check_author_may_edit(author, service: Service, changes: dict[str, Any]) ->
     if author is None:  # system writes: seeding, imports run by an operator
         return
     if not roles.can_edit_agency_cards(author, service.agency_id):
-        raise PermissionDenied(_("You may edit only your own agency's service cards."))
+        # The Steering WG approves smart services of every agency; that is all it may change.
+        approving = set(changes) <= {"smart_status"} and roles.can_approve_smart(author)
+        if not approving:
+            raise PermissionDenied(_("You may edit only your own agency's service cards."))
     if "service_id" in changes and changes["service_id"] != service.service_id:
         if not roles.can_assign_service_ids(author):
             raise PermissionDenied(_("Only AEO assigns service IDs."))
