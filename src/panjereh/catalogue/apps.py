@@ -6,3 +6,8 @@ class CatalogueConfig(AppConfig):
     name = "panjereh.catalogue"
     label = "catalogue"
     verbose_name = _("Service catalogue")
+
+    def ready(self) -> None:
+        from . import search
+
+        search.connect_signals()

@@ -568,9 +568,11 @@ def invalidate(**_kwargs) -> None:
         _checked_at = 0.0
 
 
-for _model in (Service, Agency):
-    post_save.connect(invalidate, sender=_model, dispatch_uid=f"search-invalidate-save-{_model}")
-    post_delete.connect(invalidate, sender=_model, dispatch_uid=f"search-invalidate-del-{_model}")
+def connect_signals() -> None:
+    """Called from ``CatalogueConfig.ready`` so writes invalidate the index in every process."""
+    for model in (Service, Agency):
+        post_save.connect(invalidate, sender=model, dispatch_uid=f"search-invalidate-save-{model}")
+        post_delete.connect(invalidate, sender=model, dispatch_uid=f"search-invalidate-del-{model}")
 
 
 def search_services(

@@ -5,4 +5,9 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("agencies/<slug:code>/", views.agency_detail, name="agency"),
+    path("services/<str:key>/", views.service_detail, name="service"),
+    path("life-events/", views.life_events, name="life_events"),
+    path("life-events/<slug:code>/", views.life_event_detail, name="life_event"),
 ]

@@ -29,7 +29,11 @@ def num(value):
     """A number with thousands separators, in the UI's digits (Persian: ۴٬۷۱۵)."""
     if value is None or value == "":
         return ""
-    text = number_format(value, force_grouping=True)
+    if isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit()):
+        # Django's fa formats do not group digits; group explicitly for both languages.
+        text = f"{int(value):,}"
+    else:
+        text = number_format(value, force_grouping=True)
     if _persian_ui():
         return to_persian_digits(text.replace(",", "٬"))
     return text
