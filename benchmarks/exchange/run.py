@@ -1,0 +1,455 @@
+"""Exchange benchmark: one provider called directly, then through the gateway, on loopback.
+
+Run with ``.venv/bin/python benchmarks/exchange/run.py``. Everything happens in a temporary
+directory (SQLite database unless ``DATABASE_URL`` is set, the log signing key) removed at the
+end; the registry and the gateway bind 127.0.0.1 on free ports and are stopped by their PIDs.
+
+1. Migrate, start the civil registry (a real process), register it, a consumer system with an
+   Ed25519 key, and an approved grant for two of the identity service's four items.
+2. Start the gateway (``panjereh serve``: gunicorn, 2 workers × 8 threads) with every check on:
+   signed client assertion (verified, ``jti`` replay-protected), rate limit, grant, item
+   filtering, and one durable log insert per call (background sealing every 5 s).
+3. Latency: ``--latency-calls`` sequential calls each way; added latency = gateway − direct
+   at p50 and p99.
+4. Throughput: ``--threads`` client threads for ``--seconds`` (or ``--calls``) each way.
+5. Statistics: ``--stats-records`` synthetic log records (default 1,000,000), rolled up,
+   then the monthly queries timed.
+
+Client assertions are signed before each timed phase, so the figures measure the exchange,
+not the client's signing. The clients and the servers share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+THROUGHPUT_GOAL = 0.5
+ADDED_P50_GOAL_MS = 3.0
+STATS_GOAL_S = 1.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))]
+
+
+def setup(var: Path) -> dict:
+    """Migrate and provision in this process (Django configured for the temporary VAR)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
+    django.setup()
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from panjereh.catalogue import operations
+    from panjereh.catalogue.models import Agency, Service
+    from panjereh.exchange import grants, provision
+    from panjereh.exchange.client import generate_key, public_jwks
+
+    call_command("migrate", verbosity=0, interactive=False)
+    return {
+        "Agency": Agency,
+        "Service": Service,
+        "operations": operations,
+        "grants": grants,
+        "provision": provision,
+        "generate_key": generate_key,
+        "public_jwks": public_jwks,
+        "timezone": timezone,
+        "dt": dt,
+    }
+
+
+def provision_exchange(env: dict, registry_url: str) -> tuple:
+    operations = env["operations"]
+    services = env["provision"].register_registry(registry_url)
+    identity = next(s for s in services if s.code == "identity")
+    consumer = operations.save_agency(
+        env["Agency"](),
+        {
+            "code": "bench-consumer",
+            "name_fa": "دستگاه آزمایشی",
+            "name_en": "Benchmark consumer",
+            "kind": "organisation",
+            "member_code": "10999999999",
+        },
+    )
+    purpose = operations.save_service(
+        env["Service"](agency=consumer),
+        {"title_fa": "خدمت آزمایشی", "title_en": "Benchmark service", "recipients": ["G2C"]},
+    )
+    key = env["generate_key"]()
+    system = env["provision"].register_consumer(consumer, "bench", env["public_jwks"](key))
+    system.rate_per_minute = 10_000_000
+    system.save()
+    grant = env["grants"].request_grant(
+        consumer, identity, ["civil.identity", "civil.birth_date"], purpose
+    )
+    today = env["timezone"].localdate()
+    env["grants"].approve(
+        grant,
+        resolution_number="bench/1",
+        resolution_session="1",
+        resolution_date=today,
+        valid_until=today + env["dt"].timedelta(days=30),
+    )
+    return identity, system, key
+
+
+def wait_for(url: str, timeout: float = 30.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0, trust_env=False)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def run_phase(make_request, threads: int, seconds: float, calls: int) -> dict:
+    """Drive ``make_request(client, n)`` from ``threads`` threads until the time or call budget."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(calls))
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        nonlocal errors
+        local: list[float] = []
+        bad = 0
+        with httpx.Client(trust_env=False, timeout=10.0) as client:
+            while time.monotonic() < deadline:
+                with lock:
+                    n = next(counter, None)
+                if n is None:
+                    break
+                started = time.perf_counter()
+                response = make_request(client, n)
+                local.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    bad += 1
+        with lock:
+            latencies.extend(local)
+            errors += bad
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "calls": len(latencies),
+        "errors": errors,
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed if elapsed else 0.0,
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+    }
+
+
+def stats_benchmark(records: int, provider, service, consumer) -> dict:
+    """Insert ``records`` synthetic log rows over one Jalali month, roll up, time the queries."""
+    import datetime as dt
+    import random
+    import uuid
+
+    from django.utils import timezone
+
+    from panjereh.exchange import queries, stats
+    from panjereh.exchange.models import LogRecord
+
+    month = stats.month_key(timezone.now())
+    start, end = stats.month_bounds(month)
+    span = (end - start).total_seconds() - 1
+    rng = random.Random(7)
+    outcomes = ["ok"] * 97 + ["provider_error"] * 2 + ["refused"]
+    begun = time.perf_counter()
+    batch = []
+    for _ in range(records):
+        batch.append(
+            LogRecord(
+                created_at=start + dt.timedelta(seconds=rng.random() * span),
+                x_road_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                client="IR/GOV/10999999999/bench",
+                consumer_id=consumer,
+                provider_id=provider,
+                service_id=service,
+                method="GET",
+                path="bench",
+                subject=f"{rng.randrange(10**10):010d}",
+                outcome=rng.choice(outcomes),
+                http_status=200,
+                latency_us=rng.randrange(1_000, 50_000),
+                request_hash="0" * 64,
+                items=["civil.identity"],
+            )
+        )
+        if len(batch) == 20_000:
+            LogRecord.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        LogRecord.objects.bulk_create(batch)
+    inserted = time.perf_counter() - begun
+    begun = time.perf_counter()
+    stats.rollup(month)
+    rolled = time.perf_counter() - begun
+    begun = time.perf_counter()
+    rows = queries.monthly(month)
+    totals = queries.totals(month)
+    flagged = queries.low_activity(month)
+    queried = time.perf_counter() - begun
+    return {
+        "records": records,
+        "insert_s": inserted,
+        "rollup_s": rolled,
+        "query_s": queried,
+        "rows": len(rows),
+        "calls_in_month": totals["calls"],
+        "flagged": len(flagged),
+    }
+
+
+BEGIN = "<!-- exchange-benchmark:begin -->"
+END = "<!-- exchange-benchmark:end -->"
+INTRO = """## Exchange
+
+`benchmarks/exchange/run.py`: the civil registry's identity service (a separate process, stdlib
+threaded WSGI server) called directly and through the gateway (gunicorn, 2 workers × 8
+threads) with every check on: signed client assertion (Ed25519, verified, `jti` replay check),
+rate limit, grant read from the database, item filtering (2 of 4 items) and one durable log
+insert per call, sealed in the background. Loopback; the client threads, the gateway and the
+registry share the machine's 2 cores. Goals: throughput through the gateway ≥ 0.5 of direct,
+added p50 ≤ 3 ms, monthly statistics over a large log ≤ 1 s.
+"""
+
+
+def write_docs(markdown: str, kind: str) -> None:
+    """Put this run's figures into the Exchange section of docs/benchmarks.md (one subsection
+    per database), leaving every other section, written by other benchmarks, alone."""
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip() + f"\n\n{BEGIN}\n{INTRO}\n{END}\n"
+    begin, end = (
+        f"<!-- exchange-benchmark:{kind}:begin -->",
+        f"<!-- exchange-benchmark:{kind}:end -->",
+    )
+    block = f"{begin}\n{markdown.rstrip()}\n{end}\n"
+    if begin in text and end in text:
+        before, _sep, rest = text.partition(begin)
+        _old, _sep, after = rest.partition(end)
+        text = before + block + after.lstrip("\n")
+    else:
+        before, _sep, after = text.partition(END)
+        text = before.rstrip("\n") + "\n\n" + block + END + after
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--calls", type=int, default=20_000, help="Per phase, at most.")
+    parser.add_argument("--latency-calls", type=int, default=400)
+    parser.add_argument("--stats-records", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+
+    var = Path(tempfile.mkdtemp(prefix="panjereh-bench-exchange-"))
+    os.environ["PANJEREH_VAR"] = str(var)
+    os.environ["PANJEREH_HOME"] = str(var)
+    os.environ.setdefault("PANJEREH_MODE", "demo")
+    os.environ["PANJEREH_EXCHANGE_RATE_PER_MINUTE"] = "10000000"
+    sys.path.insert(0, str(ROOT / "src"))
+    server: subprocess.Popen | None = None
+    cluster = None
+    try:
+        env = setup(var)
+        from panjereh.exchange.client import make_assertion
+        from panjereh.registries.population import Population
+        from panjereh.registries.supervisor import Cluster
+
+        cluster = Cluster("small", registries=("civil",)).start()
+        identity, system, key = provision_exchange(env, cluster.url("civil"))
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "panjereh"),
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                "8",
+            ],
+            env={**os.environ},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        gateway = f"http://127.0.0.1:{port}"
+        wait_for(f"{gateway}/r1/")
+        population = Population(size=10_000)
+        codes = [population.national_code(i) for i in range(0, 10_000, 7)]
+        direct_base = f"{cluster.url('civil')}/identity"
+        path = f"{gateway}/r1/IR/{identity.path()}"
+        client_id = system.client_id
+
+        def tokens(count: int) -> list[str]:
+            return [
+                make_assertion(key, client_id, "urn:panjereh:nix", lifetime=290)
+                for _ in range(count)
+            ]
+
+        def direct(client, n):
+            return client.get(f"{direct_base}/{codes[n % len(codes)]}")
+
+        def through(pool):
+            def call(client, n):
+                code = codes[n % len(codes)]
+                return client.get(
+                    f"{path}/{code}",
+                    headers={
+                        "Authorization": f"Bearer {pool[n]}",
+                        "X-Road-Client": client_id,
+                        "X-Road-UserId": code,
+                        "X-Road-Issue": "BENCH",
+                    },
+                )
+
+            return call
+
+        # Warm both paths (imports, connections, caches in every worker).
+        run_phase(direct, 4, 5, 200)
+        run_phase(through(tokens(200)), 4, 5, 200)
+
+        lat_direct = run_phase(direct, 1, 60, args.latency_calls)
+        lat_gateway = run_phase(through(tokens(args.latency_calls)), 1, 60, args.latency_calls)
+        thr_direct = run_phase(direct, args.threads, args.seconds, args.calls)
+        thr_gateway = run_phase(through(tokens(args.calls)), args.threads, args.seconds, args.calls)
+
+        added_p50 = lat_gateway["p50_ms"] - lat_direct["p50_ms"]
+        added_p99 = lat_gateway["p99_ms"] - lat_direct["p99_ms"]
+        ratio = thr_gateway["rps"] / thr_direct["rps"] if thr_direct["rps"] else 0.0
+
+        from panjereh.exchange import log
+
+        stop_server(server)  # the statistics phase writes alone
+        server = None
+        log.seal_pending()
+        verification = log.verify()
+        stats_result = None
+        if args.stats_records:
+            stats_result = stats_benchmark(
+                args.stats_records, identity.provider_id, identity.pk, system.agency_id
+            )
+
+        result = {
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "database": "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite (WAL)",
+            "latency_direct": lat_direct,
+            "latency_gateway": lat_gateway,
+            "throughput_direct": thr_direct,
+            "throughput_gateway": thr_gateway,
+            "ratio": ratio,
+            "added_p50_ms": added_p50,
+            "added_p99_ms": added_p99,
+            "log_verified": verification.ok,
+            "log_records": verification.checked,
+            "stats": stats_result,
+            "load": os.getloadavg(),
+        }
+        print(json.dumps(result, indent=2))
+        markdown = render(result, args)
+        print(markdown)
+        if args.write_docs:
+            write_docs(markdown, "postgresql" if os.environ.get("DATABASE_URL") else "sqlite")
+    finally:
+        if server is not None:
+            stop_server(server)
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def render(r: dict, args) -> str:
+    def ok(passed: bool) -> str:
+        return "met" if passed else "**not met**"
+
+    td, tg = r["throughput_direct"], r["throughput_gateway"]
+    ld, lg = r["latency_direct"], r["latency_gateway"]
+    lines = [
+        f"### {r['database']}",
+        "",
+        f"{r['machine']}; load average after the run {', '.join(f'{x:.1f}' for x in r['load'])} "
+        "(other work was running on the machine).",
+        "",
+        "| | direct | through the gateway |",
+        "|---|---:|---:|",
+        f"| throughput ({args.threads} client threads, {args.seconds:.0f} s) | "
+        f"{td['rps']:.0f} calls/s | {tg['rps']:.0f} calls/s |",
+        f"| latency p50 (sequential) | {ld['p50_ms']:.2f} ms | {lg['p50_ms']:.2f} ms |",
+        f"| latency p99 (sequential) | {ld['p99_ms']:.2f} ms | {lg['p99_ms']:.2f} ms |",
+        f"| errors | {td['errors'] + ld['errors']} | {tg['errors'] + lg['errors']} |",
+        "",
+        f"- Throughput ratio gateway/direct: **{r['ratio']:.2f}** (goal ≥ {THROUGHPUT_GOAL}: "
+        f"{ok(r['ratio'] >= THROUGHPUT_GOAL)}).",
+        f"- Added latency: p50 **{r['added_p50_ms']:.2f} ms** (goal ≤ {ADDED_P50_GOAL_MS} ms: "
+        f"{ok(r['added_p50_ms'] <= ADDED_P50_GOAL_MS)}), p99 {r['added_p99_ms']:.2f} ms.",
+        f"- Message log after the run: {r['log_records']} records sealed, chain and seals "
+        f"{'verified' if r['log_verified'] else '**NOT verified**'}.",
+    ]
+    s = r["stats"]
+    if s:
+        lines.append(
+            f"- Monthly statistics: {s['records']:,} log records in one month; roll-up "
+            f"{s['rollup_s']:.1f} s (batch job), then the month's figures (rows, totals, "
+            f"agencies under 100 calls) from the roll-up in **{s['query_s'] * 1000:.0f} ms** "
+            f"(goal ≤ {STATS_GOAL_S:.0f} s: {ok(s['query_s'] <= STATS_GOAL_S)}; the query reads "
+            "the roll-up, so its time does not grow with the log)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The exchange's settings, read at call time so that tests and operators can change them.
+
+Each has a default that suits the demo; override in Django settings or the environment
+(``PANJEREH_EXCHANGE_*``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # X-Road instance identifier: the first part of every client and service identifier.
+    "INSTANCE": "IR",
+    # The "aud" every client assertion must carry.
+    "AUDIENCE": "urn:panjereh:nix",
+    # Longest accepted lifetime (exp - iat) of a client assertion, and clock leeway, seconds.
+    "ASSERTION_MAX_LIFETIME": 300,
+    "ASSERTION_LEEWAY": 30,
+    # Calls per minute per consumer system, unless the system has its own limit.
+    "RATE_PER_MINUTE": 6000,
+    # Circuit breaker: consecutive failed calls that open a provider's circuit, and the
+    # cool-down in seconds before one trial call is let through (half-open).
+    "BREAKER_THRESHOLD": 5,
+    "BREAKER_COOLDOWN": 10.0,
+    # Retries of idempotent reads after a transport error or a 502/503/504 answer.
+    "RETRIES": 1,
+    # Seconds a gateway process may keep consumer systems and data services in memory.
+    "CONFIG_TTL": 1.0,
+    # Records per signed seal, and how often (seconds) a gateway process seals in the
+    # background; 0 turns background sealing off (tests seal explicitly).
+    "SEAL_BATCH": 1000,
+    "SEAL_INTERVAL": 5.0,
+}
+
+
+def get(name: str) -> Any:
+    attribute = f"PANJEREH_EXCHANGE_{name}"
+    if hasattr(settings, attribute):
+        return getattr(settings, attribute)
+    default = DEFAULTS[name]
+    value = os.environ.get(attribute)
+    if value is None:
+        if name == "SEAL_INTERVAL" and (
+            getattr(settings, "MODE", "") == "test" or "PYTEST_CURRENT_TEST" in os.environ
+        ):
+            return 0.0  # tests seal explicitly; a sealer thread would race them
+        return default
+    return type(default)(value)

@@ -1,0 +1,35 @@
+"""The exchange's part of ``panjereh demo``: start the registries and register them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+from panjereh.registries.supervisor import Cluster, RegistryStartError
+
+from .provision import register_registries
+
+ADDRESSES_FILE = "registries.json"  # the same file `panjereh registries run` writes
+
+
+def start_registries(profile: str, write=print) -> Cluster:
+    """Start the registries (on fixed ports if free, so registered addresses stay valid between
+    runs), write their addresses into ``VAR_DIR`` and register them as providers (idempotent)."""
+    port_base = int(os.environ.get("PANJEREH_REGISTRY_PORT_BASE", "8100"))
+    try:
+        cluster = Cluster(profile, port_base=port_base).start()
+    except RegistryStartError:
+        cluster = Cluster(profile, port_base=0).start()  # the fixed ports are taken
+    try:
+        cluster.write(Path(settings.VAR_DIR) / ADDRESSES_FILE)
+        register_registries(cluster.addresses())
+    except BaseException:
+        cluster.stop()
+        raise
+    write(
+        f"Simulated base registries ({cluster.size:,} people): "
+        + ", ".join(f"{name} {url}" for name, url in cluster.addresses().items())
+    )
+    return cluster

@@ -1,0 +1,628 @@
+"""The exchange gateway: the X-Road message protocol for REST, with grants and a log.
+
+``/r1/{instance}/{memberClass}/{memberCode}/{subsystem}/{serviceCode}[/path]``: the consumer
+names itself in ``X-Road-Client`` and proves it with a signed client assertion (``Authorization:
+Bearer <JWT>``), names the person the call is about in ``X-Road-UserId`` and the application or
+case in ``X-Road-Issue``. The gateway authorises the call against an active grant, forwards it to
+the provider, returns only the granted items and answers with ``X-Road-Id`` and
+``X-Road-Request-Hash``. Every call, refused or failed ones too, is logged.
+
+Errors are JSON: ``{"fault": "consumer"|"provider"|"gateway", "code", "message", "incident",
+"x_road_id"}``: ``consumer`` means the call was refused (fix the call or the grant),
+``provider`` that the provider failed or is unavailable (retry later), ``gateway`` that the
+exchange itself failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from panjereh.catalogue.models import Agency
+
+from . import breaker, conf, grants
+from .log import ensure_background_sealer
+from .models import (
+    ACTIVE_STATES,
+    ConsumerSystem,
+    DataService,
+    Grant,
+    GrantState,
+    LogRecord,
+    Outcome,
+)
+
+logger = logging.getLogger(__name__)
+ALGORITHMS = ["Ed25519", "ES256", "PS256", "RS256"]
+_CLIENT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_SUBJECT_RE = re.compile(r"^[0-9]{10,11}$")
+_RETRY_STATUSES = {502, 503, 504}
+
+
+class Refusal(Exception):
+    """The call stops here with a JSON error."""
+
+    def __init__(self, code: str, status: int, fault: str, message: str, outcome: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.fault = fault
+        self.message = message
+        self.outcome = outcome or (
+            Outcome.REFUSED
+            if fault == "consumer"
+            else Outcome.PROVIDER_ERROR
+            if fault == "provider"
+            else Outcome.GATEWAY_ERROR
+        )
+
+
+def _consumer(code: str, status: int, message: str) -> Refusal:
+    return Refusal(code, status, "consumer", message)
+
+
+def _provider(code: str, status: int, message: str) -> Refusal:
+    return Refusal(code, status, "provider", message)
+
+
+@dataclass
+class GrantView:
+    """The columns of a grant the gateway needs, read fresh on every call."""
+
+    pk: int
+    state: str
+    items: list[str]
+    valid_until: Any
+    purpose_id: int
+    purpose_service_id: str
+
+    def is_expired_on(self, day) -> bool:
+        return self.valid_until is not None and day > self.valid_until
+
+
+@dataclass
+class Call:
+    """What the gateway learnt about one call, for the answer and the log."""
+
+    started: float
+    x_road_id: str
+    method: str
+    path: str
+    client: str = ""
+    subject: str = ""
+    issue: str = ""
+    purpose: str = ""
+    items: list[str] = field(default_factory=list)
+    system: ConsumerSystem | None = None
+    service: DataService | None = None
+    grant: GrantView | None = None
+    request_hash: str = ""
+
+
+# -- upstream HTTP --------------------------------------------------------------------------
+
+_http_lock = threading.Lock()
+_http: httpx.Client | None = None
+
+
+def _client() -> httpx.Client:
+    global _http
+    if _http is None:
+        with _http_lock:
+            if _http is None:
+                _http = httpx.Client(
+                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                    follow_redirects=False,
+                    trust_env=False,
+                )
+    return _http
+
+
+# -- configuration cache ------------------------------------------------------------------
+# Consumer systems and data services change rarely and are read on every call, so each process
+# keeps them for CONFIG_TTL seconds (changes made in this process clear it at once; other
+# processes see them within the TTL). Grants are never cached.
+
+_config: dict[tuple, tuple[float, Any]] = {}
+
+
+def _cached(key: tuple, load):
+    now = time.monotonic()
+    hit = _config.get(key)
+    if hit is not None and now - hit[0] < float(conf.get("CONFIG_TTL")):
+        return hit[1]
+    value = load()
+    if len(_config) > 10_000:
+        _config.clear()
+    _config[key] = (now, value)
+    return value
+
+
+def clear_caches(**_kwargs: Any) -> None:
+    _config.clear()
+
+
+for _model in (ConsumerSystem, DataService, Agency):
+    post_save.connect(clear_caches, sender=_model, dispatch_uid=f"nix-config-{_model.__name__}")
+    post_delete.connect(clear_caches, sender=_model, dispatch_uid=f"nix-config-d-{_model.__name__}")
+
+
+# -- keys -----------------------------------------------------------------------------------
+
+_keysets: dict[str, KeySet] = {}
+
+
+def _keyset(system: ConsumerSystem) -> KeySet:
+    cache_key = json.dumps(system.jwks, sort_keys=True)
+    keyset = _keysets.get(cache_key)
+    if keyset is None:
+        keyset = KeySet.import_key_set(system.jwks)
+        if len(_keysets) > 1000:
+            _keysets.clear()
+        _keysets[cache_key] = keyset
+    return keyset
+
+
+def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
+    client = request.headers.get("X-Road-Client", "").strip()
+    call.client = client[:200]
+    if not _CLIENT_RE.match(client):
+        raise _consumer(
+            "missing_client",
+            400,
+            _(
+                "The X-Road-Client header must name the consumer as instance/class/member/subsystem."
+            ),
+        )
+    instance, member_class, member_code, subsystem = client.split("/")
+    system = _cached(
+        ("system", member_class, member_code, subsystem),
+        lambda: (
+            ConsumerSystem.objects.select_related("agency")
+            .filter(
+                agency__member_class=member_class,
+                agency__member_code=member_code,
+                subsystem=subsystem,
+            )
+            .first()
+        ),
+    )
+    if instance != conf.get("INSTANCE") or system is None or not system.enabled:
+        raise _consumer(
+            "unknown_client", 401, _("The consumer system is not registered with the exchange.")
+        )
+    call.system = system
+    authorization = request.headers.get("Authorization", "")
+    if not authorization.startswith("Bearer "):
+        raise _consumer(
+            "missing_assertion",
+            401,
+            _("Sign a client assertion with the system's key and send it as a Bearer token."),
+        )
+    token = authorization[7:].strip()
+    try:
+        decoded = jwt.decode(token, _keyset(system), algorithms=ALGORITHMS)
+    except (JoseError, ValueError, TypeError):
+        raise _consumer(
+            "bad_assertion", 401, _("The client assertion is not signed by a registered key.")
+        ) from None
+    claims = decoded.claims
+    now = time.time()
+    leeway = int(conf.get("ASSERTION_LEEWAY"))
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
+    valid = (
+        claims.get("iss") == client
+        and claims.get("sub") == client
+        and conf.get("AUDIENCE") in audiences
+        and isinstance(exp, int | float)
+        and isinstance(iat, int | float)
+        and isinstance(jti, str)
+        and 0 < len(jti) <= 200
+    )
+    if not valid:
+        raise _consumer(
+            "bad_assertion",
+            401,
+            _(
+                "The client assertion must name this client (iss, sub), the exchange (aud), "
+                "and carry iat, exp and jti."
+            ),
+        )
+    if exp - iat > int(conf.get("ASSERTION_MAX_LIFETIME")) or iat > now + leeway:
+        raise _consumer("bad_assertion", 401, _("The client assertion lives too long."))
+    if exp + leeway < now:
+        raise _consumer("expired_assertion", 401, _("The client assertion has expired."))
+    # One use per assertion: a captured token cannot be replayed.
+    if not cache.add(f"nix:jti:{client}:{jti}", 1, timeout=int(exp - now) + 2 * leeway):
+        raise _consumer("replayed_assertion", 401, _("This client assertion was already used."))
+    return system
+
+
+def _rate_limit(system: ConsumerSystem) -> None:
+    limit = system.rate_per_minute or int(conf.get("RATE_PER_MINUTE"))
+    key = f"nix:rate:{system.pk}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > limit:
+        raise _consumer(
+            "rate_limited", 429, _("Too many calls from this system; slow down and retry.")
+        )
+
+
+# -- authorisation --------------------------------------------------------------------------
+
+
+def _find_service(parts: list[str]) -> DataService:
+    instance, member_class, member_code, subsystem, code = parts[:5]
+    service = _cached(
+        ("service", member_class, member_code, subsystem, code),
+        lambda: (
+            DataService.objects.select_related("provider")
+            .filter(
+                provider__member_class=member_class,
+                provider__member_code=member_code,
+                subsystem=subsystem,
+                code=code,
+            )
+            .first()
+        ),
+    )
+    if instance != conf.get("INSTANCE") or service is None:
+        raise _consumer("unknown_service", 404, _("There is no such service on the exchange."))
+    if not service.enabled:
+        raise _provider("service_disabled", 503, _("The provider has disabled this service."))
+    return service
+
+
+def _authorise(request: HttpRequest, call: Call) -> tuple[GrantView, list[str]]:
+    assert call.system is not None and call.service is not None
+    today = timezone.localdate()
+    # Grants are read on every call (never cached): a revocation takes effect on the next one.
+    rows = (
+        Grant.objects.filter(consumer_id=call.system.agency_id, service_id=call.service.pk)
+        .exclude(state=GrantState.REJECTED)
+        .order_by("-id")
+        .values_list("id", "state", "items", "valid_until", "purpose_id", "purpose__service_id")
+    )
+    candidates = [GrantView(*row) for row in rows]
+    active = []
+    for grant in candidates:
+        if grant.state in ACTIVE_STATES and grant.is_expired_on(today):
+            grants.expire(Grant.objects.get(pk=grant.pk))  # record it, then refuse below
+            grant.state = GrantState.EXPIRED
+        if grant.state in ACTIVE_STATES:
+            active.append(grant)
+    if call.purpose:
+        active = [g for g in active if g.purpose_service_id == call.purpose]
+    if not active:
+        states = {g.state for g in candidates}
+        if GrantState.REVOKED in states:
+            raise _consumer("grant_revoked", 403, _("The grant for this service was revoked."))
+        if GrantState.EXPIRED in states:
+            raise _consumer("grant_expired", 403, _("The grant for this service has expired."))
+        if GrantState.REQUESTED in states:
+            raise _consumer(
+                "grant_not_approved", 403, _("The grant for this service is not approved yet.")
+            )
+        raise _consumer("no_grant", 403, _("Your agency has no grant for this service."))
+    if len({g.purpose_id for g in active}) > 1:
+        raise _consumer(
+            "purpose_required",
+            400,
+            _("Several grants apply; name the purpose (service ID) in X-Panjereh-Purpose."),
+        )
+    grant = active[0]
+    call.grant = grant
+    requested = [i.strip() for i in request.GET.get("items", "").split(",") if i.strip()]
+    if requested:
+        unknown = [i for i in requested if i not in call.service.item_codes]
+        if unknown:
+            raise _consumer(
+                "unknown_item",
+                400,
+                _("Not a data item of this service: %(items)s") % {"items": ", ".join(unknown)},
+            )
+        outside = [i for i in requested if i not in grant.items]
+        if outside:
+            call.items = requested
+            raise _consumer(
+                "item_not_granted",
+                403,
+                _("Your grant does not cover: %(items)s") % {"items": ", ".join(outside)},
+            )
+        return grant, requested
+    return grant, list(grant.items)
+
+
+# -- the provider call ----------------------------------------------------------------------
+
+
+def _upstream_url(service: DataService, rest: str, request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("items", None)
+    url = service.upstream_base_url.rstrip("/")
+    if rest:
+        url += "/" + rest
+    encoded = query.urlencode()
+    return f"{url}?{encoded}" if encoded else url
+
+
+def _call_provider(
+    service: DataService, request: HttpRequest, rest: str, call: Call
+) -> httpx.Response:
+    provider_id = service.provider_id
+    if not breaker.allow(provider_id):
+        raise _provider(
+            "circuit_open",
+            503,
+            _("The provider is failing; calls are paused for a moment. Retry later."),
+        )
+    timeout = service.timeout_ms / 1000
+    url = _upstream_url(service, rest, request)
+    headers = {
+        "X-Road-Client": call.client,
+        "X-Road-Id": call.x_road_id,
+        "X-Road-UserId": call.subject,
+        "Accept": "application/json",
+    }
+    if call.issue:
+        headers["X-Road-Issue"] = call.issue
+    attempts = 1 + (int(conf.get("RETRIES")) if request.method == "GET" else 0)
+    failure: Refusal | None = None
+    for _attempt in range(attempts):
+        try:
+            response = _client().request(
+                request.method,
+                url,
+                headers=headers,
+                content=request.body if request.method != "GET" else None,
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            )
+        except httpx.TimeoutException:
+            failure = _provider(
+                "provider_timeout", 504, _("The provider did not answer in time. Retry later.")
+            )
+            continue
+        except httpx.TransportError:
+            failure = _provider(
+                "provider_unreachable", 502, _("The provider cannot be reached. Retry later.")
+            )
+            continue
+        if response.status_code in _RETRY_STATUSES or response.status_code >= 500:
+            failure = _provider(
+                "provider_error", 502, _("The provider failed to answer. Retry later.")
+            )
+            if response.status_code in _RETRY_STATUSES:
+                continue
+            break
+        breaker.record_success(provider_id)
+        return response
+    breaker.record_failure(provider_id)
+    assert failure is not None
+    raise failure
+
+
+def _filter(record: Any, service: DataService, items: list[str]) -> dict[str, Any]:
+    """Only the key fields and the fields of the granted (and asked-for) items; nothing else."""
+    if not isinstance(record, dict):
+        raise _provider("provider_bad_answer", 502, _("The provider answered in an unknown form."))
+    allowed = set(service.key_fields) | service.fields_of(items)
+    return {name: value for name, value in record.items() if name in allowed}
+
+
+# -- the view -------------------------------------------------------------------------------
+
+
+def _incident() -> str:
+    return f"NIX-{timezone.now():%Y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _request_hash(request: HttpRequest) -> str:
+    head = "\n".join(
+        [
+            request.method or "",
+            request.get_full_path(),
+            request.headers.get("X-Road-Client", ""),
+            request.headers.get("X-Road-UserId", ""),
+            request.headers.get("X-Road-Issue", ""),
+            "",
+        ]
+    ).encode()
+    return _hash(head + (request.body or b""))
+
+
+def _json_response(payload: dict[str, Any], status: int, call: Call) -> HttpResponse:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+    response["X-Road-Id"] = call.x_road_id
+    response["X-Road-Request-Hash"] = call.request_hash
+    if call.client:
+        response["X-Road-Client"] = call.client
+    return response
+
+
+def _write_log(
+    call: Call,
+    outcome: str,
+    status: int,
+    fault: str,
+    reason: str,
+    incident: str,
+    response_hash: str,
+) -> None:
+    service = call.service
+    LogRecord.objects.create(
+        created_at=timezone.now(),
+        x_road_id=call.x_road_id,
+        incident=incident,
+        client=call.client,
+        consumer_id=call.system.agency_id if call.system else None,
+        consumer_system=call.system,
+        provider_id=service.provider_id if service else None,
+        service=service,
+        grant_id=call.grant.pk if call.grant else None,
+        method=call.method[:8],
+        path=call.path[:500],
+        subject=call.subject[:20],
+        issue=call.issue[:200],
+        purpose=(call.grant.purpose_service_id or "") if call.grant else call.purpose[:10],
+        items=call.items,
+        outcome=outcome,
+        fault=fault,
+        reason=reason,
+        http_status=status,
+        latency_us=int((time.perf_counter() - call.started) * 1_000_000),
+        request_hash=call.request_hash,
+        response_hash=response_hash,
+    )
+
+
+@csrf_exempt
+def gateway(request: HttpRequest, path: str) -> HttpResponse:
+    # Programs, not browsers, call the gateway: their Accept-Language chooses the language of
+    # error messages (the portal's URL scheme would otherwise force the default language).
+    language = translation.get_language_from_request(request, check_path=False)
+    with translation.override(language):
+        return _gateway(request, path)
+
+
+def _gateway(request: HttpRequest, path: str) -> HttpResponse:
+    ensure_background_sealer()
+    call = Call(
+        started=time.perf_counter(),
+        x_road_id=str(uuid.uuid4()),
+        method=request.method or "GET",
+        path=path,
+        issue=request.headers.get("X-Road-Issue", "").strip(),
+        purpose=request.headers.get("X-Panjereh-Purpose", "").strip(),
+    )
+    call.subject = request.headers.get("X-Road-UserId", "").strip()
+    call.request_hash = _request_hash(request)
+    try:
+        answer, status, outcome = _serve(request, path, call)
+    except Refusal as refusal:
+        incident = _incident()
+        payload = {
+            "fault": refusal.fault,
+            "code": refusal.code,
+            "message": refusal.message,
+            "incident": incident,
+            "x_road_id": call.x_road_id,
+        }
+        response = _json_response(payload, refusal.status, call)
+        if refusal.fault != "consumer":
+            logger.warning("exchange incident %s: %s %s", incident, refusal.code, path)
+        return _logged(call, response, refusal.outcome, refusal.fault, refusal.code, incident)
+    except Exception:
+        incident = _incident()
+        logger.exception("exchange incident %s", incident)
+        payload = {
+            "fault": "gateway",
+            "code": "internal",
+            "message": _("The exchange failed to handle the call. Retry later."),
+            "incident": incident,
+            "x_road_id": call.x_road_id,
+        }
+        response = _json_response(payload, 500, call)
+        return _logged(call, response, Outcome.GATEWAY_ERROR, "gateway", "internal", incident)
+    response = _json_response(answer, status, call)
+    logged = _logged(call, response, outcome, "", "", "")
+    if outcome == Outcome.OK and call.grant is not None and logged.status_code < 400:
+        if call.grant.state == GrantState.APPROVED:
+            grants.mark_implemented(Grant.objects.get(pk=call.grant.pk))
+    return logged
+
+
+def _logged(
+    call: Call, response: HttpResponse, outcome: str, fault: str, reason: str, incident: str
+) -> HttpResponse:
+    try:
+        _write_log(
+            call, outcome, response.status_code, fault, reason, incident, _hash(response.content)
+        )
+    except Exception:
+        # No answer leaves the exchange unlogged: if the log cannot be written, the data is not
+        # given out either.
+        incident = incident or _incident()
+        logger.exception("exchange incident %s: the message log cannot be written", incident)
+        payload = {
+            "fault": "gateway",
+            "code": "log_unavailable",
+            "message": _("The exchange cannot record the call now. Retry later."),
+            "incident": incident,
+            "x_road_id": call.x_road_id,
+        }
+        return _json_response(payload, 503, call)
+    return response
+
+
+def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any], int, str]:
+    parts = path.split("/", 5)
+    if len(parts) < 5 or not all(parts[:5]):
+        raise _consumer(
+            "bad_address",
+            400,
+            _(
+                "Address services as /r1/{instance}/{memberClass}/{memberCode}/{subsystem}/{service}."
+            ),
+        )
+    rest = parts[5] if len(parts) == 6 else ""
+    if request.method not in ("GET", "POST"):
+        raise _consumer("method_not_allowed", 405, _("Only GET and POST are supported."))
+    system = _authenticate(request, call)
+    _rate_limit(system)
+    call.service = service = _find_service(parts)
+    if not _SUBJECT_RE.match(call.subject):
+        raise _consumer(
+            "missing_user",
+            400,
+            _("X-Road-UserId must give the national code (or national ID) the call is about."),
+        )
+    grant, items = _authorise(request, call)
+    call.grant = grant
+    call.items = items
+    response = _call_provider(service, request, rest, call)
+    if response.status_code == 404:
+        return {"found": False}, 404, Outcome.NOT_FOUND
+    if response.status_code >= 400:
+        raise _consumer(
+            "provider_rejected",
+            response.status_code,
+            _("The provider rejected the request as malformed."),
+        )
+    try:
+        record = response.json()
+    except ValueError:
+        raise _provider(
+            "provider_bad_answer", 502, _("The provider answered in an unknown form.")
+        ) from None
+    return _filter(record, service, items), response.status_code, Outcome.OK

@@ -1,0 +1,9 @@
+"""The gateway's address space: ``/r1/...`` (outside the language prefixes)."""
+
+from django.urls import path
+
+from .gateway import gateway
+
+urlpatterns = [
+    path("<path:path>", gateway, name="exchange-gateway"),
+]

@@ -1,0 +1,332 @@
+"""The tamper-evident message log: insert at once, chain and seal in batches, verify.
+
+The gateway inserts one small row per call in autocommit mode, so a crash after the answer
+loses nothing. The sealer later takes unsealed rows in insertion order, gives each the next
+sequence number and ``hash = sha256(previous hash + canonical record)``, and signs each batch's
+last hash with the exchange's Ed25519 key. Because the sequence number is inside the hashed
+content, changing, deleting or reordering a record breaks the chain at that record, and
+re-computing the chain after it breaks the signature of the seal.
+
+The signing key comes from ``PANJEREH_LOG_SIGNING_KEY`` (PEM, or base64 of the 32-byte raw
+private key); outside production a key is generated once into ``VAR_DIR``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from . import conf
+from .models import LogHead, LogRecord, Seal
+
+logger = logging.getLogger(__name__)
+GENESIS = "0" * 64
+KEY_FILE = "exchange-log-signing-key.pem"
+
+
+# -- keys -----------------------------------------------------------------------------------
+
+
+def _load_key_text(text: str) -> Ed25519PrivateKey:
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ImproperlyConfigured("PANJEREH_LOG_SIGNING_KEY must be an Ed25519 key")
+        return key
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text))
+
+
+@lru_cache(maxsize=4)
+def _signing_key_for(source: str) -> Ed25519PrivateKey:
+    if source.startswith("env:"):
+        return _load_key_text(source[4:])
+    path = Path(source[5:])
+    if not path.exists():
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+    return _load_key_text(path.read_text())
+
+
+def signing_key() -> Ed25519PrivateKey:
+    text = os.environ.get("PANJEREH_LOG_SIGNING_KEY", "")
+    if text:
+        return _signing_key_for("env:" + text)
+    if getattr(settings, "MODE", "") == "production":
+        raise ImproperlyConfigured("PANJEREH_LOG_SIGNING_KEY must be set in production")
+    return _signing_key_for("file:" + str(Path(settings.VAR_DIR) / KEY_FILE))
+
+
+def public_key() -> Ed25519PublicKey:
+    return signing_key().public_key()
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+# -- chain ----------------------------------------------------------------------------------
+
+
+def canonical_bytes(record: LogRecord) -> bytes:
+    return json.dumps(
+        record.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def chain_hash(previous: str, record: LogRecord) -> str:
+    return hashlib.sha256(previous.encode() + canonical_bytes(record)).hexdigest()
+
+
+def seal_payload(seal: Seal) -> bytes:
+    return json.dumps(
+        {
+            "first_seq": seal.first_seq,
+            "last_seq": seal.last_seq,
+            "last_hash": seal.last_hash,
+            "created_at": seal.created_at.astimezone(dt.UTC).isoformat(),
+            "key_id": seal.key_id,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
+
+
+def _seal_batch(batch_size: int) -> int:
+    with transaction.atomic():
+        head, _ = LogHead.objects.select_for_update().get_or_create(pk=1)
+        records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
+        if not records:
+            return 0
+        key = signing_key()
+        previous = head.last_hash
+        seq = head.last_seq
+        for record in records:
+            seq += 1
+            record.seq = seq
+            record.hash = chain_hash(previous, record)
+            previous = record.hash
+        seal = Seal(
+            first_seq=records[0].seq,
+            last_seq=seq,
+            last_hash=previous,
+            created_at=timezone.now().replace(microsecond=0),
+            key_id=key_id(key.public_key()),
+        )
+        seal.signature = base64.b64encode(key.sign(seal_payload(seal))).decode()
+        seal.save()
+        for record in records:
+            record.seal = seal
+        LogRecord.objects.bulk_update(records, ["seq", "hash", "seal"], batch_size=500)
+        head.last_seq = seq
+        head.last_hash = previous
+        head.save(update_fields=["last_seq", "last_hash"])
+        return len(records)
+
+
+def seal_pending(batch_size: int | None = None, max_batches: int | None = None) -> int:
+    """Chain and seal every unsealed record, a batch per seal; returns how many were sealed."""
+    batch_size = batch_size or int(conf.get("SEAL_BATCH"))
+    total = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        sealed = _seal_batch(batch_size)
+        if not sealed:
+            break
+        total += sealed
+        batches += 1
+    return total
+
+
+# -- verification ---------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    kind: str  # changed | removed | reordered | seal
+    seq: int | None
+    record_id: int | None
+    x_road_id: str
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"record seq {self.seq}" if self.seq is not None else "log"
+        if self.record_id is not None:
+            where += f" (id {self.record_id}, X-Road-Id {self.x_road_id})"
+        return f"{self.kind}: {where}: {self.detail}"
+
+
+@dataclass
+class Verification:
+    checked: int
+    seals: int
+    unsealed: int
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(chunk: int = 2000) -> Verification:
+    """Walk the chain in sequence order and check every hash and seal; stop at the first problem."""
+    seals = {s.last_seq: s for s in Seal.objects.order_by("last_seq")}
+    public = public_key()
+    expected_kid = key_id(public)
+    previous = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seen = 0
+    pending_seal_start = 1
+    previous_id: int | None = None
+    while True:
+        records = list(LogRecord.objects.filter(seq__gt=last_seen).order_by("seq")[:chunk])
+        if not records:
+            break
+        for record in records:
+            if record.seq != expected_seq:
+                problem = Problem(
+                    "removed",
+                    expected_seq,
+                    None,
+                    "",
+                    f"record {expected_seq} is missing; the chain jumps to {record.seq} "
+                    f"(id {record.id})",
+                )
+                return Verification(checked, len(seals), _unsealed(), problem)
+            recomputed = chain_hash(previous, record)
+            if recomputed != record.hash:
+                kind = "changed"
+                if _is_moved(record, previous_id):
+                    kind = "reordered"
+                problem = Problem(
+                    kind,
+                    record.seq,
+                    record.id,
+                    record.x_road_id,
+                    "its hash does not match the chain",
+                )
+                return Verification(checked, len(seals), _unsealed(), problem)
+            previous = record.hash
+            previous_id = record.id
+            checked += 1
+            seal = seals.get(record.seq)
+            if seal is not None:
+                problem = _check_seal(seal, pending_seal_start, previous, public, expected_kid)
+                if problem:
+                    return Verification(checked, len(seals), _unsealed(), problem)
+                pending_seal_start = record.seq + 1
+            expected_seq += 1
+            last_seen = record.seq
+    # Seals past the last record mean sealed records at the end were removed.
+    tail = [s for s in seals.values() if s.last_seq >= expected_seq]
+    if tail:
+        problem = Problem(
+            "removed",
+            expected_seq,
+            None,
+            "",
+            f"seal {tail[0].first_seq}–{tail[0].last_seq} covers records that are missing",
+        )
+        return Verification(checked, len(seals), _unsealed(), problem)
+    head = LogHead.objects.filter(pk=1).first()
+    if head is not None and head.last_seq != checked:
+        problem = Problem(
+            "removed",
+            checked + 1,
+            None,
+            "",
+            f"the log head says {head.last_seq} records were sealed",
+        )
+        return Verification(checked, len(seals), _unsealed(), problem)
+    return Verification(checked, len(seals), _unsealed(), None)
+
+
+def _unsealed() -> int:
+    return LogRecord.objects.filter(seq__isnull=True).count()
+
+
+def _is_moved(record: LogRecord, previous_id: int | None) -> bool:
+    """The sealer numbers records in insertion (id) order, so a record whose id is out of order
+    with its neighbours in the chain was moved, not edited."""
+    if previous_id is not None and record.id < previous_id:
+        return True
+    following = LogRecord.objects.filter(seq=record.seq + 1).values_list("id", flat=True).first()
+    return following is not None and following < record.id
+
+
+def _check_seal(
+    seal: Seal, first_seq: int, last_hash: str, public: Ed25519PublicKey, expected_kid: str
+) -> Problem | None:
+    if seal.first_seq != first_seq or seal.last_hash != last_hash:
+        return Problem(
+            "seal", seal.last_seq, None, "", f"seal {seal.pk} does not match the chain it covers"
+        )
+    if seal.key_id != expected_kid:
+        return Problem("seal", seal.last_seq, None, "", f"seal {seal.pk} is signed by another key")
+    try:
+        public.verify(base64.b64decode(seal.signature), seal_payload(seal))
+    except (InvalidSignature, ValueError):
+        return Problem("seal", seal.last_seq, None, "", f"seal {seal.pk} has a bad signature")
+    return None
+
+
+# -- background sealing ---------------------------------------------------------------------
+
+_sealer_lock = threading.Lock()
+_sealer_started = False
+
+
+def ensure_background_sealer() -> None:
+    """Start, once per process, a daemon thread that seals every ``SEAL_INTERVAL`` seconds."""
+    global _sealer_started
+    interval = float(conf.get("SEAL_INTERVAL"))
+    if _sealer_started or interval <= 0:
+        return
+    with _sealer_lock:
+        if _sealer_started:
+            return
+        _sealer_started = True
+        threading.Thread(
+            target=_sealer_loop, args=(interval,), daemon=True, name="nix-sealer"
+        ).start()
+
+
+def _sealer_loop(interval: float) -> None:
+    from .grants import expire_due
+
+    while True:
+        time.sleep(interval)
+        try:
+            close_old_connections()
+            seal_pending()
+            expire_due()
+            close_old_connections()
+        except Exception:  # the next round retries; records stay unsealed, never lost
+            logger.exception("sealing the exchange log failed")

@@ -1,0 +1,95 @@
+"""Monthly statistics of the exchange, rolled up from the message log.
+
+:func:`rollup` recomputes one Jalali month in one pass over that month's log records and
+replaces its rows in :class:`MonthlyStat`; oversight reads the small roll-up table through
+:mod:`.queries`, so monthly figures stay fast however long the log grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+
+import jdatetime
+from django.db import transaction
+from django.utils import timezone
+
+from panjereh.common import jalali
+
+from .models import FAILED_OUTCOMES, LogRecord, MonthlyStat, Outcome
+
+
+def month_key(value: dt.datetime | dt.date | jdatetime.date) -> str:
+    jdate = value if isinstance(value, jdatetime.date) else jalali.from_gregorian(value)
+    return f"{jdate.year:04d}-{jdate.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instants (Tehran time) where a Jalali month ``1404-03`` starts and the next starts."""
+    year, number = (int(part) for part in month.split("-"))
+    first = jdatetime.date(year, number, 1)
+    following = jalali.add_months(first, 1)
+    start = dt.datetime.combine(first.togregorian(), dt.time.min, tzinfo=jalali.TEHRAN)
+    end = dt.datetime.combine(following.togregorian(), dt.time.min, tzinfo=jalali.TEHRAN)
+    return start, end
+
+
+def _percentile(sorted_values: list[int], fraction: float) -> float | None:
+    if not sorted_values:
+        return None
+    rank = max(0, math.ceil(fraction * len(sorted_values)) - 1)
+    return sorted_values[rank] / 1000
+
+
+def rollup(month: str) -> int:
+    """Recompute ``month``'s rows; returns how many rows it has now."""
+    start, end = month_bounds(month)
+    groups: dict[tuple, dict] = defaultdict(
+        lambda: {"calls": 0, "failures": 0, "refused": 0, "lat": []}
+    )
+    rows = (
+        LogRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values_list("provider_id", "consumer_id", "service_id", "outcome", "latency_us")
+        .iterator(chunk_size=20_000)
+    )
+    for provider, consumer, service, outcome, latency in rows:
+        group = groups[(provider, consumer, service)]
+        group["calls"] += 1
+        if outcome in FAILED_OUTCOMES:
+            group["failures"] += 1
+        elif outcome == Outcome.REFUSED:
+            group["refused"] += 1
+        group["lat"].append(latency)
+    now = timezone.now()
+    stats = []
+    for (provider, consumer, service), group in groups.items():
+        latencies = sorted(group["lat"])
+        stats.append(
+            MonthlyStat(
+                month=month,
+                provider_id=provider,
+                consumer_id=consumer,
+                service_id=service,
+                calls=group["calls"],
+                failures=group["failures"],
+                refused=group["refused"],
+                latency_p50_ms=_percentile(latencies, 0.50),
+                latency_p95_ms=_percentile(latencies, 0.95),
+                computed_at=now,
+            )
+        )
+    with transaction.atomic():
+        MonthlyStat.objects.filter(month=month).delete()
+        MonthlyStat.objects.bulk_create(stats, batch_size=1000)
+    return len(stats)
+
+
+def rollup_recent(today: dt.date | None = None) -> list[str]:
+    """Roll up this month and the last (records of the last may still be arriving)."""
+    today = today or timezone.localdate()
+    this = jalali.from_gregorian(today).replace(day=1)
+    months = [month_key(jalali.add_months(this, -1)), month_key(this)]
+    for month in months:
+        rollup(month)
+    return months

@@ -1,0 +1,382 @@
+"""What each registry publishes: its data services, their paths and the data items they carry.
+
+A registry serves this description as OpenAPI (``GET /openapi.json``) with the extension
+``x-panjereh-items`` mapping each data item of the national vocabulary to the response fields
+that carry it. The exchange reads the description over HTTP when it registers the provider, as
+it would read a real agency's published description.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .population import legal_person_check_digit
+
+
+def _member_code(n: int) -> str:
+    # Exchange member codes are legal persons' 11-digit national IDs, with their check digit.
+    body = f"{1010000000 + n:010d}"
+    return body + str(legal_person_check_digit(body))
+
+
+# registry: (member code in the exchange, Persian name, English name)
+ORGANISATIONS: dict[str, tuple[str, str, str]] = {
+    "civil": (
+        _member_code(1),
+        "سازمان ثبت احوال کشور",
+        "National Organization for Civil Registration",
+    ),
+    "shahkar": (
+        _member_code(2),
+        "سامانه شاهکار (سازمان تنظیم مقررات)",
+        "Shahkar (Communications Regulatory Authority)",
+    ),
+    "post": (_member_code(3), "شرکت ملی پست", "National Post Company"),
+    "ssaa": (
+        _member_code(4),
+        "سازمان ثبت اسناد و املاک کشور",
+        "Deeds and Properties Registration Organization",
+    ),
+    "health": (
+        _member_code(5),
+        "وزارت بهداشت، درمان و آموزش پزشکی",
+        "Ministry of Health and Medical Education",
+    ),
+    "science": (
+        _member_code(6),
+        "وزارت علوم، تحقیقات و فناوری",
+        "Ministry of Science, Research and Technology",
+    ),
+    "education": (_member_code(7), "وزارت آموزش و پرورش", "Ministry of Education"),
+    "judiciary": (_member_code(8), "قوه قضاییه (مرکز آمار و فناوری اطلاعات)", "Judiciary"),
+    "martyrs": (
+        _member_code(9),
+        "بنیاد شهید و امور ایثارگران",
+        "Foundation of Martyrs and Veterans Affairs",
+    ),
+    "relief": (_member_code(10), "کمیته امداد امام خمینی", "Imam Khomeini Relief Committee"),
+    "ssi": (_member_code(11), "سازمان تأمین اجتماعی", "Social Security Organization"),
+}
+
+# Each service: code, path prefix on the registry, the path parameter, English and Persian
+# titles, the fields that identify the record (always returned), the data items and their
+# fields, and the legal basis under which the registry shares it.
+SERVICES: dict[str, list[dict[str, Any]]] = {
+    "civil": [
+        {
+            "code": "identity",
+            "title_en": "Identity match (national code and birth date)",
+            "title_fa": "استعلام تطابق هویت",
+            "param": "national_code",
+            "query": ["birth_date"],
+            "key_fields": ["national_code", "match"],
+            "items": {
+                "civil.identity": ["first_name", "last_name", "father_name", "sex"],
+                "civil.birth_date": ["birth_date", "birth_date_jalali"],
+                "civil.marital_status": ["marital_status"],
+                "civil.death_record": ["alive", "death_date"],
+            },
+        },
+        {
+            "code": "household",
+            "title_en": "Household and kinship",
+            "title_fa": "استعلام خانوار و نسبت خانوادگی",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "civil.household": ["father_national_code", "mother_national_code", "members"],
+            },
+        },
+        {
+            "code": "birth-record",
+            "title_en": "Birth registration",
+            "title_fa": "استعلام ثبت ولادت",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "civil.birth_record": [
+                    "birth_registration_number",
+                    "birth_date",
+                    "birth_place",
+                    "father_national_code",
+                    "mother_national_code",
+                ],
+            },
+        },
+        {
+            "code": "death-record",
+            "title_en": "Death registration",
+            "title_fa": "استعلام ثبت وفات",
+            "param": "national_code",
+            "key_fields": ["national_code", "deceased"],
+            "items": {
+                "civil.death_record": [
+                    "death_date",
+                    "death_date_jalali",
+                    "death_place",
+                    "death_certificate_number",
+                ],
+            },
+        },
+        {
+            "code": "photo",
+            "title_en": "Photograph",
+            "title_fa": "استعلام تصویر چهره",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"civil.photo": ["photo"]},
+        },
+    ],
+    "shahkar": [
+        {
+            "code": "mobile-owner",
+            "title_en": "Mobile number ownership",
+            "title_fa": "استعلام تطابق شماره همراه و کد ملی",
+            "param": None,
+            "query": ["national_code", "mobile"],
+            "key_fields": ["national_code", "mobile"],
+            "items": {"shahkar.mobile_owner": ["match"]},
+        }
+    ],
+    "post": [
+        {
+            "code": "address",
+            "title_en": "Standard address from postcode",
+            "title_fa": "استعلام نشانی از کد پستی",
+            "param": "postcode",
+            "key_fields": ["postcode"],
+            "items": {
+                "post.address": ["province", "city", "street", "alley", "plaque", "unit"],
+            },
+        },
+        {
+            "code": "residence",
+            "title_en": "Registered residence of a person",
+            "title_fa": "استعلام محل سکونت",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "post.address": [
+                    "postcode",
+                    "province",
+                    "city",
+                    "street",
+                    "alley",
+                    "plaque",
+                    "unit",
+                ],
+            },
+        },
+    ],
+    "ssaa": [
+        {
+            "code": "company",
+            "title_en": "Legal person particulars",
+            "title_fa": "استعلام مشخصات شخص حقوقی",
+            "param": "national_id",
+            "key_fields": ["national_id"],
+            "items": {
+                "ssaa.company": [
+                    "name",
+                    "kind",
+                    "registration_number",
+                    "registration_date",
+                    "registration_date_jalali",
+                    "ceo_national_code",
+                    "postcode",
+                    "status",
+                ],
+            },
+        },
+        {
+            "code": "deeds",
+            "title_en": "Property deeds of a person",
+            "title_fa": "استعلام اسناد مالکیت شخص",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"ssaa.deed": ["deeds"]},
+        },
+        {
+            "code": "deed",
+            "title_en": "Deed authenticity",
+            "title_fa": "استعلام اصالت سند",
+            "param": "serial",
+            "key_fields": ["serial"],
+            "items": {
+                "ssaa.deed": [
+                    "owner_national_code",
+                    "registry_plate",
+                    "area_m2",
+                    "postcode",
+                    "authentic",
+                ],
+            },
+        },
+    ],
+    "health": [
+        {
+            "code": "birth-record",
+            "title_en": "Hospital birth record",
+            "title_fa": "استعلام گواهی ولادت بیمارستانی",
+            "param": "national_code",
+            "key_fields": ["child_national_code"],
+            "items": {
+                "health.birth_record": [
+                    "mother_national_code",
+                    "hospital",
+                    "city",
+                    "birth_time",
+                    "birth_time_jalali",
+                    "sex",
+                    "weight_g",
+                ],
+            },
+        },
+        {
+            "code": "births-of-mother",
+            "title_en": "Hospital births by mother",
+            "title_fa": "استعلام ولادت‌های بیمارستانی مادر",
+            "param": "national_code",
+            "key_fields": ["mother_national_code"],
+            "items": {"health.birth_record": ["births"]},
+        },
+    ],
+    "science": [
+        {
+            "code": "education-status",
+            "title_en": "University degrees and student status",
+            "title_fa": "استعلام مدارک تحصیلی و وضعیت دانشجویی",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "science.degree": ["degrees"],
+                "science.student_status": ["student"],
+            },
+        }
+    ],
+    "education": [
+        {
+            "code": "school-record",
+            "title_en": "School record",
+            "title_fa": "استعلام سوابق تحصیلی مدرسه",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"education.school_record": ["in_school", "grade", "diploma_year"]},
+        }
+    ],
+    "judiciary": [
+        {
+            "code": "criminal-record",
+            "title_en": "Criminal record",
+            "title_fa": "استعلام سوء پیشینه کیفری",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"judiciary.criminal_record": ["has_record", "convictions"]},
+        }
+    ],
+    "martyrs": [
+        {
+            "code": "veteran-status",
+            "title_en": "Veteran status",
+            "title_fa": "استعلام وضعیت ایثارگری",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"martyrs.veteran_status": ["is_veteran", "status", "disability_percent"]},
+        }
+    ],
+    "relief": [
+        {
+            "code": "beneficiary",
+            "title_en": "Relief beneficiary status",
+            "title_fa": "استعلام وضعیت مددجویی",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"relief.beneficiary": ["beneficiary", "since_year", "programme"]},
+        }
+    ],
+    "ssi": [
+        {
+            "code": "insurance-record",
+            "title_en": "Social insurance record",
+            "title_fa": "استعلام سوابق بیمه",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "ssi.insurance_record": [
+                    "insured",
+                    "insurance_number",
+                    "employer_national_id",
+                    "months_contributed",
+                    "last_contribution",
+                ],
+            },
+        }
+    ],
+}
+
+LEGAL_BASIS = (
+    "Law on the Publication and Free Access to Information; Law on the Management of Data and "
+    "Information (NDIM) 1403, base registries; 7th Development Plan Art. 107"
+)
+
+
+def subsystem(registry: str) -> str:
+    return f"{registry}-registry"
+
+
+def openapi(registry: str) -> dict[str, Any]:
+    """The registry's published OpenAPI 3.1 description, with its data items."""
+    member_code, name_fa, name_en = ORGANISATIONS[registry]
+    paths: dict[str, Any] = {}
+    for service in SERVICES[registry]:
+        path = f"/{service['code']}" + (f"/{{{service['param']}}}" if service.get("param") else "")
+        parameters = []
+        if service.get("param"):
+            parameters.append(
+                {
+                    "name": service["param"],
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            )
+        for name in service.get("query", []):
+            parameters.append({"name": name, "in": "query", "schema": {"type": "string"}})
+        fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
+        paths[path] = {
+            "get": {
+                "operationId": service["code"],
+                "summary": service["title_en"],
+                "x-panjereh-service-code": service["code"],
+                "x-panjereh-title-fa": service["title_fa"],
+                "x-panjereh-key-fields": service["key_fields"],
+                "x-panjereh-items": service["items"],
+                "x-panjereh-legal-basis": LEGAL_BASIS,
+                "parameters": parameters,
+                "responses": {
+                    "200": {
+                        "description": "The record",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {name: {} for name in dict.fromkeys(fields)},
+                                }
+                            }
+                        },
+                    },
+                    "404": {"description": "No such record"},
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": name_en,
+            "version": "1.0",
+            "x-panjereh-registry": registry,
+            "x-panjereh-member-code": member_code,
+            "x-panjereh-name-fa": name_fa,
+        },
+        "paths": paths,
+    }

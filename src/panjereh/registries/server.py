@@ -1,0 +1,350 @@
+"""One simulated registry as a WSGI app, and a small threaded server to run it in its own process.
+
+Run: ``python -m panjereh.registries.server --registry civil --port 0``. The process prints one
+JSON line ``{"registry": ..., "port": ...}`` once it listens (so a supervisor can start it on an
+ephemeral port without racing for a free one) and serves until SIGTERM or until its parent dies.
+
+Besides its data services each registry has:
+
+* ``GET /_health``: liveness;
+* ``GET /openapi.json``: its published description, with its data items;
+* ``GET|POST /_control``: the fault switch for tests and demos. POST a JSON object
+  ``{"mode": "normal"|"slow"|"fail"|"drop"|"incomplete", "delay_ms": 2000, "status": 503,
+  "rate": 1.0}``; ``slow`` waits ``delay_ms`` before answering, ``fail`` answers ``status``,
+  ``drop`` closes the connection without an answer, ``incomplete`` blanks part of each record;
+  ``rate`` is the share of requests affected. GET returns the switch and a request counter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+from . import PROFILES, REGISTRIES
+from .catalogue import SERVICES, openapi
+from .population import Population
+
+Answer = tuple[int, dict[str, Any]]
+MODES = ("normal", "slow", "fail", "drop", "incomplete")
+
+
+class Faults:
+    """The fault switch of one registry process; shared by its request threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.mode = "normal"
+        self.delay_ms = 0
+        self.status = 503
+        self.rate = 1.0
+        self.requests = 0
+
+    def set(self, data: dict[str, Any]) -> None:
+        mode = data.get("mode", "normal")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        with self.lock:
+            self.mode = mode
+            self.delay_ms = int(data.get("delay_ms", 2000 if mode == "slow" else 0))
+            self.status = int(data.get("status", 503))
+            self.rate = float(data.get("rate", 1.0))
+
+    def as_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "mode": self.mode,
+                "delay_ms": self.delay_ms,
+                "status": self.status,
+                "rate": self.rate,
+                "requests": self.requests,
+            }
+
+    def draw(self) -> str:
+        """Count a data request and say which fault, if any, applies to it."""
+        with self.lock:
+            self.requests += 1
+            if self.mode == "normal" or random.random() >= self.rate:  # noqa: S311
+                return "normal"
+            return self.mode
+
+
+def _not_found(what: str) -> Answer:
+    return 404, {"found": False, "detail": f"no {what}"}
+
+
+def _handlers(pop: Population) -> dict[tuple[str, str], Callable[[str, dict[str, str]], Answer]]:
+    """(registry, service code) → handler(path parameter, query) → (status, record)."""
+
+    def person(param: str) -> int | None:
+        return pop.index_of(param)
+
+    def with_person(build: Callable[[int], dict[str, Any] | None]) -> Callable:
+        def handler(param: str, query: dict[str, str]) -> Answer:
+            i = person(param)
+            if i is None:
+                return _not_found("person with this national code")
+            record = build(i)
+            if record is None:
+                return _not_found("record")
+            return 200, record
+
+        return handler
+
+    def identity(param: str, query: dict[str, str]) -> Answer:
+        i = person(param)
+        if i is None:
+            return _not_found("person with this national code")
+        record = pop.civil_identity(i)
+        birth_date = query.get("birth_date")
+        if birth_date and birth_date not in (record["birth_date"], record["birth_date_jalali"]):
+            return 200, {"national_code": param, "match": False}
+        return 200, {**record, "match": True if birth_date else None}
+
+    def death(i: int) -> dict[str, Any]:
+        record = pop.civil_death_record(i)
+        if record is None:
+            return {"national_code": pop.national_code(i), "deceased": False}
+        return {**record, "deceased": True}
+
+    def mobile_owner(param: str, query: dict[str, str]) -> Answer:
+        code, mobile = query.get("national_code", ""), query.get("mobile", "")
+        if pop.index_of(code) is None:
+            return _not_found("person with this national code")
+        owner = pop.mobile_owner(mobile)
+        return 200, {
+            "national_code": code,
+            "mobile": mobile,
+            "match": owner is not None and pop.national_code(owner) == code,
+        }
+
+    def address(param: str, query: dict[str, str]) -> Answer:
+        k = pop.household_of_postcode(param)
+        record = pop.address(k) if k is not None else None
+        return (200, record) if record else _not_found("address with this postcode")
+
+    def residence(i: int) -> dict[str, Any]:
+        k = pop.person(i)["household"]
+        record = pop.address(k)
+        if record is None:  # no registered residence: the record exists but is empty
+            record = dict.fromkeys(
+                ("postcode", "province", "city", "street", "alley", "plaque", "unit")
+            )
+        return {"national_code": pop.national_code(i), **record}
+
+    def company(param: str, query: dict[str, str]) -> Answer:
+        j = pop.company_of_id(param)
+        return (200, pop.company(j)) if j is not None else _not_found("legal person")
+
+    def deed(param: str, query: dict[str, str]) -> Answer:
+        k = pop.household_of_deed(param)
+        record = pop.deed(k) if k is not None else None
+        return (200, record) if record else _not_found("deed with this serial")
+
+    def health_birth(i: int) -> dict[str, Any] | None:
+        return pop.hospital_birth(i)
+
+    return {
+        ("civil", "identity"): identity,
+        ("civil", "household"): with_person(pop.civil_household),
+        ("civil", "birth-record"): with_person(pop.civil_birth_record),
+        ("civil", "death-record"): with_person(death),
+        ("civil", "photo"): with_person(pop.civil_photo),
+        ("shahkar", "mobile-owner"): mobile_owner,
+        ("post", "address"): address,
+        ("post", "residence"): with_person(residence),
+        ("ssaa", "company"): company,
+        ("ssaa", "deeds"): with_person(
+            lambda i: {"national_code": pop.national_code(i), "deeds": pop.deeds(i)}
+        ),
+        ("ssaa", "deed"): deed,
+        ("health", "birth-record"): with_person(health_birth),
+        ("health", "births-of-mother"): with_person(
+            lambda i: {
+                "mother_national_code": pop.national_code(i),
+                "births": pop.hospital_births_of_mother(i),
+            }
+        ),
+        ("science", "education-status"): with_person(
+            lambda i: {
+                "national_code": pop.national_code(i),
+                "degrees": pop.degrees(i),
+                "student": pop.student_status(i),
+            }
+        ),
+        ("education", "school-record"): with_person(
+            lambda i: {"national_code": pop.national_code(i), **pop.school_record(i)}
+        ),
+        ("judiciary", "criminal-record"): with_person(
+            lambda i: {"national_code": pop.national_code(i), **pop.criminal_record(i)}
+        ),
+        ("martyrs", "veteran-status"): with_person(
+            lambda i: {"national_code": pop.national_code(i), **pop.veteran_status(i)}
+        ),
+        ("relief", "beneficiary"): with_person(
+            lambda i: {"national_code": pop.national_code(i), **pop.relief_status(i)}
+        ),
+        ("ssi", "insurance-record"): with_person(
+            lambda i: {"national_code": pop.national_code(i), **pop.insurance_record(i)}
+        ),
+    }
+
+
+def _blank_part(record: dict[str, Any], keep: Iterable[str]) -> dict[str, Any]:
+    """Blank about half of a record's non-key fields, the same half for the same record."""
+    keep = set(keep)
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).digest()
+    out = {}
+    for n, (name, value) in enumerate(record.items()):
+        blank = name not in keep and digest[n % len(digest)] % 2 == 0
+        out[name] = None if blank else value
+    return out
+
+
+class RegistryApp:
+    """The WSGI app of one registry."""
+
+    def __init__(self, registry: str, population: Population) -> None:
+        if registry not in REGISTRIES:
+            raise ValueError(f"unknown registry {registry!r}")
+        self.registry = registry
+        self.population = population
+        self.faults = Faults()
+        handlers = _handlers(population)
+        self.services = {s["code"]: s for s in SERVICES[registry]}
+        self.handlers = {code: handlers[(registry, code)] for code in self.services}
+        self.description = json.dumps(openapi(registry)).encode()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/_health":
+            return self._json(start_response, 200, {"registry": self.registry, "ok": True})
+        if path == "/openapi.json":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [self.description]
+        if path == "/_control":
+            if method == "POST":
+                try:
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    self.faults.set(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                except (ValueError, TypeError) as exc:
+                    return self._json(start_response, 400, {"detail": str(exc)})
+            return self._json(start_response, 200, self.faults.as_dict())
+        fault = environ.get("panjereh.fault") or self.faults.draw()
+        if fault == "slow":
+            time.sleep(self.faults.delay_ms / 1000)
+        elif fault == "fail":
+            return self._json(start_response, self.faults.status, {"detail": "registry failure"})
+        if method != "GET":
+            return self._json(start_response, 405, {"detail": "only GET"})
+        parts = path.strip("/").split("/")
+        service = self.services.get(parts[0])
+        if service is None or len(parts) > 2:
+            return self._json(start_response, 404, {"detail": "no such service"})
+        param = parts[1] if len(parts) == 2 else ""
+        if service.get("param") and not param:
+            return self._json(start_response, 404, {"detail": f"{service['param']} required"})
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        status, record = self.handlers[parts[0]](param, query)
+        if status == 200 and fault == "incomplete":
+            record = _blank_part(record, service["key_fields"])
+        return self._json(start_response, status, record)
+
+    @staticmethod
+    def _json(start_response: Callable, status: int, payload: dict[str, Any]) -> list[bytes]:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+        start_response(
+            f"{status} {reason.get(status, 'Error')}",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
+
+
+class _Handler(WSGIRequestHandler):
+    def handle(self) -> None:
+        # wsgiref's handle(), plus the "drop" fault: close the connection without an answer.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        app: RegistryApp = self.server.get_app()
+        environ = self.get_environ()
+        if not self.path.startswith("/_") and app.faults.mode == "drop":
+            environ["panjereh.fault"] = app.faults.draw()
+            if environ["panjereh.fault"] == "drop":
+                return
+        handler = ServerHandler(
+            self.rfile, self.wfile, self.get_stderr(), environ, multithread=True
+        )
+        handler.request_handler = self
+        handler.run(app)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # a registry under load must not spend its time writing access logs
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+
+def serve(
+    registry: str, host: str, port: int, seed: int, size: int, parent_pid: int | None
+) -> None:
+    app = RegistryApp(registry, Population(seed=seed, size=size))
+    server = _Server((host, port), _Handler)
+    server.set_app(app)
+    print(json.dumps({"registry": registry, "port": server.server_address[1]}), flush=True)
+
+    def stop(*_: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if parent_pid:
+        # Never outlive the supervisor, even if it was killed without a chance to stop us.
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(0.5)
+            stop()
+
+        threading.Thread(target=watch, daemon=True).start()
+    server.serve_forever(poll_interval=0.2)
+    server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run one simulated base registry.")
+    parser.add_argument("--registry", required=True, choices=REGISTRIES)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1404)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="small")
+    parser.add_argument("--size", type=int, help="Population size; overrides --profile.")
+    parser.add_argument("--parent-pid", type=int)
+    args = parser.parse_args(argv)
+    size = args.size or PROFILES[args.profile]
+    serve(args.registry, args.host, args.port, args.seed, size, args.parent_pid)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
