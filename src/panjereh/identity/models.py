@@ -1,13 +1,26 @@
 """People who sign in. Citizens are keyed by national code; staff by a username.
 
-The identity issue adds registration, assurance levels and the OpenID Connect provider on top
-of this model; it is defined at the start because Django fixes the user model at the first
-migration.
+Citizens have no password: they sign in with their national code and a one-time code sent to
+the mobile number that the mobile-ownership registry says is theirs (and a TOTP second factor
+from assurance level 3). Staff of the platform and the agencies sign in to the back office
+with an Argon2-hashed password.
+
+The evidence behind the assurance level is kept as dated facts on the user (registry match,
+photo check) and in related rows (TOTP device, signing key, in-person check); the level itself
+is recomputed from them by :mod:`panjereh.identity.assurance`, never typed in.
 """
 
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_legal_national_id
 
 
 class User(AbstractUser):
@@ -16,10 +29,375 @@ class User(AbstractUser):
     )
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
     assurance_level = models.PositiveSmallIntegerField(_("assurance level"), default=0)
+    father_name = models.CharField(_("father's name"), max_length=150, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    registry_verified_at = models.DateTimeField(
+        _("matched with civil registration at"), null=True, blank=True
+    )
+    mobile_verified_at = models.DateTimeField(
+        _("mobile ownership verified at"), null=True, blank=True
+    )
+    photo_verified_at = models.DateTimeField(_("registry photo checked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            ("record_in_person_check", _("Can record an in-person identity check")),
+            ("view_identity_oversight", _("Can see identity counts for oversight")),
+        ]
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def is_citizen(self) -> bool:
+        return bool(self.national_code)
+
+
+class LegalPerson(models.Model):
+    """A company or institution, keyed by its 11-digit national ID."""
+
+    national_id = models.CharField(
+        _("national ID"), max_length=11, unique=True, validators=[validate_legal_national_id]
+    )
+    name = models.CharField(_("name"), max_length=300)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("legal person")
+        verbose_name_plural = _("legal persons")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.national_id})"
+
+
+class RepresentativeRole(models.TextChoices):
+    CEO = "ceo", _("Chief executive")
+    BOARD = "board", _("Board member")
+    SIGNATORY = "signatory", _("Authorised signatory")
+    AGENT = "agent", _("Agent")
+
+
+class Representative(models.Model):
+    """A natural person who acts for a legal person, with a role, for a period."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="representations"
+    )
+    legal_person = models.ForeignKey(
+        LegalPerson, on_delete=models.CASCADE, related_name="representatives"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=RepresentativeRole.choices)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("representative")
+        verbose_name_plural = _("representatives")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "legal_person", "role"], name="representative_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.legal_person} ({self.role})"
+
+    def is_current(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+
+def companies_represented(person, on=None):
+    """The legal persons ``person`` currently acts for, with the role, for the portal's
+    "on behalf of" choice."""
+    on = on or timezone.localdate()
+    return (
+        Representative.objects.filter(person=person, valid_from__lte=on)
+        .filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=on))
+        .select_related("legal_person")
+    )
+
+
+class Delegation(models.Model):
+    """A person (the principal) lets a helper act for them until a set time."""
+
+    principal = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given"
+    )
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
+    )
+    purpose = models.CharField(_("purpose"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(principal=models.F("helper")), name="delegation_not_self"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="delegation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} → {self.helper} until {self.expires_at:%Y-%m-%d}"
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and self.created_at <= at < self.expires_at
+
+
+class AuthEvent(models.Model):
+    """One authentication event: the audit trail that the user can read."""
+
+    class Kind(models.TextChoices):
+        REGISTRATION_STARTED = "registration_started", _("Registration started")
+        REGISTRATION_REFUSED = "registration_refused", _("Registration refused")
+        REGISTERED = "registered", _("Registered")
+        OTP_SENT = "otp_sent", _("One-time code sent")
+        OTP_FAILED = "otp_failed", _("Wrong one-time code")
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOCKED_OUT = "locked_out", _("Locked out after too many attempts")
+        TOTP_FAILED = "totp_failed", _("Wrong authenticator code")
+        LOGOUT = "logout", _("Signed out")
+        BACKCHANNEL_LOGOUT = "backchannel_logout", _("Agency window notified of sign-out")
+        CONSENT = "consent", _("Consent given to an agency window")
+        TOKEN_ISSUED = "token_issued", _("Agency window signed in")
+        LEVEL_CHANGED = "level_changed", _("Assurance level changed")
+        TOTP_ENROLLED = "totp_enrolled", _("Authenticator app enrolled")
+        SIGNING_KEY_ENROLLED = "signing_key_enrolled", _("Signing key enrolled")
+        PHOTO_CHECKED = "photo_checked", _("Registry photo check")
+        IN_PERSON_CHECKED = "in_person_checked", _("In-person check recorded")
+        DELEGATION_GRANTED = "delegation_granted", _("Helper authorised")
+        DELEGATION_REVOKED = "delegation_revoked", _("Helper authorisation revoked")
+        ACTING_AS = "acting_as", _("Helper started acting for the person")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="auth_events",
+    )
+    # For events about a national code with no account (or not yet known to be one), the code is
+    # kept only as a keyed hash so that the log can be correlated without becoming a list of
+    # who tried to register.
+    subject_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    client_name = models.CharField(_("agency window"), max_length=255, blank=True)
+    acting_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="auth_events_by_helpers",
+    )
+    delegation = models.ForeignKey(Delegation, on_delete=models.SET_NULL, null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("authentication event")
+        verbose_name_plural = _("authentication events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"], name="authevent_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+def subject_hash(national_code: str) -> str:
+    """A keyed hash of a national code for logs: stable, but not reversible without the key."""
+    key = settings.SECRET_KEY.encode()
+    return hashlib.blake2b(national_code.encode(), key=key[:64], digest_size=32).hexdigest()
+
+
+class OneTimeCode(models.Model):
+    """A one-time code sent by SMS. Only its keyed hash is stored; it is usable once."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("registration")
+        LOGIN = "login", _("sign-in")
+
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    subject = models.CharField(max_length=64, db_index=True)  # subject_hash of the national code
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code {self.pk}"
+
+
+class TotpDevice(models.Model):
+    """An authenticator app (RFC 6238). The secret is stored encrypted with a key derived from
+    the deployment's secret key, so a database dump alone does not give second factors away."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    encrypted_secret = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last accepted time step: a code is never accepted twice.
+    last_step = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user}"
+
+
+class SigningKey(models.Model):
+    """A public key the person holds the private half of (proved by signing a challenge)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signing_keys"
+    )
+    public_key_pem = models.TextField()
+    fingerprint = models.CharField(max_length=64, unique=True)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+
+    def __str__(self) -> str:
+        return f"key {self.fingerprint[:16]} of {self.user}"
+
+
+class InPersonCheck(models.Model):
+    """An identity check at a counter, recorded by an authorised officer."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="in_person_checks"
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="in_person_checks_made"
+    )
+    office = models.CharField(_("office"), max_length=200)
+    document = models.CharField(_("document checked"), max_length=200)
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("in-person check")
+        verbose_name_plural = _("in-person checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(user=models.F("officer")), name="in_person_not_self"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} checked by {self.officer} at {self.office}"
+
+
+class ClientProfile(models.Model):
+    """What the national window knows about an agency's OIDC client beyond the OAuth basics."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application",
+        on_delete=models.CASCADE,
+        related_name="panjereh_profile",
+    )
+    agency = models.ForeignKey(
+        "catalogue.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="oidc_clients",
+    )
+    # Pairwise subjects are computed per sector: two clients of one agency see one subject.
+    sector_identifier = models.CharField(_("sector identifier"), max_length=200, blank=True)
+    may_receive_national_code = models.BooleanField(
+        _("may receive the national code"),
+        default=False,
+        help_text=_("Only for agencies whose law lets them know the person's national code."),
+    )
+    backchannel_logout_uri = models.URLField(_("back-channel logout URI"), blank=True)
+
+    class Meta:
+        verbose_name = _("agency window (OIDC client) profile")
+        verbose_name_plural = _("agency window (OIDC client) profiles")
+
+    def __str__(self) -> str:
+        return f"profile of {self.application}"
+
+    def sector(self) -> str:
+        if self.sector_identifier:
+            return self.sector_identifier
+        if self.agency_id:
+            return f"agency:{self.agency.code}"
+        return f"client:{self.application.client_id}"
+
+
+class Consent(models.Model):
+    """The person's consent that an agency window receives some claims."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    application = models.ForeignKey("oauth2_provider.Application", on_delete=models.CASCADE)
+    scopes = models.JSONField(default=list)
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "application"], name="consent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.application}"
+
+
+class SsoSession(models.Model):
+    """One sign-in at the national window, with the agency windows used under it (``sid``)."""
+
+    sid = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_sessions"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    clients = models.ManyToManyField("oauth2_provider.Application", blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("single sign-on session")
+        verbose_name_plural = _("single sign-on sessions")
+
+    def __str__(self) -> str:
+        return f"session {self.sid[:8]} of {self.user}"
+
+
+class CodeSession(models.Model):
+    """Which sign-on session an authorization code was issued under, so that the ID token
+    issued for it at the token endpoint (where there is no browser session) carries its sid."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    sso_session = models.ForeignKey(SsoSession, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"code of session {self.sso_session_id}"

@@ -1,0 +1,497 @@
+"""Identity benchmark: the OIDC token and userinfo endpoints under concurrent clients on
+loopback, and the full sign-in (national code, SMS code, authorization, token) end to end.
+
+Run with ``.venv/bin/python benchmarks/identity/run.py [--write-docs]``. Everything happens in
+a temporary directory (SQLite database unless ``DATABASE_URL`` is set, keys, SMS files) removed
+at the end; the server (``panjereh serve``: gunicorn, 2 workers x 8 threads) binds 127.0.0.1 on
+a free port and is stopped by its process ID.
+
+1. Migrate; make citizens, one agency client (confidential, Argon2-hashed secret, as in the
+   demo) and their consent, and pre-issue authorization codes with PKCE challenges under live
+   sign-on sessions (the browser half of the flow is measured separately in 4).
+2. Token endpoint: ``--clients`` threads redeem the codes (``authorization_code`` grant with
+   ``code_verifier`` and HTTP Basic client authentication), one request each.
+3. Userinfo endpoint: the same threads call ``/oidc/userinfo/`` with the access tokens.
+4. Full sign-in: sign-in page, national code, SMS code (read from the file backend),
+   authorization (consent already given), token, ID token verified against the JWKS.
+5. The token request again in this process, without HTTP or concurrency: the server's own
+   cost per request, which bounds what the cores can sustain.
+
+Goal (issue 4): the token endpoint sustains >= 200 requests/s with p95 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN_GOAL_RPS = 200.0
+TOKEN_GOAL_P95_MS = 50.0
+CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the benchmark reads the redirect
+BEGIN, END = "<!-- identity-benchmark:begin -->", "<!-- identity-benchmark:end -->"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summary(name: str, latencies: list[float], seconds: float, errors: int) -> dict:
+    return {
+        "name": name,
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / seconds if seconds else 0.0,
+        "p50": percentile(latencies, 0.50) * 1000,
+        "p95": percentile(latencies, 0.95) * 1000,
+        "max": max(latencies) * 1000,
+        "mean": statistics.fmean(latencies) * 1000,
+    }
+
+
+def run_concurrently(jobs: list, clients: int, worker) -> tuple[list[float], float, int]:
+    """Run ``worker(http, job)`` over ``jobs`` from ``clients`` threads; latencies, wall time."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    queue = list(reversed(jobs))
+
+    def loop():
+        with httpx.Client(timeout=30, trust_env=False) as http:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    job = queue.pop()
+                started = time.perf_counter()
+                ok = worker(http, job)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if not ok:
+                        errors[0] += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started, errors[0]
+
+
+def prepare(codes: int, people: int) -> dict:
+    """Database, citizens, client, consent and pre-issued codes (in this process)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+    from django.utils import timezone
+    from oauth2_provider.models import Grant
+
+    from panjereh.identity.clients import register_agency_client
+    from panjereh.identity.models import CodeSession, Consent, SsoSession, User
+    from panjereh.identity.oidc import code_hash
+
+    call_command("migrate", verbosity=0, interactive=False)
+    application, secret = register_agency_client(
+        "Benchmark window", [CALLBACK], client_id="bench-window"
+    )
+    users = []
+    now = timezone.now()
+    for n in range(people):
+        body = f"{700000000 + n:09d}"
+        total = sum(int(d) * (10 - i) for i, d in enumerate(body))
+        remainder = total % 11
+        code = body + str(remainder if remainder < 2 else 11 - remainder)
+        user = User(
+            username=f"c-bench-{n}",
+            national_code=code,
+            mobile=f"0912{n:07d}",
+            first_name="آزمون",
+            last_name=f"شماره {n}",
+            registry_verified_at=now,
+            mobile_verified_at=now,
+            assurance_level=1,
+        )
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users)
+    users = list(User.objects.filter(username__startswith="c-bench-"))
+    Consent.objects.bulk_create(
+        Consent(user=u, application=application, scopes=["openid", "profile"]) for u in users
+    )
+    sessions = SsoSession.objects.bulk_create(
+        SsoSession(sid=secrets.token_urlsafe(24), user=u) for u in users
+    )
+    for session in sessions:
+        session.clients.add(application)
+    jobs = []
+    grants, links = [], []
+    for n in range(codes):
+        user, session = users[n % len(users)], sessions[n % len(sessions)]
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .decode()
+            .rstrip("=")
+        )
+        code = secrets.token_urlsafe(30)
+        grants.append(
+            Grant(
+                application=application,
+                user=user,
+                code=code,
+                expires=now + timezone.timedelta(hours=1),
+                redirect_uri=CALLBACK,
+                scope="openid profile",
+                code_challenge=challenge,
+                code_challenge_method="S256",
+                nonce=secrets.token_urlsafe(8),
+                claims="{}",
+            )
+        )
+        links.append(CodeSession(code_hash=code_hash(code), sso_session=session))
+        jobs.append({"code": code, "verifier": verifier})
+    Grant.objects.bulk_create(grants)
+    CodeSession.objects.bulk_create(links)
+    for connection in connections.all():
+        connection.close()
+    return {
+        "client_id": application.client_id,
+        "secret": secret,
+        "jobs": jobs,
+        "people": [(u.national_code, u.mobile) for u in users],
+    }
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2, trust_env=False).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not come up at {url}")
+
+
+def full_sign_in(base: str, data: dict, person: tuple[str, str], var: Path) -> bool:
+    """One person's whole sign-in, as a browser and the agency window would do it."""
+    import httpx
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    national_code, mobile = person
+    with httpx.Client(base_url=base, timeout=30, trust_env=False) as browser:
+        page = browser.get("/account/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        browser.post(
+            "/account/login/", data={"csrfmiddlewaretoken": token, "national_code": national_code}
+        )
+        page = browser.get("/account/login/verify/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        text = json.loads((var / "sms" / f"{mobile}.jsonl").read_text().splitlines()[-1])["text"]
+        code = re.search(r"\d{6}", text).group(0)
+        browser.post("/account/login/verify/", data={"csrfmiddlewaretoken": token, "code": code})
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .decode()
+            .rstrip("=")
+        )
+        nonce = secrets.token_urlsafe(8)
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": data["client_id"],
+                "redirect_uri": CALLBACK,
+                "scope": "openid profile",
+                "state": "s",
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        redirect = browser.get(f"/oidc/authorize/?{query}")
+        location = redirect.headers.get("location", "")
+        if not location.startswith(CALLBACK):
+            return False
+        code = parse_qs(urlparse(location).query)["code"][0]
+    with httpx.Client(base_url=base, timeout=30, trust_env=False) as window:
+        answer = window.post(
+            "/oidc/token/",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": CALLBACK,
+                "code_verifier": verifier,
+            },
+            auth=(data["client_id"], data["secret"]),
+        )
+        if answer.status_code != 200:
+            return False
+        keys = KeySet.import_key_set(window.get("/oidc/jwks/").json())
+        claims = jwt.decode(answer.json()["id_token"], keys, algorithms=["RS256"]).claims
+        return claims.get("nonce") == nonce and claims.get("aud") == data["client_id"]
+
+
+def write_docs(results: list[dict], setup: str, database: str) -> None:
+    """Put this run's rows into the Identity section of docs/benchmarks.md (one set of rows per
+    database, so a SQLite run and a PostgreSQL run sit side by side); other sections untouched."""
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    rows: list[str] = []
+    notes: list[str] = []
+    if BEGIN in text and END in text:
+        old = text.split(BEGIN, 1)[1].split(END, 1)[0]
+        rows = [
+            line
+            for line in old.splitlines()
+            if line.startswith("| ")
+            and not line.startswith(f"| {database} ")
+            and "---" not in line
+            and not line.startswith("| database ")
+        ]
+        notes = [
+            line
+            for line in old.splitlines()
+            if line.startswith("- ") and not line.startswith(f"- {database}: ")
+        ]
+    for r in results:
+        rows.append(
+            f"| {database} | {r['name']} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | "
+            f"{r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} |"
+        )
+    token = next(r for r in results if r["name"].startswith("token"))
+    met = token["rps"] >= TOKEN_GOAL_RPS and token["p95"] <= TOKEN_GOAL_P95_MS
+    notes.append(
+        f"- {database}: {setup} Token endpoint goal (>= {TOKEN_GOAL_RPS:.0f} req/s, p95 <= "
+        f"{TOKEN_GOAL_P95_MS:.0f} ms): " + ("met." if met else "not met on this run.")
+    )
+    section = "\n".join(
+        [
+            BEGIN,
+            "## Identity",
+            "",
+            "`benchmarks/identity/run.py`: OIDC token endpoint (authorization code with PKCE and "
+            "client authentication), userinfo, and the whole sign-in (national code, SMS code, "
+            "authorization, token, ID token verified with the JWKS), on loopback.",
+            "",
+            "| database | measure | requests | errors | req/s | p50 (ms) | p95 (ms) | max (ms) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+            *sorted(rows),
+            "",
+            *sorted(notes),
+            END,
+        ]
+    )
+    if BEGIN in text and END in text:
+        before, rest = text.split(BEGIN, 1)
+        text = before + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--codes", type=int, default=2000, help="token requests")
+    parser.add_argument("--userinfo", type=int, default=3000, help="userinfo requests")
+    parser.add_argument("--signins", type=int, default=40, help="full sign-ins")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument(
+        "--inprocess", type=int, default=200, help="token requests in this process, no HTTP"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+
+    var = Path(tempfile.mkdtemp(prefix="panjereh-bench-identity-"))
+    os.environ.update(
+        {
+            "PANJEREH_VAR": str(var),
+            "PANJEREH_MODE": "demo",
+            "DJANGO_SETTINGS_MODULE": "panjereh.conf.settings",
+            "PANJEREH_SMS_BACKEND": "panjereh.identity.sms.FileSmsBackend",
+        }
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    os.environ["PANJEREH_PUBLIC_URL"] = base
+    server = None
+    try:
+        print(f"preparing in {var} …", flush=True)
+        data = prepare(args.codes + args.inprocess, max(args.signins, 50))
+        local_jobs = data["jobs"][args.codes :]
+        data["jobs"] = data["jobs"][: args.codes]
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "panjereh",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(f"{base}/.well-known/openid-configuration")
+        auth = (data["client_id"], data["secret"])
+        # Warm every worker (the first client-secret check in a process runs Argon2).
+        import httpx
+
+        for _ in range(4 * args.workers):
+            httpx.post(
+                f"{base}/oidc/token/",
+                data={"grant_type": "refresh_token", "refresh_token": "x"},
+                auth=auth,
+                trust_env=False,
+            )
+
+        tokens: list[str] = []
+        token_lock = threading.Lock()
+
+        def redeem(http, job) -> bool:
+            response = http.post(
+                f"{base}/oidc/token/",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": job["code"],
+                    "redirect_uri": CALLBACK,
+                    "code_verifier": job["verifier"],
+                },
+                auth=auth,
+            )
+            if response.status_code != 200:
+                return False
+            with token_lock:
+                tokens.append(response.json()["access_token"])
+            return True
+
+        results = []
+        latencies, seconds, errors = run_concurrently(data["jobs"], args.clients, redeem)
+        results.append(
+            summary(
+                f"token (authorization_code + PKCE), {args.clients} clients",
+                latencies,
+                seconds,
+                errors,
+            )
+        )
+
+        def userinfo(http, access_token) -> bool:
+            response = http.get(
+                f"{base}/oidc/userinfo/", headers={"Authorization": f"Bearer {access_token}"}
+            )
+            return response.status_code == 200
+
+        jobs = [tokens[n % len(tokens)] for n in range(args.userinfo)] if tokens else []
+        latencies, seconds, errors = run_concurrently(jobs, args.clients, userinfo)
+        results.append(summary(f"userinfo, {args.clients} clients", latencies, seconds, errors))
+
+        people = data["people"][: args.signins]
+        # SMS codes per person are limited (3 per 15 minutes): each person signs in once.
+        latencies, seconds, errors = run_concurrently(
+            people,
+            min(4, args.clients),
+            lambda _http, person: full_sign_in(base, data, person, var),
+        )
+        results.append(
+            summary("full sign-in to verified ID token, 4 clients", latencies, seconds, errors)
+        )
+
+        # The same token request without HTTP or concurrency: the server's own cost per request.
+        if local_jobs:
+            from django.test import Client
+
+            local = Client()
+            basic = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            latencies, errors = [], 0
+            started = time.perf_counter()
+            for job in local_jobs:
+                began = time.perf_counter()
+                response = local.post(
+                    "/oidc/token/",
+                    {
+                        "grant_type": "authorization_code",
+                        "code": job["code"],
+                        "redirect_uri": CALLBACK,
+                        "code_verifier": job["verifier"],
+                    },
+                    HTTP_AUTHORIZATION=f"Basic {basic}",
+                )
+                latencies.append(time.perf_counter() - began)
+                errors += response.status_code != 200
+            results.append(
+                summary(
+                    "token, in-process, 1 thread (server cost per request)",
+                    latencies,
+                    time.perf_counter() - started,
+                    errors,
+                )
+            )
+
+        load = os.getloadavg()
+        database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+        setup = (
+            f"{os.cpu_count()} cores shared by server and clients, gunicorn {args.workers} workers "
+            f"x {args.threads} threads, Argon2-hashed client secret; load average after the run "
+            f"{load[0]:.1f}."
+        )
+        print(setup)
+        for r in results:
+            print(
+                f"{r['name']:<50} n={r['requests']:<5} errors={r['errors']:<3} "
+                f"{r['rps']:7.1f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  max {r['max']:6.1f} ms"
+            )
+        if args.write_docs:
+            write_docs(results, setup, database)
+            print("written to docs/benchmarks.md")
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(var, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

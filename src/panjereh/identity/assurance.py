@@ -1,0 +1,165 @@
+"""Assurance levels 1-4 (see ``docs/identity.md``) and the evidence behind them.
+
+Levels are cumulative: a level is held only if every lower level is. The level stored on the
+user is a cache of :func:`compute_level`, refreshed by :func:`recompute` whenever evidence
+changes, so that token issuing and service checks read one integer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import audit
+from .models import AuthEvent, InPersonCheck, SigningKey, TotpDevice, User
+
+MAX_LEVEL = 4
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    level: int
+    title: str
+    url_name: str | None  # None: done at a counter, not online
+
+
+STEPS = [
+    Step("registry", 1, _("Match with civil registration and mobile ownership"), None),
+    Step("photo", 2, _("Photo check against the civil registration photo"), "identity:photo"),
+    Step("totp", 3, _("Authenticator app as a second factor"), "identity:totp"),
+    Step("signing_key", 3, _("Enrolled signing key"), "identity:signing_key"),
+    Step("in_person", 4, _("Identity check in person at a service counter"), None),
+]
+
+
+def evidence(user: User) -> dict[str, bool]:
+    # Read from the database, not the instance: evidence may have been added by another request.
+    facts = User.objects.filter(pk=user.pk).values(
+        "registry_verified_at", "mobile_verified_at", "photo_verified_at"
+    )[0]
+    return {
+        "registry": bool(facts["registry_verified_at"] and facts["mobile_verified_at"]),
+        "photo": bool(facts["photo_verified_at"]),
+        "totp": TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists(),
+        "signing_key": SigningKey.objects.filter(user=user, revoked_at__isnull=True).exists(),
+        "in_person": InPersonCheck.objects.filter(user=user).exists(),
+    }
+
+
+def compute_level(user: User) -> int:
+    have = evidence(user)
+    level = 0
+    for target in range(1, MAX_LEVEL + 1):
+        if all(have[step.key] for step in STEPS if step.level == target):
+            level = target
+        else:
+            break
+    return level
+
+
+def recompute(user: User, request=None) -> int:
+    """Store the level the evidence supports; record a change in the audit trail."""
+    new = compute_level(user)
+    if new != user.assurance_level:
+        old = user.assurance_level
+        User.objects.filter(pk=user.pk).update(assurance_level=new)
+        user.assurance_level = new
+        audit.record(AuthEvent.Kind.LEVEL_CHANGED, request, user=user, old=old, new=new)
+    return new
+
+
+def missing_steps(user: User, target: int) -> list[Step]:
+    """What ``user`` still has to do to reach ``target``, in order."""
+    have = evidence(user)
+    return [step for step in STEPS if step.level <= target and not have[step.key]]
+
+
+def counts_per_level() -> dict[int, int]:
+    """Citizens (people with a national code) per assurance level 0-4, for oversight."""
+    counts = {level: 0 for level in range(MAX_LEVEL + 1)}
+    rows = (
+        User.objects.filter(national_code__isnull=False)
+        .values("assurance_level")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["assurance_level"]] = row["n"]
+    return counts
+
+
+# -- signing keys -------------------------------------------------------------------------------
+
+
+class SigningKeyError(ValueError):
+    """The key or the proof of possession is not acceptable (message is user-facing)."""
+
+
+def signing_challenge(user: User, nonce: str) -> bytes:
+    """The text the person signs to prove they hold the private key."""
+    return f"panjereh-signing-key-enrolment:{user.pk}:{nonce}".encode()
+
+
+def enroll_signing_key(user: User, public_pem: str, signature_b64: str, challenge: bytes):
+    """Verify the proof of possession and store the key (ECDSA P-256+ or RSA 2048+)."""
+    try:
+        key = serialization.load_pem_public_key(public_pem.strip().encode())
+    except ValueError as exc:
+        raise SigningKeyError(_("This is not a PEM public key.")) from exc
+    try:
+        signature = base64.b64decode(signature_b64.strip(), validate=True)
+    except ValueError as exc:
+        raise SigningKeyError(_("The signature is not valid Base64.")) from exc
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size >= 256:
+            key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+            key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            raise SigningKeyError(_("Use an ECDSA P-256 or an RSA 2048-bit (or larger) key."))
+    except InvalidSignature as exc:
+        raise SigningKeyError(_("The signature does not match the challenge.")) from exc
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    fingerprint = hashlib.sha256(der).hexdigest()
+    if SigningKey.objects.filter(fingerprint=fingerprint).exists():
+        raise SigningKeyError(_("This key is already enrolled."))
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    with transaction.atomic():
+        row = SigningKey.objects.create(user=user, public_key_pem=pem, fingerprint=fingerprint)
+    return row
+
+
+def record_in_person_check(user: User, officer: User, office: str, document: str, note=""):
+    """An authorised officer records a counter check; the person's level is recomputed."""
+    if not officer.has_perm("identity.record_in_person_check"):
+        raise PermissionError("officer is not authorised to record in-person checks")
+    if officer.pk == user.pk:
+        raise PermissionError("an officer cannot check themselves")
+    check = InPersonCheck.objects.create(
+        user=user, officer=officer, office=office, document=document, note=note
+    )
+    audit.record(
+        AuthEvent.Kind.IN_PERSON_CHECKED, user=user, office=office, officer=officer.username
+    )
+    recompute(user)
+    return check
+
+
+def mark_photo_checked(user: User, request=None) -> None:
+    User.objects.filter(pk=user.pk).update(photo_verified_at=timezone.now())
+    user.photo_verified_at = timezone.now()
+    audit.record(AuthEvent.Kind.PHOTO_CHECKED, request, user=user, result="match")
+    recompute(user, request)

@@ -1,0 +1,57 @@
+"""Writing the authentication audit trail (see :class:`models.AuthEvent`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AuthEvent, Delegation, subject_hash
+from .ratelimit import client_ip
+
+ACTING_SESSION_KEY = "panjereh_acting_delegation"
+
+
+def record(
+    kind: str,
+    request=None,
+    user=None,
+    national_code: str | None = None,
+    client_name: str = "",
+    **detail: Any,
+) -> AuthEvent:
+    """Record one event. When a helper is acting for someone under a delegation, the event is
+    filed under the person acted for, with the helper and the delegation named."""
+    ip = client_ip(request) if request is not None else None
+    agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
+    acting_for = None
+    delegation = None
+    if request is not None and hasattr(request, "session"):
+        delegation_id = request.session.get(ACTING_SESSION_KEY)
+        if delegation_id:
+            delegation = Delegation.objects.filter(pk=delegation_id).first()
+            if delegation is not None and delegation.is_active():
+                acting_for = delegation.principal
+            else:
+                delegation = None
+    return AuthEvent.objects.create(
+        user=user if user is not None and getattr(user, "pk", None) else None,
+        subject_hash=subject_hash(national_code) if national_code else "",
+        kind=kind,
+        ip=ip if ip and ip != "unknown" else None,
+        user_agent=agent,
+        client_name=client_name[:255],
+        acting_for=acting_for,
+        delegation=delegation,
+        detail=detail,
+    )
+
+
+def acting_principal(request):
+    """For other apps: the person the signed-in helper is acting for and the delegation, or
+    ``(request.user, None)``. Anything done under a delegation must be recorded with it."""
+    delegation_id = request.session.get(ACTING_SESSION_KEY)
+    if delegation_id:
+        delegation = Delegation.objects.filter(pk=delegation_id, helper=request.user).first()
+        if delegation is not None and delegation.is_active():
+            return delegation.principal, delegation
+        request.session.pop(ACTING_SESSION_KEY, None)
+    return request.user, None

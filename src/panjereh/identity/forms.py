@@ -1,0 +1,140 @@
+"""Forms of the national window's identity pages. Every field accepts Persian digits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.common import jalali
+from panjereh.common.persian import digits_only
+
+from .validators import clean_mobile, clean_national_code
+
+
+class NationalCodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("National code"))
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off", "dir": "ltr", "spellcheck": "false"}
+        )
+
+    def clean(self, value):
+        value = super().clean(value)
+        return clean_national_code(value)
+
+
+class JalaliDateField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"placeholder": "۱۳۷۰/۰۶/۳۱", "dir": "ltr", "inputmode": "numeric"}
+        )
+
+    def clean(self, value) -> dt.date:
+        value = super().clean(value)
+        message = _(
+            "Enter the birth date as year/month/day in the solar calendar, for example 1370/06/31."
+        )
+        try:
+            parsed = jalali.parse(value)
+        except jalali.InvalidJalaliDate as exc:
+            raise ValidationError(message, code="date") from exc
+        if parsed.year >= 1700:
+            # A Gregorian date typed by mistake (1991/09/22): say which calendar is meant,
+            # rather than "in the future".
+            raise ValidationError(message, code="gregorian")
+        day = parsed.togregorian()
+        if day > timezone.localdate():
+            raise ValidationError(_("The birth date cannot be in the future."), code="future")
+        return day
+
+
+class MobileField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile number"))
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "tel", "dir": "ltr", "autocomplete": "tel"})
+
+    def clean(self, value):
+        return clean_mobile(super().clean(value))
+
+
+class CodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "dir": "ltr"}
+        )
+
+    def clean(self, value):
+        return digits_only(super().clean(value))
+
+
+class AccessibleForm(forms.Form):
+    """Ties each input to its hint and error messages (``aria-describedby``) and marks inputs
+    in error (``aria-invalid``), so that screen readers announce them with the field."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name, field in self.fields.items():
+            bound = self[name]
+            described = []
+            if field.help_text:
+                described.append(f"{bound.auto_id}-hint")
+            if name in self.errors:
+                described.append(f"{bound.auto_id}-error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if described:
+                field.widget.attrs["aria-describedby"] = " ".join(described)
+
+
+class RegisterForm(AccessibleForm):
+    national_code = NationalCodeField()
+    birth_date = JalaliDateField(label=_("Birth date (solar calendar)"))
+    mobile = MobileField(help_text=_("A mobile number registered in your own name."))
+
+
+class CodeForm(AccessibleForm):
+    code = CodeField(label=_("The code sent to your mobile"))
+
+
+class LoginForm(AccessibleForm):
+    national_code = NationalCodeField()
+
+
+class TotpForm(AccessibleForm):
+    code = CodeField(label=_("The 6-digit code in your authenticator app"))
+
+
+class PhotoForm(AccessibleForm):
+    photo = forms.FileField(label=_("Your photo"))
+
+    def clean_photo(self):
+        upload = self.cleaned_data["photo"]
+        if upload.size > 2 * 1024 * 1024:
+            raise ValidationError(_("The photo must be smaller than 2 MB."), code="size")
+        return upload.read()
+
+
+class SigningKeyForm(AccessibleForm):
+    public_key = forms.CharField(
+        label=_("Public key (PEM)"), widget=forms.Textarea(attrs={"dir": "ltr"})
+    )
+    signature = forms.CharField(
+        label=_("Signature of the challenge (Base64)"), widget=forms.Textarea(attrs={"dir": "ltr"})
+    )
+
+
+class DelegationForm(AccessibleForm):
+    helper_national_code = NationalCodeField(label=_("Helper's national code"))
+    purpose = forms.CharField(label=_("What the helper may do"), max_length=300)
+    days = forms.IntegerField(label=_("For how many days"), min_value=1, max_value=90, initial=7)

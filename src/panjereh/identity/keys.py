@@ -1,0 +1,46 @@
+"""The national window's OIDC signing key (RS256).
+
+Production reads the PEM from ``PANJEREH_OIDC_KEY``; the demo and the tests generate one into
+``VAR_DIR/oidc/`` on first use so that tokens stay verifiable across restarts. This module is
+imported by the settings, so it must not import Django models.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+def load_or_create_oidc_key(var_dir: Path, mode: str) -> str:
+    """The RSA private key as PEM text ("" in production when none is configured: the identity
+    app then refuses to start, see :meth:`IdentityConfig.ready`, while the settings module stays
+    importable for tools that only read it)."""
+    pem = os.environ.get("PANJEREH_OIDC_KEY", "").strip()
+    if pem:
+        return pem + "\n"
+    if mode == "production":
+        return ""
+    path = var_dir / "oidc" / "signing-key.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        data = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        # Write to a temporary name and link it into place: the link fails if another process
+        # got there first, so every process ends up reading the one key that won.
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text()

@@ -1,0 +1,282 @@
+"""The OpenID Connect provider's policy on top of django-oauth-toolkit.
+
+- Subjects are pairwise: each agency (sector) sees its own stable identifier for a person,
+  so two agencies cannot join their records on ``sub``.
+- The ID token's ``acr`` is the person's assurance level ("1".."4"), and ``sid`` names the
+  sign-on session so that back-channel logout can reach each agency window used under it.
+- The national code is a claim of its own scope, available only to clients that the
+  platform operator has allowed to receive it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+
+from django.conf import settings
+from oauth2_provider.models import Grant
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import SettingsScopes
+
+from .models import ClientProfile, CodeSession, SsoSession
+
+SID_SESSION_KEY = "panjereh_sid"
+BASE_SCOPES = ["openid", "profile", "phone"]
+NATIONAL_CODE_SCOPE = "national_code"
+ACR_VALUES = ["1", "2", "3", "4"]
+
+
+def _pairwise_salt() -> bytes:
+    salt = os.environ.get("PANJEREH_PAIRWISE_SALT") or settings.SECRET_KEY
+    return hashlib.sha256(b"panjereh-pairwise:" + salt.encode()).digest()
+
+
+def client_profile(application) -> ClientProfile | None:
+    if application is None:
+        return None
+    try:
+        return application.panjereh_profile
+    except ClientProfile.DoesNotExist:
+        return None
+
+
+def sector_of(application) -> str:
+    profile = client_profile(application)
+    return profile.sector() if profile else f"client:{application.client_id}"
+
+
+def pairwise_subject(user, application) -> str:
+    """The person's subject identifier as seen by ``application``'s sector."""
+    digest = hmac.new(
+        _pairwise_salt(), f"{sector_of(application)}|{user.pk}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class ClientScopes(SettingsScopes):
+    """Scopes a client may ask for: the national code only when its profile allows it."""
+
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs):
+        if application is None:
+            return list(settings.OAUTH2_PROVIDER["SCOPES"])
+        profile = client_profile(application)
+        if profile is not None and profile.may_receive_national_code:
+            return [*BASE_SCOPES, NATIONAL_CODE_SCOPE]
+        return list(BASE_SCOPES)
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        return ["openid"]
+
+
+class _SecretCheckCache:
+    """Remembers recent successful client-secret checks for a short time.
+
+    Client secrets are long random strings, hashed at rest with the slow password hasher
+    (Argon2). Re-running Argon2 on every token request would cap the token endpoint at a few
+    dozen requests per second per core; a secret that verified a minute ago against the same
+    stored hash is known good, so the check is skipped. Only a hash of the presented secret is
+    kept, in process memory, never the secret.
+    """
+
+    ttl = 300.0
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, provided: str, stored: str) -> str:
+        return hashlib.sha256(f"{stored}\x00{provided}".encode()).hexdigest()
+
+    def hit(self, provided: str, stored: str) -> bool:
+        key = self._key(provided, stored)
+        with self._lock:
+            expiry = self._seen.get(key)
+            return expiry is not None and expiry > time.monotonic()
+
+    def remember(self, provided: str, stored: str) -> None:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[self._key(provided, stored)] = time.monotonic() + self.ttl
+
+
+_secret_cache = _SecretCheckCache()
+
+
+class PanjerehValidator(OAuth2Validator):
+    oidc_claim_scope = {
+        "sub": "openid",
+        "acr": "openid",
+        "name": "profile",
+        "given_name": "profile",
+        "family_name": "profile",
+        "phone_number": "phone",
+        "phone_number_verified": "phone",
+        "national_code": NATIONAL_CODE_SCOPE,
+    }
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        # Exact string match only. The library would also accept any port on a loopback
+        # address (RFC 8252, meant for native apps); agency windows are web sites, and a
+        # look-alike listening on another port must not receive codes.
+        return redirect_uri in request.client.redirect_uris.split()
+
+    # prompt=none: the authorization view answers login_required, consent_required or
+    # interaction_required itself (it knows the session, the consents and the levels), so the
+    # library's own checks let every silent request through to it.
+    def validate_silent_login(self, request):
+        return True
+
+    def validate_silent_authorization(self, request):
+        return True
+
+    def _check_secret(self, provided_secret, stored_secret):
+        if _secret_cache.hit(provided_secret, stored_secret):
+            return True
+        ok = super()._check_secret(provided_secret, stored_secret)
+        if ok:
+            _secret_cache.remember(provided_secret, stored_secret)
+        return ok
+
+    # -- claims -------------------------------------------------------------------------------
+
+    def get_additional_claims(self, request):
+        user = request.user
+        return {
+            "acr": str(user.assurance_level),
+            "name": user.get_full_name(),
+            "given_name": user.first_name,
+            "family_name": user.last_name,
+            "phone_number": user.mobile,
+            "phone_number_verified": bool(user.mobile_verified_at),
+            "national_code": user.national_code or "",
+        }
+
+    def get_claim_dict(self, request):
+        claims = super().get_claim_dict(request)
+        claims["sub"] = pairwise_subject(request.user, request.client)
+        return claims
+
+    def get_discovery_claims(self, request):
+        return ["sub", "sid", *self.oidc_claim_scope.keys() - {"sub"}]
+
+    def get_oidc_claims(self, token, token_handler, request):
+        claims = super().get_oidc_claims(token, token_handler, request)
+        profile = client_profile(request.client)
+        if not (profile and profile.may_receive_national_code):
+            # Belt and braces: the scope check already keeps it out, but a client that lost
+            # the permission after consent must not keep receiving it from old grants.
+            claims.pop("national_code", None)
+        return claims
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
+        sid = getattr(request, "panjereh_sid", None)
+        if sid:
+            claims["sid"] = sid
+            started = getattr(request, "panjereh_auth_time", None)
+            if started is None:
+                session = SsoSession.objects.filter(sid=sid).only("started_at").first()
+                started = session.started_at if session is not None else None
+            if started is not None:
+                claims["auth_time"] = int(started.timestamp())
+        claims["acr"] = str(request.user.assurance_level)
+        return claims, expiration
+
+    # -- tying codes and tokens to the sign-on session ---------------------------------------
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        sid = getattr(request, "panjereh_sid", None)
+        session = SsoSession.objects.filter(sid=sid, ended_at__isnull=True).first() if sid else None
+        if session is not None:
+            CodeSession.objects.create(code_hash=code_hash(code["code"]), sso_session=session)
+            session.clients.add(request.client)
+
+    # The token endpoint asks about one authorization code six times (scopes, redirect URI,
+    # PKCE challenge and method, nonce, validity); the library queries the database each time.
+    # The grant is read once per request instead, with its user.
+
+    def _grant(self, request, code: str) -> Grant | None:
+        cache = getattr(request, "_panjereh_grants", None)
+        if cache is None:
+            cache = {}
+            request._panjereh_grants = cache
+        if code not in cache:
+            cache[code] = Grant.objects.select_related("user").filter(code=code).first()
+        return cache[code]
+
+    def _client_grant(self, request, code: str, client) -> Grant | None:
+        grant = self._grant(request, code)
+        if grant is None or client is None or grant.application_id != client.pk:
+            return None
+        return grant
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = self._grant(request, code)
+        return grant.scope.split() if grant is not None and grant.scope else []
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._grant(request, code)
+        return (grant.nonce or None) if grant is not None else None
+
+    def get_code_challenge(self, code, request):
+        grant = self._client_grant(request, code, request.client)
+        return (grant.code_challenge or None) if grant is not None else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._client_grant(request, code, request.client)
+        return (grant.code_challenge_method or None) if grant is not None else None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        request = args[0] if args else kwargs.get("request")
+        grant = self._client_grant(request, code, client)
+        return grant is not None and grant.redirect_uri_allowed(redirect_uri)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        grant = self._client_grant(request, code, client)
+        if grant is None or grant.is_expired():
+            return False
+        link = (
+            CodeSession.objects.filter(code_hash=code_hash(code))
+            .select_related("sso_session")
+            .first()
+        )
+        if link is not None:
+            if link.sso_session.ended_at is not None:
+                # The person signed out between the redirect and the token request.
+                return False
+            request.panjereh_sid = link.sso_session.sid
+            request.panjereh_auth_time = link.sso_session.started_at
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        ok = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if ok:
+            # A refreshed ID token keeps the sid of the latest live session in which this
+            # client was used; with none live, the person has signed out and refresh stops.
+            session = (
+                SsoSession.objects.filter(user=request.user, clients=client, ended_at__isnull=True)
+                .order_by("-started_at")
+                .first()
+            )
+            if session is None:
+                return False
+            request.panjereh_sid = session.sid
+            request.panjereh_auth_time = session.started_at
+        return ok

@@ -1,0 +1,301 @@
+"""Identity checks against the base registries, made through the national exchange.
+
+The national window is a consumer system of the exchange like any agency's: it calls the
+gateway over HTTP with its own signed client assertion, under the grants the Interoperability
+Working Group approved for it, and every call lands in the exchange's message log that the
+citizen can read. This module is the only place in the identity app that knows how; everything
+else uses :func:`match_identity`, :func:`mobile_belongs_to` and :func:`photo_matches`.
+
+Settings (environment, or Django settings of the same name):
+
+- ``PANJEREH_IDENTITY_EXCHANGE_URL``: the gateway's base address (default: the public address);
+- ``PANJEREH_IDENTITY_NIX_KEY``: the national window's consumer private key as a JWK (JSON);
+  outside production one is generated into ``VAR_DIR/identity/`` on first use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+SUBSYSTEM = "national-window"
+# (registry subsystem, service code, data items the national window asks for)
+IDENTITY = (
+    "civil-registry",
+    "identity",
+    ["civil.identity", "civil.birth_date", "civil.death_record"],
+)
+PHOTO = ("civil-registry", "photo", ["civil.photo"])
+MOBILE = ("shahkar-registry", "mobile-owner", ["shahkar.mobile_owner"])
+SERVICES = [IDENTITY, PHOTO, MOBILE]
+# The national window's own service in the catalogue, named as the purpose of every call.
+PURPOSE_TITLE_FA = "ثبت‌نام و احراز هویت در پنجره ملی"
+PURPOSE_TITLE_EN = "Registration and identity assurance at the national window"
+
+
+class RegistryUnavailable(Exception):
+    """The exchange or the registry did not answer usably; nothing may be decided on it."""
+
+
+@dataclass(frozen=True)
+class CivilRecord:
+    national_code: str
+    first_name: str
+    last_name: str
+    father_name: str
+    birth_date: dt.date
+    sex: str
+    alive: bool
+
+
+# -- the three checks ---------------------------------------------------------------------------
+
+
+def match_identity(national_code: str, birth_date: dt.date) -> CivilRecord | None:
+    """The Civil Registration record if ``national_code`` exists with this birth date."""
+    answer = _call(
+        IDENTITY, national_code, rest=national_code, query={"birth_date": birth_date.isoformat()}
+    )
+    if answer is None or answer.get("match") is not True:
+        return None
+    try:
+        return CivilRecord(
+            national_code=answer["national_code"],
+            first_name=answer["first_name"],
+            last_name=answer["last_name"],
+            father_name=answer.get("father_name") or "",
+            birth_date=dt.date.fromisoformat(answer["birth_date"]),
+            sex=answer.get("sex") or "",
+            alive=bool(answer.get("alive", True)),
+        )
+    except (KeyError, ValueError) as exc:
+        raise RegistryUnavailable(f"unexpected identity answer: {exc}") from exc
+
+
+def mobile_belongs_to(national_code: str, mobile: str) -> bool:
+    """True if the mobile-ownership registry says ``mobile`` is registered to this person."""
+    answer = _call(MOBILE, national_code, query={"national_code": national_code, "mobile": mobile})
+    return bool(answer and answer.get("match") is True)
+
+
+def photo_matches(national_code: str, image: bytes) -> bool:
+    """True if ``image`` matches the person's Civil Registration photo.
+
+    The simulated registry holds a synthetic picture per person; the simulated "face match" is
+    equality of the image content. A real deployment puts a face-matching service here, behind
+    the same function.
+    """
+    answer = _call(PHOTO, national_code, rest=national_code)
+    photo = (answer or {}).get("photo") or ""
+    if not photo:
+        return False
+    encoded = photo.split(",", 1)[1] if photo.startswith("data:") else photo
+    try:
+        reference = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise RegistryUnavailable("the registry photo is not readable") from exc
+    return hashlib.sha256(reference).digest() == hashlib.sha256(image.strip()).digest()
+
+
+# -- calling the gateway ------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_http: httpx.Client | None = None
+
+
+def _client() -> httpx.Client:
+    global _http
+    with _lock:
+        if _http is None:
+            _http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0), trust_env=False)
+        return _http
+
+
+def _setting(name: str, default: str = "") -> str:
+    return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
+
+
+def gateway_url() -> str:
+    return _setting("PANJEREH_IDENTITY_EXCHANGE_URL", settings.PUBLIC_BASE_URL).rstrip("/")
+
+
+def _key_path() -> Path:
+    return Path(settings.VAR_DIR) / "identity" / "nix-consumer-key.json"
+
+
+def consumer_key():
+    """The national window's private key for client assertions (an Ed25519 JWK)."""
+    from joserfc.jwk import OKPKey
+
+    from panjereh.exchange.client import generate_key
+
+    text = _setting("PANJEREH_IDENTITY_NIX_KEY")
+    if text:
+        return OKPKey.import_key(json.loads(text))
+    if settings.MODE == "production":
+        raise ImproperlyConfigured("PANJEREH_IDENTITY_NIX_KEY must be set in production")
+    path = _key_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(generate_key().as_dict(private=True)))
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # the first process to get here wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return OKPKey.import_key(json.loads(path.read_text()))
+
+
+def _consumer():
+    from panjereh.exchange.models import ConsumerSystem
+
+    system = (
+        ConsumerSystem.objects.filter(subsystem=SUBSYSTEM, enabled=True)
+        .select_related("agency")
+        .first()
+    )
+    if system is None:
+        raise RegistryUnavailable("the national window is not registered as an exchange consumer")
+    return system
+
+
+def _address(spec: tuple[str, str, list[str]]) -> str:
+    """The service's X-Road address, from the exchange's directory of data services."""
+    from panjereh.exchange import conf
+    from panjereh.exchange.models import DataService
+
+    subsystem, code, _items = spec
+    service = (
+        DataService.objects.filter(subsystem=subsystem, code=code, enabled=True)
+        .select_related("provider")
+        .first()
+    )
+    if service is None:
+        raise RegistryUnavailable(f"no data service {subsystem}/{code} on the exchange")
+    return f"{conf.get('INSTANCE')}/{service.path()}"
+
+
+def _call(spec, national_code: str, *, rest: str = "", query: dict[str, str] | None = None):
+    """One call through the gateway; the answer, None for "no such record", or an error."""
+    from panjereh.exchange import conf
+    from panjereh.exchange.client import make_assertion
+
+    system = _consumer()
+    url = f"{gateway_url()}/r1/{_address(spec)}" + (f"/{rest}" if rest else "")
+    headers = {
+        "Authorization": "Bearer "
+        + make_assertion(consumer_key(), system.client_id, conf.get("AUDIENCE")),
+        "X-Road-Client": system.client_id,
+        "X-Road-UserId": national_code,
+        "Accept": "application/json",
+    }
+    purpose = _purpose_service_id(system)
+    if purpose:
+        headers["X-Panjereh-Purpose"] = purpose
+    params = {**(query or {}), "items": ",".join(spec[2])}
+    try:
+        response = _client().get(url, params=params, headers=headers)
+    except httpx.HTTPError as exc:
+        log.warning("exchange call to %s failed: %r", spec[1], exc)
+        raise RegistryUnavailable(type(exc).__name__) from exc
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        log.warning(
+            "exchange refused %s: %s %s", spec[1], response.status_code, response.text[:300]
+        )
+        raise RegistryUnavailable(f"exchange answered {response.status_code}")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise RegistryUnavailable("the exchange answer is not JSON") from exc
+
+
+def _purpose_service_id(system) -> str:
+    from panjereh.catalogue.models import Service
+
+    service = (
+        Service.objects.filter(agency_id=system.agency_id, title_en=PURPOSE_TITLE_EN)
+        .exclude(service_id="")
+        .values_list("service_id", flat=True)
+        .first()
+    )
+    return service or ""
+
+
+# -- registering the national window as a consumer ------------------------------------------
+
+
+def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
+    """Register the national window's consumer system for ``agency`` (the platform operator),
+    its public key, its purpose service, and approved grants for the three services.
+
+    Used by ``panjereh identity_exchange`` in the demo and by the tests; in production the
+    grants are decided by the Interoperability Working Group in the exchange's back office.
+    """
+    from panjereh.catalogue import operations
+    from panjereh.catalogue.models import Service
+    from panjereh.catalogue.rules import make_service_id
+    from panjereh.exchange import grants
+    from panjereh.exchange import provision as exchange_provision
+    from panjereh.exchange.client import public_jwks
+    from panjereh.exchange.models import DataService, Grant, GrantState
+
+    system = exchange_provision.register_consumer(
+        agency, SUBSYSTEM, public_jwks(consumer_key()), title="Panjereh national window"
+    )
+    purpose = Service.objects.filter(agency=agency, title_en=PURPOSE_TITLE_EN).first()
+    if purpose is None:
+        purpose = operations.save_service(
+            Service(agency=agency),
+            {
+                "service_id": make_service_id(f"{900_000_000 + agency.pk:09d}"),
+                "title_fa": PURPOSE_TITLE_FA,
+                "title_en": PURPOSE_TITLE_EN,
+                "recipients": ["G2C"],
+                "category": "other",
+                "channels": ["web"],
+                "scope": "connectable",
+                "connected": True,
+                "connection_form": "direct",
+                "min_assurance_level": 1,
+            },
+        )
+    today = timezone.localdate()
+    for subsystem, code, items in SERVICES:
+        service = DataService.objects.get(subsystem=subsystem, code=code)
+        active = Grant.objects.filter(
+            consumer=agency,
+            service=service,
+            state__in=[GrantState.APPROVED, GrantState.IMPLEMENTED],
+        ).exists()
+        if active:
+            continue
+        grant = grants.request_grant(agency, service, items, purpose)
+        grants.approve(
+            grant,
+            resolution_number=resolution_number,
+            resolution_session="1",
+            resolution_date=today,
+            valid_until=today + dt.timedelta(days=valid_days),
+        )
+    return system

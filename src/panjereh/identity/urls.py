@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "identity"
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register/verify/", views.register_verify, name="register_verify"),
+    path("register/resend/", views.register_resend, name="register_resend"),
+    path("register/confirm/", views.register_confirm, name="register_confirm"),
+    path("login/", views.login_view, name="login"),
+    path("login/verify/", views.login_verify, name="login_verify"),
+    path("login/authenticator/", views.login_totp, name="login_totp"),
+    path("logout/", views.logout_view, name="logout"),
+    path("", views.account, name="account"),
+    path("step-up/", views.step_up, name="step_up"),
+    path("step-up/photo/", views.photo, name="photo"),
+    path("step-up/authenticator/", views.totp_enrol, name="totp"),
+    path("step-up/signing-key/", views.signing_key, name="signing_key"),
+    path("activity/", views.audit_trail, name="audit"),
+    path("helpers/", views.delegations, name="delegations"),
+    path("helpers/<int:pk>/revoke/", views.delegation_revoke, name="delegation_revoke"),
+    path("helpers/<int:pk>/act/", views.delegation_act, name="delegation_act"),
+    path("helpers/stop/", views.delegation_stop, name="delegation_stop"),
+]
