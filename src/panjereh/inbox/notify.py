@@ -1,0 +1,126 @@
+"""Putting decisions and documents in citizens' inboxes and sending the alerts.
+
+Messages are unique per (person, dedupe key), so the engine can run a step again without a
+second message. Email and SMS deliveries are rows with a status; :func:`deliver_pending` sends
+them (the worker calls it), so a failing SMS gateway delays an alert but never the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import backends
+from .models import Delivery, Message
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def post(
+    user,
+    *,
+    kind: str,
+    dedupe_key: str,
+    subject_fa: str,
+    subject_en: str,
+    body_fa: str = "",
+    body_en: str = "",
+    application=None,
+) -> tuple[Message, bool]:
+    """One message in ``user``'s inbox (and its pending alerts); (message, created)."""
+    existing = Message.objects.filter(user=user, dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                user=user,
+                kind=kind,
+                dedupe_key=dedupe_key,
+                subject_fa=subject_fa[:300],
+                subject_en=subject_en[:300],
+                body_fa=body_fa,
+                body_en=body_en,
+                application=application,
+            )
+            if getattr(user, "mobile", ""):
+                Delivery.objects.create(message=message, channel="sms", address=user.mobile)
+            if getattr(user, "email", ""):
+                Delivery.objects.create(message=message, channel="email", address=user.email)
+    except IntegrityError:
+        return Message.objects.get(user=user, dedupe_key=dedupe_key), False
+    return message, True
+
+
+def decision(application, *, document=None, data=None) -> None:
+    """Tell the applicant (and, for a birth, both parents who use the window) the outcome."""
+    from panjereh.services import workflow
+    from panjereh.services.models import JourneyEvent
+    from panjereh.services.rules import lookup
+
+    spec = application.definition.spec
+    outcome = spec["decision"]["approved" if application.decision == "approved" else "rejected"]
+    reasons = application.decision_reasons or []
+    body_fa = outcome["fa"] + "".join("\n• " + r["fa"] for r in reasons)
+    body_en = outcome["en"] + "".join("\n• " + r["en"] for r in reasons)
+    if document is not None:
+        body_fa += f"\nشماره سند: {document.number}"
+        body_en += f"\nDocument number: {document.number}"
+    recipients = [application.user]
+    codes = [lookup(data or {}, path) for path in spec["document"].get("notify", [])]
+    User = get_user_model()
+    for user in User.objects.filter(national_code__in=[c for c in codes if c]):
+        if user.pk != application.user_id:
+            recipients.append(user)
+    title_fa = application.definition.title_fa
+    title_en = application.definition.title_en
+    for user in recipients:
+        _message, created = post(
+            user,
+            kind=Message.Kind.DOCUMENT if document is not None else Message.Kind.DECISION,
+            dedupe_key=f"decision:{application.tracking_code}",
+            subject_fa=f"{title_fa}: {outcome['fa']}",
+            subject_en=f"{title_en}: {outcome['en']}",
+            body_fa=body_fa,
+            body_en=body_en,
+            application=application,
+        )
+        if created:
+            workflow.record(
+                application,
+                JourneyEvent.Kind.NOTIFIED,
+                "نتیجه در صندوق پیام شهروند قرار گرفت",
+                "The outcome was put in the citizen's inbox",
+                {"user": user.pk},
+            )
+
+
+def deliver_pending(limit: int = 50) -> int:
+    """Send pending email/SMS alerts; returns how many were sent."""
+    sent = 0
+    pending = Delivery.objects.filter(
+        status=Delivery.Status.PENDING, attempts__lt=MAX_ATTEMPTS
+    ).select_related("message")[:limit]
+    for delivery in pending:
+        message = delivery.message
+        text = f"پنجره ملی: {message.subject_fa}. صندوق پیام خود را ببینید."
+        try:
+            backends.get(delivery.channel).send(delivery.address, message.subject_fa, text)
+        except Exception as exc:  # noqa: BLE001 -- any backend failure is a delivery failure
+            delivery.attempts += 1
+            delivery.last_error = str(exc)[:300]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = Delivery.Status.FAILED
+            delivery.save(update_fields=["attempts", "last_error", "status"])
+            log.warning("delivery %s failed: %s", delivery.pk, exc)
+            continue
+        delivery.attempts += 1
+        delivery.status = Delivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["attempts", "status", "sent_at"])
+        sent += 1
+    return sent

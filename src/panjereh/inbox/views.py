@@ -1,0 +1,36 @@
+"""The citizen's inbox pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from .models import Message
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    messages = Message.objects.filter(user=request.user).select_related("application")[:200]
+    unread = Message.objects.filter(user=request.user, read_at__isnull=True).count()
+    return render(request, "inbox/inbox.html", {"messages": messages, "unread": unread})
+
+
+@login_required
+def message(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(
+        Message.objects.select_related("application"), pk=pk, user=request.user
+    )
+    if item.read_at is None:
+        Message.objects.filter(pk=item.pk).update(read_at=timezone.now())
+    document = None
+    if item.application_id:
+        from panjereh.services.models import Document
+
+        document = Document.objects.filter(application_id=item.application_id).first()
+    return render(
+        request,
+        "inbox/message.html",
+        {"item": item, "deliveries": item.deliveries.all(), "document": document},
+    )

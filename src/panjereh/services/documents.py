@@ -1,0 +1,275 @@
+"""Signed documents: a compact JWS per document, a Persian PDF with a QR code, verification.
+
+The JWS (ES256) is signed with the issuing agency's active key (``kid`` in the header) and
+carries what the document says, so that anyone holding the agency's published JWKS can check
+it offline. The QR code carries the verification address with the whole token when it fits,
+else a short reference that the public verification page resolves. Revocation is recorded
+by the issuing agency and shown by the online verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import re
+import secrets
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, OKPKey
+
+from panjereh.common import jalali
+
+from . import keys, workflow
+from .models import AgencyKey, Application, Document, JourneyEvent
+
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+QR_MAX_TOKEN = 1200  # longer tokens make a QR code too dense to scan from paper
+FONT_DIR = Path(settings.BASE_DIR) / "portal" / "static" / "portal" / "fonts"
+
+
+def _fill(template: str, data: dict[str, Any]) -> str:
+    """Replace ``{a.b}`` placeholders with fetched values (no format(): no attribute access)."""
+    from .definitions import PLACEHOLDER_RE
+    from .rules import lookup
+
+    def one(match: re.Match) -> str:
+        value = lookup(data, match.group(1))
+        return "—" if value in (None, "") else str(value)
+
+    return PLACEHOLDER_RE.sub(one, template)
+
+
+def payload_for(application: Application, data: dict[str, Any], number: str) -> dict[str, Any]:
+    spec = application.definition.spec["document"]
+    issued = timezone.now()
+    claims: dict[str, Any] = {
+        "iss": application.agency.code,
+        "iss_fa": application.agency.name_fa,
+        "num": number,
+        "typ": spec["type"],
+        "svc": application.definition.service.service_id,
+        "trk": application.tracking_code,
+        "sub": application.subject_code,
+        "iat": int(issued.timestamp()),
+        "title_fa": spec["title_fa"],
+        "title_en": spec.get("title_en", ""),
+        "text_fa": _fill(spec.get("statement_fa", ""), data),
+        "fields": [
+            [f["label_fa"], f.get("label_en", ""), _fill(f["value"], data)]
+            for f in spec.get("fields", [])
+        ],
+    }
+    if spec.get("valid_days"):
+        claims["exp"] = int((issued + dt.timedelta(days=spec["valid_days"])).timestamp())
+    return claims
+
+
+def sign(agency, claims: dict[str, Any]) -> tuple[str, str]:
+    row = keys.active_key(agency, AgencyKey.Use.SIGN)
+    body = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
+    token = jws.serialize_compact(
+        {"alg": "ES256", "kid": row.kid, "typ": "panjereh-document+jws"},
+        body,
+        keys.private_key(row),
+        algorithms=["ES256"],
+    )
+    return token, row.kid
+
+
+def issue(application: Application, data: dict[str, Any]) -> Document:
+    """The application's document, created once (a re-run returns the one already issued)."""
+    existing = Document.objects.filter(application=application).first()
+    if existing is not None:
+        return existing
+    number = f"{application.agency.code.upper()[:6]}-{timezone.now():%Y%m%d}-{secrets.token_hex(4).upper()}"
+    claims = payload_for(application, data, number)
+    token, kid = sign(application.agency, claims)
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                application=application,
+                number=number,
+                agency=application.agency,
+                kid=kid,
+                token=token,
+            )
+    except IntegrityError:
+        return Document.objects.get(application=application)  # another run issued it first
+    return document
+
+
+@transaction.atomic
+def revoke(document: Document, reason: str) -> Document:
+    locked = Document.objects.select_for_update().get(pk=document.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.revocation_reason = reason[:300]
+        locked.save(update_fields=["revoked_at", "revocation_reason"])
+        workflow.record(
+            locked.application,
+            JourneyEvent.Kind.REVOKED,
+            "سند ابطال شد: " + reason,
+            "The document was revoked: " + reason,
+        )
+    return locked
+
+
+# -- verification ---------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    status: str  # valid | revoked | expired | invalid
+    message_fa: str
+    message_en: str
+    claims: dict[str, Any] = field(default_factory=dict)
+    document: Document | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+
+FORGED_FA = "این سند معتبر نیست: امضای آن با کلیدهای منتشرشده دستگاه صادرکننده تطبیق نمی‌کند؛ ممکن است دست‌کاری یا جعل شده باشد."
+FORGED_EN = "This document is not valid: its signature does not match the issuing agency's published keys; it may have been altered or forged."
+MALFORMED_FA = "این متن یک سند امضاشده پنجره نیست."
+MALFORMED_EN = "This text is not a signed Panjereh document."
+
+
+def _key_set(jwks_data: dict[str, Any]) -> KeySet:
+    imported = []
+    for data in jwks_data.get("keys", []):
+        data = {k: v for k, v in data.items() if k != "iss"}
+        imported.append((ECKey if data.get("kty") == "EC" else OKPKey).import_key(data))
+    return KeySet(imported)
+
+
+def verify_signature(token: str, jwks_data: dict[str, Any]) -> Verification:
+    """Check ``token`` against a JWKS alone (offline): signature, issuer and expiry."""
+    token = (token or "").strip()
+    if not TOKEN_RE.fullmatch(token):
+        return Verification("invalid", MALFORMED_FA, MALFORMED_EN)
+    try:
+        key_set = _key_set(jwks_data)
+        result = jws.deserialize_compact(token, key_set, algorithms=["ES256"])
+        claims = json.loads(result.payload)
+    except (JoseError, ValueError, KeyError, TypeError):
+        return Verification("invalid", FORGED_FA, FORGED_EN)
+    issuers = {k.get("kid"): k.get("iss") for k in jwks_data.get("keys", []) if isinstance(k, dict)}
+    kid = result.protected.get("kid")
+    if issuers.get(kid) and issuers[kid] != claims.get("iss"):
+        return Verification("invalid", FORGED_FA, FORGED_EN)
+    if claims.get("exp") and claims["exp"] < timezone.now().timestamp():
+        return Verification(
+            "expired",
+            "امضای سند درست است اما مهلت اعتبار آن گذشته است.",
+            "The signature is genuine but the document has expired.",
+            claims,
+        )
+    return Verification(
+        "valid",
+        "این سند معتبر است و امضای دستگاه صادرکننده بر آن درست است.",
+        "This document is valid: the issuing agency's signature is genuine.",
+        claims,
+    )
+
+
+def verify(token: str) -> Verification:
+    """Online verification: the signature against our published keys, then revocation."""
+    result = verify_signature(token, keys.jwks())
+    if result.status in ("valid", "expired"):
+        document = Document.objects.filter(number=result.claims.get("num")).first()
+        result.document = document
+        if document is None or document.token != token.strip():
+            return Verification("invalid", FORGED_FA, FORGED_EN)
+        if document.revoked_at is not None:
+            result.status = "revoked"
+            result.message_fa = "این سند را دستگاه صادرکننده ابطال کرده است."
+            result.message_en = "The issuing agency has revoked this document."
+    return result
+
+
+def token_from_file(raw: bytes) -> str:
+    """The JWS in a token file, or in a PDF's metadata (its keywords, ``panjereh-jws:…``)."""
+    marker = re.compile(rb"panjereh-jws:([A-Za-z0-9_.-]+)")
+    if raw.startswith(b"%PDF"):
+        # The metadata sits in a compressed object stream: inflate each stream and look.
+        for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):
+            try:
+                data = zlib.decompress(stream.group(1))
+            except zlib.error:
+                continue
+            match = marker.search(data)
+            if match:
+                return match.group(1).decode()
+        match = marker.search(raw)
+        return match.group(1).decode() if match else ""
+    found = TOKEN_RE.search(raw.decode("latin-1").strip())
+    return found.group(0) if found else ""
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def verification_url(document: Document) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if len(document.token) <= QR_MAX_TOKEN:
+        return f"{base}{reverse('services:verify')}#t={document.token}"
+    return f"{base}{reverse('services:verify')}?ref={document.number}"
+
+
+def qr_svg(text: str) -> str:
+    out = io.BytesIO()
+    segno.make(text, error="l", micro=False).save(out, kind="svg", scale=3, border=2, xmldecl=False)
+    return out.getvalue().decode()
+
+
+def render_pdf(document: Document) -> bytes:
+    from weasyprint import HTML
+
+    from panjereh.common.persian import to_persian_digits
+
+    claims = json.loads(_b64(document.token.split(".")[1]))
+    # Persian digits on paper; the signed data keeps the registries' own values.
+    claims["text_fa"] = to_persian_digits(claims.get("text_fa", ""))
+    claims["fields"] = [[a, b, to_persian_digits(str(c))] for a, b, c in claims.get("fields", [])]
+    link = verification_url(document)
+    html = render_to_string(
+        "services/document_pdf.html",
+        {
+            "document": document,
+            "claims": claims,
+            "issued_fa": jalali.format_fa(document.issued_at),
+            "qr": "data:image/svg+xml;base64," + base64.b64encode(qr_svg(link).encode()).decode(),
+            "link": link,
+            "font_dir": FONT_DIR.as_uri(),
+            "token": document.token,
+        },
+    )
+    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf()
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def claims_of(document: Document) -> dict[str, Any]:
+    return json.loads(_b64(document.token.split(".")[1]))
+
+
+def not_verifiable_message() -> str:
+    return _("Paste the text of a signed document, or open the link in its QR code.")

@@ -1,0 +1,461 @@
+"""The smart-service engine.
+
+:func:`submit` creates an application (once per idempotency key). :func:`advance` takes one
+application as far as it can go: fetch every data item through the exchange, check that the
+records are complete, evaluate the rules, decide, issue the signed document and put it in the
+inbox. Each step commits on its own and is safe to run again, so a worker killed at any point
+leaves a state that the next run continues from:
+
+- a fetch is stored once per (application, fetch name); a re-run skips what is stored;
+- the document is unique per application (a database constraint);
+- inbox messages are unique per (person, event).
+
+Only one worker runs an application at a time: :func:`claim` takes a lease in one conditional
+UPDATE; a killed worker's lease expires and another worker takes over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from panjereh.catalogue.vocab import REGISTRY_ITEMS
+
+from . import documents, nix, rules, workflow
+from .models import Application, FetchedData, JourneyEvent, Origin, ServiceDefinition, State
+
+log = logging.getLogger(__name__)
+REGISTRY_NAMES = {
+    "civil": ("سازمان ثبت احوال کشور", "Civil Registration"),
+    "health": ("وزارت بهداشت (ثبت ولادت بیمارستانی)", "Ministry of Health (hospital births)"),
+    "judiciary": ("قوه قضاییه", "the Judiciary"),
+    "science": ("وزارت علوم (امور دانشجویان)", "Ministry of Science (student records)"),
+    "education": ("وزارت آموزش و پرورش", "Ministry of Education"),
+    "martyrs": ("بنیاد شهید و امور ایثارگران", "the Martyrs Foundation"),
+    "relief": ("کمیته امداد", "the Relief Committee"),
+    "ssi": ("سازمان تأمین اجتماعی", "Social Security"),
+    "post": ("شرکت ملی پست", "National Post"),
+    "ssaa": ("سازمان ثبت اسناد", "Deeds Registration"),
+    "shahkar": ("سامانه شاهکار", "Shahkar"),
+    "exchange": ("مرکز ملی تبادل اطلاعات", "the national exchange"),
+}
+
+
+def _setting(name: str, default: float) -> float:
+    """A number from the Django settings, else the environment (for worker processes)."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name, default)
+    return float(value)
+
+
+def lease_seconds() -> float:
+    return _setting("PANJEREH_SERVICES_LEASE_SECONDS", 30)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Exponential backoff: base × 2^(attempts-1), capped."""
+    base = _setting("PANJEREH_SERVICES_RETRY_BASE_SECONDS", 2)
+    cap = _setting("PANJEREH_SERVICES_RETRY_MAX_SECONDS", 300)
+    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def registry_name(registry: str) -> tuple[str, str]:
+    return REGISTRY_NAMES.get(registry, (registry, registry))
+
+
+# -- submitting -----------------------------------------------------------------------------
+
+
+class SubmissionError(ValueError):
+    pass
+
+
+def new_tracking_code() -> str:
+    today = timezone.localdate()
+    return f"{today:%y%m%d}-{secrets.randbelow(10**8):08d}"
+
+
+def submit(
+    definition: ServiceDefinition,
+    user,
+    *,
+    idempotency_key: str,
+    inputs: dict[str, str] | None = None,
+    subject_code: str | None = None,
+    origin: str = Origin.CITIZEN,
+) -> tuple[Application, bool]:
+    """Create the application, or return the one this key already made: (application, created)."""
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise SubmissionError("an idempotency key of 1–100 characters is required")
+    existing = Application.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    allowed = {item["code"]: item for item in definition.spec.get("inputs", [])}
+    clean: dict[str, str] = {}
+    for code, item in allowed.items():
+        value = str((inputs or {}).get(code, "")).strip()[: item.get("max_length", 200)]
+        if item.get("required") and not value:
+            raise SubmissionError(f"{code} is required")
+        clean[code] = value
+    application = None
+    for attempt in range(6):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                application = Application.objects.create(
+                    tracking_code=new_tracking_code(),
+                    definition=definition,
+                    agency=definition.agency,
+                    user=user,
+                    subject_code=subject_code or user.national_code,
+                    origin=origin,
+                    idempotency_key=idempotency_key,
+                    inputs=clean,
+                    state=State.SUBMITTED,
+                    next_attempt_at=now,
+                    submitted_at=now,
+                    due_at=now + dt.timedelta(minutes=definition.target_minutes),
+                )
+                workflow.record(
+                    application,
+                    JourneyEvent.Kind.SUBMITTED,
+                    "درخواست ثبت شد" if origin == Origin.CITIZEN else "خدمت به‌طور خودکار آغاز شد",
+                    "Application submitted" if origin == Origin.CITIZEN else "Started proactively",
+                    {"origin": origin},
+                )
+            break
+        except IntegrityError:
+            # The same key raced in from another request (the other insert won), or, rarely,
+            # the random tracking code was taken: then draw another.
+            existing = Application.objects.filter(
+                user=user, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                return existing, False
+        except OperationalError:
+            # SQLite's single writer was busy past its timeout: wait and try again rather
+            # than lose the citizen's application.
+            time.sleep(0.05 * 2**attempt)
+    if application is None:
+        raise SubmissionError("the application could not be stored; please try again")
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.enqueue(application.pk))
+    return application, True
+
+
+# -- leasing --------------------------------------------------------------------------------
+
+
+def due(limit: int = 20) -> list[int]:
+    now = timezone.now()
+    return list(
+        Application.objects.filter(state__in=workflow.RUNNABLE, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def claim(application_id: int) -> bool:
+    """Take the lease on an application; False if another worker holds it."""
+    now = timezone.now()
+    taken = (
+        Application.objects.filter(pk=application_id)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + dt.timedelta(seconds=lease_seconds()))
+    )
+    return taken == 1
+
+
+def release(application_id: int) -> None:
+    Application.objects.filter(pk=application_id).update(lease_until=None)
+
+
+# -- advancing ------------------------------------------------------------------------------
+
+
+def advance(application_id: int) -> str:
+    """Run the application's steps until it waits, needs an officer, or is done; its state."""
+    if not claim(application_id):
+        return "leased"
+    try:
+        application = Application.objects.select_related(
+            "definition", "definition__service", "agency", "user"
+        ).get(pk=application_id)
+        for _guard in range(10):
+            state = application.state
+            if state == State.SUBMITTED:
+                workflow.transition(
+                    application,
+                    State.FETCHING,
+                    text_fa="دریافت اطلاعات از دستگاه‌ها آغاز شد",
+                    text_en="Collecting data from the registries",
+                )
+            elif state == State.WAITING:
+                if application.next_attempt_at and application.next_attempt_at > timezone.now():
+                    return state
+                workflow.transition(
+                    application,
+                    State.FETCHING,
+                    text_fa="تلاش دوباره برای دریافت اطلاعات",
+                    text_en="Trying the registry again",
+                    waiting_for="",
+                )
+            elif state == State.FETCHING:
+                _fetch_all(application)
+                if application.state == State.FETCHING:
+                    _check_complete(application)
+            elif state == State.DECIDING:
+                _decide(application)
+            elif state == State.ISSUING:
+                _issue(application)
+            else:
+                return state
+        return application.state
+    finally:
+        release(application_id)
+
+
+def _data(application: Application) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        row.name: row.record for row in FetchedData.objects.filter(application=application)
+    }
+    data["input"] = dict(application.inputs)
+    data["subject"] = application.subject_code
+    return data
+
+
+def _subject_for(fetch_spec: dict[str, Any], application: Application, data: dict) -> str:
+    subject = fetch_spec.get("subject", "applicant")
+    if subject == "applicant":
+        return application.user.national_code or ""
+    if subject == "subject":
+        return application.subject_code
+    return str(rules.lookup(data, subject) or "")
+
+
+def _fetch_all(application: Application) -> None:
+    definition = application.definition
+    done = set(FetchedData.objects.filter(application=application).values_list("name", flat=True))
+    for fetch_spec in definition.spec["data"]:
+        name = fetch_spec["name"]
+        if name in done:
+            continue
+        data = _data(application)
+        subject = _subject_for(fetch_spec, application, data)
+        registry = fetch_spec["registry"]
+        fa, en = registry_name(registry)
+        if not subject:
+            # The record this fetch depends on did not name the person: incomplete data.
+            _to_review(
+                application,
+                f"اطلاعات لازم برای استعلام «{name}» از {fa} در سوابق نیامده است.",
+                f"The records do not give the person to ask {en} about ({name}).",
+                {"fetch": name, "missing": fetch_spec.get("subject")},
+            )
+            return
+        workflow.record(
+            application,
+            JourneyEvent.Kind.DATA_REQUESTED,
+            f"استعلام از {fa}",
+            f"Data requested from {en}",
+            {"registry": registry, "service": fetch_spec["service"], "fetch": name},
+        )
+        try:
+            answer = nix.fetch(definition, fetch_spec, subject, issue=application.tracking_code)
+        except nix.ProviderUnavailable as exc:
+            _wait(application, registry, exc.detail)
+            return
+        with transaction.atomic():
+            FetchedData.objects.get_or_create(
+                application=application,
+                name=name,
+                defaults={
+                    "found": answer.found,
+                    "record": answer.record,
+                    "message_id": answer.message_id,
+                },
+            )
+            workflow.record(
+                application,
+                JourneyEvent.Kind.DATA_RECEIVED,
+                f"اطلاعات از {fa} دریافت شد" if answer.found else f"{fa}: سابقه‌ای یافت نشد",
+                f"Data received from {en}" if answer.found else f"{en}: no record found",
+                {"registry": registry, "fetch": name, "x_road_id": answer.message_id},
+            )
+
+
+def _wait(application: Application, registry: str, detail: str) -> None:
+    fa, en = registry_name(registry)
+    attempts = application.attempts + 1
+    next_at = timezone.now() + backoff(attempts)
+    with transaction.atomic():
+        workflow.record(
+            application,
+            JourneyEvent.Kind.PROVIDER_FAILED,
+            f"{fa} پاسخ نداد",
+            f"{en} did not answer ({detail})",
+            {"registry": registry, "detail": detail, "attempt": attempts},
+        )
+        workflow.transition(
+            application,
+            State.WAITING,
+            text_fa=f"در انتظار پاسخ {fa}",
+            text_en=f"Waiting for {en}",
+            waiting_for=registry,
+            attempts=attempts,
+            next_attempt_at=next_at,
+        )
+
+
+def _to_review(application: Application, reason_fa: str, reason_en: str, data: dict) -> None:
+    with transaction.atomic():
+        workflow.record(application, JourneyEvent.Kind.INCOMPLETE, reason_fa, reason_en, data)
+        workflow.transition(
+            application,
+            State.HUMAN_REVIEW,
+            text_fa="ارجاع به کارشناس: " + reason_fa,
+            text_en="Sent to an officer: " + reason_en,
+            review_reason=f"{reason_fa}\n{reason_en}",
+            next_attempt_at=None,
+        )
+
+
+def _check_complete(application: Application) -> None:
+    """Never decide on incomplete data: a missing record or field sends it to an officer."""
+    rows = {row.name: row for row in FetchedData.objects.filter(application=application)}
+    problems_fa, problems_en, detail = [], [], []
+    for fetch_spec in application.definition.spec["data"]:
+        row = rows[fetch_spec["name"]]
+        fa, en = registry_name(fetch_spec["registry"])
+        if not row.found:
+            problems_fa.append(f"{fa}: سابقه‌ای برای این شخص نیست")
+            problems_en.append(f"{en}: no record for this person")
+            detail.append({"fetch": fetch_spec["name"], "missing": "record"})
+            continue
+        missing = [f for f in fetch_spec.get("required", []) if row.record.get(f) is None]
+        if missing:
+            problems_fa.append(f"{fa}: سابقه ناقص است ({'، '.join(missing)})")
+            problems_en.append(f"{en}: incomplete record ({', '.join(missing)})")
+            detail.append({"fetch": fetch_spec["name"], "missing": missing})
+    if problems_fa:
+        _to_review(
+            application, "؛ ".join(problems_fa), "; ".join(problems_en), {"problems": detail}
+        )
+        return
+    workflow.transition(
+        application,
+        State.DECIDING,
+        text_fa="همه اطلاعات لازم دریافت شد",
+        text_en="All the data needed was received",
+    )
+
+
+def _decide(application: Application) -> None:
+    spec = application.definition.spec
+    data = _data(application)
+    failed = [
+        entry["reason"] for entry in spec["eligibility"] if not rules.evaluate(entry["rule"], data)
+    ]
+    manual = [step for step in spec["steps"] if step["kind"] == "manual"]
+    if failed:
+        _finish(application, approved=False, reasons=failed)
+        return
+    if manual:
+        workflow.transition(
+            application,
+            State.HUMAN_REVIEW,
+            text_fa="ارجاع به کارشناس: " + manual[0].get("label_fa", ""),
+            text_en="Sent to an officer: " + manual[0].get("label_en", ""),
+            review_reason=manual[0].get("label_fa", "") + "\n" + manual[0].get("label_en", ""),
+            next_attempt_at=None,
+        )
+        return
+    _finish(application, approved=True, reasons=[])
+
+
+def _finish(application: Application, *, approved: bool, reasons: list[dict], officer=None):
+    decision = application.definition.spec["decision"]["approved" if approved else "rejected"]
+    with transaction.atomic():
+        workflow.record(
+            application,
+            JourneyEvent.Kind.DECIDED,
+            decision["fa"],
+            decision["en"],
+            {"approved": approved, "reasons": reasons, "officer": officer.pk if officer else None},
+        )
+        if approved:
+            workflow.transition(
+                application,
+                State.ISSUING,
+                text_fa="تصمیم: پذیرش",
+                text_en="Decision: approved",
+                decision="approved",
+                decision_reasons=reasons,
+                next_attempt_at=timezone.now(),
+            )
+        else:
+            workflow.transition(
+                application,
+                State.REJECTED,
+                text_fa="تصمیم: رد — " + "؛ ".join(r["fa"] for r in reasons),
+                text_en="Decision: rejected — " + "; ".join(r["en"] for r in reasons),
+                decision="rejected",
+                decision_reasons=reasons,
+            )
+            from panjereh.inbox import notify
+
+            notify.decision(application)
+
+
+def decide_by_officer(application: Application, officer, *, approved: bool, note: str) -> None:
+    """An officer's decision on an application in human review."""
+    reasons = [] if approved else [{"code": "officer", "fa": note, "en": note}]
+    _finish(application, approved=approved, reasons=reasons, officer=officer)
+    if approved:
+        from . import tasks
+
+        transaction.on_commit(lambda: tasks.enqueue(application.pk))
+
+
+def _issue(application: Application) -> None:
+    data = _data(application)
+    with transaction.atomic():
+        document = documents.issue(application, data)
+        if not JourneyEvent.objects.filter(
+            application=application, kind=JourneyEvent.Kind.ISSUED
+        ).exists():
+            workflow.record(
+                application,
+                JourneyEvent.Kind.ISSUED,
+                f"سند شماره {document.number} صادر و امضا شد",
+                f"Document {document.number} issued and signed",
+                {"number": document.number, "kid": document.kid},
+            )
+        workflow.transition(application, State.ISSUED, text_fa="صادر شد", text_en="Issued")
+        from panjereh.inbox import notify
+
+        notify.decision(application, document=document, data=data)
+
+
+def items_label(definition: ServiceDefinition) -> list[tuple[str, str, str]]:
+    """(registry name, item label fa, item label en) of what the service fetches."""
+    out = []
+    for fetch_spec in definition.spec["data"]:
+        fa, en = registry_name(fetch_spec["registry"])
+        for code in fetch_spec["items"]:
+            _reg, lfa, len_ = REGISTRY_ITEMS.get(code, ("", code, code))
+            if (fa, lfa, len_) not in out:
+                out.append((fa, lfa, len_))
+    return out

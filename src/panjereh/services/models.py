@@ -1,0 +1,202 @@
+"""Service definitions, applications with their journey, fetched data, signing keys, documents.
+
+The application's state changes only through :func:`panjereh.services.workflow.transition`,
+which checks the move against :data:`panjereh.services.workflow.TRANSITIONS` and appends a
+:class:`JourneyEvent` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.catalogue.models import Agency, Service
+
+
+class ServiceDefinition(models.Model):
+    """One version of a declarative service definition (the file it came from, as JSON)."""
+
+    code = models.SlugField(_("code"), max_length=80)
+    version = models.PositiveIntegerField(_("version"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="definitions")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    smart = models.BooleanField(_("smart"), default=False)
+    title_fa = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300, blank=True)
+    assurance_level = models.PositiveSmallIntegerField(default=2)
+    target_minutes = models.PositiveIntegerField(default=5)
+    spec = models.JSONField()
+    digest = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="services_definition_version")
+        ]
+        ordering = ["code", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    FETCHING = "fetching", _("Collecting data from the registries")
+    WAITING = "waiting_for_provider", _("Waiting for a registry")
+    DECIDING = "deciding", _("Deciding")
+    HUMAN_REVIEW = "human_review", _("With an officer")
+    ISSUING = "issuing", _("Issuing the document")
+    ISSUED = "issued", _("Issued")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Origin(models.TextChoices):
+    CITIZEN = "citizen", _("Applied by the citizen")
+    PROACTIVE = "proactive", _("Started by a registry event")
+
+
+class Application(models.Model):
+    tracking_code = models.CharField(_("tracking code"), max_length=20, unique=True)
+    definition = models.ForeignKey(
+        ServiceDefinition, on_delete=models.PROTECT, related_name="applications"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    # Whom the data is about: the applicant, or (proactive birth certificate) the newborn.
+    subject_code = models.CharField(max_length=10)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.CITIZEN)
+    idempotency_key = models.CharField(max_length=100)
+    inputs = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.SUBMITTED)
+    waiting_for = models.CharField(max_length=200, blank=True)
+    review_reason = models.TextField(blank=True)
+    decision = models.CharField(max_length=10, blank=True)  # approved | rejected
+    decision_reasons = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_applications",
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"], name="services_application_idempotency"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (State.ISSUED, State.REJECTED)
+
+    @property
+    def overdue(self) -> bool:
+        end = self.completed_at or timezone.now()
+        return end > self.due_at
+
+
+class JourneyEvent(models.Model):
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        STATE = "state", _("State changed")
+        DATA_REQUESTED = "data_requested", _("Data requested")
+        DATA_RECEIVED = "data_received", _("Data received")
+        PROVIDER_FAILED = "provider_failed", _("Registry did not answer")
+        INCOMPLETE = "incomplete", _("Incomplete record")
+        DECIDED = "decided", _("Decided")
+        ASSIGNED = "assigned", _("Assigned to an officer")
+        ISSUED = "issued", _("Document issued")
+        NOTIFIED = "notified", _("Notified")
+        RATED = "rated", _("Rated")
+        REVOKED = "revoked", _("Document revoked")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    text_fa = models.CharField(max_length=500, blank=True)
+    text_en = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
+
+
+class FetchedData(models.Model):
+    """The answer of one registry call of one application (the engine's durable progress)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="fetched")
+    name = models.CharField(max_length=60)
+    found = models.BooleanField(default=True)
+    record = models.JSONField(default=dict)
+    message_id = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "name"], name="services_fetched_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.name}"
+
+
+class AgencyKey(models.Model):
+    """An agency's key pair. The private half is encrypted at rest (see ``keys.py``)."""
+
+    class Use(models.TextChoices):
+        SIGN = "sign", _("Document signing")
+        EXCHANGE = "exchange", _("Exchange client assertions")
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    use = models.CharField(max_length=10, choices=Use.choices)
+    kid = models.CharField(max_length=100, unique=True)
+    public_jwk = models.JSONField()
+    private_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=True)  # the one that signs; retired keys stay published
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+
+class Document(models.Model):
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="document"
+    )
+    number = models.CharField(max_length=40, unique=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    kid = models.CharField(max_length=100)
+    token = models.TextField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.number

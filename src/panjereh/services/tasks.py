@@ -1,0 +1,69 @@
+"""Background tasks: the same functions under Celery (production) and ``panjereh worker``.
+
+- :func:`process_application` advances one application (idempotent, leased);
+- :func:`process_due` advances every application whose next attempt is due (retries after
+  backoff, and anything a crashed worker left half done once its lease expired);
+- :func:`deliver_notifications` sends pending email/SMS alerts;
+- :func:`poll_registry_events` starts proactive services.
+
+With ``PANJEREH_TASKS=celery`` a new application is queued to Celery at commit; otherwise the
+in-process worker picks it up from the database on its next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from django.conf import settings
+
+from panjereh.conf.celery import app
+
+log = logging.getLogger(__name__)
+
+
+def use_celery() -> bool:
+    mode = getattr(settings, "PANJEREH_TASKS", "") or os.environ.get("PANJEREH_TASKS", "")
+    return mode == "celery"
+
+
+@app.task(name="services.process_application", acks_late=True)
+def process_application(application_id: int) -> str:
+    from . import engine
+
+    return engine.advance(application_id)
+
+
+@app.task(name="services.process_due")
+def process_due(limit: int = 20) -> int:
+    from . import engine
+
+    ids = engine.due(limit)
+    for application_id in ids:
+        try:
+            process_application(application_id)
+        except Exception:
+            # One broken application must not stop the others; its lease expires and it is
+            # retried, and the error is in the log.
+            log.exception("application %s failed", application_id)
+    return len(ids)
+
+
+@app.task(name="inbox.deliver_notifications")
+def deliver_notifications(limit: int = 50) -> int:
+    from panjereh.inbox import notify
+
+    return notify.deliver_pending(limit)
+
+
+@app.task(name="inbox.poll_registry_events")
+def poll_registry_events(limit: int = 50) -> int:
+    from panjereh.inbox import proactive
+
+    return proactive.poll_births(limit)
+
+
+def enqueue(application_id: int) -> None:
+    """Hand a new (or newly runnable) application to the background workers."""
+    if use_celery():
+        process_application.delay(application_id)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "services"
+
+urlpatterns = [
+    path("", views.my_applications, name="mine"),
+    path("apply/<slug:code>/", views.apply, name="apply"),
+    path("a/<str:tracking_code>/", views.detail, name="detail"),
+    path("a/<str:tracking_code>/status.json", views.status_json, name="status"),
+    path("a/<str:tracking_code>/rate/", views.rate, name="rate"),
+    path("documents/<str:number>.pdf", views.document_pdf, name="document_pdf"),
+    path("documents/<str:number>.jws", views.document_token, name="document_token"),
+    path("verify/", views.verify, name="verify"),
+    path("agency/", views.agency_queue, name="agency_queue"),
+    path("agency/a/<str:tracking_code>/", views.agency_detail, name="agency_detail"),
+]

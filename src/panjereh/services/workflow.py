@@ -1,0 +1,85 @@
+"""The application state machine: one table of allowed moves and one function that moves.
+
+``transition`` locks the row, checks the move, writes the new state and appends the journey
+event in one transaction, so the state and its history can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Application, JourneyEvent, State
+
+TRANSITIONS: dict[str, set[str]] = {
+    State.SUBMITTED: {State.FETCHING},
+    State.FETCHING: {State.WAITING, State.DECIDING, State.HUMAN_REVIEW},
+    State.WAITING: {State.FETCHING},
+    State.DECIDING: {State.ISSUING, State.REJECTED, State.HUMAN_REVIEW},
+    State.HUMAN_REVIEW: {State.ISSUING, State.REJECTED},
+    State.ISSUING: {State.ISSUED},
+    State.ISSUED: set(),
+    State.REJECTED: set(),
+}
+TERMINAL = {State.ISSUED, State.REJECTED}
+# States the engine advances by itself; the others wait for an officer or are final.
+RUNNABLE = [State.SUBMITTED, State.FETCHING, State.WAITING, State.DECIDING, State.ISSUING]
+
+
+class InvalidTransition(Exception):
+    """The application cannot move from its state to the asked one."""
+
+
+def record(
+    application: Application,
+    kind: str,
+    text_fa: str = "",
+    text_en: str = "",
+    data: dict[str, Any] | None = None,
+) -> JourneyEvent:
+    """Append a journey event that does not change the state."""
+    return JourneyEvent.objects.create(
+        application=application,
+        kind=kind,
+        text_fa=text_fa[:500],
+        text_en=text_en[:500],
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def transition(
+    application: Application,
+    to_state: str,
+    *,
+    text_fa: str = "",
+    text_en: str = "",
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Application:
+    """Move ``application`` to ``to_state`` (with field ``changes``) and record the event."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if to_state not in TRANSITIONS[locked.state]:
+        raise InvalidTransition(f"{locked.tracking_code}: {locked.state} → {to_state}")
+    from_state = locked.state
+    locked.state = to_state
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if to_state in TERMINAL:
+        locked.completed_at = timezone.now()
+        locked.next_attempt_at = None
+    locked.save()
+    JourneyEvent.objects.create(
+        application=locked,
+        kind=JourneyEvent.Kind.STATE,
+        from_state=from_state,
+        to_state=to_state,
+        text_fa=text_fa[:500],
+        text_en=text_en[:500],
+        data=data or {},
+    )
+    for field in locked._meta.concrete_fields:
+        setattr(application, field.attname, getattr(locked, field.attname))
+    return application

@@ -1,0 +1,69 @@
+"""The inbox: one message per event, read/unread, private to its owner, delivery status."""
+
+from __future__ import annotations
+
+import pytest
+
+from panjereh.inbox import notify
+from panjereh.inbox.models import Delivery, Message
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class BrokenSms:
+    def send(self, address: str, subject: str, body: str) -> None:
+        raise ConnectionError("operator gateway down")
+
+
+def _message(user, key="k1"):
+    return notify.post(
+        user,
+        kind=Message.Kind.NOTICE,
+        dedupe_key=key,
+        subject_fa="اطلاعیه رسمی",
+        subject_en="Official notice",
+        body_fa="متن اطلاعیه",
+    )
+
+
+def test_one_message_per_event_and_its_alerts(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    user = UserFactory(national_code="0012345679", mobile="09121112233", email="a@example.org")
+    first, created = _message(user)
+    again, created_again = _message(user)
+    assert created and not created_again and first.pk == again.pk
+    assert set(first.deliveries.values_list("channel", flat=True)) == {"sms", "email"}
+    assert notify.deliver_pending() == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+    from panjereh.inbox import backends
+
+    assert backends.sent_to("sms", "09121112233")[0]["subject"] == "اطلاعیه رسمی"
+
+
+def test_a_failing_backend_is_retried_then_marked_failed(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.PANJEREH_INBOX_SMS_BACKEND = "tests.services.test_inbox.BrokenSms"
+    user = UserFactory(national_code="0012345679", mobile="09121112233")
+    message, _ = _message(user)
+    for _ in range(notify.MAX_ATTEMPTS):
+        notify.deliver_pending()
+    delivery = message.deliveries.get()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempts == notify.MAX_ATTEMPTS
+    assert "gateway down" in delivery.last_error
+    assert Message.objects.filter(pk=message.pk).exists()  # the inbox copy stays
+
+
+def test_inbox_is_private_and_tracks_reading(client):
+    owner = UserFactory(national_code="0012345679", is_staff=False)
+    other = UserFactory(national_code="0023456780", is_staff=False)
+    message, _ = _message(owner)
+    client.force_login(other)
+    assert client.get(f"/inbox/{message.pk}/").status_code == 404
+    assert "اطلاعیه رسمی" not in client.get("/inbox/").content.decode()
+    client.force_login(owner)
+    assert "اطلاعیه رسمی" in client.get("/inbox/").content.decode()
+    assert client.get(f"/inbox/{message.pk}/").status_code == 200
+    message.refresh_from_db()
+    assert message.read_at is not None

@@ -1,0 +1,62 @@
+"""The newborn's birth certificate starts itself from the Ministry of Health's hospital birth
+record, polled through the exchange; the parents find it in their inbox without applying."""
+
+from __future__ import annotations
+
+import pytest
+
+from panjereh.inbox import backends, notify, proactive
+from panjereh.inbox.models import Delivery, Message
+from panjereh.services import documents
+from panjereh.services.models import Application, Document, Origin, State
+
+from .conftest import citizen, recent_mother, run_until_settled
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, population):
+    mother = citizen(
+        population, lambda i: recent_mother(population, i) and population.mobile(i), level=2
+    )
+    father_index = mother.index - 1  # households are father, mother, children
+    father = citizen(population, lambda i: i == father_index, level=2, start=father_index)
+    assert Application.objects.count() == 0
+
+    started = proactive.poll_births(force=True)
+    assert started >= 1
+    applications = list(Application.objects.filter(user=mother).order_by("pk"))
+    assert len(applications) == started  # one per recent child
+    application = applications[0]
+    assert application.origin == Origin.PROACTIVE
+    assert application.subject_code != mother.national_code  # about the child
+    notice = Message.objects.get(user=mother, kind=Message.Kind.NOTICE, application=application)
+    assert application.tracking_code in notice.body_fa
+    for other in applications[1:]:
+        assert run_until_settled(other).state == State.ISSUED
+
+    application = run_until_settled(application)
+    assert application.state == State.ISSUED
+    document = Document.objects.get(application=application)
+    claims = documents.verify(document.token).claims
+    assert claims["sub"] == application.subject_code
+    values = {label: value for label, _en, value in claims["fields"]}
+    assert values["کد ملی مادر"] == mother.national_code
+    assert values["کد ملی پدر"] == father.national_code
+    # Both parents have it in their inbox; neither applied.
+    assert (
+        Message.objects.filter(user=mother, application=application, kind="document").count() == 1
+    )
+    assert (
+        Message.objects.filter(user=father, application=application, kind="document").count() == 1
+    )
+    assert not Application.objects.filter(user=father).exists()
+
+    # Polling again starts nothing new for the same child.
+    assert proactive.poll_births(force=True) == 0
+    assert Application.objects.filter(subject_code=application.subject_code).count() == 1
+
+    # The SMS alerts go out through the file backend, and their status is kept.
+    assert notify.deliver_pending() >= 2
+    assert not Delivery.objects.filter(status=Delivery.Status.PENDING).exists()
+    assert backends.sent_to("sms", mother.mobile)
