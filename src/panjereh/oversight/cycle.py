@@ -1,0 +1,207 @@
+"""The yearly smartening cycle (Art. 6 note of the 107(c) bylaw).
+
+An agency proposes services to make smart, at least 20% of its eligible services; AEO
+certifies the proposal; the Steering Working Group approves it within 30 days of receipt. On
+approval each proposed card's ``smart_status`` becomes approved through
+:func:`panjereh.catalogue.operations.save_service`, so the catalogue keeps the history as
+versions and applies the rules of a smart service. Every transition is a :class:`PlanEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from panjereh.catalogue import operations, roles
+from panjereh.catalogue.models import Service
+from panjereh.catalogue.vocab import Scope, SmartStatus
+from panjereh.common import jalali
+from panjereh.common.persian import to_persian_digits
+
+from . import data
+from .models import PLAN_TRANSITIONS, PlanEvent, PlanState, SmarteningPlan
+
+PENDING = (PlanState.SUBMITTED, PlanState.CERTIFIED)
+
+
+def eligible_services(agency_id: int):
+    """Connectable services with a service ID, the base the 20% is taken of."""
+    return Service.objects.filter(
+        agency_id=agency_id, scope=Scope.CONNECTABLE, service_id__isnull=False
+    )
+
+
+def required_count(agency_id: int) -> tuple[int, int]:
+    """(eligible, required): 20% of eligible services, rounded up, and never more than the
+    services not yet smart (an agency near 100% proposes the rest)."""
+    eligible = eligible_services(agency_id)
+    total = eligible.count()
+    remaining = eligible.exclude(smart_status=SmartStatus.APPROVED).count()
+    share = data.targets()["smart_share_per_year"]
+    return total, min(math.ceil(share * total), remaining)
+
+
+def _n(value: int) -> str:
+    """A number in the digits of the active language (Persian digits in the Persian UI)."""
+    return to_persian_digits(value) if translation.get_language_bidi() else str(value)
+
+
+def _move(plan: SmarteningPlan, to: str, actor, note: str = "", at=None) -> None:
+    if to not in PLAN_TRANSITIONS[plan.state]:
+        raise ValidationError(
+            _("A smartening plan cannot go from %(from)s to %(to)s.")
+            % {"from": PlanState(plan.state).label, "to": PlanState(to).label}
+        )
+    PlanEvent.objects.create(
+        plan=plan, at=at or timezone.now(), actor=actor, from_state=plan.state, to_state=to,
+        note=note,
+    )  # fmt: skip
+    plan.state = to
+
+
+@transaction.atomic
+def propose(
+    agency_id: int,
+    year: int,
+    service_ids: list[int],
+    *,
+    author,
+    at: dt.datetime | None = None,
+) -> SmarteningPlan:
+    """Submit an agency's proposal for a Jalali year. Refused (nothing is written) if it names
+    fewer than 20% of the agency's eligible services or a service that is not eligible."""
+    if author is not None and not roles.can_edit_agency_cards(author, agency_id):
+        raise PermissionDenied(_("You may propose services only for your own agency."))
+    eligible, required = required_count(agency_id)
+    chosen = list(
+        eligible_services(agency_id)
+        .filter(pk__in=service_ids)
+        .exclude(smart_status=SmartStatus.APPROVED)
+    )
+    if len(chosen) != len(set(service_ids)):
+        raise ValidationError(
+            _(
+                "Only your agency's connectable services with a service ID that are not "
+                "yet smart can be proposed."
+            )
+        )
+    if eligible == 0:
+        raise ValidationError(_("The agency has no eligible service to propose."))
+    if len(chosen) < required:
+        raise ValidationError(
+            _(
+                "The proposal names %(chosen)s services; at least %(required)s are needed "
+                "(20%% of the agency's %(eligible)s eligible services)."
+            )
+            % {"chosen": _n(len(chosen)), "required": _n(required), "eligible": _n(eligible)}
+        )
+    moment = at or timezone.now()
+    plan = SmarteningPlan.objects.create(
+        agency_id=agency_id, year=year, eligible_count=eligible, required_count=required
+    )
+    plan.services.set(chosen)
+    _move(plan, PlanState.SUBMITTED, author, at=moment)
+    plan.submitted_at = moment
+    plan.approval_due = moment + dt.timedelta(days=data.targets()["wg_approval_sla_days"])
+    plan.save()
+    for service in chosen:
+        if service.smart_status == SmartStatus.NONE:
+            operations.save_service(
+                service,
+                {"smart_status": SmartStatus.PROPOSED},
+                author=author,
+                note=f"proposed in smartening plan {plan.year}",
+                valid_from=moment,
+            )
+    return plan
+
+
+@transaction.atomic
+def certify(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> SmarteningPlan:
+    """AEO certifies that the proposed services can be smart."""
+    if author is not None and not roles.can_certify(author):
+        raise PermissionDenied(_("Only AEO certifies a smartening plan."))
+    plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
+    moment = at or timezone.now()
+    _move(plan, PlanState.CERTIFIED, author, at=moment)
+    plan.save()
+    for service in plan.services.all():
+        if service.smart_status in (SmartStatus.NONE, SmartStatus.PROPOSED):
+            operations.save_service(
+                service,
+                {"smart_status": SmartStatus.CERTIFIED},
+                author=author,
+                note=f"certified in smartening plan {plan.year}",
+                valid_from=moment,
+            )
+    return plan
+
+
+@transaction.atomic
+def approve(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> SmarteningPlan:
+    """The Steering Working Group approves: the cards become approved smart services."""
+    if author is not None and not roles.can_approve_smart(author):
+        raise PermissionDenied(_("Only the Steering Working Group approves a smartening plan."))
+    plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
+    moment = at or timezone.now()
+    _move(plan, PlanState.APPROVED, author, at=moment)
+    plan.decided_at = moment
+    plan.save()
+    for service in plan.services.all():
+        operations.save_service(
+            service,
+            {"smart_status": SmartStatus.APPROVED},
+            author=author,
+            note=f"approved in smartening plan {plan.year}",
+            valid_from=moment,
+        )
+    return plan
+
+
+@transaction.atomic
+def reject(
+    plan: SmarteningPlan, *, author, reason: str, at: dt.datetime | None = None
+) -> SmarteningPlan:
+    if not reason.strip():
+        raise ValidationError(_("Rejecting a smartening plan needs a reason."))
+    if author is not None and not (roles.can_certify(author) or roles.can_approve_smart(author)):
+        raise PermissionDenied(_("Only AEO or the Steering Working Group rejects a plan."))
+    plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
+    moment = at or timezone.now()
+    _move(plan, PlanState.REJECTED, author, note=reason, at=moment)
+    plan.decided_at = moment
+    plan.save()
+    for service in plan.services.all():
+        if service.smart_status in (SmartStatus.PROPOSED, SmartStatus.CERTIFIED):
+            operations.save_service(
+                service,
+                {"smart_status": SmartStatus.NONE},
+                author=None,  # the reversal is the system's, on the decision just recorded
+                note=f"smartening plan {plan.year} rejected",
+                valid_from=moment,
+            )
+    return plan
+
+
+def is_overdue(plan: SmarteningPlan, now: dt.datetime | None = None) -> bool:
+    """Awaiting the Working Group's decision past the 30 days from receipt."""
+    now = now or timezone.now()
+    return plan.state in PENDING and plan.approval_due is not None and now > plan.approval_due
+
+
+def overdue_plans(now: dt.datetime | None = None) -> list[SmarteningPlan]:
+    now = now or timezone.now()
+    return list(
+        SmarteningPlan.objects.filter(state__in=PENDING, approval_due__lt=now)
+        .select_related("agency")
+        .order_by("approval_due")
+    )
+
+
+def current_year() -> int:
+    return jalali.from_gregorian(timezone.now()).year

@@ -1,0 +1,634 @@
+"""Oversight indicators: each one defined in words and computed from catalogue rows as of a moment.
+
+An indicator is registered with :data:`registry` by a decorator that carries its definition
+(names, numerator, denominator, unit, source); its function computes a :class:`Value` from a
+:class:`Snapshot`, nationally (``agency_id is None``) or for one agency. The snapshot is read
+once per moment through :mod:`panjereh.catalogue.queries`, so every figure on every page, report
+and export comes from the same rows and carries the same as-of date and catalogue version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.catalogue import queries
+from panjereh.catalogue.models import Agency, AgencyVersion, ServiceVersion
+from panjereh.catalogue.queries import AgencyCounts, CatalogueStats
+from panjereh.catalogue.vocab import ConnectionStatus
+from panjereh.common import jalali
+
+from . import data, sources
+
+PERCENT = "percent"
+COUNT = "count"
+FLAG = "flag"
+STATUS = "status"
+CALLS = "calls_per_month"
+
+
+@dataclass
+class Value:
+    """One computed figure. ``value`` is what is shown; numerator and denominator let anyone
+    check it. ``available`` is False when the source has no data (nothing is estimated)."""
+
+    value: Any
+    numerator: float | None = None
+    denominator: float | None = None
+    available: bool = True
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if k == "note" else v) for k, v in asdict(self).items()}
+
+
+def no_data(note: str) -> Value:
+    return Value(None, available=False, note=note)
+
+
+def ratio(numerator: int, denominator: int) -> Value:
+    pct = round(100.0 * numerator / denominator, 1) if denominator else None
+    return Value(pct, numerator, denominator, available=denominator > 0)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_fa: str
+    name_en: str
+    definition_fa: str
+    numerator: str
+    denominator: str
+    unit: str
+    source: str
+    levels: tuple[str, ...]
+    compute: Callable[[Snapshot, int | None], Value]
+
+    def definition(self) -> dict:
+        return {
+            "code": self.code,
+            "name_fa": self.name_fa,
+            "name_en": str(self.name_en),
+            "definition_fa": self.definition_fa,
+            "numerator": str(self.numerator),
+            "denominator": str(self.denominator),
+            "unit": self.unit,
+            "source": str(self.source),
+            "levels": list(self.levels),
+        }
+
+
+class Registry:
+    """Indicators in registration order (the order in which pages and exports list them)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Indicator] = {}
+
+    def register(
+        self,
+        code: str,
+        *,
+        name_fa: str,
+        name_en: str,
+        definition_fa: str,
+        numerator: str,
+        denominator: str,
+        unit: str,
+        source: str,
+        levels: tuple[str, ...] = ("national", "agency"),
+    ) -> Callable:
+        def decorator(fn: Callable[[Snapshot, int | None], Value]):
+            if code in self._items:
+                raise ValueError(f"indicator {code!r} registered twice")
+            self._items[code] = Indicator(
+                code, name_fa, name_en, definition_fa, numerator, denominator, unit, source,
+                levels, fn,
+            )  # fmt: skip
+            return fn
+
+        return decorator
+
+    def __iter__(self):
+        return iter(self._items.values())
+
+    def __getitem__(self, code: str) -> Indicator:
+        return self._items[code]
+
+    def for_level(self, level: str) -> list[Indicator]:
+        return [i for i in self if level in i.levels]
+
+
+registry = Registry()
+
+
+@dataclass
+class AgencyInfo:
+    id: int
+    code: str
+    name_fa: str
+    name_en: str
+    kind: str
+    in_scope: bool
+    connection_status: str
+    has_own_window: bool
+    sso_integrated: bool
+
+
+@dataclass
+class Snapshot:
+    """The rows every indicator reads, fixed at one moment."""
+
+    as_of: dt.datetime
+    as_of_label: str
+    catalogue_version: dict
+    stats: CatalogueStats
+    counts: dict[int, AgencyCounts]
+    agencies: dict[int, AgencyInfo]
+    required_smart_share: float | None
+    exchange: dict | None = None
+    satisfaction: dict | None = None
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def connected_ids(self) -> list[int]:
+        """In-scope agencies connected to the national window: the report's 149."""
+        if "connected" not in self._cache:
+            self._cache["connected"] = [
+                a.id
+                for a in self.agencies.values()
+                if a.in_scope and a.connection_status == ConnectionStatus.CONNECTED
+            ]
+        return self._cache["connected"]
+
+    @property
+    def rated_ids(self) -> list[int]:
+        """Connected agencies with at least one connectable service: those a rate applies to."""
+        return [i for i in self.connected_ids if self.count(i).connectable]
+
+    def count(self, agency_id: int) -> AgencyCounts:
+        return self.counts.get(agency_id) or AgencyCounts()
+
+
+def catalogue_version(as_of: dt.datetime | None) -> dict:
+    """The newest version rows the figures could have read: together they name the catalogue
+    state, so a figure can be traced to ``ServiceVersion``/``AgencyVersion`` rows."""
+    sv = ServiceVersion.objects.all()
+    av = AgencyVersion.objects.all()
+    if as_of is not None:
+        sv = sv.filter(valid_from__lte=as_of)
+        av = av.filter(valid_from__lte=as_of)
+    s = sv.aggregate(m=Max("id"))["m"] or 0
+    a = av.aggregate(m=Max("id"))["m"] or 0
+    return {"service_version_id": s, "agency_version_id": a, "label": f"s{s}.a{a}"}
+
+
+def snapshot(as_of: dt.datetime | None = None) -> Snapshot:
+    """Read the rows as of ``as_of`` (an aware datetime; None means now, from current tables)."""
+    moment = as_of or timezone.now()
+    label = jalali.iso(moment)
+    names = {
+        row["id"]: row for row in Agency.objects.values("id", "code", "name_fa", "name_en", "kind")
+    }
+    agencies: dict[int, AgencyInfo] = {}
+    for aid, kind, in_scope, status, window, sso in queries.agency_rows(as_of):
+        meta = names[aid]
+        agencies[aid] = AgencyInfo(
+            aid, meta["code"], meta["name_fa"], meta["name_en"], kind, in_scope, status,
+            window, sso,
+        )  # fmt: skip
+    return Snapshot(
+        as_of=moment,
+        as_of_label=label,
+        catalogue_version=catalogue_version(as_of),
+        stats=queries.stats(as_of, as_of_label=label),
+        counts=queries.agency_counts(as_of),
+        agencies=agencies,
+        required_smart_share=data.required_smart_share(jalali.from_gregorian(moment)),
+        exchange=sources.exchange_by_provider(moment),
+        satisfaction=sources.satisfaction_by_agency(moment),
+    )
+
+
+# --- service coverage --------------------------------------------------------------------
+
+CATALOGUE = _("Service identity cards and their versions (catalogue)")
+AGENCIES = _("Agency records and their versions (catalogue)")
+
+
+@registry.register(
+    "connection_rate",
+    name_fa="نرخ اتصال خدمات به پنجره ملی",
+    name_en=_("Services connected to the national window"),
+    definition_fa=(
+        "تعداد خدمات دارای شناسه و قابل اتصال که به پنجره ملی متصل شده‌اند، "
+        "تقسیم بر تعداد همه خدمات دارای شناسه و قابل اتصال (بدون خدمات مستثنا)؛ "
+        "در سطح ملی فقط دستگاه‌های اجرایی مشمول شمرده می‌شوند."
+    ),
+    numerator=_("Connectable services with a service ID that are connected"),
+    denominator=_("Connectable (not exempt) services with a service ID"),
+    unit=PERCENT,
+    source=CATALOGUE,
+)
+def connection_rate(snap: Snapshot, agency_id: int | None) -> Value:
+    if agency_id is None:
+        s = snap.stats.services
+        return ratio(s["connected"], s["connectable"])
+    c = snap.count(agency_id)
+    return ratio(c.connected, c.connectable)
+
+
+@registry.register(
+    "smart_rate",
+    name_fa="نرخ هوشمندی خدمات",
+    name_en=_("Services approved as smart"),
+    definition_fa=(
+        "تعداد خدمات قابل اتصالی که هوشمند بودنشان به تصویب کارگروه راهبری رسیده است، "
+        "تقسیم بر تعداد همه خدمات دارای شناسه و قابل اتصال."
+    ),
+    numerator=_("Connectable services whose smart status is approved"),
+    denominator=_("Connectable (not exempt) services with a service ID"),
+    unit=PERCENT,
+    source=CATALOGUE,
+)
+def smart_rate(snap: Snapshot, agency_id: int | None) -> Value:
+    if agency_id is None:
+        s = snap.stats.services
+        return ratio(s["smart_approved"], s["connectable"])
+    c = snap.count(agency_id)
+    return ratio(c.smart, c.connectable)
+
+
+# --- agencies ----------------------------------------------------------------------------
+
+
+@registry.register(
+    "agencies_connected",
+    name_fa="سهم دستگاه‌های مشمول متصل به پنجره ملی",
+    name_en=_("Applicable agencies connected to the national window"),
+    definition_fa=(
+        "تعداد دستگاه‌های اجرایی مشمول که به پنجره ملی متصل‌اند، تقسیم بر تعداد دستگاه‌های "
+        "مشمول منهای دستگاه‌هایی که «عدم مصداق» شناخته شده‌اند؛ در سطح دستگاه، وضعیت اتصال آن."
+    ),
+    numerator=_("Agencies in scope whose connection status is connected"),
+    denominator=_("Agencies in scope, less those found not applicable"),
+    unit=PERCENT,
+    source=AGENCIES,
+)
+def agencies_connected(snap: Snapshot, agency_id: int | None) -> Value:
+    if agency_id is None:
+        a = snap.stats.agencies
+        return ratio(a["connected"], a["applicable"])
+    return Value(snap.agencies[agency_id].connection_status)
+
+
+@registry.register(
+    "own_window",
+    name_fa="پنجره واحد دستگاهی",
+    name_en=_("Connected agencies with their own agency window"),
+    definition_fa=(
+        "تعداد دستگاه‌های متصل به پنجره ملی که پنجره واحد دستگاهی خود را دارند، "
+        "تقسیم بر تعداد دستگاه‌های متصل."
+    ),
+    numerator=_("Connected agencies in scope with an own-window address"),
+    denominator=_("Connected agencies in scope"),
+    unit=PERCENT,
+    source=AGENCIES,
+)
+def own_window(snap: Snapshot, agency_id: int | None) -> Value:
+    if agency_id is None:
+        return ratio(
+            snap.stats.agencies["connected_with_own_agency_window"], len(snap.connected_ids)
+        )
+    return Value(snap.agencies[agency_id].has_own_window)
+
+
+@registry.register(
+    "sso",
+    name_fa="ورود یکپارچه (SSO)",
+    name_en=_("Connected agencies using national single sign-on"),
+    definition_fa=(
+        "تعداد دستگاه‌های متصل که برای ورود کاربران از ورود یکپارچه پنجره ملی استفاده می‌کنند، "
+        "تقسیم بر تعداد دستگاه‌های متصل."
+    ),
+    numerator=_("Connected agencies in scope that use national single sign-on"),
+    denominator=_("Connected agencies in scope"),
+    unit=PERCENT,
+    source=AGENCIES,
+)
+def sso(snap: Snapshot, agency_id: int | None) -> Value:
+    if agency_id is None:
+        return ratio(snap.stats.agencies["connected_with_sso"], len(snap.connected_ids))
+    return Value(snap.agencies[agency_id].sso_integrated)
+
+
+# --- the report's buckets (national counts; each agency's bucket is in its row) ------------
+
+
+def _bucket(snap: Snapshot, key: str, group: str) -> Value:
+    source = snap.stats.connection_buckets if group == "connection" else snap.stats.smart_buckets
+    return ratio(source[key], len(snap.connected_ids))
+
+
+_BUCKET_DENOMINATOR = _("Connected agencies in scope")
+_NATIONAL = ("national",)
+
+for _code, _group, _key, _fa, _en, _def_fa, _num in [
+    (
+        "connection_full",
+        "connection",
+        "all_connectable_services_connected_100pct",
+        "دستگاه‌های با اتصال کامل خدمات",
+        _("Agencies with all connectable services connected"),
+        "تعداد دستگاه‌های متصلی که همه خدمات قابل اتصالشان (۱۰۰٪) به پنجره ملی متصل است.",
+        _("Connected agencies whose connected services equal their connectable services"),
+    ),
+    (
+        "connection_low",
+        "connection",
+        "under_20pct_connected",
+        "دستگاه‌های با اتصال کمتر از ۲۰٪",
+        # xgettext:no-python-format
+        _("Agencies with under 20% of connectable services connected"),
+        "تعداد دستگاه‌های متصلی که کمتر از ۲۰ درصد خدمات قابل اتصالشان متصل است.",
+        _("Connected agencies whose connection rate is under 20%"),
+    ),
+    (
+        "smart_full",
+        "smart",
+        "all_services_smart_100pct",
+        "دستگاه‌های با هوشمندی کامل خدمات",
+        _("Agencies with all connectable services smart"),
+        "تعداد دستگاه‌های متصلی که همه خدمات قابل اتصالشان هوشمند مصوب است.",
+        _("Connected agencies whose approved smart services equal their connectable services"),
+    ),
+    (
+        "smart_low_nonzero",
+        "smart",
+        "above_0_under_20pct_smart",
+        "دستگاه‌های با هوشمندی بیش از صفر و کمتر از ۲۰٪",
+        # xgettext:no-python-format
+        _("Agencies with some but under 20% of services smart"),
+        "تعداد دستگاه‌های متصلی که دست‌کم یک خدمت هوشمند دارند ولی نرخ هوشمندی‌شان کمتر از ۲۰ درصد است.",
+        _("Connected agencies with a smart rate above 0 and under 20%"),
+    ),
+    (
+        "smart_zero",
+        "smart",
+        "zero_smart",
+        "دستگاه‌های بدون خدمت هوشمند",
+        _("Agencies with no smart service"),
+        "تعداد دستگاه‌های متصلی که هیچ خدمت هوشمند مصوبی ندارند.",
+        _("Connected agencies with no approved smart service"),
+    ),
+    (
+        "smart_low",
+        "smart",
+        "under_20pct_smart_total",
+        "دستگاه‌های با هوشمندی کمتر از ۲۰٪",
+        # xgettext:no-python-format
+        _("Agencies with under 20% of services smart"),
+        "تعداد دستگاه‌های متصلی که نرخ هوشمندی‌شان (از جمله صفر) کمتر از ۲۰ درصد است، "
+        "و سهم آن‌ها از همه دستگاه‌های متصل.",
+        _("Connected agencies with a smart rate under 20% (zero included)"),
+    ),
+]:
+
+    def _make(group: str = _group, key: str = _key) -> Callable:
+        return lambda snap, agency_id: _bucket(snap, key, group)
+
+    registry.register(
+        _code,
+        name_fa=_fa,
+        name_en=_en,
+        definition_fa=_def_fa,
+        numerator=_num,
+        denominator=_BUCKET_DENOMINATOR,
+        unit=COUNT,
+        source=CATALOGUE,
+        levels=_NATIONAL,
+    )(_make())
+
+
+def connection_bucket(c: AgencyCounts) -> str | None:
+    """The report's bucket for one agency's connection rate: full, low (<20%), or middle."""
+    if not c.connectable:
+        return None
+    if c.connected == c.connectable:
+        return "full"
+    return "low" if c.connection_rate < data.targets()["bucket_low_share"] else "middle"
+
+
+def smart_bucket(c: AgencyCounts) -> str | None:
+    if not c.connectable:
+        return None
+    if c.smart == c.connectable:
+        return "full"
+    if c.smart == 0:
+        return "zero"
+    return "low" if c.smart_rate < data.targets()["bucket_low_share"] else "middle"
+
+
+# --- compliance with the yearly 20% ------------------------------------------------------
+
+
+@registry.register(
+    "smart_compliance",
+    name_fa="تحقق هدف هوشمندسازی سالانه ۲۰٪ در هر دستگاه",
+    name_en=_("Agencies meeting the 20%-a-year smart target"),
+    definition_fa=(
+        "هر دستگاه جداگانه سنجیده می‌شود: دستگاه متصلی که نرخ هوشمندی‌اش به سهم لازم در آن "
+        "تاریخ رسیده باشد (۲۰٪ از پایان دی ۱۴۰۲ و هر سال برنامه هفتم ۲۰٪ بیشتر) هدف را "
+        "محقق کرده است؛ شاخص ملی تعداد این دستگاه‌ها تقسیم بر دستگاه‌های متصل دارای خدمت "
+        "قابل اتصال است، نه سهم کل خدمات هوشمند."
+    ),
+    numerator=_("Connected agencies whose own smart rate reaches the share required on the date"),
+    denominator=_("Connected agencies with at least one connectable service"),
+    unit=PERCENT,
+    source=_("Catalogue; targets of Budget 1402 note 7(c) and 7th Plan Art. 107(c)"),
+)
+def smart_compliance(snap: Snapshot, agency_id: int | None) -> Value:
+    required = snap.required_smart_share
+    if required is None:
+        return no_data(_("No smart-share target was due yet on this date."))
+    if agency_id is not None:
+        c = snap.count(agency_id)
+        if not c.connectable:
+            return no_data(_("The agency has no connectable service."))
+        return Value(c.smart_rate >= required, c.smart, c.connectable)
+    rated = snap.rated_ids
+    met = sum(1 for i in rated if snap.count(i).smart_rate >= required)
+    return ratio(met, len(rated))
+
+
+# --- exchange and satisfaction (from their apps when present) -----------------------------
+
+_NO_EXCHANGE = _("No exchange statistics are available for this period.")
+
+
+@registry.register(
+    "exchange_activity",
+    name_fa="فعالیت در مرکز ملی تبادل اطلاعات",
+    name_en=_("Exchange activity as a provider"),
+    definition_fa=(
+        "تعداد فراخوانی‌های پاسخ‌داده‌شده توسط دستگاه به‌عنوان ارائه‌دهنده داده در ماه گزارش "
+        "(آخرین ماه کامل شمسی تا تاریخ گزارش)؛ کمتر از ۱۰۰ فراخوانی در ماه «فعالیت کم» است. در سطح ملی، "
+        "تعداد دستگاه‌های متصل با فعالیت کم."
+    ),
+    numerator=_(
+        "Agency: calls served in the report month; national: connected agencies under 100 calls"
+    ),
+    denominator=_("National: connected agencies in scope"),
+    unit=CALLS,
+    source=_("Exchange message log (monthly statistics per provider)"),
+)
+def exchange_activity(snap: Snapshot, agency_id: int | None) -> Value:
+    if snap.exchange is None:
+        return no_data(_NO_EXCHANGE)
+    threshold = data.targets()["nix_low_activity_threshold_tx_per_month"]
+    if agency_id is not None:
+        month = snap.exchange.get(agency_id)
+        calls = month.calls if month else 0
+        return Value(calls, note="low" if calls < threshold else "")
+    low = sum(
+        1
+        for i in snap.connected_ids
+        if (snap.exchange.get(i).calls if i in snap.exchange else 0) < threshold
+    )
+    return ratio(low, len(snap.connected_ids))
+
+
+@registry.register(
+    "exchange_quality",
+    name_fa="کیفیت پاسخ‌گویی در مرکز ملی تبادل اطلاعات",
+    name_en=_("Exchange quality as a provider"),
+    definition_fa=(
+        "تعداد فراخوانی‌های بی‌خطا (کل منهای ناموفق) تقسیم بر کل فراخوانی‌هایی که دستگاه "
+        "به‌عنوان ارائه‌دهنده در ماه گزارش دریافت کرده است."
+    ),
+    numerator=_("Calls answered correctly (total less failed)"),
+    denominator=_(
+        "All calls to the provider in the report month (the last complete Jalali month to the date)"
+    ),
+    unit=PERCENT,
+    source=_("Exchange message log (monthly statistics per provider)"),
+)
+def exchange_quality(snap: Snapshot, agency_id: int | None) -> Value:
+    if snap.exchange is None:
+        return no_data(_NO_EXCHANGE)
+    months = [snap.exchange[agency_id]] if agency_id in snap.exchange else []
+    if agency_id is None:
+        months = list(snap.exchange.values())
+    total = sum(m.calls for m in months)
+    failed = sum(m.failed for m in months)
+    return ratio(total - failed, total)
+
+
+@registry.register(
+    "satisfaction",
+    name_fa="رضایت خدمت‌گیرندگان",
+    name_en=_("User satisfaction"),
+    definition_fa=(
+        "تعداد ارزیابی‌هایی که رضایت را «زیاد» یا «خیلی زیاد» داده‌اند، تقسیم بر همه "
+        "ارزیابی‌های ثبت‌شده تا تاریخ گزارش."
+    ),
+    numerator=_("Ratings of high or very high satisfaction"),
+    denominator=_("All satisfaction ratings up to the date"),
+    unit=PERCENT,
+    source=_("Feedback ratings"),
+)
+def satisfaction(snap: Snapshot, agency_id: int | None) -> Value:
+    if snap.satisfaction is None:
+        return no_data(_("No satisfaction ratings are recorded yet."))
+    rows = list(snap.satisfaction.values()) if agency_id is None else []
+    if agency_id is not None and agency_id in snap.satisfaction:
+        rows = [snap.satisfaction[agency_id]]
+    return ratio(sum(r.favourable for r in rows), sum(r.ratings for r in rows))
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+@dataclass
+class AgencyResult:
+    info: AgencyInfo
+    counts: AgencyCounts
+    connection_bucket: str | None
+    smart_bucket: str | None
+    values: dict[str, Value]
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.info.code,
+            "name_fa": self.info.name_fa,
+            "name_en": self.info.name_en,
+            "kind": self.info.kind,
+            "connection_status": self.info.connection_status,
+            "connectable": self.counts.connectable,
+            "connected": self.counts.connected,
+            "smart": self.counts.smart,
+            "exempt": self.counts.exempt,
+            "connection_bucket": self.connection_bucket,
+            "smart_bucket": self.smart_bucket,
+            "indicators": {k: v.as_dict() for k, v in self.values.items()},
+        }
+
+
+@dataclass
+class Result:
+    snapshot: Snapshot
+    national: dict[str, Value]
+    agencies: list[AgencyResult]
+
+    @property
+    def as_of(self) -> str:
+        return self.snapshot.as_of_label
+
+    def agency(self, code: str) -> AgencyResult | None:
+        return next((a for a in self.agencies if a.info.code == code), None)
+
+    def as_dict(self, agency_code: str | None = None) -> dict:
+        agencies = self.agencies
+        if agency_code:
+            agencies = [a for a in agencies if a.info.code == agency_code]
+        return {
+            "as_of": self.snapshot.as_of_label,
+            "as_of_instant": self.snapshot.as_of.isoformat(),
+            "catalogue_version": self.snapshot.catalogue_version,
+            "required_smart_share": self.snapshot.required_smart_share,
+            "definitions": [i.definition() for i in registry],
+            "national": {k: v.as_dict() for k, v in self.national.items()},
+            "agencies": [a.as_dict() for a in agencies],
+        }
+
+
+def compute(as_of: dt.datetime | None = None, *, include_all_agencies: bool = False) -> Result:
+    """Every indicator, nationally and for each agency in scope (every agency if asked)."""
+    snap = snapshot(as_of)
+    national = {i.code: i.compute(snap, None) for i in registry.for_level("national")}
+    agency_indicators = registry.for_level("agency")
+    rows = []
+    for info in sorted(snap.agencies.values(), key=lambda a: a.name_fa):
+        if not (info.in_scope or include_all_agencies):
+            continue
+        c = snap.count(info.id)
+        rows.append(
+            AgencyResult(
+                info,
+                c,
+                connection_bucket(c),
+                smart_bucket(c),
+                {i.code: i.compute(snap, info.id) for i in agency_indicators},
+            )
+        )
+    return Result(snap, national, rows)
+
+
+def as_of_from_jalali(text: str | None) -> dt.datetime | None:
+    """The end of a Jalali day (``1404-03-31``) as the as-of moment; None for "now"."""
+    return jalali.end_of_day(text) if text else None

@@ -1,0 +1,156 @@
+"""Open data of the Art. 9 system: the per-agency figures as CSV and JSON, a Frictionless-style
+``datapackage.json`` describing them, and a DCAT catalogue entry (JSON-LD).
+
+Rows come from :func:`indicators.compute`, the same result the portal pages render, so the
+files and the pages cannot disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+
+from .indicators import Result
+
+FIELDS: list[tuple[str, str, str]] = [
+    # name, Frictionless type, description
+    ("as_of", "string", "Jalali date (YYYY-MM-DD) the figures are as of, end of day in Tehran"),
+    ("catalogue_version", "string", "Newest service and agency version rows read (sN.aM)"),
+    ("agency_code", "string", "Stable code of the agency"),
+    ("agency_name_fa", "string", "Persian name of the agency"),
+    ("agency_name_en", "string", "English name of the agency"),
+    ("connection_status", "string", "connected, not_connected or not_applicable"),
+    ("connectable", "integer", "Connectable (not exempt) services with a service ID"),
+    ("connected", "integer", "Of those, connected to the national window"),
+    ("smart", "integer", "Of those, approved as smart"),
+    ("exempt", "integer", "Exempt services with a service ID"),
+    ("connection_rate_pct", "number", "connected / connectable × 100, one decimal"),
+    ("smart_rate_pct", "number", "smart / connectable × 100, one decimal"),
+    ("connection_bucket", "string", "full (100%), low (under 20%) or middle"),
+    ("smart_bucket", "string", "full (100%), zero, low (above 0, under 20%) or middle"),
+    ("smart_target_met", "boolean", "Own smart rate reaches the share required on the date"),
+    ("own_window", "boolean", "Has its own agency window"),
+    ("sso", "boolean", "Uses national single sign-on"),
+]
+
+
+def rows(result: Result) -> list[dict]:
+    version = result.snapshot.catalogue_version["label"]
+    out = []
+    for a in result.agencies:
+        v = a.values
+        compliance = v["smart_compliance"]
+        out.append(
+            {
+                "as_of": result.as_of,
+                "catalogue_version": version,
+                "agency_code": a.info.code,
+                "agency_name_fa": a.info.name_fa,
+                "agency_name_en": a.info.name_en,
+                "connection_status": a.info.connection_status,
+                "connectable": a.counts.connectable,
+                "connected": a.counts.connected,
+                "smart": a.counts.smart,
+                "exempt": a.counts.exempt,
+                "connection_rate_pct": v["connection_rate"].value,
+                "smart_rate_pct": v["smart_rate"].value,
+                "connection_bucket": a.connection_bucket,
+                "smart_bucket": a.smart_bucket,
+                "smart_target_met": compliance.value if compliance.available else None,
+                "own_window": a.info.has_own_window,
+                "sso": a.info.sso_integrated,
+            }
+        )
+    return out
+
+
+def to_csv(result: Result) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=[f[0] for f in FIELDS], lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows(result):
+        writer.writerow(
+            {k: ("" if val is None else str(val).lower() if isinstance(val, bool) else val)
+             for k, val in row.items()}
+        )  # fmt: skip
+    return buffer.getvalue()
+
+
+def to_json(result: Result) -> dict:
+    return {
+        "as_of": result.as_of,
+        "catalogue_version": result.snapshot.catalogue_version,
+        "national": {k: v.as_dict() for k, v in result.national.items()},
+        "agencies": rows(result),
+    }
+
+
+def datapackage(base_url: str) -> dict:
+    return {
+        "profile": "tabular-data-package",
+        "name": "panjereh-smartening-status",
+        "title": "Smartening status of executive agencies (Art. 9, 107(c) bylaw)",
+        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "resources": [
+            {
+                "name": "agencies",
+                "path": f"{base_url}agencies.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [{"name": n, "type": t, "description": d} for n, t, d in FIELDS],
+                    "primaryKey": ["as_of", "agency_code"],
+                },
+            },
+            {
+                "name": "agencies-json",
+                "path": f"{base_url}agencies.json",
+                "format": "json",
+                "mediatype": "application/json",
+            },
+        ],
+    }
+
+
+def dcat(base_url: str, result: Result) -> dict:
+    publisher = getattr(settings, "PUBLIC_BASE_URL", "")
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+        },
+        "@id": f"{base_url}dcat.jsonld",
+        "@type": "dcat:Dataset",
+        "dct:title": [
+            {"@language": "fa", "@value": "وضعیت هوشمندسازی دستگاه‌های اجرایی"},
+            {"@language": "en", "@value": "Smartening status of executive agencies"},
+        ],
+        "dct:description": {
+            "@language": "en",
+            "@value": "Per-agency connection and smart-service figures computed from the "
+            "service catalogue as of a date (Art. 9 of the bylaw of Art. 107(c)).",
+        },
+        "dct:publisher": {"@type": "foaf:Organization", "foaf:homepage": publisher},
+        "dct:modified": result.as_of,
+        "dct:accrualPeriodicity": {"@id": "http://purl.org/cld/freq/continuous"},
+        "dct:license": {"@id": "https://creativecommons.org/licenses/by/4.0/"},
+        "dcat:keyword": ["smart government", "national window", "open data"],
+        "dcat:distribution": [
+            {
+                "@type": "dcat:Distribution",
+                "dcat:downloadURL": {"@id": f"{base_url}agencies.csv"},
+                "dcat:mediaType": "text/csv",
+                "dct:conformsTo": {"@id": f"{base_url}datapackage.json"},
+            },
+            {
+                "@type": "dcat:Distribution",
+                "dcat:downloadURL": {"@id": f"{base_url}agencies.json"},
+                "dcat:mediaType": "application/json",
+            },
+        ],
+    }

@@ -1,0 +1,28 @@
+"""The public transparency portal (Art. 9 system) and its open data, under ``/transparency/``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "transparency"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("agencies/", views.agency_list, name="agencies"),
+    path("agencies/<slug:code>/", views.agency_detail, name="agency"),
+    path("not-offered/", views.not_offered, name="not_offered"),
+    path("ranking/", views.ranking, name="ranking"),
+    path("deadlines/", views.deadlines, name="deadlines"),
+    path("indicators/", views.indicator_definitions, name="indicators"),
+    path("reports/", views.reports_index, name="reports"),
+    path("reports/quarterly/<int:year>/<int:quarter>/", views.quarterly_report, name="quarterly"),
+    path(
+        "reports/quarterly/<int:year>/<int:quarter>/report.pdf",
+        views.quarterly_report_pdf,
+        name="quarterly_pdf",
+    ),
+    path("open-data/", views.open_data, name="open_data"),
+    path("open-data/agencies.csv", views.open_data_csv, name="open_data_csv"),
+    path("open-data/agencies.json", views.open_data_json, name="open_data_json"),
+    path("open-data/datapackage.json", views.open_data_package, name="open_data_package"),
+    path("open-data/dcat.jsonld", views.open_data_dcat, name="open_data_dcat"),
+]

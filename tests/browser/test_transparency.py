@@ -1,0 +1,80 @@
+"""The public transparency portal and an agency's control dashboard, in a real Chromium."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import make_agency, make_agency_staff, make_service
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def agencies(transactional_db):
+    made = {}
+    for code, name, n, connected, smart in [
+        ("alborz", "سازمان البرز آزمایشی", 5, 5, 5),
+        ("zagros", "سازمان زاگرس آزمایشی", 5, 2, 0),
+    ]:
+        agency = make_agency(code=code, name_fa=name, name_en=code.title())
+        for i in range(n):
+            make_service(
+                agency,
+                title_fa=f"خدمت {code} {i}",
+                connected=i < connected,
+                connection_form="direct" if i < connected else "",
+                smart_status="approved" if i < smart else "none",
+            )
+        made[code] = agency
+    return made
+
+
+def test_public_portal_shows_figures_charts_and_every_agency(page, live_server, agencies):
+    page.goto(f"{live_server.url}/transparency/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    figures = page.get_by_test_id("national-figures")
+    # 7 of 10 connectable services connected, in Persian digits.
+    assert "۷۰٫۰٪" in figures.inner_text()
+    chart = page.locator("svg.chart[role=img]").first
+    assert chart.locator("title").count() == 1 and chart.locator("desc").count() == 1
+    page.locator(".ov-subnav a").nth(1).click()
+    table = page.get_by_test_id("agency-table")
+    assert table.locator("tbody tr").count() == 2
+    page.locator("a", has_text="سازمان زاگرس آزمایشی").first.click()
+    assert "خدمت zagros 4" in page.locator("main").inner_text()  # a service not yet offered
+    response = page.request.get(f"{live_server.url}/transparency/open-data/agencies.csv")
+    assert response.ok and "zagros" in response.text()
+
+
+def test_agency_dashboard_for_its_own_staff_only(browser, live_server, agencies):
+    user = make_agency_staff(agencies["zagros"], role="editor")
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context = browser.new_context(locale="fa-IR")
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/oversight/")
+        assert page.url.endswith("/oversight/agencies/zagros/")
+        assert "سازمان زاگرس آزمایشی" in page.get_by_test_id("dashboard-title").inner_text()
+        assert "۴۰٫۰٪" in page.get_by_test_id("agency-figures").inner_text()
+        response = page.goto(f"{live_server.url}/oversight/agencies/alborz/")
+        assert response.status == 403
+        # The monthly report form is prefilled with computed figures.
+        page.goto(f"{live_server.url}/oversight/agencies/zagros/monthly-report/")
+        assert "۵" in page.get_by_test_id("prefilled").inner_text()
+        page.fill("#actions", "دو خدمت جدید متصل شد.")
+        page.click("form.ov-form button[type=submit]")
+        page.wait_for_url("**/oversight/agencies/zagros/")
+        assert agencies["zagros"].monthly_reports.count() == 1
+    finally:
+        context.close()
