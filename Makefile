@@ -38,14 +38,15 @@ format: $(VENV)/.installed-test
 
 ## Extract and compile the translation catalogues (needs GNU gettext)
 messages: $(VENV)/.installed
-	cd src/panjereh && ../../$(BIN)/panjereh makemessages -l fa -l en --no-obsolete --no-location
-	cd src/panjereh && ../../$(BIN)/panjereh compilemessages
+	cd src/panjereh && PANJEREH_VAR=$$(mktemp -d) ../../$(BIN)/panjereh makemessages -l fa -l en --no-obsolete --no-location
+	cd src/panjereh && PANJEREH_VAR=$$(mktemp -d) ../../$(BIN)/panjereh compilemessages
 
 openapi: $(VENV)/.installed
-	$(BIN)/panjereh spectacular --file docs/openapi.yaml --validate
+	PANJEREH_MODE=test PANJEREH_VAR=$$(mktemp -d) $(BIN)/panjereh spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
+## Run every benchmark (loopback only, bounded in time); figures go in docs/benchmarks.md by hand
 bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/catalogue/run.py
+	for b in catalogue exchange identity services oversight; do $(BIN)/python benchmarks/$$b/run.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 export PANJEREH_MODE=test
+# Keep what the suite generates (keys, SQLite files, outboxes) out of the work tree.
+export PANJEREH_VAR="${PANJEREH_VAR:-$(mktemp -d /tmp/panjereh-test-var.XXXXXX)}"
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
@@ -30,8 +32,15 @@ $BIN/ruff format --check src tests benchmarks
 echo "== migrations are complete"
 $BIN/panjereh makemigrations --check --dry-run >/dev/null
 
-echo "== OpenAPI schema generates and validates"
-$BIN/panjereh spectacular --validate --fail-on-warn --file /tmp/panjereh-openapi.yaml
+echo "== OpenAPI schema generates, validates, and docs/openapi.yaml is current"
+openapi_tmp=$(mktemp --suffix=.yaml)
+$BIN/panjereh spectacular --validate --fail-on-warn --file "$openapi_tmp"
+if ! diff -q docs/openapi.yaml "$openapi_tmp" >/dev/null; then
+  echo "docs/openapi.yaml is out of date: run 'make openapi' and commit it" >&2
+  diff -u docs/openapi.yaml "$openapi_tmp" | head -40 >&2
+  exit 1
+fi
+rm -f "$openapi_tmp"
 
 echo "== suite on SQLite (unit, integration, browser)"
 unset DATABASE_URL

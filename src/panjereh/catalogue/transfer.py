@@ -40,50 +40,18 @@ FORMATS = ("csv", "json")
 KINDS = ("agencies", "services")
 LIST_SEPARATOR = "|"
 
+# File columns are the cards' own fields (operations.*_FIELDS), plus references and the date.
 AGENCY_COLUMNS = [
     "code",
     "parent",
-    "name_fa",
-    "name_en",
-    "kind",
-    "in_scope",
-    "connection_status",
-    "connection_reason",
-    "connection_evidence",
-    "connection_form",
-    "own_window_url",
-    "sso_integrated",
-    "member_class",
-    "member_code",
+    *operations.AGENCY_FIELDS[1:],
     "valid_from",
 ]
 SERVICE_COLUMNS = [
     "service_id",
     "agency",
     "parent",
-    "level",
-    "title_fa",
-    "title_en",
-    "description_fa",
-    "description_en",
-    "recipients",
-    "category",
-    "life_events",
-    "channels",
-    "scope",
-    "exemption_reason",
-    "exemption_document",
-    "connected",
-    "connection_form",
-    "electronification_level",
-    "smart_status",
-    "min_assurance_level",
-    "fee",
-    "target_minutes",
-    "inputs",
-    "documents_required",
-    "in_person_steps",
-    "online_url",
+    *operations.SERVICE_FIELDS[1:],
     "valid_from",
 ]
 SERVICE_LISTS = {"recipients", "life_events", "channels", "documents_required", "in_person_steps"}

@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "panjereh.identity",
     "panjereh.catalogue",
     "panjereh.portal",
+    "panjereh.exchange",
+    "panjereh.oversight",
+    "panjereh.services",
+    "panjereh.inbox",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +109,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
@@ -149,6 +153,8 @@ STATIC_ROOT = Path(os.environ.get("PANJEREH_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_ROOT = Path(os.environ.get("PANJEREH_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = MODE != "production"
+if WHITENOISE_USE_FINDERS:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 if MODE == "production":
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -162,6 +168,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A signed-in session at the national window lasts two hours unless configured otherwise.
+SESSION_COOKIE_AGE = int(os.environ.get("PANJEREH_SESSION_SECONDS", "7200"))
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 if MODE == "production":
@@ -195,3 +203,55 @@ LOGGING = {
 
 # Where the demo's public address is, for links printed by commands and put in QR codes.
 PUBLIC_BASE_URL = os.environ.get("PANJEREH_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Identity and single sign-on (OpenID Connect provider, django-oauth-toolkit).
+from panjereh.identity.keys import load_or_create_oidc_key  # noqa: E402
+
+LOGIN_URL = "identity:login"
+AUTHENTICATION_BACKENDS = ["panjereh.identity.backends.RateLimitedModelBackend"]
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": load_or_create_oidc_key(VAR_DIR, MODE),
+    "OIDC_ISS_ENDPOINT": os.environ.get("PANJEREH_OIDC_ISSUER", ""),
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if MODE != "production" else ["https"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 8 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "OAUTH2_VALIDATOR_CLASS": "panjereh.identity.oidc.PanjerehValidator",
+    "SCOPES_BACKEND_CLASS": "panjereh.identity.oidc.ClientScopes",
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "profile": "Name",
+        "phone": "Mobile number",
+        "national_code": "National code",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "REQUEST_APPROVAL_PROMPT": "force",
+}
+# Agency windows are told of a sign-out within this many seconds or not at all.
+PANJEREH_BACKCHANNEL_TIMEOUT = float(os.environ.get("PANJEREH_BACKCHANNEL_TIMEOUT", "3"))
+# The demo prints one-time codes in its terminal; tests read them from files.
+PANJEREH_SMS_BACKEND = os.environ.get(
+    "PANJEREH_SMS_BACKEND",
+    "panjereh.identity.sms.ConsoleSmsBackend"
+    if MODE == "demo"
+    else "panjereh.identity.sms.FileSmsBackend",
+)
+
+# Smart services: background work through Celery when a broker is configured (production);
+# otherwise the in-process worker (`panjereh worker`) runs the same task functions.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL", "")
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+PANJEREH_TASKS = os.environ.get("PANJEREH_TASKS", "celery" if CELERY_BROKER_URL else "inprocess")

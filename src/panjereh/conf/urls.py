@@ -10,9 +10,18 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/catalogue/", include("panjereh.catalogue.api_urls")),
+    path("r1/", include("panjereh.exchange.gateway_urls")),
+    path("", include("panjereh.services.public_urls")),
+    path("", include("panjereh.identity.oidc_views")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("exchange/", include("panjereh.exchange.urls")),
+    path("account/", include("panjereh.identity.urls")),
+    path("oversight/", include("panjereh.oversight.urls")),
+    path("services/", include("panjereh.services.urls")),
+    path("inbox/", include("panjereh.inbox.urls")),
+    path("transparency/", include("panjereh.oversight.public_urls")),
     path("", include("panjereh.portal.urls")),
     prefix_default_language=False,
 )
