@@ -241,3 +241,16 @@ def test_life_events(client, catalogue):
     assert 'href="/en/agencies/civil-registration/"' in html
     persian = text(client.get("/life-events/birth/"))
     assert "صاحب فرزند شدن" in persian
+
+
+@pytest.mark.django_db
+def test_a_service_with_a_definition_starts_inside_the_national_window(client):
+    from django.core.management import call_command
+
+    from panjereh.services.models import ServiceDefinition
+
+    call_command("seed", profile="small")
+    call_command("services", "load-definitions")
+    definition = ServiceDefinition.objects.get(code="student-status", active=True)
+    page = client.get(f"/services/{definition.service.service_id}/").content.decode()
+    assert 'href="/services/apply/student-status/"' in page
