@@ -10,7 +10,9 @@ a free port and is stopped by its process ID.
    demo) and their consent, and pre-issue authorization codes with PKCE challenges under live
    sign-on sessions (the browser half of the flow is measured separately in 4).
 2. Token endpoint: ``--clients`` threads redeem the codes (``authorization_code`` grant with
-   ``code_verifier`` and HTTP Basic client authentication), one request each.
+   ``code_verifier`` and HTTP Basic client authentication), one request each. The CPU time
+   the server (gunicorn master and workers, from ``/proc``) and this load generator spend
+   per request is reported too: wall-clock figures on a shared machine are noisy, CPU is not.
 3. Userinfo endpoint: the same threads call ``/oidc/userinfo/`` with the access tokens.
 4. Full sign-in: sign-in page, national code, SMS code (read from the file backend),
    authorization (consent already given), token, ID token verified against the JWKS.
@@ -103,6 +105,32 @@ def run_concurrently(jobs: list, clients: int, worker) -> tuple[list[float], flo
     for thread in threads:
         thread.join()
     return latencies, time.perf_counter() - started, errors[0]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (gunicorn's workers), from /proc;
+    0.0 where /proc is not available."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    pids = [pid]
+    try:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    pids.append(int(entry))
+    except OSError:
+        return 0.0
+    total = 0.0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def prepare(codes: int, people: int) -> dict:
@@ -405,7 +433,15 @@ def main() -> None:
             return True
 
         results = []
+        server_cpu, client_cpu = process_cpu_seconds(server.pid), time.process_time()
         latencies, seconds, errors = run_concurrently(data["jobs"], args.clients, redeem)
+        server_cpu = process_cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        cpu_note = (
+            f"CPU per token request over HTTP: server {1000 * server_cpu / len(latencies):.1f} ms "
+            f"(gunicorn master and workers, from /proc), load generator "
+            f"{1000 * client_cpu / len(latencies):.1f} ms."
+        )
         results.append(
             summary(
                 f"token (authorization_code + PKCE), {args.clients} clients",
@@ -472,7 +508,7 @@ def main() -> None:
         setup = (
             f"{os.cpu_count()} cores shared by server and clients, gunicorn {args.workers} workers "
             f"x {args.threads} threads, Argon2-hashed client secret; load average after the run "
-            f"{load[0]:.1f}."
+            f"{load[0]:.1f}. {cpu_note}"
         )
         print(setup)
         for r in results:

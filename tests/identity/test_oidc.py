@@ -348,3 +348,48 @@ def test_silent_authentication_with_prompt_none(live_server, rp, citizen):
     assert silent(http)["error"] == ["consent_required"]
     code_flow(http, meta, application.client_id, secret)  # consent once, interactively
     assert "code" in silent(http)  # from now on the window can sign the person in silently
+
+
+def test_access_token_row_points_at_the_id_token_issued_with_it(live_server, rp, signed_in):
+    """The validator links the access token to the ID token row saved in the same request
+    (without re-reading it from the signed JWT); the link must be that token's, on the code
+    exchange and on refresh."""
+    import hashlib
+
+    from oauth2_provider.models import AccessToken
+
+    def check(issued, nonce):
+        claims = verify_id_token(meta, issued, application.client_id, nonce)
+        checksum = hashlib.sha256(issued["access_token"].encode()).hexdigest()
+        row = AccessToken.objects.select_related("id_token").get(token_checksum=checksum)
+        assert row.id_token is not None and str(row.id_token.jti) == claims["jti"]
+        assert row.application_id == application.pk
+        assert row.id_token.application_id == application.pk
+
+    application, secret = rp
+    meta = discover(live_server.url)
+    client, token, nonce = code_flow(signed_in, meta, application.client_id, secret)
+    check(token, nonce)
+    # Refresh rotates: the first access token is revoked, the new one has its own ID token.
+    refreshed = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
+    check(refreshed, None)
+
+
+def test_app_authorized_is_still_sent_to_listeners(live_server, rp, signed_in):
+    """The token view skips reading the token back only when nothing listens to the signal."""
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def listener(sender, request, token, **kwargs):
+        received.append(token)
+
+    app_authorized.connect(listener)
+    try:
+        application, secret = rp
+        meta = discover(live_server.url)
+        _client, token, _nonce = code_flow(signed_in, meta, application.client_id, secret)
+    finally:
+        app_authorized.disconnect(listener)
+    assert len(received) == 1
+    assert received[0].application_id == application.pk and received[0].id_token_id is not None

@@ -13,14 +13,17 @@ import json
 from urllib.parse import unquote_plus, urlencode
 
 from django.db import connection, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import path, re_path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
 from oauth2_provider.exceptions import InvalidOIDCRedirectURIError, OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.signals import app_authorized
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
@@ -155,6 +158,18 @@ class TokenView(dot.TokenView):
     loses a race for the same code leaves no orphan tokens). On SQLite the transaction would
     hold the single database write lock for the whole request, so the library's own shorter
     transactions are kept there."""
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(self, request, *args, **kwargs):
+        if app_authorized.has_listeners(self):
+            return super().authorization_flow_token_response(request, *args, **kwargs)
+        # The library reads the new access token back from the database only to send
+        # ``app_authorized``; nothing here listens to it, so the read is skipped.
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for key, value in headers.items():
+            response[key] = value
+        return response
 
     def post(self, request, *args, **kwargs):
         if connection.vendor == "sqlite":
