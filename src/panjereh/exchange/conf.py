@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
     # X-Road instance identifier: the first part of every client and service identifier.
@@ -29,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "RETRIES": 1,
     # Seconds a gateway process may keep consumer systems and data services in memory.
     "CONFIG_TTL": 1.0,
+    # Seconds a gateway process may keep the grants of a (consumer, service) pair; every change
+    # of a grant invalidates them at once (see gateway.invalidate_grants).
+    "GRANT_TTL": 1.0,
     # Records per signed seal, and how often (seconds) a gateway process seals in the
     # background; 0 turns background sealing off (tests seal explicitly).
     "SEAL_BATCH": 1000,
@@ -36,7 +40,30 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_values: dict[str, Any] = {}
+
+
 def get(name: str) -> Any:
+    # Read on every call of the gateway, several times: looked up once, then kept until a
+    # setting changes (Django's setting_changed signal, sent by tests' settings overrides).
+    try:
+        return _values[name]
+    except KeyError:
+        pass
+    value = _read(name)
+    if name != "SEAL_INTERVAL":  # depends on whether a test is running
+        _values[name] = value
+    return value
+
+
+def clear(**_kwargs: Any) -> None:
+    _values.clear()
+
+
+setting_changed.connect(clear, dispatch_uid="panjereh-exchange-conf")
+
+
+def _read(name: str) -> Any:
     attribute = f"PANJEREH_EXCHANGE_{name}"
     if hasattr(settings, attribute):
         return getattr(settings, attribute)

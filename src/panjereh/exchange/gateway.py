@@ -20,14 +20,13 @@ import json
 import logging
 import re
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -39,15 +38,14 @@ from joserfc.jwk import KeySet
 
 from panjereh.catalogue.models import Agency
 
-from . import breaker, conf, grants
-from .log import ensure_background_sealer
+from . import breaker, conf, grants, upstream
+from .log import ensure_background_sealer, insert_record
 from .models import (
     ACTIVE_STATES,
     ConsumerSystem,
     DataService,
     Grant,
     GrantState,
-    LogRecord,
     Outcome,
 )
 
@@ -119,28 +117,13 @@ class Call:
 
 
 # -- upstream HTTP --------------------------------------------------------------------------
-
-_http_lock = threading.Lock()
-_http: httpx.Client | None = None
-
-
-def _client() -> httpx.Client:
-    global _http
-    if _http is None:
-        with _http_lock:
-            if _http is None:
-                _http = httpx.Client(
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-                    follow_redirects=False,
-                    trust_env=False,
-                )
-    return _http
-
+# Providers are called over kept HTTP/1.1 connections, one per gateway thread and provider
+# (``upstream.py``).
 
 # -- configuration cache ------------------------------------------------------------------
 # Consumer systems and data services change rarely and are read on every call, so each process
 # keeps them for CONFIG_TTL seconds (changes made in this process clear it at once; other
-# processes see them within the TTL). Grants are never cached.
+# processes see them within the TTL).
 
 _config: dict[tuple, tuple[float, Any]] = {}
 
@@ -159,11 +142,71 @@ def _cached(key: tuple, load):
 
 def clear_caches(**_kwargs: Any) -> None:
     _config.clear()
+    _grant_rows.clear()
 
 
 for _model in (ConsumerSystem, DataService, Agency):
     post_save.connect(clear_caches, sender=_model, dispatch_uid=f"nix-config-{_model.__name__}")
     post_delete.connect(clear_caches, sender=_model, dispatch_uid=f"nix-config-d-{_model.__name__}")
+
+
+# -- grant cache ----------------------------------------------------------------------------
+# The grants of a (consumer agency, data service) pair are kept for GRANT_TTL seconds (1 s), but
+# every change of a grant (each transition saves the row) invalidates them at once: it clears
+# this process's cache and bumps a generation number in the Django cache, which every call
+# compares with the generation its cached rows were read under. With a shared cache (Redis,
+# ``REDIS_URL``) a revocation therefore takes effect on the next call in every gateway process;
+# with the default per-process cache the settings set GRANT_TTL to 0 (no grant caching), so
+# revocation is exact there too.
+# The invalidation runs on save and again at commit, so rows read by a concurrent call before
+# the commit cannot outlive it.
+
+_GRANT_GENERATION = "nix:grant-generation"
+_grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
+
+
+def _grant_generation() -> Any:
+    return cache.get(_GRANT_GENERATION, 0)
+
+
+def invalidate_grants(**_kwargs: Any) -> None:
+    _grant_rows.clear()
+    try:
+        cache.incr(_GRANT_GENERATION)
+    except ValueError:
+        cache.set(_GRANT_GENERATION, 1, timeout=None)
+
+    def at_commit() -> None:
+        _grant_rows.clear()
+        try:
+            cache.incr(_GRANT_GENERATION)
+        except ValueError:
+            cache.set(_GRANT_GENERATION, 1, timeout=None)
+
+    transaction.on_commit(at_commit)
+
+
+post_save.connect(invalidate_grants, sender=Grant, dispatch_uid="nix-grants")
+post_delete.connect(invalidate_grants, sender=Grant, dispatch_uid="nix-grants-d")
+
+
+def _grant_candidates(consumer_id: int, service_id: int) -> list[tuple]:
+    key = (consumer_id, service_id)
+    now = time.monotonic()
+    generation = _grant_generation()
+    hit = _grant_rows.get(key)
+    if hit is not None and now - hit[0] < float(conf.get("GRANT_TTL")) and hit[1] == generation:
+        return hit[2]
+    rows = list(
+        Grant.objects.filter(consumer_id=consumer_id, service_id=service_id)
+        .exclude(state=GrantState.REJECTED)
+        .order_by("-id")
+        .values_list("id", "state", "items", "valid_until", "purpose_id", "purpose__service_id")
+    )
+    if len(_grant_rows) > 10_000:
+        _grant_rows.clear()
+    _grant_rows[key] = (now, generation, rows)
+    return rows
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -172,6 +215,11 @@ _keysets: dict[str, KeySet] = {}
 
 
 def _keyset(system: ConsumerSystem) -> KeySet:
+    # The parsed keys are kept on the (cached) system object, and across reloads of it by the
+    # JWK set's content: parsing a key costs more than verifying a signature with it.
+    keyset = getattr(system, "_nix_keyset", None)
+    if keyset is not None:
+        return keyset
     cache_key = json.dumps(system.jwks, sort_keys=True)
     keyset = _keysets.get(cache_key)
     if keyset is None:
@@ -179,6 +227,7 @@ def _keyset(system: ConsumerSystem) -> KeySet:
         if len(_keysets) > 1000:
             _keysets.clear()
         _keysets[cache_key] = keyset
+    system._nix_keyset = keyset
     return keyset
 
 
@@ -302,13 +351,9 @@ def _find_service(parts: list[str]) -> DataService:
 def _authorise(request: HttpRequest, call: Call) -> tuple[GrantView, list[str]]:
     assert call.system is not None and call.service is not None
     today = timezone.localdate()
-    # Grants are read on every call (never cached): a revocation takes effect on the next one.
-    rows = (
-        Grant.objects.filter(consumer_id=call.system.agency_id, service_id=call.service.pk)
-        .exclude(state=GrantState.REJECTED)
-        .order_by("-id")
-        .values_list("id", "state", "items", "valid_until", "purpose_id", "purpose__service_id")
-    )
+    # Cached for at most GRANT_TTL and invalidated by every grant change (above): a revocation
+    # takes effect on the next call.
+    rows = _grant_candidates(call.system.agency_id, call.service.pk)
     candidates = [GrantView(*row) for row in rows]
     active = []
     for grant in candidates:
@@ -374,7 +419,7 @@ def _upstream_url(service: DataService, rest: str, request: HttpRequest) -> str:
 
 def _call_provider(
     service: DataService, request: HttpRequest, rest: str, call: Call
-) -> httpx.Response:
+) -> upstream.Response:
     provider_id = service.provider_id
     if not breaker.allow(provider_id):
         raise _provider(
@@ -396,19 +441,20 @@ def _call_provider(
     failure: Refusal | None = None
     for _attempt in range(attempts):
         try:
-            response = _client().request(
-                request.method,
+            response = upstream.request(
+                request.method or "GET",
                 url,
                 headers=headers,
-                content=request.body if request.method != "GET" else None,
-                timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+                body=request.body if request.method != "GET" else None,
+                timeout=timeout,
+                connect_timeout=min(timeout, 2.0),
             )
-        except httpx.TimeoutException:
+        except upstream.Timeout:
             failure = _provider(
                 "provider_timeout", 504, _("The provider did not answer in time. Retry later.")
             )
             continue
-        except httpx.TransportError:
+        except upstream.TransportError:
             failure = _provider(
                 "provider_unreachable", 502, _("The provider cannot be reached. Retry later.")
             )
@@ -480,15 +526,15 @@ def _write_log(
     response_hash: str,
 ) -> None:
     service = call.service
-    LogRecord.objects.create(
+    insert_record(
         created_at=timezone.now(),
         x_road_id=call.x_road_id,
         incident=incident,
         client=call.client,
         consumer_id=call.system.agency_id if call.system else None,
-        consumer_system=call.system,
+        consumer_system_id=call.system.pk if call.system else None,
         provider_id=service.provider_id if service else None,
-        service=service,
+        service_id=service.pk if service else None,
         grant_id=call.grant.pk if call.grant else None,
         method=call.method[:8],
         path=call.path[:500],

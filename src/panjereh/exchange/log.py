@@ -30,13 +30,51 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, router, transaction
 from django.utils import timezone
 
 from . import conf
 from .models import LogHead, LogRecord, Seal
 
 logger = logging.getLogger(__name__)
+
+
+# -- the per-call insert ----------------------------------------------------------------------
+# The gateway writes one row per call before the answer leaves. Through the ORM that is most of
+# the cost of the log (building and compiling an INSERT each time), so the statement is built
+# once per database and the values are adapted by the model's own fields
+# (``get_db_prep_save``): the same row as ``LogRecord.objects.create``, one small INSERT in
+# autocommit (durable when the call returns), nothing else written.
+
+_insert_sql: dict[str, tuple[str, list]] = {}
+
+
+def _insert_statement(connection) -> tuple[str, list]:
+    cached = _insert_sql.get(connection.alias)
+    if cached is None:
+        fields = [f for f in LogRecord._meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 -- names from the model
+            quote(LogRecord._meta.db_table),
+            ", ".join(quote(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+        cached = _insert_sql[connection.alias] = (sql, fields)
+    return cached
+
+
+def insert_record(**values) -> None:
+    """Insert one log record (field attnames → values; the rest take their defaults)."""
+    connection = connections[router.db_for_write(LogRecord)]
+    sql, fields = _insert_statement(connection)
+    params = []
+    for f in fields:
+        value = values[f.attname] if f.attname in values else f.get_default()
+        params.append(f.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 GENESIS = "0" * 64
 KEY_FILE = "exchange-log-signing-key.pem"
 

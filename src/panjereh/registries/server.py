@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import random
@@ -276,26 +277,92 @@ class RegistryApp:
         return [body]
 
 
+class _ServerHandler(ServerHandler):
+    """Answers in HTTP/1.1 and says whether the connection can carry another request."""
+
+    http_version = "1.1"
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        if "Content-Length" not in self.headers:
+            self.request_handler.close_connection = True  # the body ends with the connection
+        if self.request_handler.close_connection:
+            self.headers["Connection"] = "close"
+
+    def handle_error(self) -> None:
+        self.request_handler.close_connection = True
+        super().handle_error()
+
+
 class _Handler(WSGIRequestHandler):
+    """wsgiref's request handler with HTTP/1.1 persistent connections.
+
+    wsgiref answers one request per connection (HTTP/1.0); a gateway calling a registry many
+    times a second would open a TCP connection per call. This handler keeps the connection and
+    serves the next request on it until the client closes it, asks ``Connection: close``, or is
+    idle for ``timeout`` seconds.
+    """
+
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle keep-alive connection is closed after a minute
+    # Buffer the status line, headers and body into one write, and send it at once: small
+    # separate writes on a kept-alive connection meet Nagle's algorithm and delayed ACKs (40 ms).
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+
     def handle(self) -> None:
-        # wsgiref's handle(), plus the "drop" fault: close the connection without an answer.
-        self.raw_requestline = self.rfile.readline(65537)
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self) -> None:
+        # wsgiref's handle(), plus keep-alive and the "drop" fault: close the connection
+        # without an answer.
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
         if len(self.raw_requestline) > 65536:
+            self.close_connection = True
             self.send_error(414)
             return
         if not self.parse_request():
+            self.close_connection = True
             return
         app: RegistryApp = self.server.get_app()
         environ = self.get_environ()
         if not self.path.startswith("/_") and app.faults.mode == "drop":
             environ["panjereh.fault"] = app.faults.draw()
             if environ["panjereh.fault"] == "drop":
+                self.close_connection = True
                 return
-        handler = ServerHandler(
-            self.rfile, self.wfile, self.get_stderr(), environ, multithread=True
-        )
+        body = self.rfile
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # no chunked bodies: answer, then close
+        else:
+            # Read the whole body now, so that a handler that ignores it does not leave bytes
+            # that would be taken for the next request on this connection.
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > 1_000_000:
+                self.close_connection = True
+                self.send_error(400)
+                return
+            body = io.BytesIO(self.rfile.read(length) if length else b"")
+        handler = _ServerHandler(body, self.wfile, self.get_stderr(), environ, multithread=True)
         handler.request_handler = self
         handler.run(app)
+        try:
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # a registry under load must not spend its time writing access logs

@@ -1,0 +1,89 @@
+"""Profile the gateway in process (CPU time, cProfile): ``python benchmarks/exchange/profile_gateway.py``.
+
+Same set-up as ``run.py`` (temporary SQLite database unless ``DATABASE_URL``, the civil registry
+as a real process), then ``--calls`` calls through Django's test client under cProfile, sorted
+by cumulative time. Prints the top ``--top`` functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    var = Path(tempfile.mkdtemp(prefix="panjereh-prof-exchange-"))
+    os.environ["PANJEREH_VAR"] = str(var)
+    os.environ["PANJEREH_HOME"] = str(var)
+    os.environ.setdefault("PANJEREH_MODE", "demo")
+    os.environ["PANJEREH_EXCHANGE_RATE_PER_MINUTE"] = "10000000"
+    os.environ["PANJEREH_EXCHANGE_SEAL_INTERVAL"] = "0"
+    import run  # the benchmark's set-up
+
+    cluster = None
+    try:
+        env = run.setup(var)
+        from django.test import Client
+
+        from panjereh.exchange.client import make_assertion
+        from panjereh.registries.population import Population
+        from panjereh.registries.supervisor import Cluster
+
+        cluster = Cluster("small", registries=("civil",)).start()
+        identity, system, key = run.provision_exchange(env, cluster.url("civil"))
+        population = Population(size=10_000)
+        codes = [population.national_code(i) for i in range(0, 10_000, 7)]
+        path = f"/r1/IR/{identity.path()}"
+        tokens = [
+            make_assertion(key, system.client_id, "urn:panjereh:nix", lifetime=290)
+            for _ in range(args.calls + 100)
+        ]
+        client = Client()
+
+        def call(n: int) -> None:
+            code = codes[n % len(codes)]
+            response = client.get(
+                f"{path}/{code}",
+                headers={
+                    "Authorization": f"Bearer {tokens[n]}",
+                    "X-Road-Client": system.client_id,
+                    "X-Road-UserId": code,
+                    "X-Road-Issue": "BENCH",
+                },
+            )
+            assert response.status_code == 200, response.content
+
+        for n in range(100):
+            call(args.calls + n)
+        profiler = cProfile.Profile(time.process_time)
+        started = time.process_time()
+        profiler.enable()
+        for n in range(args.calls):
+            call(n)
+        profiler.disable()
+        cpu = time.process_time() - started
+        print(f"{args.calls} calls, {cpu / args.calls * 1000:.3f} ms CPU per call (with profiler)")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(var, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
