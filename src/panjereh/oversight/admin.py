@@ -13,6 +13,7 @@ from .models import (
     PlanEvent,
     RankingConfig,
     Score,
+    ServiceTransactions,
     SmarteningPlan,
     Trigger,
 )
@@ -85,3 +86,11 @@ class ScoreAdmin(admin.ModelAdmin):
 @admin.register(RankingConfig)
 class RankingConfigAdmin(admin.ModelAdmin):
     list_display = ["year", "weights"]
+
+
+@admin.register(ServiceTransactions)
+class ServiceTransactionsAdmin(admin.ModelAdmin):
+    # Agencies' entries of offline transactions and costs (service performance).
+    list_display = ["month", "service", "agency", "offline_transactions", "cost_rials"]
+    list_filter = ["month"]
+    raw_id_fields = ["service", "agency", "entered_by"]

@@ -24,7 +24,7 @@ from panjereh.catalogue.queries import AgencyCounts, CatalogueStats
 from panjereh.catalogue.vocab import ConnectionStatus
 from panjereh.common import jalali
 
-from . import data, sources
+from . import data, servperf, sources
 
 PERCENT = "percent"
 COUNT = "count"
@@ -69,6 +69,7 @@ class Indicator:
     source: str
     levels: tuple[str, ...]
     compute: Callable[[Snapshot, int | None], Value]
+    definition_en: str = ""
 
     def definition(self) -> dict:
         return {
@@ -76,6 +77,7 @@ class Indicator:
             "name_fa": self.name_fa,
             "name_en": str(self.name_en),
             "definition_fa": self.definition_fa,
+            "definition_en": str(self.definition_en),
             "numerator": str(self.numerator),
             "denominator": str(self.denominator),
             "unit": self.unit,
@@ -102,13 +104,14 @@ class Registry:
         unit: str,
         source: str,
         levels: tuple[str, ...] = ("national", "agency"),
+        definition_en: str = "",
     ) -> Callable:
         def decorator(fn: Callable[[Snapshot, int | None], Value]):
             if code in self._items:
                 raise ValueError(f"indicator {code!r} registered twice")
             self._items[code] = Indicator(
                 code, name_fa, name_en, definition_fa, numerator, denominator, unit, source,
-                levels, fn,
+                levels, fn, definition_en,
             )  # fmt: skip
             return fn
 
@@ -153,6 +156,7 @@ class Snapshot:
     required_smart_share: float | None
     exchange: dict | None = None
     satisfaction: dict | None = None
+    performance: Any = None  # servperf.Performance of the report month
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -202,6 +206,10 @@ def snapshot(as_of: dt.datetime | None = None) -> Snapshot:
             aid, meta["code"], meta["name_fa"], meta["name_en"], kind, in_scope, status,
             window, sso,
         )  # fmt: skip
+    performance = servperf.compute(moment)
+    satisfaction = sources.satisfaction_by_agency(moment)
+    if satisfaction is None:
+        satisfaction = sources.ratings_from_performance(performance)
     return Snapshot(
         as_of=moment,
         as_of_label=label,
@@ -211,7 +219,8 @@ def snapshot(as_of: dt.datetime | None = None) -> Snapshot:
         agencies=agencies,
         required_smart_share=data.required_smart_share(jalali.from_gregorian(moment)),
         exchange=sources.exchange_by_provider(moment),
-        satisfaction=sources.satisfaction_by_agency(moment),
+        satisfaction=satisfaction,
+        performance=performance,
     )
 
 
@@ -534,13 +543,20 @@ def exchange_quality(snap: Snapshot, agency_id: int | None) -> Value:
     name_fa="رضایت خدمت‌گیرندگان",
     name_en=_("User satisfaction"),
     definition_fa=(
-        "تعداد ارزیابی‌هایی که رضایت را «زیاد» یا «خیلی زیاد» داده‌اند، تقسیم بر همه "
-        "ارزیابی‌های ثبت‌شده تا تاریخ گزارش."
+        "تعداد ارزیابی‌هایی که رضایت را «زیاد» یا «خیلی زیاد» داده‌اند (۴ یا ۵ از ۵)، تقسیم بر "
+        "همه ارزیابی‌ها. تا زمانی که سامانه بازخورد راه نیفتاده، منبع آن امتیازی است که "
+        "خدمت‌گیرنده پس از پایان هر درخواست در پنجره ملی می‌دهد، در ماه گزارش؛ با سامانه "
+        "بازخورد، همه ارزیابی‌های ثبت‌شده تا تاریخ گزارش."
+    ),
+    definition_en=_(
+        "Ratings of 4 or 5 of 5 (satisfied, very satisfied) over all ratings. Until a feedback "
+        "app exists, the ratings are those citizens give their finished applications on the "
+        "national window in the report month; with a feedback app, all its ratings up to the date."
     ),
     numerator=_("Ratings of high or very high satisfaction"),
-    denominator=_("All satisfaction ratings up to the date"),
+    denominator=_("All ratings (applications: in the report month; feedback: up to the date)"),
     unit=PERCENT,
-    source=_("Feedback ratings"),
+    source=_("Ratings of finished applications (smart services), or the feedback app"),
 )
 def satisfaction(snap: Snapshot, agency_id: int | None) -> Value:
     if snap.satisfaction is None:
@@ -549,6 +565,86 @@ def satisfaction(snap: Snapshot, agency_id: int | None) -> Value:
     if agency_id is not None and agency_id in snap.satisfaction:
         rows = [snap.satisfaction[agency_id]]
     return ratio(sum(r.favourable for r in rows), sum(r.ratings for r in rows))
+
+
+# --- service performance (GOV.UK's four), from the journey log and agencies' entries -----
+
+MONEY = "rials"
+_JOURNEY = _("Applications and their journey log (smart services), in the report month")
+
+for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src in [
+    (
+        "completion_rate",
+        "نرخ تکمیل درخواست‌ها",
+        _("Completion rate"),
+        "تعداد درخواست‌هایی که در ماه گزارش آغاز شده و تا تاریخ گزارش به نتیجه نهایی (صدور "
+        "سند یا رد) رسیده‌اند، تقسیم بر همه درخواست‌های آغازشده در همان ماه؛ از گزارش "
+        "مسیر درخواست‌ها.",
+        _(
+            "Applications started in the report month that reached a final outcome (document "
+            "issued, or rejected) by the date, over all applications started in that month; "
+            "from the applications' journey log."
+        ),
+        _("Applications started in the month that reached a final outcome by the date"),
+        _("Applications started in the report month"),
+        PERCENT,
+        _JOURNEY,
+    ),
+    (
+        "digital_takeup",
+        "پذیرش دیجیتال",
+        _("Digital take-up"),
+        "تعداد درخواست‌های ثبت‌شده در پنجره ملی در ماه گزارش، تقسیم بر همه تراکنش‌های همان "
+        "خدمت (درخواست‌های پنجره ملی به‌علاوه تراکنش‌های خارج از پنجره که دستگاه برای آن ماه "
+        "ثبت کرده است)؛ فقط برای خدماتی که شمار تراکنش‌های خارج از پنجره ثبت شده است.",
+        _(
+            "Applications made through the national window in the report month, over all "
+            "transactions of the service (those plus the transactions outside the window the "
+            "agency entered for the month); only for services whose offline count is entered."
+        ),
+        _("Applications through the national window in the month"),
+        _("Applications through the window plus transactions outside it entered by the agency"),
+        PERCENT,
+        _("Journey log; agencies' monthly entries of transactions outside the window"),
+    ),
+    (
+        "cost_per_transaction",
+        "هزینه هر تراکنش",
+        _("Cost per transaction"),
+        "هزینه کل خدمت در ماه گزارش که دستگاه ثبت کرده است، تقسیم بر همه تراکنش‌های آن ماه "
+        "(درخواست‌های پنجره ملی به‌علاوه تراکنش‌های خارج از پنجره ثبت‌شده)؛ فقط جایی که "
+        "هزینه ثبت شده است و هرگز برآورد نمی‌شود.",
+        _(
+            "The total cost of the service in the report month as entered by the agency, over "
+            "all its transactions that month (applications through the window plus the "
+            "transactions outside it entered); only where a cost is entered, never estimated."
+        ),
+        _("Cost entered by the agency for the month (rials)"),
+        _("Applications through the window plus transactions outside it entered"),
+        MONEY,
+        _("Agencies' monthly entries of costs; journey log"),
+    ),
+]:
+
+    def _perf(code: str = _code) -> Callable:
+        def fn(snap: Snapshot, agency_id: int | None) -> Value:
+            if snap.performance is None:
+                return no_data(_("No service performance data."))
+            return snap.performance.agency_values(agency_id)[code]
+
+        return fn
+
+    registry.register(
+        _code,
+        name_fa=_fa,
+        name_en=_en,
+        definition_fa=_def_fa,
+        definition_en=_def_en,
+        numerator=_num,
+        denominator=_den,
+        unit=_unit,
+        source=_src,
+    )(_perf())
 
 
 # --- results ---------------------------------------------------------------------------

@@ -305,3 +305,68 @@ class RankingConfig(models.Model):
 
     def __str__(self) -> str:
         return f"ranking {self.year}"
+
+
+class ServiceTransactions(models.Model):
+    """What an agency enters for one service and one Jalali month: the transactions made
+    outside the national window (counters, post, phone) and the total cost of delivering the
+    service. Digital take-up and cost per transaction are computed only where these exist."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(_("Jalali month"), max_length=7, help_text="1404-03")
+    offline_transactions = models.PositiveIntegerField(
+        _("transactions outside the window"), null=True, blank=True
+    )
+    cost_rials = models.PositiveBigIntegerField(
+        _("total cost of the service (rials)"), null=True, blank=True
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("service transactions and costs")
+        verbose_name_plural = _("service transactions and costs")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "month"], name="oversight_service_month")
+        ]
+        ordering = ["month", "service_id"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.month}"
+
+
+class JourneyFact(models.Model):
+    """Roll-up of the applications' journey log for one Jalali month, per service and day:
+    applications started in the month (``started``), how many of them reached a final outcome
+    on each day (``completed``), and ratings given on each day of the month (``rated``, with
+    the favourable ones). Written by :func:`panjereh.oversight.servperf.rollup`; a ``run`` row
+    records when, so a figure as of a moment before that reads the roll-up, not the log."""
+
+    class Kind(models.TextChoices):
+        RUN = "run", "run"
+        STARTED = "started", "started"
+        COMPLETED = "completed", "completed"
+        RATED = "rated", "rated"
+
+    month = models.CharField(max_length=7)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(null=True, blank=True)
+    n = models.PositiveBigIntegerField(default=0)
+    favourable = models.PositiveBigIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # On the run row: the last journey event and application read (the log is append-only,
+    # so what came later is read by primary key, not by scanning the log).
+    last_event_id = models.BigIntegerField(null=True, blank=True)
+    last_application_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.kind} {self.service_id} {self.day}"

@@ -36,6 +36,77 @@ FIELDS: list[tuple[str, str, str]] = [
 ]
 
 
+SERVICE_FIELDS: list[tuple[str, str, str]] = [
+    ("as_of", "string", "Jalali date (YYYY-MM-DD) the figures are as of, end of day in Tehran"),
+    ("month", "string", "Jalali month (YYYY-MM) the figures are about (the report month)"),
+    ("service_id", "string", "Service ID of the catalogue card"),
+    ("service_title_fa", "string", "Persian title of the service"),
+    ("service_title_en", "string", "English title of the service"),
+    ("agency_code", "string", "Stable code of the agency"),
+    ("started", "integer", "Applications started through the national window in the month"),
+    ("completed", "integer", "Of those, reaching a final outcome (issued or rejected) by the date"),
+    ("completion_rate_pct", "number", "completed / started × 100, one decimal"),
+    ("ratings", "integer", "Ratings given in the month (1-5)"),
+    ("satisfied", "integer", "Of those, 4 or 5 (satisfied, very satisfied)"),
+    ("user_satisfaction_pct", "number", "satisfied / ratings × 100, one decimal"),
+    ("offline_transactions", "integer", "Transactions outside the window entered by the agency"),
+    ("digital_takeup_pct", "number", "started / (started + offline_transactions) × 100"),
+    ("cost_rials", "integer", "Total cost of the service in the month entered by the agency"),
+    (
+        "cost_per_transaction_rials",
+        "integer",
+        "cost_rials / (started + offline_transactions); empty where no cost is entered",
+    ),
+]
+
+
+def service_rows(perf) -> list[dict]:
+    out = []
+    for r in perf.services:
+        v = r.values
+        out.append(
+            {
+                "as_of": perf.as_of_label,
+                "month": perf.month,
+                "service_id": r.service_id,
+                "service_title_fa": r.title_fa,
+                "service_title_en": r.title_en,
+                "agency_code": r.agency_code,
+                "started": r.facts.started,
+                "completed": r.facts.completed,
+                "completion_rate_pct": v["completion_rate"].value,
+                "ratings": r.facts.ratings,
+                "satisfied": r.facts.favourable,
+                "user_satisfaction_pct": v["user_satisfaction"].value,
+                "offline_transactions": r.facts.offline,
+                "digital_takeup_pct": v["digital_takeup"].value,
+                "cost_rials": r.facts.cost,
+                "cost_per_transaction_rials": v["cost_per_transaction"].value,
+            }
+        )
+    return out
+
+
+def services_csv(perf) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=[f[0] for f in SERVICE_FIELDS], lineterminator="\r\n"
+    )
+    writer.writeheader()
+    for row in service_rows(perf):
+        writer.writerow({k: ("" if val is None else val) for k, val in row.items()})
+    return buffer.getvalue()
+
+
+def services_json(perf) -> dict:
+    return {
+        "as_of": perf.as_of_label,
+        "month": perf.month,
+        "national": {k: v.as_dict() for k, v in perf.national.values().items()},
+        "services": service_rows(perf),
+    }
+
+
 def rows(result: Result) -> list[dict]:
     version = result.snapshot.catalogue_version["label"]
     out = []
@@ -112,6 +183,26 @@ def datapackage(base_url: str) -> dict:
                 "format": "json",
                 "mediatype": "application/json",
             },
+            {
+                "name": "service-performance",
+                "path": f"{base_url}services.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [
+                        {"name": n, "type": t, "description": d} for n, t, d in SERVICE_FIELDS
+                    ],
+                    "primaryKey": ["as_of", "service_id"],
+                },
+            },
+            {
+                "name": "service-performance-json",
+                "path": f"{base_url}services.json",
+                "format": "json",
+                "mediatype": "application/json",
+            },
         ],
     }
 
@@ -151,6 +242,12 @@ def dcat(base_url: str, result: Result) -> dict:
                 "@type": "dcat:Distribution",
                 "dcat:downloadURL": {"@id": f"{base_url}agencies.json"},
                 "dcat:mediaType": "application/json",
+            },
+            {
+                "@type": "dcat:Distribution",
+                "dcat:downloadURL": {"@id": f"{base_url}services.csv"},
+                "dcat:mediaType": "text/csv",
+                "dct:conformsTo": {"@id": f"{base_url}datapackage.json"},
             },
         ],
     }

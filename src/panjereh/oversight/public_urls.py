@@ -10,6 +10,8 @@ urlpatterns = [
     path("agencies/", views.agency_list, name="agencies"),
     path("agencies/<slug:code>/", views.agency_detail, name="agency"),
     path("not-offered/", views.not_offered, name="not_offered"),
+    path("services/", views.service_performance, name="services"),
+    path("services/<str:service_id>/", views.service_performance_detail, name="service"),
     path("ranking/", views.ranking, name="ranking"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("indicators/", views.indicator_definitions, name="indicators"),
@@ -23,6 +25,8 @@ urlpatterns = [
     path("open-data/", views.open_data, name="open_data"),
     path("open-data/agencies.csv", views.open_data_csv, name="open_data_csv"),
     path("open-data/agencies.json", views.open_data_json, name="open_data_json"),
+    path("open-data/services.csv", views.open_data_services_csv, name="open_data_services_csv"),
+    path("open-data/services.json", views.open_data_services_json, name="open_data_services_json"),
     path("open-data/datapackage.json", views.open_data_package, name="open_data_package"),
     path("open-data/dcat.jsonld", views.open_data_dcat, name="open_data_dcat"),
 ]

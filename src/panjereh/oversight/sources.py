@@ -88,6 +88,8 @@ def _provider_totals_from_rollups(month: str) -> dict[int, dict]:
 
 
 def satisfaction_by_agency(as_of: dt.datetime) -> dict[int, Satisfaction] | None:
+    """Ratings per agency from the feedback app, when it provides them; else None (the
+    indicators then read the applications' ratings, see :func:`ratings_from_performance`)."""
     queries = _queries("feedback", "queries")
     fn = getattr(queries, "agency_satisfaction", None) if queries else None
     if fn is None:
@@ -109,3 +111,17 @@ def exchange_totals(months: list[str]) -> list[dict] | None:
         return None
     rows = [queries.totals(month) for month in months]
     return rows if any(r["calls"] for r in rows) else None
+
+
+def ratings_from_performance(performance) -> dict[int, Satisfaction] | None:
+    """Ratings per agency given to finished applications in the report month (from the
+    service performance figures, so from the journey roll-up when there is one); None when
+    nobody rated."""
+    if performance is None:
+        return None
+    rows = {
+        agency_id: Satisfaction(f.ratings, f.favourable)
+        for agency_id, f in performance.agencies.items()
+        if f.ratings
+    }
+    return rows or None

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -32,7 +33,7 @@ from panjereh.catalogue.models import Agency, Service
 from panjereh.catalogue.vocab import Scope
 from panjereh.common import jalali
 
-from . import charts, cycle, indicators, obligations, opendata, reports, series
+from . import charts, cycle, indicators, obligations, opendata, reports, series, servperf
 from .models import DueInstance, MonthlyReport, Obligation, PlanState, SmarteningPlan
 
 SUPERVISORS = (roles.AEO, roles.ITO, roles.STEERING_WG, roles.INTEROP_WG, roles.EVALUATOR)
@@ -153,8 +154,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "smart_bars": smart_bars,
             "connection_chart": charts.bar_chart(
                 _("Connected agencies by share of services connected"),
-                # xgettext:no-python-format
                 _(
+                    # xgettext:no-python-format
                     "Number of connected agencies with all, or under 20% of, their connectable services connected."
                 ),
                 connection_bars,
@@ -286,6 +287,80 @@ def deadlines(request: HttpRequest) -> HttpResponse:
             "overdue_plans": cycle.overdue_plans(),
         },
     )
+
+
+PERFORMANCE = ["completion_rate", "user_satisfaction", "digital_takeup", "cost_per_transaction"]
+
+
+def _performance_bars(rows) -> SafeString:
+    return charts.bar_chart(
+        _("Completion rate per service"),
+        _("Share of applications started in the month that reached a final outcome."),
+        [
+            charts.Bar(
+                r.title_en if translation.get_language() == "en" and r.title_en else r.title_fa,
+                r.values["completion_rate"].value or 0,
+                _fmt(r.values["completion_rate"].value),
+            )
+            for r in rows[:30]
+        ],
+        max_value=100,
+    )
+
+
+@_bad_date
+def service_performance(request: HttpRequest) -> HttpResponse:
+    """Service performance (GOV.UK's four measures) per service and per agency."""
+    perf = servperf.compute(_as_of(request))
+    agency = request.GET.get("agency", "")
+    rows = [r for r in perf.services if not agency or r.agency_code == agency]
+    return _render(
+        request,
+        "oversight/services.html",
+        {
+            "perf": perf,
+            "rows": rows,
+            "national": perf.national.values(),
+            "chart": _performance_bars(rows) if rows else "",
+            "as_of_param": request.GET.get("as_of", ""),
+        },
+    )
+
+
+@_bad_date
+def service_performance_detail(request: HttpRequest, service_id: str) -> HttpResponse:
+    perf = servperf.compute(_as_of(request))
+    row = perf.service(service_id)
+    if row is None:
+        service = get_object_or_404(Service, service_id=service_id)
+        row = servperf.ServiceRow(
+            service.pk, service_id, service.title_fa, service.title_en, service.agency_id,
+            service.agency.code, service.agency.name_fa, service.agency.name_en,
+            servperf.Facts(),
+        )  # fmt: skip
+        row.values = row.facts.values()
+    return _render(request, "oversight/service_public.html", {"perf": perf, "row": row})
+
+
+@_bad_date
+def open_data_services_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        opendata.services_csv(servperf.compute(_as_of(request))),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'inline; filename="services.csv"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@_bad_date
+def open_data_services_json(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(
+        opendata.services_json(servperf.compute(_as_of(request))),
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def indicator_definitions(request: HttpRequest) -> HttpResponse:
@@ -453,6 +528,7 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     result = result_for(request)
     row = result.agency(code) or indicators.compute(include_all_agencies=True).agency(code)
     trend = series.agency(agency.id)
+    perf = servperf.compute(_as_of(request))
     today = obligations.jalali_today()
     eligible, required = cycle.required_count(agency.id)
     return _render(
@@ -472,6 +548,9 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "year": today.year,
             "can_edit": roles.can_edit_agency_cards(request.user, agency.id),
             "buckets": BUCKET_LABELS,
+            "perf_rows": [r for r in perf.services if r.agency_id == agency.id],
+            "perf": perf,
+            "perf_agency": perf.agency_values(agency.id),
         },
     )
 

@@ -20,7 +20,7 @@ def show(value, unit: str = "percent") -> str:
         return _("yes") if v else _("no")
     if unit == "percent":
         return pct(v)
-    if unit in ("count", "calls_per_month"):
+    if unit in ("count", "calls_per_month", "rials"):
         return num(v)
     return str(v)
 

@@ -19,6 +19,18 @@ class Command(BaseCommand):
         ind.add_argument("--as-of", help="Jalali date, e.g. 1404-03-31 (default: now)")
         ind.add_argument("--format", choices=["json", "text"], default="text")
         ind.add_argument("--agency", help="Only this agency's row (its code)")
+        perf = sub.add_parser(
+            "service-performance", help="Completion, satisfaction, take-up, cost per service."
+        )
+        perf.add_argument("--as-of", help="Jalali date, e.g. 1404-03-31 (default: now)")
+        perf.add_argument("--format", choices=["json", "text"], default="text")
+        roll = sub.add_parser(
+            "rollup-journeys",
+            help="Roll up the journey log of Jalali months (service performance).",
+        )
+        roll.add_argument(
+            "--month", action="append", help="Jalali month, e.g. 1404-03 (repeatable)"
+        )
         seed = sub.add_parser("seed-obligations", help="Load obligations; generate due instances.")
         seed.add_argument("--until", help="Generate due instances up to this Jalali date")
         over = sub.add_parser("overdue", help="Overdue obligations per responsible body.")
@@ -62,6 +74,37 @@ class Command(BaseCommand):
                 frac = f" ({v.numerator:g}/{v.denominator:g})" if v.denominator else ""
                 out.append(f"  {ind.code:<20} {shown}{frac}  {ind.name_en}")
         self.stdout.write("\n".join(out))
+
+    def _service_performance(self, options) -> None:
+        from panjereh.oversight import indicators, servperf
+
+        perf = servperf.compute(indicators.as_of_from_jalali(options.get("as_of")))
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(perf.as_dict(), ensure_ascii=False, indent=1))
+            return
+
+        def line(label: str, values: dict) -> str:
+            parts = []
+            for code, v in values.items():
+                shown = v.value if v.available else "no data"
+                parts.append(f"{code}={shown}")
+            return f"  {label:<24} " + "  ".join(parts)
+
+        out = [f"as of {perf.as_of_label}  month {perf.month}"]
+        out.append(line("national", perf.national.values()))
+        for row in perf.services:
+            out.append(line(f"{row.agency_code}/{row.service_id}", row.values))
+        self.stdout.write("\n".join(out))
+
+    def _rollup_journeys(self, options) -> None:
+        from django.utils import timezone
+
+        from panjereh.oversight import servperf, sources
+
+        months = options.get("month") or [sources.report_month(timezone.now())]
+        for month in months:
+            jalali.parse(f"{month}-01")
+            self.stdout.write(f"{month}: {servperf.rollup(month)} rows")
 
     def _seed_obligations(self, options) -> None:
         from panjereh.oversight import obligations
