@@ -13,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] || need_apt+=(postgresql)
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing ${need_apt[*]} from Debian"
