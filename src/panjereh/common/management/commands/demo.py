@@ -7,8 +7,10 @@ stops when the demo stops (Ctrl+C or SIGTERM).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -17,28 +19,56 @@ from django.core.management.base import BaseCommand
 from panjereh.catalogue.models import Agency
 
 
-def sample_citizens(profile: str, count: int = 3) -> list[dict]:
-    """A few adults of the simulated population with a mobile, for trying registration."""
+def sample_citizens(profile: str) -> list[dict]:
+    """Adults of the simulated population with a mobile, for trying the demo: one enrolled
+    student, one veteran and one with no criminal record, so each flagship can be issued."""
     from panjereh.registries import PROFILES
     from panjereh.registries.population import Population, jalali
 
     population = Population(size=PROFILES[profile])
-    found = []
-    for i in range(0, population.size, 4):  # household heads: adults
-        person = population.person(i)
-        mobile = population.mobile(i)
-        if person["alive"] and 20 <= person["age"] <= 65 and mobile:
-            found.append(
-                {
-                    "name": f"{person['first_name']} {person['last_name']}",
-                    "national_code": population.national_code(i),
-                    "birth_date": jalali(person["birth_date"]),
-                    "mobile": mobile,
-                }
-            )
-        if len(found) == count:
+    wanted = {
+        "student-status": lambda i: population.student_status(i)["enrolled"],
+        "veteran-status": lambda i: population.veteran_status(i)["is_veteran"],
+        "no-criminal-record": lambda i: not population.criminal_record(i)["has_record"],
+    }
+    found: list[dict] = []
+    for i in range(min(population.size, 50_000)):
+        if not wanted:
             break
+        person, mobile = population.person(i), population.mobile(i)
+        if not (person["alive"] and 20 <= person["age"] <= 80 and mobile):
+            continue
+        service = next((code for code, fits in wanted.items() if fits(i)), None)
+        if service is None:
+            continue
+        del wanted[service]
+        found.append(
+            {
+                "index": i,
+                "service": service,
+                "name": f"{person['first_name']} {person['last_name']}",
+                "national_code": population.national_code(i),
+                "birth_date": jalali(person["birth_date"]),
+                "mobile": mobile,
+            }
+        )
     return found
+
+
+def write_photos(profile: str, citizens: list[dict]) -> Path:
+    """Each sample citizen's registry photo, as the file a person uploads at the photo step-up
+    (the simulation's "face match" is equality with the registry's picture)."""
+    from panjereh.registries import PROFILES
+    from panjereh.registries.population import Population
+
+    population = Population(size=PROFILES[profile])
+    folder = Path(settings.VAR_DIR) / "demo-photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    for citizen in citizens:
+        data_url = population.civil_photo(citizen["index"])["photo"]
+        picture = base64.b64decode(data_url.split(",", 1)[1])
+        (folder / f"{citizen['national_code']}.svg").write_bytes(picture)
+    return folder
 
 
 class Command(BaseCommand):
@@ -80,9 +110,12 @@ class Command(BaseCommand):
             call_command("serve", bind=bind.replace("http://", ""))
 
     def _print_ready(self, host: str, profile: str) -> None:
+        citizens = sample_citizens(profile)
+        photos = write_photos(profile, citizens)
         people = "\n".join(
-            f"    {p['national_code']}  born {p['birth_date']}  mobile {p['mobile']}  ({p['name']})"
-            for p in sample_citizens(profile)
+            f"    {p['national_code']}  born {p['birth_date']}  mobile {p['mobile']}"
+            f"  ({p['name']}; can get: {p['service']})"
+            for p in citizens
         )
         self.stdout.write(
             self.style.SUCCESS(
@@ -96,6 +129,7 @@ class Command(BaseCommand):
                 f"  API schema (OpenAPI):  {host}/api/schema/\n"
                 "  People of the simulated civil registry you can register as:\n"
                 f"{people}\n"
+                f"  Their registry photos, for the level-2 photo check: {photos}/\n"
                 "Press Ctrl+C to stop.\n"
             )
         )
