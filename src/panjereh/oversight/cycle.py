@@ -109,15 +109,14 @@ def propose(
     plan.submitted_at = moment
     plan.approval_due = moment + dt.timedelta(days=data.targets()["wg_approval_sla_days"])
     plan.save()
-    for service in chosen:
-        if service.smart_status == SmartStatus.NONE:
-            operations.save_service(
-                service,
-                {"smart_status": SmartStatus.PROPOSED},
-                author=author,
-                note=f"proposed in smartening plan {plan.year}",
-                valid_from=moment,
-            )
+    _set_smart_status(
+        chosen,
+        SmartStatus.PROPOSED,
+        {SmartStatus.NONE},
+        author,
+        f"proposed in smartening plan {plan.year}",
+        moment,
+    )
     return plan
 
 
@@ -130,15 +129,14 @@ def certify(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> S
     moment = at or timezone.now()
     _move(plan, PlanState.CERTIFIED, author, at=moment)
     plan.save()
-    for service in plan.services.all():
-        if service.smart_status in (SmartStatus.NONE, SmartStatus.PROPOSED):
-            operations.save_service(
-                service,
-                {"smart_status": SmartStatus.CERTIFIED},
-                author=author,
-                note=f"certified in smartening plan {plan.year}",
-                valid_from=moment,
-            )
+    _set_smart_status(
+        plan.services.all(),
+        SmartStatus.CERTIFIED,
+        {SmartStatus.NONE, SmartStatus.PROPOSED},
+        author,
+        f"certified in smartening plan {plan.year}",
+        moment,
+    )
     return plan
 
 
@@ -152,14 +150,14 @@ def approve(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> S
     _move(plan, PlanState.APPROVED, author, at=moment)
     plan.decided_at = moment
     plan.save()
-    for service in plan.services.all():
-        operations.save_service(
-            service,
-            {"smart_status": SmartStatus.APPROVED},
-            author=author,
-            note=f"approved in smartening plan {plan.year}",
-            valid_from=moment,
-        )
+    _set_smart_status(
+        plan.services.all(),
+        SmartStatus.APPROVED,
+        None,
+        author,
+        f"approved in smartening plan {plan.year}",
+        moment,
+    )
     return plan
 
 
@@ -176,16 +174,28 @@ def reject(
     _move(plan, PlanState.REJECTED, author, note=reason, at=moment)
     plan.decided_at = moment
     plan.save()
-    for service in plan.services.all():
-        if service.smart_status in (SmartStatus.PROPOSED, SmartStatus.CERTIFIED):
-            operations.save_service(
-                service,
-                {"smart_status": SmartStatus.NONE},
-                author=None,  # the reversal is the system's, on the decision just recorded
-                note=f"smartening plan {plan.year} rejected",
-                valid_from=moment,
-            )
+    # The reversal is the system's (author None), on the decision just recorded.
+    _set_smart_status(
+        plan.services.all(),
+        SmartStatus.NONE,
+        {SmartStatus.PROPOSED, SmartStatus.CERTIFIED},
+        None,
+        f"smartening plan {plan.year} rejected",
+        moment,
+    )
     return plan
+
+
+def _set_smart_status(
+    services, status: str, only_from: set | None, author, note: str, moment: dt.datetime
+) -> None:
+    """Move each card (whose status is in ``only_from``, or any) to ``status`` through the
+    catalogue's operations, so rules, rights and a dated version are kept for every card."""
+    for service in services:
+        if only_from is None or service.smart_status in only_from:
+            operations.save_service(
+                service, {"smart_status": status}, author=author, note=note, valid_from=moment
+            )
 
 
 def is_overdue(plan: SmarteningPlan, now: dt.datetime | None = None) -> bool:
