@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "panjereh.oversight",
     "panjereh.services",
     "panjereh.inbox",
+    "panjereh.feedback",
+    "panjereh.participation",
+    "panjereh.status",
     "oauth2_provider",
 ]
 
