@@ -143,10 +143,6 @@ if os.environ.get("REDIS_URL"):
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
     }
-else:
-    # Without a cache shared by all processes, a revoked grant could be served from another
-    # process's grant cache; keep "revocation takes effect on the next call" exact instead.
-    PANJEREH_EXCHANGE_GRANT_TTL = float(os.environ.get("PANJEREH_EXCHANGE_GRANT_TTL", "0"))
 
 LANGUAGE_CODE = "fa"
 LANGUAGES = [("fa", _("Persian")), ("en", _("English"))]

@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
@@ -153,56 +155,128 @@ for _model in (ConsumerSystem, DataService, Agency):
 # -- grant cache ----------------------------------------------------------------------------
 # The grants of a (consumer agency, data service) pair are kept for GRANT_TTL seconds (1 s), but
 # every change of a grant (each transition saves the row) invalidates them at once: it clears
-# this process's cache and bumps a generation number in the Django cache, which every call
-# compares with the generation its cached rows were read under. With a shared cache (Redis,
-# ``REDIS_URL``) a revocation therefore takes effect on the next call in every gateway process;
-# with the default per-process cache the settings set GRANT_TTL to 0 (no grant caching), so
-# revocation is exact there too.
+# this process's cache and bumps a generation that every call compares with the generation its
+# cached rows were read under, so a revocation takes effect on the next call in every gateway
+# process. The generation lives where all gateway processes can see it:
+# - with a shared cache (Redis, ``REDIS_URL``): a counter in the Django cache;
+# - without one (one host: the embedded default, or a single server): a small file in
+#   ``VAR_DIR`` that each change replaces (a new inode and time stamp), and each call checks
+#   with one ``stat``. Several hosts without Redis would not see each other's file: run them
+#   with Redis (docs/operations.md).
 # The invalidation runs on save and again at commit, so rows read by a concurrent call before
-# the commit cannot outlive it.
+# the commit cannot outlive it; the generation is read before the rows.
 
 _GRANT_GENERATION = "nix:grant-generation"
+_GENERATION_FILE = "exchange-grant-generation"
 _grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
 
 
+def _shared_cache() -> bool:
+    from django.conf import settings
+
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return "locmem" not in backend.lower() and "dummy" not in backend.lower()
+
+
+def _generation_path():
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / _GENERATION_FILE
+
+
 def _grant_generation() -> Any:
-    return cache.get(_GRANT_GENERATION, 0)
-
-
-def invalidate_grants(**_kwargs: Any) -> None:
-    _grant_rows.clear()
+    if _shared_cache():
+        return cache.get(_GRANT_GENERATION, 0)
     try:
-        cache.incr(_GRANT_GENERATION)
-    except ValueError:
-        cache.set(_GRANT_GENERATION, 1, timeout=None)
+        stat = os.stat(_generation_path())
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
-    def at_commit() -> None:
-        _grant_rows.clear()
+
+def _bump_generation() -> None:
+    _grant_rows.clear()
+    if _shared_cache():
         try:
             cache.incr(_GRANT_GENERATION)
         except ValueError:
             cache.set(_GRANT_GENERATION, 1, timeout=None)
+        return
+    path = _generation_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    temporary.write_text(uuid.uuid4().hex)
+    os.replace(temporary, path)
 
-    transaction.on_commit(at_commit)
+
+def invalidate_grants(**_kwargs: Any) -> None:
+    _bump_generation()
+    transaction.on_commit(_bump_generation)
 
 
 post_save.connect(invalidate_grants, sender=Grant, dispatch_uid="nix-grants")
 post_delete.connect(invalidate_grants, sender=Grant, dispatch_uid="nix-grants-d")
 
 
+# The grant query runs on every call (no grant caching without a shared cache), and building it
+# through the ORM costs more than running it: it is compiled once per database, with sentinel
+# values marking where the consumer and the service go, and its rows are converted by the
+# compiler's own converters (JSON items, dates), as the ORM would.
+
+_CONSUMER_SENTINEL, _SERVICE_SENTINEL = -7_000_001, -7_000_002
+_grant_sql: dict[str, tuple[str, list, Any, list]] = {}
+
+
+def _grant_statement(alias: str) -> tuple[str, list, Any, list]:
+    cached = _grant_sql.get(alias)
+    if cached is None:
+        query = (
+            Grant.objects.using(alias)
+            .filter(consumer_id=_CONSUMER_SENTINEL, service_id=_SERVICE_SENTINEL)
+            .exclude(state=GrantState.REJECTED)
+            .order_by("-id")
+            .values_list("id", "state", "items", "valid_until", "purpose_id", "purpose__service_id")
+            .query
+        )
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        cached = _grant_sql[alias] = (sql, list(params), compiler, converters)
+    return cached
+
+
+def _load_grants(consumer_id: int, service_id: int) -> list[tuple]:
+    from django.db import connections, router
+
+    alias = router.db_for_read(Grant)
+    sql, template, compiler, converters = _grant_statement(alias)
+    params = [
+        consumer_id
+        if value == _CONSUMER_SENTINEL
+        else service_id
+        if value == _SERVICE_SENTINEL
+        else value
+        for value in template
+    ]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [tuple(row) for row in rows]
+
+
 def _grant_candidates(consumer_id: int, service_id: int) -> list[tuple]:
     key = (consumer_id, service_id)
+    ttl = float(conf.get("GRANT_TTL"))
+    if ttl <= 0:
+        return _load_grants(consumer_id, service_id)
     now = time.monotonic()
     generation = _grant_generation()
     hit = _grant_rows.get(key)
-    if hit is not None and now - hit[0] < float(conf.get("GRANT_TTL")) and hit[1] == generation:
+    if hit is not None and now - hit[0] < ttl and hit[1] == generation:
         return hit[2]
-    rows = list(
-        Grant.objects.filter(consumer_id=consumer_id, service_id=service_id)
-        .exclude(state=GrantState.REJECTED)
-        .order_by("-id")
-        .values_list("id", "state", "items", "valid_until", "purpose_id", "purpose__service_id")
-    )
+    rows = _load_grants(consumer_id, service_id)
     if len(_grant_rows) > 10_000:
         _grant_rows.clear()
     _grant_rows[key] = (now, generation, rows)
@@ -510,6 +584,7 @@ def _json_response(payload: dict[str, Any], status: int, call: Call) -> HttpResp
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
     response["X-Road-Id"] = call.x_road_id
+    response["X-Content-Type-Options"] = "nosniff"
     response["X-Road-Request-Hash"] = call.request_hash
     if call.client:
         response["X-Road-Client"] = call.client
