@@ -107,6 +107,48 @@ def run_concurrently(jobs: list, clients: int, worker) -> tuple[list[float], flo
     return latencies, time.perf_counter() - started, errors[0]
 
 
+def run_at_rate(jobs: list, rate: float, clients: int, worker) -> tuple[list[float], float, int]:
+    """Open-loop load: job ``i`` is due at ``start + i / rate``, whatever happened before it.
+
+    ``clients`` threads take the jobs in order, wait for each one's due time and send it. The
+    latency counts from the due time, not from the send: when the server falls behind, the
+    wait for a free client is part of the figure (no "coordinated omission", where a slow server
+    is asked less often and looks fast)."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    position = [0]
+    start = time.perf_counter() + 0.2
+
+    def loop():
+        with httpx.Client(timeout=30, trust_env=False) as http:
+            while True:
+                with lock:
+                    n = position[0]
+                    if n >= len(jobs):
+                        return
+                    position[0] += 1
+                due = start + n / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                ok = worker(http, jobs[n])
+                elapsed = time.perf_counter() - due
+                with lock:
+                    latencies.append(elapsed)
+                    if not ok:
+                        errors[0] += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - start, errors[0]
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its children (gunicorn's workers), from /proc;
     0.0 where /proc is not available."""
@@ -292,6 +334,27 @@ def full_sign_in(base: str, data: dict, person: tuple[str, str], var: Path) -> b
         return claims.get("nonce") == nonce and claims.get("aud") == data["client_id"]
 
 
+def goal_verdict(results: list[dict]) -> str:
+    """The goal is "sustains >= 200 req/s with p95 <= 50 ms": the closed-loop run shows the
+    capacity, the open-loop run at the offered rate shows the p95 while sustaining it."""
+    capacity = next(r for r in results if r["name"].startswith("token (authorization_code"))
+    paced = next((r for r in results if "offered" in r["name"]), None)
+    if paced is None:
+        return "No open-loop run: goal not assessed."
+    met = (
+        capacity["rps"] >= TOKEN_GOAL_RPS
+        and paced["rps"] >= 0.97 * TOKEN_GOAL_RPS
+        and paced["p95"] <= TOKEN_GOAL_P95_MS
+        and paced["errors"] == 0
+    )
+    return (
+        f"Token endpoint goal (sustain >= {TOKEN_GOAL_RPS:.0f} req/s with p95 <= "
+        f"{TOKEN_GOAL_P95_MS:.0f} ms): capacity {capacity['rps']:.0f} req/s (closed loop), "
+        f"p95 {paced['p95']:.1f} ms at {paced['rps']:.0f} req/s offered: "
+        + ("met." if met else "not met on this run.")
+    )
+
+
 def write_docs(results: list[dict], setup: str, database: str) -> None:
     """Put this run's rows into the Identity section of docs/benchmarks.md (one set of rows per
     database, so a SQLite run and a PostgreSQL run sit side by side); other sections untouched."""
@@ -319,12 +382,7 @@ def write_docs(results: list[dict], setup: str, database: str) -> None:
             f"| {database} | {r['name']} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | "
             f"{r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} |"
         )
-    token = next(r for r in results if r["name"].startswith("token"))
-    met = token["rps"] >= TOKEN_GOAL_RPS and token["p95"] <= TOKEN_GOAL_P95_MS
-    notes.append(
-        f"- {database}: {setup} Token endpoint goal (>= {TOKEN_GOAL_RPS:.0f} req/s, p95 <= "
-        f"{TOKEN_GOAL_P95_MS:.0f} ms): " + ("met." if met else "not met on this run.")
-    )
+    notes.append(f"- {database}: {setup} {goal_verdict(results)}")
     section = "\n".join(
         [
             BEGIN,
@@ -359,6 +417,10 @@ def main() -> None:
     parser.add_argument(
         "--inprocess", type=int, default=200, help="token requests in this process, no HTTP"
     )
+    parser.add_argument(
+        "--rate", type=float, default=200.0, help="offered token requests per second (open loop)"
+    )
+    parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--write-docs", action="store_true")
@@ -379,8 +441,10 @@ def main() -> None:
     server = None
     try:
         print(f"preparing in {var} …", flush=True)
-        data = prepare(args.codes + args.inprocess, max(args.signins, 50))
-        local_jobs = data["jobs"][args.codes :]
+        paced = int(args.rate * args.rate_seconds)
+        data = prepare(args.codes + paced + args.inprocess, max(args.signins, 50))
+        local_jobs = data["jobs"][args.codes + paced :]
+        paced_jobs = data["jobs"][args.codes : args.codes + paced]
         data["jobs"] = data["jobs"][: args.codes]
         server = subprocess.Popen(
             [
@@ -451,6 +515,18 @@ def main() -> None:
             )
         )
 
+        # The goal's own question: at 200 requests/s offered (open loop), what is the p95?
+        if paced_jobs:
+            latencies, seconds, errors = run_at_rate(paced_jobs, args.rate, 32, redeem)
+            results.append(
+                summary(
+                    f"token at {args.rate:.0f} req/s offered (open loop)",
+                    latencies,
+                    seconds,
+                    errors,
+                )
+            )
+
         def userinfo(http, access_token) -> bool:
             response = http.get(
                 f"{base}/oidc/userinfo/", headers={"Authorization": f"Bearer {access_token}"}
@@ -516,6 +592,7 @@ def main() -> None:
                 f"{r['name']:<50} n={r['requests']:<5} errors={r['errors']:<3} "
                 f"{r['rps']:7.1f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  max {r['max']:6.1f} ms"
             )
+        print(goal_verdict(results))
         if args.write_docs:
             write_docs(results, setup, database)
             print("written to docs/benchmarks.md")

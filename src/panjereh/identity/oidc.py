@@ -11,14 +11,21 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
 import os
+import secrets
 import threading
 import time
+from functools import lru_cache
 
 from django.conf import settings
+from django.db import router, transaction
+from django.db.models.signals import post_delete, post_save
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import RSAKey
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
@@ -120,6 +127,66 @@ class _SecretCheckCache:
 _secret_cache = _SecretCheckCache()
 
 
+def generate_token(request=None) -> str:
+    """Access and refresh tokens: 240 random bits from the OS (``secrets``), URL-safe.
+
+    oauthlib's default draws each of 30 characters with ``SystemRandom.choice`` in Python,
+    which costs more than the rest of the token's generation."""
+    return secrets.token_urlsafe(30)
+
+
+# -- clients ------------------------------------------------------------------------------
+# Every token request loads its client (with the Panjereh profile). Clients change rarely (the
+# operator edits them in the back office), so a process keeps them for CLIENT_TTL seconds;
+# a change made in this process clears the cache at once, other processes see it within the
+# TTL. Each request gets its own copy of the cached row.
+
+CLIENT_TTL = 2.0
+_clients: dict[str, tuple[float, Application | None]] = {}
+
+
+def _clear_clients(**_kwargs) -> None:
+    _clients.clear()
+
+
+for _model in (Application, ClientProfile):
+    post_save.connect(_clear_clients, sender=_model, dispatch_uid=f"oidc-clients-{_model.__name__}")
+    post_delete.connect(
+        _clear_clients, sender=_model, dispatch_uid=f"oidc-clients-d-{_model.__name__}"
+    )
+
+
+def _cached_client(client_id: str) -> Application | None:
+    now = time.monotonic()
+    hit = _clients.get(client_id)
+    if hit is None or now - hit[0] >= CLIENT_TTL:
+        client = _unique(
+            Application.objects.select_related("panjereh_profile").filter(client_id=client_id)
+        )
+        if len(_clients) > 1000:
+            _clients.clear()
+        hit = _clients[client_id] = (now, client)
+    client = hit[1]
+    if client is None:
+        return None
+    duplicate = copy.copy(client)
+    duplicate._state = copy.copy(client._state)
+    duplicate._state.fields_cache = dict(client._state.fields_cache)
+    return duplicate
+
+
+# -- ID token signing -----------------------------------------------------------------------
+# The same RS256 signature as the library's, with the key parsed once per process and its
+# ``kid`` (the JWK thumbprint, as the library and the JWKS endpoint compute it) computed once.
+
+
+@lru_cache(maxsize=4)
+def _signing_key(pem: str) -> tuple[RSAKey, str]:
+    from oauth2_provider.utils import jwk_from_pem
+
+    return RSAKey.import_key(pem), jwk_from_pem(pem).thumbprint()
+
+
 class PanjerehValidator(OAuth2Validator):
     oidc_claim_scope = {
         "sub": "openid",
@@ -160,11 +227,7 @@ class PanjerehValidator(OAuth2Validator):
         # the same request: read it with the application, one query instead of two.
         if not request.client and client_id:
             try:
-                client = _unique(
-                    Application.objects.select_related("panjereh_profile").filter(
-                        client_id=client_id
-                    )
-                )
+                client = _cached_client(client_id)
             except ValueError:  # e.g. a NUL byte in client_id on PostgreSQL
                 client = None
             if client is not None and (
@@ -172,6 +235,22 @@ class PanjerehValidator(OAuth2Validator):
             ):
                 request.client = client
         return super()._load_application(client_id, request)
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        if request.client.algorithm != Application.RS256_ALGORITHM:
+            return super().finalize_id_token(id_token, token, token_handler, request)
+        claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims)
+        if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as the library
+            id_token["nonce"] = request.nonce
+        key, kid = _signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
+        payload = json.loads(json.dumps(id_token, default=str))
+        signed = jose_jwt.encode({"typ": "JWT", "alg": "RS256", "kid": kid}, payload, key)
+        with transaction.atomic(using=router.db_for_write(IDToken)):
+            saved = self._save_id_token(id_token["jti"], request, expiration_time)
+        request.access_token = saved
+        request.id_token = saved
+        return signed
 
     # -- claims -------------------------------------------------------------------------------
 
