@@ -14,6 +14,7 @@ from panjereh.catalogue.roles import ITO, has_role
 from . import assurance
 from .models import (
     AuthEvent,
+    BackchannelDelivery,
     ClientProfile,
     Delegation,
     InPersonCheck,
@@ -164,4 +165,26 @@ class AuthEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BackchannelDelivery)
+class BackchannelDeliveryAdmin(admin.ModelAdmin):
+    """Sign-outs an agency window has not accepted yet: the worker retries them."""
+
+    list_display = (
+        "created_at",
+        "application",
+        "state",
+        "attempts",
+        "last_status",
+        "next_attempt_at",
+    )
+    list_filter = ("state",)
+    raw_id_fields = ("user", "application")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

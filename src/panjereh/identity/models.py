@@ -401,3 +401,37 @@ class CodeSession(models.Model):
 
     def __str__(self) -> str:
         return f"code of session {self.sso_session_id}"
+
+
+class BackchannelDelivery(models.Model):
+    """A back-channel logout that an agency window did not accept at once, retried with backoff.
+
+    Sessions are purged after 30 days; a delivery keeps what it needs (the session id, the
+    person, the client), so it outlives that. A fresh logout token is signed for each attempt
+    (a token lives two minutes)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to retry")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Gave up")
+
+    sid = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="+"
+    )
+    issuer = models.CharField(max_length=300)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("back-channel logout delivery")
+        verbose_name_plural = _("back-channel logout deliveries")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"logout of {self.sid[:8]} to {self.application_id} ({self.state})"
