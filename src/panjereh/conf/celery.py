@@ -23,3 +23,16 @@ app.conf.beat_schedule = {
     "inbox-deliver": {"task": "inbox.deliver_notifications", "schedule": 5.0},
     "inbox-poll-births": {"task": "inbox.poll_registry_events", "schedule": 60.0},
 }
+
+
+@app.on_after_finalize.connect
+def _housekeeping(sender, **_kwargs) -> None:
+    # The same housekeeping jobs as the embedded worker's (panjereh.common.periodic).
+    from panjereh.common.periodic import jobs
+
+    for name, (_target, every) in jobs().items():
+        sender.conf.beat_schedule[f"periodic-{name}"] = {
+            "task": "common.periodic",
+            "schedule": float(every),
+            "args": (name,),
+        }

@@ -296,6 +296,16 @@ def rollup(month: str) -> int:
     return len(rows)
 
 
+def rollup_recent(today: dt.date | None = None) -> list[str]:
+    """Roll up this Jalali month and the last (applications of the last may still finish)."""
+    today = today or timezone.localdate()
+    this = jalali.from_gregorian(today).replace(day=1)
+    months = [f"{m.year:04d}-{m.month:02d}" for m in (jalali.add_months(this, -1), this)]
+    for month in months:
+        rollup(month)
+    return months
+
+
 def rows_from_rollup(month: str, as_of: dt.datetime) -> dict[int, dict] | None:
     """The same counts as :func:`rows_from_applications`, from the roll-up of ``month`` when
     it was computed after ``as_of`` (so it holds everything up to that moment); else None."""

@@ -63,6 +63,14 @@ def poll_registry_events(limit: int = 50) -> int:
     return proactive.poll_births(limit)
 
 
+@app.task(name="common.periodic")
+def periodic(name: str) -> bool:
+    """One housekeeping job of ``panjereh.common.periodic`` (Celery beat schedules them)."""
+    from panjereh.common import periodic as jobs
+
+    return jobs.run(name)
+
+
 def enqueue(application_id: int) -> None:
     """Hand a new (or newly runnable) application to the background workers."""
     if use_celery():

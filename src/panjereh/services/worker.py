@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from django.db import close_old_connections
 
+from panjereh.common.periodic import Schedule
+
 from . import tasks
 
 
@@ -34,6 +36,7 @@ def run(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     last_events = 0.0
+    housekeeping = Schedule()
     write("worker ready")
     while not stopping:
         close_old_connections()
@@ -42,6 +45,7 @@ def run(
         if events_every and time.monotonic() - last_events >= events_every:
             last_events = time.monotonic()
             busy += tasks.poll_registry_events()
+        housekeeping.run_due()
         if once:
             return
         if not busy:

@@ -1,0 +1,56 @@
+"""Housekeeping jobs: each runs at its own interval; a failing job is logged and retried at its
+next turn without stopping the others; every default job's target exists."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils.module_loading import import_string
+
+from panjereh.common import periodic
+
+calls: list[str] = []
+
+
+def ok_job() -> None:
+    calls.append("ok")
+
+
+def bad_job() -> None:
+    calls.append("bad")
+    raise RuntimeError("registry down")
+
+
+def test_jobs_run_at_their_intervals_and_a_failure_does_not_stop_the_others(settings, caplog):
+    settings.PANJEREH_PERIODIC_JOBS = {
+        "fast": ("tests.test_periodic.ok_job", 5),
+        "slow": ("tests.test_periodic.bad_job", 20),
+    }
+    now = [100.0]
+    schedule = periodic.Schedule(clock=lambda: now[0])
+    calls.clear()
+    assert schedule.run_due() == []  # nothing runs at start-up
+    now[0] = 106
+    assert schedule.run_due() == ["fast"]
+    now[0] = 121
+    assert schedule.run_due() == ["fast", "slow"]
+    assert calls == ["ok", "ok", "bad"]
+    assert "periodic job slow" in caplog.text
+    now[0] = 142
+    assert schedule.run_due() == ["fast", "slow"]  # the failed one is tried again
+
+
+def test_every_default_job_names_something_that_exists():
+    from django.core.management import get_commands
+
+    for name, (target, every) in periodic.DEFAULT_JOBS.items():
+        assert every > 0, name
+        if target.startswith("command:"):
+            assert target.split(":", 1)[1] in get_commands(), name
+        else:
+            assert callable(import_string(target)), name
+
+
+@pytest.mark.django_db
+def test_the_default_jobs_run_on_an_empty_database():
+    for name in periodic.DEFAULT_JOBS:
+        assert periodic.run(name), name
