@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from panjereh.catalogue.models import AgencyMembership
 
@@ -116,19 +115,10 @@ def status_json(request: HttpRequest, tracking_code: str) -> JsonResponse:
 
 
 @login_required
-@require_POST
 def rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """Ratings are made in the feedback app (ease, satisfaction, comment, agency reply)."""
     application = _citizen_application(request, tracking_code)
-    try:
-        score = int(request.POST.get("rating", ""))
-    except ValueError:
-        score = 0
-    if application.state in workflow.TERMINAL and 1 <= score <= 5 and application.rating is None:
-        Application.objects.filter(pk=application.pk).update(rating=score)
-        workflow.record(
-            application, JourneyEvent.Kind.RATED, f"امتیاز {score} از ۵", f"Rated {score} of 5"
-        )
-    return redirect("services:detail", tracking_code)
+    return redirect(reverse("feedback:rate", args=[application.tracking_code]), permanent=False)
 
 
 def _document_for(request: HttpRequest, number: str) -> Document:

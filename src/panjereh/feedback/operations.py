@@ -1,0 +1,489 @@
+"""Write operations of the feedback app, one function per use case.
+
+Every function checks its rules before it writes and raises :class:`FeedbackError` (with a
+localised message) otherwise, so bad input changes nothing. Transactions are explicit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.catalogue import roles
+from panjereh.catalogue.models import Agency, AgencyMembership, Service
+from panjereh.common.persian import normalize, to_latin_digits
+from panjereh.inbox import notify
+from panjereh.inbox.models import Message
+from panjereh.services import ratings as service_ratings
+from panjereh.services.models import Application
+from panjereh.services.workflow import TERMINAL
+
+from .models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintKind,
+    ComplaintState,
+    Evidence,
+    Rating,
+)
+
+MAX_TEXT = 2000
+
+
+class FeedbackError(Exception):
+    """A request the rules refuse; ``message`` is shown to the user as is."""
+
+    def __init__(self, message, code: str = "invalid"):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def edit_days() -> int:
+    return int(getattr(settings, "PANJEREH_FEEDBACK_EDIT_DAYS", 7))
+
+
+def reply_days() -> int:
+    return int(getattr(settings, "PANJEREH_FEEDBACK_REPLY_DAYS", 5))
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "PANJEREH_FEEDBACK_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
+
+
+def max_files() -> int:
+    return int(getattr(settings, "PANJEREH_FEEDBACK_MAX_FILES", 3))
+
+
+def evidence_dir() -> Path:
+    configured = getattr(settings, "PANJEREH_FEEDBACK_EVIDENCE_DIR", None)
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "feedback-evidence"
+
+
+# -- ratings ----------------------------------------------------------------------------------
+
+
+def parse_score(value) -> int:
+    """A 1-5 score from form input (Persian or Arabic digits accepted)."""
+    text = to_latin_digits(str(value or "")).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 5:
+        raise FeedbackError(_("Choose a score from 1 to 5."), "score")
+    return int(text)
+
+
+def _clean_text(text: str | None, *, required: bool = False) -> str:
+    cleaned = _normalize_lines(text or "")
+    if required and not cleaned:
+        raise FeedbackError(_("Please write a text."), "required")
+    if len(cleaned) > MAX_TEXT:
+        raise FeedbackError(_("The text is too long (at most 2,000 characters)."), "too_long")
+    return cleaned
+
+
+def _normalize_lines(text: str) -> str:
+    lines = [normalize(line) for line in text.replace("\r\n", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+@transaction.atomic
+def rate(
+    application: Application,
+    user,
+    *,
+    ease,
+    satisfaction,
+    comment: str = "",
+) -> tuple[Rating, bool]:
+    """Rate (or, inside the edit window, change the rating of) ``user``'s own finished
+    application. Returns (rating, created)."""
+    ease_score, satisfaction_score = parse_score(ease), parse_score(satisfaction)
+    text = _clean_text(comment)
+    # The row lock makes two simultaneous first ratings of one application queue up.
+    locked = (
+        Application.objects.select_for_update()
+        .select_related("definition")
+        .filter(pk=application.pk)
+        .first()
+    )
+    if locked is None or locked.user_id != user.pk:
+        raise FeedbackError(_("You can rate only your own applications."), "not_yours")
+    if locked.state not in TERMINAL:
+        raise FeedbackError(_("You can rate an application once it is finished."), "not_finished")
+    now = timezone.now()
+    existing = Rating.objects.select_for_update().filter(application=locked).first()
+    if existing is not None:
+        if not existing.editable:
+            raise FeedbackError(
+                _("This application is already rated and the time to change it has passed."),
+                "closed",
+            )
+        changed = existing.satisfaction != satisfaction_score
+        existing.ease, existing.satisfaction, existing.comment = (
+            ease_score,
+            satisfaction_score,
+            text,
+        )
+        existing.updated_at = now
+        existing.save(update_fields=["ease", "satisfaction", "comment", "updated_at"])
+        if changed:
+            service_ratings.set_rating(locked, satisfaction_score, changed=True)
+        return existing, False
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                application=locked,
+                user=user,
+                agency_id=locked.agency_id,
+                service_id=locked.definition.service_id,
+                ease=ease_score,
+                satisfaction=satisfaction_score,
+                comment=text,
+                created_at=now,
+                updated_at=now,
+                edit_until=now + dt.timedelta(days=edit_days()),
+                reply_due_at=now + dt.timedelta(days=reply_days()),
+            )
+    except IntegrityError as exc:  # a concurrent first rating won the race
+        raise FeedbackError(_("This application is already rated."), "duplicate") from exc
+    service_ratings.set_rating(locked, satisfaction_score)
+    return rating, True
+
+
+def is_agency_staff(user, agency_id: int) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return AgencyMembership.objects.filter(user=user, agency_id=agency_id).exists()
+
+
+@transaction.atomic
+def reply(rating: Rating, staff, text: str) -> Rating:
+    """The agency's reply to a rating; it goes to the citizen's inbox."""
+    body = _clean_text(text, required=True)
+    locked = Rating.objects.select_for_update().select_related("application").get(pk=rating.pk)
+    if not is_agency_staff(staff, locked.agency_id):
+        raise FeedbackError(_("Only the agency's staff can reply."), "forbidden")
+    if locked.replied_at is not None:
+        raise FeedbackError(_("This rating already has a reply."), "replied")
+    locked.reply, locked.replied_at, locked.replied_by = body, timezone.now(), staff
+    locked.save(update_fields=["reply", "replied_at", "replied_by"])
+    application = locked.application
+    title_fa = application.definition.title_fa
+    title_en = application.definition.title_en or title_fa
+    notify.post(
+        locked.user,
+        kind=Message.Kind.NOTICE,
+        dedupe_key=f"feedback:reply:{locked.pk}",
+        subject_fa=f"پاسخ دستگاه به نظر شما درباره {title_fa}",
+        subject_en=f"The agency replied to your rating of {title_en}",
+        body_fa=body,
+        body_en=body,
+        application=application,
+    )
+    rating.reply, rating.replied_at = locked.reply, locked.replied_at
+    rating.replied_by_id = locked.replied_by_id
+    return locked
+
+
+@transaction.atomic
+def escalate(rating: Rating, user) -> Rating:
+    """An unhappy citizen sends the case to the supervising body (after the agency's reply,
+    or once the reply is overdue)."""
+    locked = Rating.objects.select_for_update().get(pk=rating.pk)
+    if locked.user_id != user.pk:
+        raise FeedbackError(_("You can escalate only your own rating."), "not_yours")
+    if not locked.can_escalate:
+        raise FeedbackError(
+            _(
+                "Only a rating of 1 or 2 can be escalated, after the agency's reply or once its "
+                "time to reply has passed."
+            ),
+            "cannot_escalate",
+        )
+    locked.escalated_at = timezone.now()
+    locked.save(update_fields=["escalated_at"])
+    rating.escalated_at = locked.escalated_at
+    return locked
+
+
+# -- complaints -------------------------------------------------------------------------------
+
+CODE_PREFIX = "C-"
+
+
+def luhn_digit(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:  # the digit next to the check digit is doubled
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def new_tracking_code() -> str:
+    body = f"{secrets.randbelow(10**7):07d}"
+    return CODE_PREFIX + body + luhn_digit(body)
+
+
+def normalize_tracking_code(text: str | None) -> str | None:
+    """``C-12345674`` from what a person types (Persian digits, no dash, lower case); None
+    when it is not a well-formed code (the check digit catches most typing errors)."""
+    raw = to_latin_digits(text or "").strip().upper().replace(" ", "").replace("-", "")
+    if raw.startswith("C"):
+        raw = raw[1:]
+    if len(raw) != 8 or not raw.isdigit() or luhn_digit(raw[:7]) != raw[7]:
+        return None
+    return CODE_PREFIX + raw
+
+
+def supervising_body(agency: Agency) -> Agency | None:
+    """The body that handles complaints about ``agency``: its topmost parent (the ministry it
+    reports to); for an agency with no parent, the agency named by the setting
+    ``PANJEREH_FEEDBACK_SUPERVISOR`` (a code), if any. The Steering WG sees every complaint."""
+    top, seen = agency, set()
+    while top.parent_id is not None and top.pk not in seen:
+        seen.add(top.pk)
+        top = Agency.objects.get(pk=top.parent_id)
+    if top.pk != agency.pk:
+        return top
+    code = getattr(settings, "PANJEREH_FEEDBACK_SUPERVISOR", "")
+    if code:
+        fallback = Agency.objects.filter(code=code).exclude(pk=agency.pk).first()
+        if fallback is not None:
+            return fallback
+    return None
+
+
+def can_handle(user, complaint: Complaint) -> bool:
+    """Steering WG members (and superusers) handle every complaint; staff of the supervising
+    body handle those routed to it. The agency complained about does not judge itself."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if roles.has_role(user, roles.STEERING_WG):
+        return True
+    return complaint.routed_to_id is not None and is_agency_staff(user, complaint.routed_to_id)
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    original_name: str
+    content_type: str
+    extension: str
+    data: bytes
+
+
+MAGIC = [
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+]
+
+
+EXTENSIONS = {content_type: extension for _magic, content_type, extension in MAGIC}
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from a file's first bytes; None for any other type."""
+    for magic, content_type, extension in MAGIC:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def megabytes(size: int) -> float | int:
+    mb = round(size / (1024 * 1024), 1)
+    return int(mb) if mb == int(mb) else mb
+
+
+def check_upload(upload) -> CheckedFile:
+    """Refuse a file that is too large or is not really a PDF, JPEG or PNG (by its bytes, not
+    its name or the browser's content type)."""
+    limit = max_upload_bytes()
+    if upload.size is None or upload.size > limit:
+        raise FeedbackError(
+            _("The file %(name)s is larger than %(mb)s MB.")
+            % {"name": upload.name, "mb": megabytes(limit)},
+            "too_large",
+        )
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise FeedbackError(
+            _("The file %(name)s is too large.") % {"name": upload.name}, "too_large"
+        )
+    found = sniff(data[:16])
+    if found is None:
+        raise FeedbackError(
+            _("The file %(name)s is not a PDF, JPEG or PNG file.") % {"name": upload.name},
+            "file_type",
+        )
+    name = Path(str(upload.name or "evidence")).name[:200]
+    return CheckedFile(name, found[0], found[1], data)
+
+
+def file_complaint(
+    user,
+    *,
+    agency: Agency,
+    kind: str,
+    description: str,
+    service: Service | None = None,
+    files: list | None = None,
+) -> Complaint:
+    """Record a complaint with its evidence, route it, and tell the citizen its code."""
+    if kind not in ComplaintKind.values:
+        raise FeedbackError(_("Choose what happened."), "kind")
+    if service is not None and service.agency_id != agency.pk:
+        raise FeedbackError(_("That service is not one of this agency's."), "service")
+    text = _clean_text(description, required=True)
+    files = [f for f in (files or []) if f]
+    if len(files) > max_files():
+        raise FeedbackError(_("Attach at most %(n)s files.") % {"n": max_files()}, "too_many_files")
+    checked = [check_upload(f) for f in files]  # every check before anything is written
+    folder = evidence_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    written: list[Path] = []
+    try:
+        with transaction.atomic():
+            complaint = None
+            for _attempt in range(10):
+                try:
+                    with transaction.atomic():
+                        complaint = Complaint.objects.create(
+                            tracking_code=new_tracking_code(),
+                            user=user,
+                            agency=agency,
+                            service=service,
+                            kind=kind,
+                            description=text,
+                            routed_to=supervising_body(agency),
+                        )
+                    break
+                except IntegrityError:
+                    continue
+            if complaint is None:
+                raise FeedbackError(_("Please try again."), "busy")
+            ComplaintEvent.objects.create(
+                complaint=complaint, to_state=ComplaintState.RECEIVED, by=user
+            )
+            for item in checked:
+                stored = secrets.token_hex(16)
+                path = folder / stored
+                path.write_bytes(item.data)
+                path.chmod(0o600)
+                written.append(path)
+                Evidence.objects.create(
+                    complaint=complaint,
+                    stored_name=stored,
+                    original_name=item.original_name,
+                    content_type=item.content_type,
+                    size=len(item.data),
+                    sha256=hashlib.sha256(item.data).hexdigest(),
+                )
+            _tell(complaint, "received")
+    except BaseException:
+        for path in written:  # no orphan file when the rows were not written
+            path.unlink(missing_ok=True)
+        raise
+    return complaint
+
+
+def evidence_path(evidence: Evidence) -> Path:
+    return evidence_dir() / evidence.stored_name
+
+
+TRANSITIONS: dict[str, set[str]] = {
+    ComplaintState.RECEIVED: {ComplaintState.UNDER_REVIEW},
+    ComplaintState.UNDER_REVIEW: {ComplaintState.UPHELD, ComplaintState.NOT_UPHELD},
+    ComplaintState.UPHELD: set(),
+    ComplaintState.NOT_UPHELD: set(),
+}
+DECISIONS = {ComplaintState.UPHELD, ComplaintState.NOT_UPHELD}
+
+
+@transaction.atomic
+def move(complaint: Complaint, to_state: str, by, note: str = "") -> Complaint:
+    """Move a complaint along its states; a decision needs a reply, which goes to the inbox."""
+    locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if not can_handle(by, locked):
+        raise FeedbackError(_("You do not handle this complaint."), "forbidden")
+    if to_state not in TRANSITIONS[locked.state]:
+        raise FeedbackError(_("This complaint cannot move to that state now."), "transition")
+    text = _clean_text(note, required=to_state in DECISIONS)
+    from_state = locked.state
+    locked.state = to_state
+    fields = ["state"]
+    if to_state in DECISIONS:
+        locked.reply, locked.decided_at = text, timezone.now()
+        fields += ["reply", "decided_at"]
+    locked.save(update_fields=fields)
+    ComplaintEvent.objects.create(
+        complaint=locked, from_state=from_state, to_state=to_state, by=by, note=text
+    )
+    _tell(locked, to_state)
+    complaint.state = locked.state
+    complaint.reply, complaint.decided_at = locked.reply, locked.decided_at
+    return locked
+
+
+_NOTICES = {
+    "received": (
+        "شکایت شما با کد پیگیری {code} ثبت شد",
+        "Your complaint {code} was received",
+        "شکایت شما درباره {agency} به {body} فرستاده شد.",
+        "Your complaint about {agency} was sent to {body}.",
+    ),
+    ComplaintState.UNDER_REVIEW: (
+        "شکایت {code} در دست بررسی است",
+        "Your complaint {code} is under review",
+        "",
+        "",
+    ),
+    ComplaintState.UPHELD: (
+        "شکایت {code} وارد دانسته شد",
+        "Your complaint {code} was upheld",
+        "{reply}",
+        "{reply}",
+    ),
+    ComplaintState.NOT_UPHELD: (
+        "شکایت {code} وارد دانسته نشد",
+        "Your complaint {code} was not upheld",
+        "{reply}",
+        "{reply}",
+    ),
+}
+
+
+def _tell(complaint: Complaint, event: str) -> None:
+    subject_fa, subject_en, body_fa, body_en = _NOTICES[event]
+    body = complaint.routed_to
+    values = {
+        "code": complaint.tracking_code,
+        "agency": complaint.agency.name_fa,
+        "body": body.name_fa if body else "کارگروه راهبری و نظارت",
+        "reply": complaint.reply,
+    }
+    values_en = {
+        **values,
+        "agency": complaint.agency.name_en or complaint.agency.name_fa,
+        "body": (body.name_en or body.name_fa) if body else "the Steering Working Group",
+    }
+    notify.post(
+        complaint.user,
+        kind=Message.Kind.NOTICE,
+        dedupe_key=f"feedback:complaint:{complaint.tracking_code}:{event}",
+        subject_fa=subject_fa.format(**values),
+        subject_en=subject_en.format(**values_en),
+        body_fa=body_fa.format(**values),
+        body_en=body_en.format(**values_en),
+    )

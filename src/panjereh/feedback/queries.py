@@ -1,0 +1,248 @@
+"""Read queries of the feedback app: satisfaction figures computed from the rating rows, and
+complaint counts. Oversight reads :func:`agency_satisfaction`; nothing here writes.
+
+Each summary is one grouped query (ease × satisfaction counts), from which the share of "high
+or very high" satisfaction, the 5×5 cross-table and the means are derived, so every figure on a
+page can be traced back to rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import FAVOURABLE, Complaint, ComplaintKind, ComplaintState, Rating
+
+
+@dataclass
+class Summary:
+    """Counts of one set of ratings. ``cross[e][s]`` counts ease ``e+1`` × satisfaction ``s+1``."""
+
+    cross: list[list[int]] = field(default_factory=lambda: [[0] * 5 for _ in range(5)])
+
+    def add(self, ease: int, satisfaction: int, n: int) -> None:
+        self.cross[ease - 1][satisfaction - 1] += n
+
+    @property
+    def ratings(self) -> int:
+        return sum(sum(row) for row in self.cross)
+
+    @property
+    def favourable(self) -> int:
+        """Satisfaction high or very high (4 or 5)."""
+        return sum(row[s] for row in self.cross for s in range(FAVOURABLE - 1, 5))
+
+    @property
+    def easy(self) -> int:
+        return sum(sum(self.cross[e]) for e in range(FAVOURABLE - 1, 5))
+
+    @property
+    def share(self) -> float | None:
+        return round(100 * self.favourable / self.ratings, 1) if self.ratings else None
+
+    @property
+    def ease_share(self) -> float | None:
+        return round(100 * self.easy / self.ratings, 1) if self.ratings else None
+
+    @property
+    def mean_satisfaction(self) -> float | None:
+        if not self.ratings:
+            return None
+        total = sum(n * (s + 1) for row in self.cross for s, n in enumerate(row))
+        return round(total / self.ratings, 2)
+
+    @property
+    def mean_ease(self) -> float | None:
+        if not self.ratings:
+            return None
+        return round(sum(sum(row) * (e + 1) for e, row in enumerate(self.cross)) / self.ratings, 2)
+
+    def table(self) -> list[dict]:
+        """Rows for a template: ease 5 down to 1, each with satisfaction 1..5 and a total."""
+        return [
+            {"ease": e + 1, "cells": self.cross[e], "total": sum(self.cross[e])}
+            for e in range(4, -1, -1)
+        ]
+
+    def column_totals(self) -> list[int]:
+        return [sum(self.cross[e][s] for e in range(5)) for s in range(5)]
+
+
+def _between(qs: QuerySet, start: dt.datetime | None, end: dt.datetime | None) -> QuerySet:
+    if start is not None:
+        qs = qs.filter(created_at__gt=start)
+    if end is not None:
+        qs = qs.filter(created_at__lte=end)
+    return qs
+
+
+def summarize(qs: QuerySet | None = None) -> Summary:
+    summary = Summary()
+    qs = Rating.objects.all() if qs is None else qs
+    for row in qs.order_by().values("ease", "satisfaction").annotate(n=Count("id")):
+        summary.add(row["ease"], row["satisfaction"], row["n"])
+    return summary
+
+
+def grouped(key: str, qs: QuerySet | None = None) -> dict[int, Summary]:
+    """One summary per value of ``key`` ("agency_id" or "service_id"), from one query."""
+    out: dict[int, Summary] = {}
+    qs = Rating.objects.all() if qs is None else qs
+    for row in qs.order_by().values(key, "ease", "satisfaction").annotate(n=Count("id")):
+        out.setdefault(row[key], Summary()).add(row["ease"], row["satisfaction"], row["n"])
+    return out
+
+
+# -- change against a baseline and the +20% target ----------------------------------------------
+
+
+def target_rise() -> float:
+    """The law's target: the satisfaction index rises by 20% (relative) against the baseline."""
+    return float(getattr(settings, "PANJEREH_FEEDBACK_TARGET_RISE", 0.20))
+
+
+def periods(now: dt.datetime | None = None) -> tuple[tuple, tuple]:
+    """((start, end) of the current period, (start, end) of the baseline period).
+
+    The current period is the last ``PANJEREH_FEEDBACK_PERIOD_DAYS`` days (90); the baseline is
+    ``PANJEREH_FEEDBACK_BASELINE`` ("2025-03-21/2025-06-21", ISO dates, end exclusive) when set,
+    otherwise the period of the same length just before."""
+    now = now or timezone.now()
+    days = int(getattr(settings, "PANJEREH_FEEDBACK_PERIOD_DAYS", 90))
+    current = (now - dt.timedelta(days=days), now)
+    configured = getattr(settings, "PANJEREH_FEEDBACK_BASELINE", "")
+    if configured:
+        first, last = (dt.date.fromisoformat(p.strip()) for p in configured.split("/"))
+        tz = timezone.get_current_timezone()
+        baseline = (
+            dt.datetime.combine(first, dt.time.min, tzinfo=tz),
+            dt.datetime.combine(last, dt.time.min, tzinfo=tz),
+        )
+    else:
+        baseline = (current[0] - dt.timedelta(days=days), current[0])
+    return current, baseline
+
+
+@dataclass
+class Progress:
+    current: Summary
+    baseline: Summary
+
+    @property
+    def change_points(self) -> float | None:
+        if self.current.share is None or self.baseline.share is None:
+            return None
+        return round(self.current.share - self.baseline.share, 1)
+
+    @property
+    def change_relative(self) -> float | None:
+        """Relative change of the share, in percent (+20 meets the target)."""
+        if self.current.share is None or not self.baseline.share:
+            return None
+        return round(100 * (self.current.share / self.baseline.share - 1), 1)
+
+    @property
+    def target_share(self) -> float | None:
+        if self.baseline.share is None:
+            return None
+        return round(min(100.0, self.baseline.share * (1 + target_rise())), 1)
+
+    @property
+    def met(self) -> bool | None:
+        if self.current.share is None or self.target_share is None:
+            return None
+        return self.current.share >= self.target_share
+
+
+def progress_by(key: str, qs: QuerySet | None = None, now: dt.datetime | None = None):
+    """{key value: Progress} for the current period against the baseline."""
+    (c0, c1), (b0, b1) = periods(now)
+    qs = Rating.objects.all() if qs is None else qs
+    current = grouped(key, qs.filter(created_at__gte=c0, created_at__lte=c1))
+    baseline = grouped(key, qs.filter(created_at__gte=b0, created_at__lt=b1))
+    return {
+        k: Progress(current.get(k, Summary()), baseline.get(k, Summary()))
+        for k in set(current) | set(baseline)
+    }
+
+
+def progress(qs: QuerySet | None = None, now: dt.datetime | None = None) -> Progress:
+    (c0, c1), (b0, b1) = periods(now)
+    qs = Rating.objects.all() if qs is None else qs
+    return Progress(
+        summarize(qs.filter(created_at__gte=c0, created_at__lte=c1)),
+        summarize(qs.filter(created_at__gte=b0, created_at__lt=b1)),
+    )
+
+
+# -- oversight hook ---------------------------------------------------------------------------
+
+
+def agency_satisfaction(as_of: dt.datetime) -> dict[int, dict] | None:
+    """Ratings and favourable ratings (satisfaction 4 or 5) per agency id, of every rating given
+    up to ``as_of``; None when there is none yet (oversight then reads the applications' own
+    ratings). A rating changed inside its edit window counts with its current scores."""
+    rows = (
+        Rating.objects.filter(created_at__lte=as_of)
+        .order_by()
+        .values("agency_id")
+        .annotate(
+            ratings=Count("id"), favourable=Count("id", filter=Q(satisfaction__gte=FAVOURABLE))
+        )
+    )
+    out = {r["agency_id"]: {"ratings": r["ratings"], "favourable": r["favourable"]} for r in rows}
+    return out or None
+
+
+# -- queues -----------------------------------------------------------------------------------
+
+
+def awaiting_reply(agency_ids) -> QuerySet:
+    """Ratings still waiting for the agency's reply, the most overdue first."""
+    return (
+        Rating.objects.filter(agency_id__in=agency_ids, replied_at__isnull=True)
+        .select_related("application__definition", "agency")
+        .order_by("reply_due_at", "pk")
+    )
+
+
+def overdue(now: dt.datetime | None = None) -> QuerySet:
+    return Rating.objects.filter(
+        replied_at__isnull=True, reply_due_at__lt=now or timezone.now()
+    ).select_related("application__definition", "agency")
+
+
+def escalated() -> QuerySet:
+    return (
+        Rating.objects.filter(escalated_at__isnull=False)
+        .select_related("application__definition", "agency")
+        .order_by("-escalated_at")
+    )
+
+
+# -- complaints -------------------------------------------------------------------------------
+
+
+def complaint_counts(agency_id: int | None = None) -> dict[int, dict]:
+    """Per agency id: total, by kind and by state (no personal data)."""
+    qs = Complaint.objects.order_by()
+    if agency_id is not None:
+        qs = qs.filter(agency_id=agency_id)
+    out: dict[int, dict] = {}
+    for row in qs.values("agency_id", "kind", "state").annotate(n=Count("id")):
+        slot = out.setdefault(
+            row["agency_id"],
+            {
+                "total": 0,
+                "kinds": dict.fromkeys(ComplaintKind.values, 0),
+                "states": dict.fromkeys(ComplaintState.values, 0),
+            },
+        )
+        slot["total"] += row["n"]
+        slot["kinds"][row["kind"]] += row["n"]
+        slot["states"][row["state"]] += row["n"]
+    return out

@@ -1,0 +1,428 @@
+"""Citizen, agency, oversight and public pages of the feedback app.
+
+Authorisation is on every object: a citizen's application, rating or complaint is looked up
+together with the citizen (someone else's gives 404); a rating for an officer together with
+the agencies they belong to; a complaint for its handlers (see ``operations.can_handle``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from panjereh.catalogue import roles
+from panjereh.catalogue.models import Agency, AgencyMembership, Service
+from panjereh.common.persian import digits_only
+from panjereh.identity import ratelimit
+from panjereh.services.models import Application
+from panjereh.services.workflow import TERMINAL
+
+from . import operations, queries
+from .models import Complaint, ComplaintKind, ComplaintState, Evidence, Rating, Score
+
+# Form posts per signed-in person: enough for honest use, too few for flooding.
+RATING_POSTS = ratelimit.Limit("feedback-rating", limit=20, window=10 * 60, lockout=10 * 60)
+COMPLAINT_POSTS = ratelimit.Limit(
+    "feedback-complaint-post", limit=30, window=10 * 60, lockout=10 * 60
+)
+# Complaints actually filed per person (mistakes in the form do not count here).
+COMPLAINTS_FILED = ratelimit.Limit("feedback-complaint", limit=5, window=60 * 60, lockout=60 * 60)
+# Column headings of the public counts (the full labels are on the complaint form).
+SHORT_KINDS = [
+    (ComplaintKind.DOCUMENT_HELD.value, _lazy("Document already held")),
+    (ComplaintKind.IN_PERSON.value, _lazy("In-person visit")),
+    (ComplaintKind.OFF_PORTAL_PAYMENT.value, _lazy("Payment off the portal")),
+    (ComplaintKind.IDENTITY_AGAIN.value, _lazy("Identity documents again")),
+]
+SUPERVISORS = (roles.AEO, roles.ITO, roles.STEERING_WG, roles.INTEROP_WG, roles.EVALUATOR)
+
+
+def _limited(request: HttpRequest, limit: ratelimit.Limit) -> bool:
+    return ratelimit.hit(limit, f"user:{request.user.pk}")
+
+
+def _staff_agency_ids(user) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(AgencyMembership.objects.filter(user=user).values_list("agency_id", flat=True))
+
+
+def _is_supervisor(user) -> bool:
+    return any(roles.has_role(user, r) for r in SUPERVISORS)
+
+
+# -- citizen: ratings -------------------------------------------------------------------------
+
+
+@login_required
+def rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """Rate a finished application (or see and, for a while, change the rating)."""
+    application = get_object_or_404(
+        Application.objects.select_related("definition", "agency"),
+        tracking_code=tracking_code,
+        user=request.user,
+    )
+    rating = Rating.objects.filter(application=application).first()
+    error, status = None, 200
+    values = {
+        "ease": str(rating.ease) if rating else "",
+        "satisfaction": str(rating.satisfaction) if rating else "",
+        "comment": rating.comment if rating else "",
+    }
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("ease", "satisfaction", "comment")}
+        if _limited(request, RATING_POSTS):
+            error, status = _("Too many attempts. Please try again later."), 429
+        else:
+            try:
+                operations.rate(
+                    application,
+                    request.user,
+                    ease=values["ease"],
+                    satisfaction=values["satisfaction"],
+                    comment=values["comment"],
+                )
+            except operations.FeedbackError as exc:
+                error, status = exc.message, 400
+            else:
+                return redirect(reverse("feedback:rate", args=[tracking_code]) + "?saved=1")
+    return render(
+        request,
+        "feedback/rate.html",
+        {
+            "application": application,
+            "rating": rating,
+            "finished": application.state in TERMINAL,
+            "values": values,
+            "scores": list(reversed(Score.choices)),
+            "error": error,
+            "saved": request.GET.get("saved") == "1",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    rating = get_object_or_404(
+        Rating.objects.select_related("application"), pk=pk, user=request.user
+    )
+    try:
+        operations.escalate(rating, request.user)
+    except operations.FeedbackError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    return redirect(reverse("feedback:rate", args=[rating.application.tracking_code]))
+
+
+# -- citizen: complaints ----------------------------------------------------------------------
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The citizen's ratings and complaints, and the tracking-code lookup."""
+    error = None
+    code_text = request.GET.get("code", "").strip()
+    if code_text:
+        code = operations.normalize_tracking_code(code_text)
+        complaint = (
+            Complaint.objects.filter(tracking_code=code, user=request.user).first()
+            if code
+            else None
+        )
+        if complaint is not None:
+            return redirect("feedback:complaint", complaint.tracking_code)
+        error = (
+            _("No complaint of yours has this tracking code.")
+            if code
+            else _("This is not a valid tracking code (like C-12345674).")
+        )
+    return render(
+        request,
+        "feedback/mine.html",
+        {
+            "complaints": Complaint.objects.filter(user=request.user).select_related("agency"),
+            "ratings": Rating.objects.filter(user=request.user).select_related(
+                "application__definition"
+            )[:100],
+            "finished_unrated": Application.objects.filter(
+                user=request.user, state__in=list(TERMINAL), feedback_rating__isnull=True
+            ).select_related("definition")[:20],
+            "code": code_text,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    agencies = Agency.objects.order_by("name_fa").only("id", "name_fa", "name_en")
+    values = {"agency": "", "service": "", "kind": "", "description": ""}
+    error, status = None, 200
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        subject = f"user:{request.user.pk}"
+        if ratelimit.is_locked(COMPLAINTS_FILED, subject) or _limited(request, COMPLAINT_POSTS):
+            error, status = _("Too many attempts. Please try again later."), 429
+        else:
+            try:
+                complaint = _file(request, values)
+            except operations.FeedbackError as exc:
+                error, status = exc.message, 400
+            else:
+                ratelimit.hit(COMPLAINTS_FILED, subject)
+                return redirect("feedback:complaint", complaint.tracking_code)
+    return render(
+        request,
+        "feedback/complaint_form.html",
+        {
+            "agencies": agencies,
+            "kinds": ComplaintKind.choices,
+            "values": values,
+            "error": error,
+            "max_mb": operations.megabytes(operations.max_upload_bytes()),
+            "max_files": operations.max_files(),
+        },
+        status=status,
+    )
+
+
+def _file(request: HttpRequest, values: dict) -> Complaint:
+    agency_pk = digits_only(values["agency"])
+    agency = Agency.objects.filter(pk=int(agency_pk)).first() if agency_pk else None
+    if agency is None:
+        raise operations.FeedbackError(_("Choose the agency."), "agency")
+    service = None
+    service_id = digits_only(values["service"])
+    if service_id:
+        service = Service.objects.filter(service_id=service_id).first()
+        if service is None:
+            raise operations.FeedbackError(_("No service has this service ID."), "service")
+    return operations.file_complaint(
+        request.user,
+        agency=agency,
+        service=service,
+        kind=values["kind"],
+        description=values["description"],
+        files=request.FILES.getlist("evidence"),
+    )
+
+
+def _complaint_for(request: HttpRequest, tracking_code: str) -> tuple[Complaint, bool]:
+    """The complaint and whether the user handles it; 404 for anyone else."""
+    code = operations.normalize_tracking_code(tracking_code)
+    complaint = get_object_or_404(
+        Complaint.objects.select_related("agency", "service", "routed_to"), tracking_code=code
+    )
+    if complaint.user_id == request.user.pk:
+        return complaint, operations.can_handle(request.user, complaint)
+    if operations.can_handle(request.user, complaint):
+        return complaint, True
+    raise Http404
+
+
+@login_required
+def complaint(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    item, handler = _complaint_for(request, tracking_code)
+    error = None
+    if request.method == "POST":
+        if not handler:
+            raise Http404
+        try:
+            operations.move(
+                item, request.POST.get("to_state", ""), request.user, request.POST.get("note", "")
+            )
+        except operations.FeedbackError as exc:
+            error = exc.message
+        else:
+            return redirect("feedback:complaint", item.tracking_code)
+    moves = sorted(operations.TRANSITIONS.get(item.state, ())) if handler else []
+    return render(
+        request,
+        "feedback/complaint_detail.html",
+        {
+            "complaint": item,
+            "handler": handler,
+            "owner": item.user_id == request.user.pk,
+            "events": item.events.all(),
+            "evidence": item.evidence.all(),
+            "moves": [(m, ComplaintState(m).label) for m in moves],
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def evidence(request: HttpRequest, tracking_code: str, pk: int) -> HttpResponse:
+    item, _handler = _complaint_for(request, tracking_code)
+    row = get_object_or_404(Evidence, pk=pk, complaint=item)
+    path = operations.evidence_path(row)
+    if not path.exists():
+        raise Http404
+    # The name is ours (code, row, type checked at upload), never the uploader's.
+    name = f"{item.tracking_code}-{row.pk}.{operations.EXTENSIONS.get(row.content_type, 'bin')}"
+    response = FileResponse(
+        path.open("rb"), content_type=row.content_type, as_attachment=True, filename=name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- agency staff -----------------------------------------------------------------------------
+
+
+def _staff_or_refuse(request: HttpRequest):
+    if not request.user.is_authenticated:
+        return None, redirect_to_login(request.get_full_path())
+    agency_ids = _staff_agency_ids(request.user)
+    if not agency_ids:
+        return None, HttpResponse(status=403)
+    return agency_ids, None
+
+
+def agency_queue(request: HttpRequest) -> HttpResponse:
+    agency_ids, refusal = _staff_or_refuse(request)
+    if refusal:
+        return refusal
+    now = timezone.now()
+    own = Rating.objects.filter(agency_id__in=agency_ids)
+    by_service = queries.progress_by("service_id", own, now)
+    services = {s.pk: s for s in Service.objects.filter(pk__in=[k for k in by_service if k])}
+    return render(
+        request,
+        "feedback/agency_queue.html",
+        {
+            "queue": queries.awaiting_reply(agency_ids),
+            "replied": own.filter(replied_at__isnull=False)
+            .select_related("application__definition")
+            .order_by("-replied_at")[:50],
+            "now": now,
+            "overall": queries.progress(own, now),
+            "services": [
+                {"service": services.get(k), "progress": p}
+                for k, p in sorted(by_service.items(), key=lambda kv: -kv[1].current.ratings)
+            ],
+            "periods": queries.periods(now),
+            "complaints": [
+                (agency, counts.get(agency.pk))
+                for agency in Agency.objects.filter(pk__in=agency_ids)
+                for counts in [queries.complaint_counts(agency.pk)]
+            ],
+        },
+    )
+
+
+def agency_rating(request: HttpRequest, pk: int) -> HttpResponse:
+    agency_ids, refusal = _staff_or_refuse(request)
+    if refusal:
+        return refusal
+    rating = get_object_or_404(
+        Rating.objects.select_related("application__definition", "agency"),
+        pk=pk,
+        agency_id__in=agency_ids,
+    )
+    error, text = None, ""
+    if request.method == "POST":
+        text = request.POST.get("reply", "")
+        try:
+            operations.reply(rating, request.user, text)
+        except operations.FeedbackError as exc:
+            error = exc.message
+        else:
+            return redirect("feedback:agency_queue")
+    return render(
+        request,
+        "feedback/agency_rating.html",
+        {"rating": rating, "error": error, "text": text},
+        status=400 if error else 200,
+    )
+
+
+# -- oversight --------------------------------------------------------------------------------
+
+
+def oversight(request: HttpRequest) -> HttpResponse:
+    """Supervisors: escalated and overdue ratings, routed complaints, per-agency progress."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    supervisor = _is_supervisor(request.user)
+    steering = roles.has_role(request.user, roles.STEERING_WG)
+    own = _staff_agency_ids(request.user)
+    complaints = Complaint.objects.select_related("agency", "routed_to")
+    if not steering:
+        complaints = complaints.filter(routed_to_id__in=own)
+    if not supervisor and not complaints.exists():
+        return HttpResponse(status=403)
+    now = timezone.now()
+    table = _agency_rows(now) if supervisor else []
+    return render(
+        request,
+        "feedback/oversight.html",
+        {
+            "supervisor": supervisor,
+            "escalated": queries.escalated()[:200] if supervisor else [],
+            "overdue": queries.overdue(now).order_by("reply_due_at")[:200] if supervisor else [],
+            "complaints": complaints.filter(
+                ~Q(state__in=[ComplaintState.UPHELD, ComplaintState.NOT_UPHELD])
+            ).order_by("created_at")[:200],
+            "decided": complaints.filter(
+                state__in=[ComplaintState.UPHELD, ComplaintState.NOT_UPHELD]
+            ).order_by("-decided_at")[:50],
+            "table": table,
+            "kinds": SHORT_KINDS,
+            "states": ComplaintState.choices,
+            "national": queries.progress(None, now),
+            "periods": queries.periods(now),
+        },
+    )
+
+
+def _agency_rows(now) -> list[dict]:
+    by_agency = queries.progress_by("agency_id", None, now)
+    complaints = queries.complaint_counts()
+    ids = set(by_agency) | set(complaints)
+    names = {a.pk: a for a in Agency.objects.filter(pk__in=ids)}
+    rows = [
+        {
+            "agency": names[i],
+            "progress": by_agency.get(i) or queries.Progress(queries.Summary(), queries.Summary()),
+            "complaints": complaints.get(i, {"total": 0, "kinds": {}, "states": {}}),
+        }
+        for i in ids
+        if i in names
+    ]
+    rows.sort(key=lambda r: r["agency"].name_fa)
+    return rows
+
+
+# -- public -----------------------------------------------------------------------------------
+
+
+def public(request: HttpRequest) -> HttpResponse:
+    """Aggregates only: no names, no comments, no tracking codes."""
+    now = timezone.now()
+    return render(
+        request,
+        "feedback/public.html",
+        {
+            "rows": _agency_rows(now),
+            "national": queries.progress(None, now),
+            "all_time": queries.summarize(),
+            "periods": queries.periods(now),
+            "kinds": SHORT_KINDS,
+            "states": ComplaintState.choices,
+            "target": round(100 * queries.target_rise()),
+        },
+    )
