@@ -31,6 +31,10 @@ DEFAULT_JOBS: dict[str, tuple[str, float]] = {
     "identity-purge": ("command:identity_purge", 3600),
     # Journey roll-up for the service performance figures (this and last month).
     "oversight-journey-rollup": ("panjereh.oversight.servperf.rollup_recent", 900),
+    # Participation: publish last week's "services of the week" once the week is over (again
+    # harmlessly if already published) and close consultations past their closing date.
+    "participation-publish-week": ("panjereh.participation.operations.publish_due", 900),
+    "participation-close-expired": ("panjereh.participation.operations.close_expired", 900),
 }
 
 

@@ -1,0 +1,160 @@
+"""E-participation in a real browser.
+
+1. A citizen signs in at the national window (national code + SMS code), votes for a service
+   that is not yet online, sees this week's standings change, and a second vote for the same
+   service in the same week shows the error and changes nothing.
+2. An agency editor publishes a consultation, a citizen comments, a moderator approves the
+   comment and the agency publishes what it changed after closing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from panjereh.participation.models import Comment, Consultation, Vote
+from tests.factories import make_agency_staff
+from tests.identity.helpers import last_code, national_code
+from tests.participation.conftest import cards, make_citizen, make_moderator  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # the SMS file backend writes the codes here
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _citizen(n: int):
+    return make_citizen(national_code=national_code(f"{n:09d}"), mobile=f"0935{n:07d}")
+
+
+def _sign_in_citizen(page, base: str, user, next_path: str) -> None:
+    page.goto(f"{base}/en/account/login/?next={next_path}")
+    page.fill("#id_national_code", user.national_code)
+    page.click("#login-submit")
+    page.fill("#id_code", last_code(user.mobile))
+    page.click("#code-submit")
+    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+
+
+def _sign_in_staff(page, base: str, user, next_path: str) -> None:
+    page.goto(f"{base}/en/admin/login/?next={next_path}")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+
+
+def _current_votes(page, suggestion_pk: int) -> int:
+    cell = page.locator(f'#standings tr[data-suggestion="{suggestion_pk}"] td.votes')
+    return int(cell.get_attribute("data-votes"))
+
+
+def test_citizen_votes_and_sees_the_standings_change(page, live_server, cards):  # noqa: F811
+    base = live_server.url
+    # Someone else has voted already, so the list is not empty before.
+    other = make_citizen()
+    from panjereh.participation import operations
+
+    rival = operations.catalogue_suggestion(cards["other_offline"])
+    operations.vote(other, rival)
+    user = _citizen(4001)
+
+    page.goto(f"{base}/en/participate/")
+    assert page.locator("#standings tbody tr").count() == 1
+    agency_path = f"/en/participate/services/{cards['agency'].code}/"
+    _sign_in_citizen(page, base, user, agency_path)
+    row = page.locator(f"#service-{cards['offline'].pk}")
+    assert row.locator("td.votes").get_attribute("data-votes") == "0"
+    page.click(f"#vote-service-{cards['offline'].pk}")
+    page.wait_for_selector('#messages [data-level="success"]')
+    assert "Your vote is counted for this week." in page.locator("#messages").inner_text()
+    assert row.locator("td.votes").get_attribute("data-votes") == "1"
+    assert row.locator("[data-voted]").count() == 1
+
+    page.goto(f"{base}/en/participate/")
+    mine = Vote.objects.get(user=user).suggestion
+    assert _current_votes(page, mine.pk) == 1
+    assert _current_votes(page, rival.pk) == 1
+    # A second citizen's vote moves the service to the top, visibly.
+    operations.vote(_citizen(4002), mine)
+    page.reload()
+    assert _current_votes(page, mine.pk) == 2
+    first_row = page.locator("#standings tbody tr").first
+    assert first_row.get_attribute("data-suggestion") == str(mine.pk)
+
+    # The same service again, the same week: the error, and nothing changes.
+    page.goto(base + agency_path)
+    page.click(f"#vote-service-{cards['offline'].pk}")
+    page.wait_for_selector('#messages [data-level="error"]')
+    assert (
+        "You have already voted for this item this week." in page.locator("#messages").inner_text()
+    )
+    assert Vote.objects.filter(user=user).count() == 1
+    page.goto(f"{base}/en/participate/")
+    assert _current_votes(page, mine.pk) == 2
+
+
+def test_consultation_publish_comment_moderate_summary(page, browser, live_server, cards):  # noqa: F811
+    base = live_server.url
+    editor = make_agency_staff(cards["agency"], role="editor")
+    moderator = make_moderator()
+    citizen = _citizen(4003)
+
+    # The agency drafts and publishes the consultation (dates typed in Persian digits).
+    _sign_in_staff(page, base, editor, "/en/participate/agency/new/")
+    page.select_option("#id_agency", str(cards["agency"].pk))
+    page.fill("#id_title", "پیش‌نویس شیوه‌نامه نوبت‌دهی")
+    page.fill("#id_text", "نظر شما درباره نوبت‌دهی برخط چیست؟")
+    import datetime as dt
+
+    from panjereh.common import jalali
+    from panjereh.common.persian import to_persian_digits
+
+    today = dt.date.today()
+    page.fill("#id_opens_on", to_persian_digits(jalali.iso(today - dt.timedelta(days=1))))
+    page.fill("#id_closes_on", jalali.iso(today + dt.timedelta(days=10)))
+    page.click("#consultation-submit")
+    page.wait_for_selector("#action-open")
+    page.click("#action-open")
+    page.wait_for_selector('#state[data-state="open"]')
+    item = Consultation.objects.get()
+
+    # A citizen comments; the comment waits for moderation.
+    citizen_context = browser.new_context(locale="en-US")
+    citizen_page = citizen_context.new_page()
+    public_path = f"/en/participate/consultations/{item.pk}/"
+    _sign_in_citizen(citizen_page, base, citizen, public_path)
+    citizen_page.fill("#id_text", "لطفا امکان لغو نوبت هم فراهم شود")
+    citizen_page.click("#comment-submit")
+    citizen_page.wait_for_selector('#messages [data-level="success"]')
+    assert "لطفا امکان لغو نوبت" not in citizen_page.locator("#comments").inner_text()
+
+    # The moderator approves it.
+    moderator_context = browser.new_context(locale="en-US")
+    moderator_page = moderator_context.new_page()
+    _sign_in_staff(moderator_page, base, moderator, "/en/participate/moderation/")
+    comment = Comment.objects.get()
+    moderator_page.check(f"#comment-{comment.pk}-approve")
+    moderator_page.click(f"#comment-{comment.pk}-submit")
+    moderator_page.wait_for_selector('#messages [data-level="success"]')
+    citizen_page.reload()
+    assert "لطفا امکان لغو نوبت" in citizen_page.locator("#comments").inner_text()
+    assert citizen.last_name not in citizen_page.content()
+
+    # The agency closes it and publishes what it changed.
+    page.click("#action-close")
+    page.wait_for_selector('#state[data-state="closed"]')
+    page.fill("#id_summary", "امکان لغو نوبت به سامانه افزوده شد")
+    page.click("#action-summary")
+    page.wait_for_selector('#state[data-state="summary"]')
+    citizen_page.reload()
+    assert "امکان لغو نوبت به سامانه افزوده شد" in citizen_page.locator("#summary").inner_text()
+    citizen_context.close()
+    moderator_context.close()
