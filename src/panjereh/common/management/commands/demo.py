@@ -87,6 +87,7 @@ class Command(BaseCommand):
         call_command("demo_accounts")
         call_command("services", "load-definitions")
         call_command("oversight", "seed-obligations")
+        self._seed_participation()
         if no_serve:
             return
         host = bind if bind.startswith("http") else f"http://{bind}"
@@ -109,6 +110,20 @@ class Command(BaseCommand):
             self._print_ready(host, profile)
             call_command("serve", bind=bind.replace("http://", ""))
 
+    def _seed_participation(self) -> None:
+        """Proposals, consultations and last week's votes; the Steering WG's demo member
+        moderates the public texts."""
+        from django.contrib.auth.models import Group
+
+        from panjereh.identity.models import User
+        from panjereh.participation.demo import seed
+        from panjereh.participation.roles import MODERATORS
+
+        seed(lambda *_args, **_kwargs: None)
+        moderators, _created = Group.objects.get_or_create(name=MODERATORS)
+        for user in User.objects.filter(username="steering-member"):
+            user.groups.add(moderators)
+
     def _print_ready(self, host: str, profile: str) -> None:
         citizens = sample_citizens(profile)
         photos = write_photos(profile, citizens)
@@ -124,6 +139,8 @@ class Command(BaseCommand):
                 f"  Portal (English):      {host}/en/\n"
                 f"  Register / sign in:    {host}/account/register/  (one-time codes are printed here)\n"
                 f"  Transparency portal:   {host}/transparency/\n"
+                f"  The citizen's voice:   {host}/participate/  (votes, proposals, consultations)\n"
+                f"  Ratings, complaints:   {host}/feedback/public/\n"
                 f"  Verify a document:     {host}/services/verify/\n"
                 f"  Back office:           {host}/admin/  (accounts printed above)\n"
                 f"  API schema (OpenAPI):  {host}/api/schema/\n"
