@@ -49,6 +49,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its waited-for and live children
+    (gunicorn's workers are children of its master)."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:  # field 4, the parent's pid
+                pids.append(int(entry.name))
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
+    return total
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))]
@@ -200,8 +223,8 @@ def stats_benchmark(records: int, budget_s: float, provider, service, consumer) 
     start, end = stats.month_bounds(month)
     span = (end - start).total_seconds() - 1
     postgres = connection.vendor == "postgresql"
-    sql, fields = _insert_statement(connection)
-    names = [f.attname for f in fields]
+    sql, columns = _insert_statement(connection)
+    names = [attname for _field, attname, _plain in columns]
     template = {
         "incident": "",
         "client": "IR/GOV/10999999999/bench",
@@ -252,7 +275,7 @@ def stats_benchmark(records: int, budget_s: float, provider, service, consumer) 
     chunk = 50_000
     quote = connection.ops.quote_name
     copy_sql = "COPY {} ({}) FROM STDIN".format(
-        quote(LogRecord._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        quote(LogRecord._meta.db_table), ", ".join(quote(f.column) for f, _a, _p in columns)
     )
     while inserted < records and time.perf_counter() - begun < budget_s:
         size = min(chunk, records - inserted)
@@ -412,8 +435,21 @@ def main() -> None:
 
         lat_direct = run_phase(direct, 1, 60, args.latency_calls)
         lat_gateway = run_phase(through(tokens(args.latency_calls)), 1, 60, args.latency_calls)
+        registry_pid = cluster.processes["civil"].pid
+        cpu_before = process_cpu(registry_pid)
         thr_direct = run_phase(direct, args.threads, args.seconds, args.calls)
-        thr_gateway = run_phase(through(tokens(args.calls)), args.threads, args.seconds, args.calls)
+        thr_direct["registry_cpu_ms"] = (
+            (process_cpu(registry_pid) - cpu_before) * 1000 / max(1, thr_direct["calls"])
+        )
+        pool = tokens(args.calls)
+        cpu_before = process_cpu(registry_pid), process_cpu(server.pid)
+        thr_gateway = run_phase(through(pool), args.threads, args.seconds, args.calls)
+        thr_gateway["registry_cpu_ms"] = (
+            (process_cpu(registry_pid) - cpu_before[0]) * 1000 / max(1, thr_gateway["calls"])
+        )
+        thr_gateway["gateway_cpu_ms"] = (
+            (process_cpu(server.pid) - cpu_before[1]) * 1000 / max(1, thr_gateway["calls"])
+        )
 
         added_p50 = lat_gateway["p50_ms"] - lat_direct["p50_ms"]
         added_p99 = lat_gateway["p99_ms"] - lat_direct["p99_ms"]
@@ -491,6 +527,9 @@ def render(r: dict, args) -> str:
         f"| latency p50 (sequential) | {ld['p50_ms']:.2f} ms | {lg['p50_ms']:.2f} ms |",
         f"| latency p99 (sequential) | {ld['p99_ms']:.2f} ms | {lg['p99_ms']:.2f} ms |",
         f"| errors | {td['errors'] + ld['errors']} | {tg['errors'] + lg['errors']} |",
+        f"| CPU per call: registry | {td['registry_cpu_ms']:.2f} ms | "
+        f"{tg['registry_cpu_ms']:.2f} ms |",
+        f"| CPU per call: gateway (all workers) | – | {tg['gateway_cpu_ms']:.2f} ms |",
         "",
         f"- Throughput ratio gateway/direct: **{r['ratio']:.2f}** (goal ≥ {THROUGHPUT_GOAL}: "
         f"{ok(r['ratio'] >= THROUGHPUT_GOAL)}).",

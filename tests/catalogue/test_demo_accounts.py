@@ -35,6 +35,7 @@ def test_generated_password_is_kept_and_reused(settings, tmp_path, monkeypatch):
     assert roles.has_role(aeo, roles.AEO) and aeo.is_staff and aeo.check_password(password)
     assert roles.has_role(User.objects.get(username="ito-operator"), roles.ITO)
     assert roles.has_role(User.objects.get(username="steering-member"), roles.STEERING_WG)
+    assert roles.has_role(User.objects.get(username="interop-member"), roles.INTEROP_WG)
     admins = AgencyMembership.objects.filter(role="admin")
     assert set(admins.values_list("agency__code", flat=True)) == {"nocr", "ssi"}
 

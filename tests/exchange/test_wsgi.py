@@ -8,8 +8,21 @@ import json
 import sys
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 
 from panjereh.conf import wsgi
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """A real request ends by closing old database connections, which would close the test's
+    own (inside its transaction); Django's test client disconnects the same handlers."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def _call(path: str, headers: dict[str, str] | None = None) -> tuple[str, dict, bytes]:

@@ -45,8 +45,10 @@ def transition(
     actor=None,
     note: str = "",
     changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Grant:
-    """Move ``grant`` to ``to_state``, apply ``changes`` and record the event."""
+    """Move ``grant`` to ``to_state``, apply ``changes`` and record the event (with ``data``,
+    facts of the decision that are not fields of the grant, e.g. a revocation's resolution)."""
     locked = Grant.objects.select_for_update().get(pk=grant.pk)
     if to_state not in TRANSITIONS.get(locked.state, set()):
         raise InvalidTransition(
@@ -75,7 +77,7 @@ def transition(
         at=now,
         actor=actor,
         note=note,
-        data={k: _jsonable(v) for k, v in (changes or {}).items()},
+        data={k: _jsonable(v) for k, v in {**(changes or {}), **(data or {})}.items()},
     )
     # Keep the caller's object current.
     for field in locked._meta.concrete_fields:
@@ -172,8 +174,22 @@ def reject(grant: Grant, *, resolution_number: str = "", actor=None, note: str =
     )
 
 
-def revoke(grant: Grant, *, actor=None, note: str = "") -> Grant:
-    return transition(grant, GrantState.REVOKED, actor=actor, note=note)
+def revoke(grant: Grant, *, actor=None, note: str = "", resolution_number: str = "") -> Grant:
+    """The working group withdraws a grant; the next call through the gateway is refused.
+
+    The revoking resolution is kept on the event, not on the grant, whose resolution number
+    stays the approving one."""
+    data = {"resolution_number": resolution_number.strip()} if resolution_number.strip() else None
+    return transition(grant, GrantState.REVOKED, actor=actor, note=note, data=data)
+
+
+def can_decide(user) -> bool:
+    """Whether ``user`` may approve, reject and revoke grants (the working group's members)."""
+    return roles.has_role(user, roles.INTEROP_WG)
+
+
+def allowed(grant: Grant, to_state: str) -> bool:
+    return to_state in TRANSITIONS.get(grant.state, set())
 
 
 def mark_implemented(grant: Grant) -> None:

@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +49,15 @@ logger = logging.getLogger(__name__)
 _insert_sql: dict[str, tuple[str, list]] = {}
 
 
+def _plain(field) -> bool:
+    """Columns whose Python value (a str, an int or None) is already the database value."""
+    from django.db import models
+
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    return isinstance(field, models.CharField | models.IntegerField | models.AutoField)
+
+
 def _insert_statement(connection) -> tuple[str, list]:
     cached = _insert_sql.get(connection.alias)
     if cached is None:
@@ -59,18 +68,22 @@ def _insert_statement(connection) -> tuple[str, list]:
             ", ".join(quote(f.column) for f in fields),
             ", ".join(["%s"] * len(fields)),
         )
-        cached = _insert_sql[connection.alias] = (sql, fields)
+        columns = [(f, f.attname, _plain(f)) for f in fields]
+        cached = _insert_sql[connection.alias] = (sql, columns)
     return cached
 
 
 def insert_record(**values) -> None:
     """Insert one log record (field attnames → values; the rest take their defaults)."""
     connection = connections[router.db_for_write(LogRecord)]
-    sql, fields = _insert_statement(connection)
+    sql, columns = _insert_statement(connection)
     params = []
-    for f in fields:
-        value = values[f.attname] if f.attname in values else f.get_default()
-        params.append(f.get_db_prep_save(value, connection))
+    for f, attname, plain in columns:
+        value = values[attname] if attname in values else f.get_default()
+        if plain and (value is None or type(value) in (str, int)):
+            params.append(value)
+        else:
+            params.append(f.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -156,6 +169,23 @@ def seal_payload(seal: Seal) -> bytes:
     ).encode()
 
 
+def _store_chain(records: list[LogRecord], seal: Seal) -> None:
+    """Write each record's sequence number, hash and seal: one prepared UPDATE executed for
+    all of them (``bulk_update`` builds a CASE per row, which costs more than the hashing)."""
+    connection = connections[router.db_for_write(LogRecord)]
+    quote = connection.ops.quote_name
+    meta = LogRecord._meta
+    sql = "UPDATE {} SET {} = %s, {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
+        quote(meta.db_table),
+        quote(meta.get_field("seq").column),
+        quote(meta.get_field("hash").column),
+        quote(meta.get_field("seal").column),
+        quote(meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(r.seq, r.hash, seal.pk, r.pk) for r in records])
+
+
 def _seal_batch(batch_size: int) -> int:
     with transaction.atomic():
         head, _ = LogHead.objects.select_for_update().get_or_create(pk=1)
@@ -181,10 +211,16 @@ def _seal_batch(batch_size: int) -> int:
         seal.save()
         for record in records:
             record.seal = seal
-        LogRecord.objects.bulk_update(records, ["seq", "hash", "seal"], batch_size=500)
+        _store_chain(records, seal)
         head.last_seq = seq
         head.last_hash = previous
         head.save(update_fields=["last_seq", "last_hash"])
+        # Copy the seal outside the database once it is committed (never before: an anchor
+        # naming a seal that was rolled back would read as a deletion).
+        from . import anchor
+
+        last_id = records[-1].pk
+        transaction.on_commit(lambda: anchor.record(seal, last_id), robust=True)
         return len(records)
 
 
@@ -226,6 +262,10 @@ class Verification:
     seals: int
     unsealed: int
     problem: Problem | None
+    # What the check against the external anchor could not decide (no anchor file, an anchor
+    # behind the database): reported, not a failure.
+    warnings: list[str] = field(default_factory=list)
+    anchor: dict | None = None  # the newest anchored seal it compared with
 
     @property
     def ok(self) -> bool:
@@ -303,7 +343,19 @@ def verify(chunk: int = 2000) -> Verification:
             f"the log head says {head.last_seq} records were sealed",
         )
         return Verification(checked, len(seals), _unsealed(), problem)
-    return Verification(checked, len(seals), _unsealed(), None)
+    # The chain is whole; whether its newest records were cut off together with their seals
+    # shows only against the copy of the latest seal kept outside the database.
+    from . import anchor
+
+    anchored = anchor.check()
+    return Verification(
+        checked,
+        len(seals),
+        _unsealed(),
+        anchored.problem,
+        warnings=anchored.warnings,
+        anchor=anchored.entry,
+    )
 
 
 def _unsealed() -> int:

@@ -16,6 +16,7 @@ from .models import (
     ACTIVE_STATES,
     READ_OUTCOMES,
     ConsumerSystem,
+    DataService,
     Grant,
     LogRecord,
     MonthlyStat,
@@ -153,3 +154,29 @@ def _totals_by(column: str, month: str) -> dict[int, dict[str, int]]:
         }
         for row in rows
     }
+
+
+def flagged_agencies(month: str, threshold: int = LOW_ACTIVITY_THRESHOLD) -> list[dict[str, Any]]:
+    """The 1401 report's test for one month: in-scope agencies not connected to the exchange
+    at all (no consumer system and no data service), then connected agencies under
+    ``threshold`` calls as consumers (:func:`low_activity`). Each row: ``agency``, ``calls``,
+    ``connected``, ``reason`` (``not_connected`` | ``low_activity``)."""
+    rows = [dict(row, reason="low_activity") for row in low_activity(month, threshold)]
+    listed = {row["agency"].pk for row in rows}
+    providers = set(DataService.objects.values_list("provider_id", flat=True))
+    systems = set(ConsumerSystem.objects.values_list("agency_id", flat=True))
+    absent = (
+        Agency.objects.filter(in_scope=True)
+        .exclude(pk__in=providers | systems | listed)
+        .order_by("name_fa")
+    )
+    calls = {pk: row["calls"] for pk, row in consumer_totals(month).items()}
+    return [
+        {
+            "agency": agency,
+            "calls": calls.get(agency.pk, 0),
+            "connected": False,
+            "reason": "not_connected",
+        }
+        for agency in absent
+    ] + rows

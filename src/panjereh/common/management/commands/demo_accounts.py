@@ -25,6 +25,7 @@ ROLE_ACCOUNTS = [
     ("aeo-officer", roles.AEO, "کارشناس", "سازمان اداری و استخدامی"),
     ("ito-operator", roles.ITO, "راهبر", "سازمان فناوری اطلاعات"),
     ("steering-member", roles.STEERING_WG, "عضو", "کارگروه راهبری و نظارت"),
+    ("interop-member", roles.INTEROP_WG, "عضو", "کارگروه تعامل‌پذیری"),
 ]
 AGENCY_ACCOUNTS = [
     # username, agency code (real agencies of the demo dataset)
