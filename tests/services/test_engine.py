@@ -130,3 +130,28 @@ def test_under_celery_the_same_task_runs_at_commit(smart, population, settings):
     application.refresh_from_db()
     assert application.state == State.ISSUED
     assert "services.process_application" in app.tasks
+
+
+def test_a_refused_inquiry_goes_to_an_officer_with_the_incident(smart, population):
+    """A revoked grant will be refused again on every retry: no waiting, an officer at once."""
+    from panjereh.exchange import grants
+    from panjereh.exchange.models import Grant
+
+    user = citizen(population, lambda i: clean_adult(population, i))
+    for grant in Grant.objects.filter(service__code="criminal-record"):
+        grants.revoke(grant, note="test")
+    application = run_until_settled(submit("no-criminal-record", user, purpose="x"))
+    assert application.state == State.HUMAN_REVIEW
+    assert "grant_revoked" in application.review_reason
+    assert "NIX-" in application.review_reason  # the incident id the officer can quote
+    assert application.attempts == 0  # refused once, not retried
+
+
+def test_a_registry_down_for_too_long_goes_to_an_officer(smart, registries, population, settings):
+    settings.PANJEREH_SERVICES_MAX_ATTEMPTS = 2
+    settings.PANJEREH_SERVICES_RETRY_BASE_SECONDS = 0
+    user = citizen(population, lambda i: clean_adult(population, i))
+    registries.control("judiciary", mode="fail", status=503)
+    application = run_until_settled(submit("no-criminal-record", user, purpose="x"))
+    assert application.state == State.HUMAN_REVIEW
+    assert "did not answer after 2 attempts" in application.review_reason

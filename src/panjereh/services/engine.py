@@ -62,6 +62,12 @@ def lease_seconds() -> float:
     return _setting("PANJEREH_SERVICES_LEASE_SECONDS", 30)
 
 
+def max_attempts() -> int:
+    """Attempts at a registry before the application goes to an officer (with the default
+    backoff, 2 s doubling to 5 min: about 2½ hours of waiting)."""
+    return int(_setting("PANJEREH_SERVICES_MAX_ATTEMPTS", 36))
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Exponential backoff: base × 2^(attempts-1), capped."""
     base = _setting("PANJEREH_SERVICES_RETRY_BASE_SECONDS", 2)
@@ -274,7 +280,24 @@ def _fetch_all(application: Application) -> None:
         )
         try:
             answer = nix.fetch(definition, fetch_spec, subject, issue=application.tracking_code)
+        except nix.ExchangeRefused as exc:
+            # Not an outage: the exchange will refuse again until someone fixes the grant.
+            _to_review(
+                application,
+                f"تبادل اطلاعات استعلام از {fa} را نپذیرفت ({exc.code}، شناسه رخداد {exc.incident}).",
+                f"The exchange refused the inquiry to {en} ({exc.code}, incident {exc.incident}).",
+                {"fetch": name, "refused": exc.code, "incident": exc.incident},
+            )
+            return
         except nix.ProviderUnavailable as exc:
+            if application.attempts + 1 >= max_attempts():
+                _to_review(
+                    application,
+                    f"{fa} پس از {application.attempts + 1} بار تلاش پاسخ نداد.",
+                    f"{en} did not answer after {application.attempts + 1} attempts.",
+                    {"fetch": name, "registry": registry, "detail": exc.detail},
+                )
+                return
             _wait(application, registry, exc.detail)
             return
         with transaction.atomic():

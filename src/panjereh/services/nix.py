@@ -42,6 +42,20 @@ class ProviderUnavailable(Exception):
         self.detail = detail
 
 
+class ExchangeRefused(ProviderUnavailable):
+    """The exchange refused the call as the consumer's fault (no or expired grant, an item
+    outside it, a bad assertion): retrying will not help; a person must look at it."""
+
+    def __init__(self, registry: str, detail: str, code: str, incident: str) -> None:
+        super().__init__(registry, detail)
+        self.code = code
+        self.incident = incident
+
+
+# Consumer faults that are only a matter of time (the rate limit) are retried like outages.
+_TRANSIENT_CONSUMER_CODES = {"rate_limited", "replayed_assertion", "expired_assertion"}
+
+
 @dataclass(frozen=True)
 class Answer:
     found: bool
@@ -132,6 +146,21 @@ def fetch(
         raise ProviderUnavailable(registry, "exchange answered 404")
     if response.status_code != 200:
         log.warning("exchange refused %s: %s %s", url, response.status_code, response.text[:300])
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if (
+            isinstance(body, dict)
+            and body.get("fault") == "consumer"
+            and body.get("code") not in _TRANSIENT_CONSUMER_CODES
+        ):
+            raise ExchangeRefused(
+                registry,
+                str(body.get("message", ""))[:300],
+                str(body.get("code", "")),
+                str(body.get("incident", "")),
+            )
         raise ProviderUnavailable(registry, f"exchange answered {response.status_code}")
     try:
         return Answer(True, response.json(), message_id)
