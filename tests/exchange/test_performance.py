@@ -157,3 +157,4 @@ def test_rollup_percentiles_from_the_histogram(exchange, population):
     assert row.calls == 5
     assert row.latency_p50_ms == latencies[2] / 1000
     assert row.latency_p95_ms == latencies[4] / 1000
+    assert row.latency_p99_ms == latencies[4] / 1000

@@ -34,7 +34,7 @@ def test_monthly_rollup(exchange, registries, population):
     assert row["service"] == service and row["provider"] == service.provider
     assert row["calls"] == 5 and row["failures"] == 1
     assert row["quality"] == pytest.approx(0.8)
-    assert 0 < row["latency_p50_ms"] <= row["latency_p95_ms"]
+    assert 0 < row["latency_p50_ms"] <= row["latency_p95_ms"] <= row["latency_p99_ms"]
     assert queries.totals(month)["calls"] == 5
 
     flagged = {row["agency"]: row for row in queries.low_activity(month)}

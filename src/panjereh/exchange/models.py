@@ -332,6 +332,7 @@ class MonthlyStat(models.Model):
     refused = models.PositiveBigIntegerField(default=0)
     latency_p50_ms = models.FloatField(null=True)
     latency_p95_ms = models.FloatField(null=True)
+    latency_p99_ms = models.FloatField(null=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

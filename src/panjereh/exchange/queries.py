@@ -51,6 +51,7 @@ def monthly(
             "quality": s.quality,
             "latency_p50_ms": s.latency_p50_ms,
             "latency_p95_ms": s.latency_p95_ms,
+            "latency_p99_ms": s.latency_p99_ms,
         }
         for s in stats.order_by("provider_id", "consumer_id", "service_id")
     ]

@@ -90,6 +90,7 @@ def rollup(month: str) -> int:
                 refused=group["refused"],
                 latency_p50_ms=_percentile(latencies, group["calls"], 0.50),
                 latency_p95_ms=_percentile(latencies, group["calls"], 0.95),
+                latency_p99_ms=_percentile(latencies, group["calls"], 0.99),
                 computed_at=now,
             )
         )
