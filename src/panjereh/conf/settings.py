@@ -151,7 +151,7 @@ elif MODE == "test":
 else:
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "panjereh.common.cache.SharedDiskCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
             "SHARDS": 4,

@@ -385,12 +385,11 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
 def _rate_limit(system: ConsumerSystem) -> None:
     limit = system.rate_per_minute or int(conf.get("RATE_PER_MINUTE"))
     key = f"nix:rate:{system.pk}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
+    # One write per call: the counter exists after the minute's first call.
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
+    except ValueError:
+        count = 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
     if count > limit:
         raise _consumer(
             "rate_limited", 429, _("Too many calls from this system; slow down and retry.")
