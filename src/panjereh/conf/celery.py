@@ -15,13 +15,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 
 app = Celery("panjereh")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["panjereh.services"])
+app.autodiscover_tasks(["panjereh.services", "panjereh.status"])
 
 # Retries after backoff (and work a crashed worker left), alerts, and registry events.
 app.conf.beat_schedule = {
     "services-process-due": {"task": "services.process_due", "schedule": 2.0},
     "inbox-deliver": {"task": "inbox.deliver_notifications", "schedule": 5.0},
     "inbox-poll-births": {"task": "inbox.poll_registry_events", "schedule": 60.0},
+    "status-probe": {"task": "status.probe_round", "schedule": 30.0},
+    "status-sync": {"task": "status.sync_systems", "schedule": 300.0},
+    "status-rollup": {"task": "status.rollup", "schedule": 3600.0},
 }
 
 

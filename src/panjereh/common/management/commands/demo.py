@@ -107,6 +107,12 @@ class Command(BaseCommand):
             call_command("services", "provision")
             worker = start_child()
             children.callback(worker.stop)
+            # Health checks of the window, the exchange, registries and agency windows: a
+            # process of its own, so that it can report the server's own outage.
+            from panjereh.status.monitor import start_child as start_status_prober
+
+            prober = start_status_prober()
+            children.callback(prober.stop)
             self._print_ready(host, profile)
             call_command("serve", bind=bind.replace("http://", ""))
 
@@ -141,6 +147,7 @@ class Command(BaseCommand):
                 f"  Transparency portal:   {host}/transparency/\n"
                 f"  The citizen's voice:   {host}/participate/  (votes, proposals, consultations)\n"
                 f"  Ratings, complaints:   {host}/feedback/public/\n"
+                f"  System status:         {host}/status/\n"
                 f"  Verify a document:     {host}/services/verify/\n"
                 f"  Back office:           {host}/admin/  (accounts printed above)\n"
                 f"  API schema (OpenAPI):  {host}/api/schema/\n"

@@ -1,0 +1,144 @@
+"""Write operations on incidents: open, resolve, reopen, note. Each writes a timeline entry.
+
+Public ids are ``INC-<Jalali year of the start>-<number in that year>`` (``INC-1405-0007``):
+short enough to read out on the phone, and ordered, so a citizen's id says when it began.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from panjereh.common import jalali
+from panjereh.common.persian import to_latin_digits
+
+from .models import TRANSITIONS, Incident, IncidentKind, IncidentState, IncidentUpdate, System
+
+PREFIX = "INC"
+_LOOKUP_RE = re.compile(r"^\s*(?:INC)?\s*[-_/\s]*(\d{4})\s*[-_/\s]+\s*(\d{1,6})\s*$", re.IGNORECASE)
+
+
+class TransitionError(ValueError):
+    """The incident cannot go from its state to the one asked for."""
+
+
+def format_id(year: int, seq: int) -> str:
+    return f"{PREFIX}-{year}-{seq:04d}"
+
+
+def parse_id(text: str) -> tuple[int, int] | None:
+    """``INC-1405-0007``, ``inc 1405 7``, ``۱۴۰۵-۷`` → (1405, 7); anything else → None."""
+    cleaned = to_latin_digits(text or "").replace("\u200c", "").replace("–", "-").replace("—", "-")
+    match = _LOOKUP_RE.match(cleaned)
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def find(text: str) -> Incident | None:
+    parsed = parse_id(text)
+    if parsed is None:
+        return None
+    year, seq = parsed
+    return Incident.objects.select_related("system").filter(year=year, seq=seq).first()
+
+
+def _number(incident: Incident) -> None:
+    """Give the incident the next number of its start's Jalali year, and save it."""
+    incident.year = jalali.from_gregorian(incident.started_at).year
+    for _attempt in range(5):
+        last = Incident.objects.filter(year=incident.year).aggregate(m=Max("seq"))["m"] or 0
+        incident.seq = last + 1
+        incident.public_id = format_id(incident.year, incident.seq)
+        try:
+            with transaction.atomic():
+                incident.save()
+            return
+        except IntegrityError:
+            incident.pk = None  # another prober took the number: take the next one
+    raise IntegrityError("could not number the incident")
+
+
+def _entry(incident: Incident, kind: str, at: dt.datetime, text_fa: str = "", text_en: str = ""):
+    return IncidentUpdate.objects.create(
+        incident=incident, kind=kind, at=at, text_fa=text_fa, text_en=text_en
+    )
+
+
+@transaction.atomic
+def open_incident(
+    system: System,
+    started_at: dt.datetime,
+    *,
+    kind: str = IncidentKind.OUTAGE,
+    first_error: str = "",
+    failed_checks: int = 0,
+    title_fa: str = "",
+    title_en: str = "",
+    note_fa: str = "",
+    note_en: str = "",
+    ended_at: dt.datetime | None = None,
+) -> Incident:
+    """Record an incident of ``system`` that began at ``started_at`` (ended, if ``ended_at``)."""
+    incident = Incident(
+        system=system,
+        kind=kind,
+        started_at=started_at,
+        ended_at=ended_at,
+        state=IncidentState.RESOLVED if ended_at else IncidentState.OPEN,
+        first_error=first_error[:200],
+        failed_checks=failed_checks,
+        title_fa=title_fa,
+        title_en=title_en,
+        note_fa=note_fa,
+        note_en=note_en,
+    )
+    _number(incident)
+    # An outage's opening entry has no text: the page words it from the incident's figures.
+    _entry(incident, IncidentUpdate.Kind.OPENED, started_at, note_fa, note_en)
+    if ended_at:
+        _entry(incident, IncidentUpdate.Kind.RESOLVED, ended_at)
+    return incident
+
+
+def _transition(incident: Incident, to_state: str) -> None:
+    if to_state not in TRANSITIONS[incident.state]:
+        raise TransitionError(f"{incident.public_id}: {incident.state} → {to_state}")
+    incident.state = to_state
+
+
+@transaction.atomic
+def resolve(
+    incident: Incident, ended_at: dt.datetime, *, text_fa: str = "", text_en: str = ""
+) -> Incident:
+    """The system is back: the incident ends at ``ended_at`` (the first successful check)."""
+    _transition(incident, IncidentState.RESOLVED)
+    incident.ended_at = max(ended_at, incident.started_at)
+    incident.save(update_fields=["state", "ended_at", "updated_at"])
+    _entry(incident, IncidentUpdate.Kind.RESOLVED, incident.ended_at, text_fa, text_en)
+    return incident
+
+
+@transaction.atomic
+def reopen(incident: Incident, *, text_fa: str = "", text_en: str = "") -> Incident:
+    _transition(incident, IncidentState.OPEN)
+    incident.ended_at = None
+    incident.save(update_fields=["state", "ended_at", "updated_at"])
+    _entry(incident, IncidentUpdate.Kind.REOPENED, timezone.now(), text_fa, text_en)
+    return incident
+
+
+def add_note(incident: Incident, text_fa: str, text_en: str = "") -> IncidentUpdate:
+    return _entry(incident, IncidentUpdate.Kind.NOTE, timezone.now(), text_fa, text_en)
+
+
+def open_for(system: System) -> Incident | None:
+    return (
+        Incident.objects.filter(system=system, state=IncidentState.OPEN)
+        .order_by("started_at")
+        .first()
+    )
