@@ -82,7 +82,7 @@ def test_complaint_with_evidence_is_stored_routed_and_tracked(world, settings):
 def test_pdf_that_is_really_html_is_refused_and_nothing_is_written(world):
     response = _submit(_client(world.citizen), world, evidence=[_file("evidence.pdf", HTML)])
     assert response.status_code == 400
-    assert "is not a PDF, JPEG or PNG" in response.context["error"]
+    assert "از نوع PDF، JPEG یا PNG نیست" in response.context["error"]  # Persian first
     assert not Complaint.objects.exists() and not Evidence.objects.exists()
     assert _evidence_files(world) == []
     assert not Message.objects.exists()
@@ -93,7 +93,7 @@ def test_oversized_file_is_refused_and_nothing_is_written(world, settings):
     good = _file("ok.png", PNG, "image/png")
     response = _submit(_client(world.citizen), world, evidence=[good, _file("big.pdf", big)])
     assert response.status_code == 400
-    assert "larger than" in response.context["error"]
+    assert "بزرگ\u200cتر از" in response.context["error"]
     assert not Complaint.objects.exists() and _evidence_files(world) == []
 
 

@@ -61,7 +61,7 @@ def test_unfinished_application_is_refused_and_nothing_changes(world, state):
     app = world.finished(state=state)
     response = _post(_client(world.citizen), app)
     assert response.status_code == 400
-    assert "once it is finished" in response.content.decode() or response.context["error"]
+    assert "پس از پایان آن می‌توانید ارزیابی کنید" in response.content.decode()
     assert not Rating.objects.exists()
     app.refresh_from_db()
     assert app.rating is None
