@@ -3,7 +3,7 @@ loopback, and the full sign-in (national code, SMS code, authorization, token) e
 
 Run with ``.venv/bin/python benchmarks/identity/run.py [--write-docs]``. Everything happens in
 a temporary directory (SQLite database unless ``DATABASE_URL`` is set, keys, SMS files) removed
-at the end; the server (``panjereh serve``: gunicorn, 2 workers x 8 threads) binds 127.0.0.1 on
+at the end; the server (``panjereh serve``: Granian, 2 workers x 8 threads) binds 127.0.0.1 on
 a free port and is stopped by its process ID.
 
 1. Migrate; make citizens, one agency client (confidential, Argon2-hashed secret, as in the
@@ -11,7 +11,7 @@ a free port and is stopped by its process ID.
    sign-on sessions (the browser half of the flow is measured separately in 4).
 2. Token endpoint: ``--clients`` threads redeem the codes (``authorization_code`` grant with
    ``code_verifier`` and HTTP Basic client authentication), one request each. The CPU time
-   the server (gunicorn master and workers, from ``/proc``) and this load generator spend
+   the server (the server and its workers, from ``/proc``) and this load generator spend
    per request is reported too: wall-clock figures on a shared machine are noisy, CPU is not.
 3. Userinfo endpoint: the same threads call ``/oidc/userinfo/`` with the access tokens.
 4. Full sign-in: sign-in page, national code, SMS code (read from the file backend),
@@ -91,7 +91,11 @@ def run_concurrently(jobs: list, clients: int, worker) -> tuple[list[float], flo
                         return
                     job = queue.pop()
                 started = time.perf_counter()
-                ok = worker(http, job)
+                try:
+                    ok = worker(http, job)
+                except Exception as exc:  # counted as an error, the client goes on
+                    print(f"request failed: {exc!r}", file=sys.stderr)
+                    ok = False
                 elapsed = time.perf_counter() - started
                 with lock:
                     latencies.append(elapsed)
@@ -150,7 +154,7 @@ def run_at_rate(jobs: list, rate: float, clients: int, worker) -> tuple[list[flo
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (gunicorn's workers), from /proc;
+    """User + system CPU time of a process and its children (the server's workers), from /proc;
     0.0 where /proc is not available."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     pids = [pid]
@@ -412,7 +416,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codes", type=int, default=2000, help="token requests")
     parser.add_argument("--userinfo", type=int, default=3000, help="userinfo requests")
-    parser.add_argument("--signins", type=int, default=40, help="full sign-ins")
+    parser.add_argument(
+        "--signins",
+        type=int,
+        default=25,
+        help="full sign-ins (all from 127.0.0.1: the window allows 30 per IP per 10 minutes)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument(
         "--inprocess", type=int, default=200, help="token requests in this process, no HTTP"
@@ -503,7 +512,7 @@ def main() -> None:
         client_cpu = time.process_time() - client_cpu
         cpu_note = (
             f"CPU per token request over HTTP: server {1000 * server_cpu / len(latencies):.1f} ms "
-            f"(gunicorn master and workers, from /proc), load generator "
+            f"(server and its workers, from /proc), load generator "
             f"{1000 * client_cpu / len(latencies):.1f} ms."
         )
         results.append(
@@ -582,8 +591,9 @@ def main() -> None:
         load = os.getloadavg()
         database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
         setup = (
-            f"{os.cpu_count()} cores shared by server and clients, gunicorn {args.workers} workers "
-            f"x {args.threads} threads, Argon2-hashed client secret; load average after the run "
+            f"{os.cpu_count()} cores shared by server and clients, `panjereh serve` (Granian) "
+            f"{args.workers} workers x {args.threads} threads, Argon2-hashed client secret; load "
+            "average after the run "
             f"{load[0]:.1f}. {cpu_note}"
         )
         print(setup)
