@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue.models import Agency, Service
 from panjereh.common import jalali
+from panjereh.common.forms import AccessibleForm
 from panjereh.common.persian import normalize, to_latin_digits
-from panjereh.identity.forms import AccessibleForm
 
 from .models import DataService, Grant, item_label
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.common import jalali
+from panjereh.common.forms import AccessibleForm
 from panjereh.common.persian import digits_only
 
 from .validators import clean_mobile, clean_national_code
@@ -77,24 +78,6 @@ class CodeField(forms.CharField):
 
     def clean(self, value):
         return digits_only(super().clean(value))
-
-
-class AccessibleForm(forms.Form):
-    """Ties each input to its hint and error messages (``aria-describedby``) and marks inputs
-    in error (``aria-invalid``), so that screen readers announce them with the field."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name, field in self.fields.items():
-            bound = self[name]
-            described = []
-            if field.help_text:
-                described.append(f"{bound.auto_id}-hint")
-            if name in self.errors:
-                described.append(f"{bound.auto_id}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if described:
-                field.widget.attrs["aria-describedby"] = " ".join(described)
 
 
 class RegisterForm(AccessibleForm):

@@ -9,27 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue.models import Agency, Service
 from panjereh.common import jalali
+from panjereh.common.forms import AccessibleForm
 from panjereh.common.persian import digits_only
 
 from . import operations
 from .models import ConsultationKind, Goal
-
-
-class AccessibleForm(forms.Form):
-    """Links each field to its hint and error messages (aria-describedby, aria-invalid)."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name, field in self.fields.items():
-            bound = self[name]
-            described = []
-            if field.help_text:
-                described.append(f"{bound.auto_id}-hint")
-            if name in self.errors:
-                described.append(f"{bound.auto_id}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if described:
-                field.widget.attrs["aria-describedby"] = " ".join(described)
 
 
 def _clean_public_text(value: str, max_length: int) -> str:
