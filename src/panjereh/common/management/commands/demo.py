@@ -84,8 +84,8 @@ class Command(BaseCommand):
         if not Agency.objects.exists():
             self.stdout.write(f"Loading the {profile} dataset (first run only)…")
             call_command("seed", profile=profile)
+        call_command("services", "load-definitions")  # adds the definitions' agencies
         call_command("demo_accounts")
-        call_command("services", "load-definitions")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
         if no_serve:

@@ -31,6 +31,11 @@ AGENCY_ACCOUNTS = [
     # username, agency code (real agencies of the demo dataset)
     ("nocr-admin", "nocr"),
     ("ssi-admin", "ssi"),
+    # The agencies of the smart-service definitions (they answer their applicants' ratings),
+    # present once `panjereh services load-definitions` has run.
+    ("msrt-admin", "msrt-hq"),
+    ("martyrs-admin", "martyrs"),
+    ("judiciary-admin", "judiciary"),
 ]
 ACCOUNTS_FILE = "demo-accounts.txt"
 
