@@ -132,7 +132,9 @@ def _setting(name: str, default: str = "") -> str:
 
 
 def gateway_url() -> str:
-    return _setting("PANJEREH_IDENTITY_EXCHANGE_URL", settings.PUBLIC_BASE_URL).rstrip("/")
+    from panjereh.common.addresses import exchange_url
+
+    return exchange_url("PANJEREH_IDENTITY_EXCHANGE_URL")
 
 
 def _key_path() -> Path:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -76,10 +75,9 @@ def _http() -> httpx.Client:
 
 
 def gateway_url() -> str:
-    value = getattr(settings, "PANJEREH_SERVICES_EXCHANGE_URL", "") or os.environ.get(
-        "PANJEREH_SERVICES_EXCHANGE_URL", ""
-    )
-    return (value or settings.PUBLIC_BASE_URL).rstrip("/")
+    from panjereh.common.addresses import exchange_url
+
+    return exchange_url("PANJEREH_SERVICES_EXCHANGE_URL")
 
 
 def _consumer(agency: Agency):

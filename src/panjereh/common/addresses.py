@@ -1,0 +1,19 @@
+"""Where this installation's own services are reached from its other processes."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+
+def _setting(name: str) -> str:
+    return str(getattr(settings, name, "") or os.environ.get(name, "") or "")
+
+
+def exchange_url(specific: str = "") -> str:
+    """The exchange gateway's base address for a caller: its own setting if given (e.g.
+    ``PANJEREH_SERVICES_EXCHANGE_URL``), else ``PANJEREH_EXCHANGE_URL``, else the public
+    address of this installation (the gateway is served by the same web nodes)."""
+    value = (_setting(specific) if specific else "") or _setting("PANJEREH_EXCHANGE_URL")
+    return (value or settings.PUBLIC_BASE_URL).rstrip("/")
