@@ -158,11 +158,11 @@ for _model in (ConsumerSystem, DataService, Agency):
 # this process's cache and bumps a generation that every call compares with the generation its
 # cached rows were read under, so a revocation takes effect on the next call in every gateway
 # process. The generation lives where all gateway processes can see it:
-# - with a shared cache (Redis, ``REDIS_URL``): a counter in the Django cache;
-# - without one (one host: the embedded default, or a single server): a small file in
-#   ``VAR_DIR`` that each change replaces (a new inode and time stamp), and each call checks
-#   with one ``stat``. Several hosts without Redis would not see each other's file: run them
-#   with Redis (docs/operations.md).
+# - with Redis (``REDIS_URL``, several hosts): a counter in the Django cache;
+# - on one host (the embedded default, or a single server): a small file in ``VAR_DIR`` that
+#   each change replaces (a new inode and time stamp), and each call checks with one ``stat``.
+#   Several hosts without Redis would not see each other's file: run them with Redis
+#   (docs/operations.md).
 # The invalidation runs on save and again at commit, so rows read by a concurrent call before
 # the commit cannot outlive it; the generation is read before the rows.
 
@@ -172,10 +172,11 @@ _grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
 
 
 def _shared_cache() -> bool:
+    """Whether the generation lives in the cache: with Redis (several hosts). On one host the
+    generation file is cheaper to check (one ``stat``) than any cache read."""
     from django.conf import settings
 
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    return "locmem" not in backend.lower() and "dummy" not in backend.lower()
+    return "redis" in settings.CACHES.get("default", {}).get("BACKEND", "").lower()
 
 
 def _generation_path():
