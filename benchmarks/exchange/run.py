@@ -356,7 +356,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="Per path, in all.")
     parser.add_argument("--calls", type=int, default=40_000, help="Per path, at most.")
     parser.add_argument("--rounds", type=int, default=5, help="Alternating phase pairs.")
-    parser.add_argument("--latency-calls", type=int, default=400)
+    parser.add_argument("--latency-calls", type=int, default=1000)
     parser.add_argument("--stats-records", type=int, default=10_000_000)
     parser.add_argument(
         "--stats-budget",
