@@ -1,12 +1,15 @@
-"""The WSGI application: the portal with its full middleware stack, and the exchange gateway
-(``/r1/...``) through a lean handler.
+"""The WSGI application: the portal with its full middleware stack, and the endpoints that only
+programs call through a lean handler.
 
-The gateway is called by programs, not browsers: it uses no session, cookie, CSRF token,
-message or locale prefix, and answers JSON with its own security headers. Sending its calls
-through the portal's middleware (sessions, locale, CSRF, authentication, messages, static
-files) costs CPU on every exchange call for nothing, so they go to a second Django handler with
-no middleware; URL resolution, the request signals (database connections are closed and
-recycled as usual) and error handling stay Django's own.
+The exchange gateway (``/r1/...``) and the OpenID Connect back-channel endpoints that agency
+windows' servers call (token, revocation, introspection, userinfo, JWKS) use no session,
+cookie, CSRF token, message or locale prefix: they authenticate each call themselves (a signed
+client assertion, client credentials or a bearer token) and answer JSON. Sending them through
+the portal's middleware (sessions, locale, CSRF, authentication, messages, static files) costs
+CPU on every call for nothing, so they go to a second Django handler with no middleware; URL
+resolution, the request signals (database connections are closed and recycled as usual) and
+error handling stay Django's own, and every answer gets ``X-Content-Type-Options: nosniff``.
+The browser-facing OIDC endpoints (authorize, logout, discovery) keep the full stack.
 """
 
 import os
@@ -17,11 +20,18 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 
-GATEWAY_PREFIX = "/r1/"
+MACHINE_PREFIXES = (
+    "/r1/",
+    "/oidc/token/",
+    "/oidc/revoke/",
+    "/oidc/introspect/",
+    "/oidc/userinfo/",
+    "/oidc/jwks/",
+)
 
 
 class GatewayHandler(WSGIHandler):
-    """Django's WSGI handler without middleware (for the exchange gateway only)."""
+    """Django's WSGI handler without middleware (for the endpoints only programs call)."""
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async)
@@ -30,12 +40,17 @@ class GatewayHandler(WSGIHandler):
         self._exception_middleware = []
         self._middleware_chain = convert_exception_to_response(self._get_response)
 
+    def get_response(self, request):
+        response = super().get_response(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
 
 portal_application = get_wsgi_application()
 gateway_application = GatewayHandler()
 
 
 def application(environ, start_response):
-    if environ.get("PATH_INFO", "").startswith(GATEWAY_PREFIX):
+    if environ.get("PATH_INFO", "").startswith(MACHINE_PREFIXES):
         return gateway_application(environ, start_response)
     return portal_application(environ, start_response)
