@@ -203,3 +203,23 @@ def test_empty_query_lists_everything_in_title_order(catalogue):
     assert len(found) == Service.objects.count() == 8
     assert found == [pk for pk, _t in sorted(titles, key=lambda row: search_key(row[1]))]
     assert search_services("", limit=3).total == 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "official"),
+    [("پاسپورت", "گذرنامه"), ("ویزا", "روادید"), ("تمدید پاسپورت", "تمدید گذرنامه")],
+)
+def test_colloquial_and_foreign_words_find_the_official_titles(typed, official):
+    card = make_service(title_fa="تمدید گذرنامه عادی", title_en="Renewal of an ordinary passport")
+    visa = make_service(title_fa="صدور روادید ورود", title_en="Entry visa")
+    search.invalidate()
+    found = pks(typed)
+    assert found and found == pks(official)
+    assert found[0] in {card.pk, visa.pk}
+
+
+def test_a_word_the_catalogue_uses_is_never_rewritten():
+    assert search.with_synonyms(search_key("صدور گذرنامه")) == search_key("صدور گذرنامه")
+    official = {official for _typed, official in search.SYNONYMS}
+    typed = {typed for typed, _official in search.SYNONYMS}
+    assert not typed & official

@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Max
@@ -71,6 +72,33 @@ class SearchResult:
     @property
     def total(self) -> int:
         return len(self.service_pks)
+
+
+def _load_synonyms() -> list[tuple[str, str]]:
+    """(what people type, the catalogue's word) as search keys, longest first, from
+    ``data/synonyms.tsv``: colloquial and foreign words that official titles never use."""
+    path = Path(__file__).parent / "data" / "synonyms.tsv"
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        typed, official = line.split("\t")
+        pairs.append((search_key(typed), search_key(official)))
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+SYNONYMS = _load_synonyms()
+
+
+def with_synonyms(key: str) -> str:
+    """The search key with whole-word colloquial terms replaced by the catalogue's word
+    («پاسپورت» → «گذرنامه»). A term already followed by its official completion is left
+    alone («گواهینامه رانندگی» stays)."""
+    padded = f" {key} "
+    for typed, official in SYNONYMS:
+        if f" {typed} " in padded and f" {official} " not in padded:
+            padded = padded.replace(f" {typed} ", f" {official} ")
+    return padded.strip()
 
 
 def _trigrams(text: str) -> set[str]:
@@ -363,6 +391,7 @@ class SearchIndex:
                 if i not in tier_of and (allowed is None or i in allowed):
                     tier_of[i] = TIER_ID_PREFIX
 
+        key = with_synonyms(key)
         q_sq = key.replace(" ", "")
         tokens = key.split()
         # Every text tier needs each token in the card's text or its agency's name, so a
