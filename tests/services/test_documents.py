@@ -166,3 +166,25 @@ def test_only_the_owner_downloads_the_pdf(issued, client):
     client.force_login(issued.application.user)
     response = client.get(f"/services/documents/{issued.number}.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_the_token_is_found_whatever_bytes_end_the_compressed_stream():
+    """A compressed stream may end in a carriage return, which the "\\r?\\nendstream"
+    delimiter would otherwise swallow (about one PDF in 256)."""
+    import zlib
+
+    from panjereh.services import documents
+
+    token = "eyJhbGciOiJFUzI1NiJ9.eyJuIjoxfQ.c2ln"
+    for n in range(5000):
+        compressed = zlib.compress(f"<< /Keywords (panjereh-jws:{token}) /N {n} >>".encode())
+        if compressed.endswith(b"\r"):
+            break
+    else:
+        raise AssertionError("no sample ends in a carriage return")
+    pdf = (
+        b"%%PDF-1.7\n1 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(compressed)
+        + compressed
+        + b"\nendstream\nendobj\n%%EOF\n"
+    )
+    assert documents.token_from_file(pdf) == token

@@ -207,10 +207,12 @@ def token_from_file(raw: bytes) -> str:
     """The JWS in a token file, or in a PDF's metadata (its keywords, ``panjereh-jws:…``)."""
     marker = re.compile(rb"panjereh-jws:([A-Za-z0-9_.-]+)")
     if raw.startswith(b"%PDF"):
-        # The metadata sits in a compressed object stream: inflate each stream and look.
-        for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):
+        # The metadata sits in a compressed object stream: inflate each stream and look. Each
+        # stream is inflated from its start until the compressed data ends by itself, so
+        # compressed bytes that happen to spell "endstream" cannot cut a stream short.
+        for start in re.finditer(rb"stream\r?\n", raw):
             try:
-                data = zlib.decompress(stream.group(1))
+                data = zlib.decompressobj().decompress(raw[start.end() :])
             except zlib.error:
                 continue
             match = marker.search(data)
