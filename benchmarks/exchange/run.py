@@ -29,8 +29,6 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,44 +37,13 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
+from benchlib import free_port, percentile, process_cpu, stop_server, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
 THROUGHPUT_GOAL = 0.5
 ADDED_P50_GOAL_MS = 3.0
 STATS_GOAL_S = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by ``pid`` and its waited-for and live children
-    (the server's workers are its children)."""
-    total = 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:  # field 4, the parent's pid
-                pids.append(int(entry.name))
-    for one in pids:
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
-    return total
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))]
 
 
 def setup(var: Path) -> dict:
@@ -143,19 +110,6 @@ def provision_exchange(env: dict, registry_url: str) -> tuple:
         valid_until=today + env["dt"].timedelta(days=30),
     )
     return identity, system, key
-
-
-def wait_for(url: str, timeout: float = 30.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0, trust_env=False)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def run_phase(make_request, threads: int, seconds: float, calls: int) -> dict:
@@ -401,7 +355,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         gateway = f"http://127.0.0.1:{port}"
-        wait_for(f"{gateway}/r1/")
+        wait_http(f"{gateway}/r1/", 30, any_status=True)
         population = Population(size=10_000)
         codes = [population.national_code(i) for i in range(0, 10_000, 7)]
         direct_base = f"{cluster.url('civil')}/identity"
@@ -528,15 +482,6 @@ def main() -> None:
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(var, ignore_errors=True)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def render(r: dict, args) -> str:

@@ -33,7 +33,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,22 +42,15 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
+
+from benchlib import free_port, percentile, process_cpu, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_GOAL_RPS = 200.0
 TOKEN_GOAL_P95_MS = 50.0
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the benchmark reads the redirect
 BEGIN, END = "<!-- identity-benchmark:begin -->", "<!-- identity-benchmark:end -->"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(name: str, latencies: list[float], seconds: float, errors: int) -> dict:
@@ -153,32 +145,6 @@ def run_at_rate(jobs: list, rate: float, clients: int, worker) -> tuple[list[flo
     return latencies, time.perf_counter() - start, errors[0]
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (the server's workers), from /proc;
-    0.0 where /proc is not available."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    pids = [pid]
-    try:
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    pids.append(int(entry))
-    except OSError:
-        return 0.0
-    total = 0.0
-    for each in pids:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def prepare(codes: int, people: int) -> dict:
     """Database, citizens, client, consent and pre-issued codes (in this process)."""
     import django
@@ -263,19 +229,6 @@ def prepare(codes: int, people: int) -> dict:
         "jobs": jobs,
         "people": [(u.national_code, u.mobile) for u in users],
     }
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2, trust_env=False).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"server did not come up at {url}")
 
 
 def full_sign_in(base: str, data: dict, person: tuple[str, str], var: Path) -> bool:
@@ -472,7 +425,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(f"{base}/.well-known/openid-configuration")
+        wait_http(f"{base}/.well-known/openid-configuration")
         auth = (data["client_id"], data["secret"])
         # Warm every worker (the first client-secret check in a process runs Argon2).
         import httpx
@@ -506,9 +459,9 @@ def main() -> None:
             return True
 
         results = []
-        server_cpu, client_cpu = process_cpu_seconds(server.pid), time.process_time()
+        server_cpu, client_cpu = process_cpu(server.pid), time.process_time()
         latencies, seconds, errors = run_concurrently(data["jobs"], args.clients, redeem)
-        server_cpu = process_cpu_seconds(server.pid) - server_cpu
+        server_cpu = process_cpu(server.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
         cpu_note = (
             f"CPU per token request over HTTP: server {1000 * server_cpu / len(latencies):.1f} ms "

@@ -584,7 +584,6 @@ def _json_response(payload: dict[str, Any], status: int, call: Call) -> HttpResp
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
     response["X-Road-Id"] = call.x_road_id
-    response["X-Content-Type-Options"] = "nosniff"
     response["X-Road-Request-Hash"] = call.request_hash
     if call.client:
         response["X-Road-Client"] = call.client

@@ -274,7 +274,6 @@ def evidence(request: HttpRequest, tracking_code: str, pk: int) -> HttpResponse:
     response = FileResponse(
         path.open("rb"), content_type=row.content_type, as_attachment=True, filename=name
     )
-    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response

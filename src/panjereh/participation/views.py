@@ -60,10 +60,11 @@ def _week_context(week: dt.date) -> dict:
     }
 
 
-def _publish_due() -> None:
-    # Publishing last week's list is idempotent and cheap once done; doing it on the first
-    # visit after Friday midnight means the list exists even without the weekly command.
-    operations.publish_due()
+def _publish_due():
+    """Last week's published list. The periodic job publishes it after Friday midnight;
+    publishing here too (idempotent: once done, this is the one read of the list) means the
+    list exists even where no worker runs."""
+    return operations.publish_due()
 
 
 # -- public pages -----------------------------------------------------------------------------
@@ -71,9 +72,8 @@ def _publish_due() -> None:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    _publish_due()
+    last = _publish_due()
     week = weeks.current_week()
-    last = queries.published(weeks.last_completed_week())
     return render(
         request,
         "participation/index.html",

@@ -1,0 +1,84 @@
+"""Helpers every benchmark shares: a free loopback port, percentiles, waiting for a server,
+the CPU a server process tree has used, stopping a server by its PID.
+
+The benchmarks run as scripts (``python benchmarks/<name>/run.py``); each puts this folder on
+``sys.path`` and imports from here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value at ``fraction`` (0–1) of the sorted values (nearest rank); 0.0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * (len(ordered) - 1))))]
+
+
+def wait_http(url: str, timeout: float = 60, *, any_status: bool = False) -> None:
+    """Wait until ``url`` answers 200 (or anything at all, with ``any_status``)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=1, trust_env=False)
+            if any_status or response.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, waited-for children included) used so far by ``pid`` and
+    its live children (a server's worker processes), from ``/proc``; 0.0 without it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return 0.0
+    for entry in entries:
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:  # field 4, the parent's pid
+                pids.append(int(entry.name))
+    total = 0.0
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
+    return total
+
+
+def stop_server(server: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within ``timeout`` seconds."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
