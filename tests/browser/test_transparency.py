@@ -7,6 +7,7 @@ import os
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.factories import make_agency, make_agency_staff, make_service
 
@@ -44,10 +45,13 @@ def test_public_portal_shows_figures_charts_and_every_agency(page, live_server, 
     chart = page.locator("svg.chart[role=img]").first
     assert chart.locator("title").count() == 1 and chart.locator("desc").count() == 1
     page.locator(".ov-subnav a").nth(1).click()
-    table = page.get_by_test_id("agency-table")
-    assert table.locator("tbody tr").count() == 2
+    page.wait_for_url("**/transparency/agencies/")
+    # expect() waits for the new page's table; count() alone would read a half-parsed page.
+    expect(page.get_by_test_id("agency-table").locator("tbody tr")).to_have_count(2)
     page.locator("a", has_text="سازمان زاگرس آزمایشی").first.click()
-    assert "خدمت zagros 4" in page.locator("main").inner_text()  # a service not yet offered
+    page.wait_for_url("**/transparency/agencies/zagros/")
+    # A service not yet offered.
+    expect(page.locator("main")).to_contain_text("خدمت zagros 4")
     response = page.request.get(f"{live_server.url}/transparency/open-data/agencies.csv")
     assert response.ok and "zagros" in response.text()
 
