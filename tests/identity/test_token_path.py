@@ -4,6 +4,8 @@ the JWKS publishes."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -40,3 +42,179 @@ def test_id_tokens_are_signed_with_the_published_key(client, settings):
     token = jwt.encode({"alg": "RS256", "kid": kid}, {"sub": "x"}, key)
     decoded = jwt.decode(token, KeySet.import_key_set({"keys": [published]}))
     assert decoded.claims == {"sub": "x"} and decoded.header["kid"] == kid
+
+
+# -- the token request's prepared statements and its one transaction --------------------------
+
+CALLBACK = "https://window.example/cb"
+
+
+def _code_for(application, user, *, verifier: str = "v" * 50) -> str:
+    import base64
+    import hashlib
+    import secrets
+
+    from django.utils import timezone
+    from oauth2_provider.models import Grant
+
+    code = secrets.token_urlsafe(30)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    Grant.objects.create(
+        application=application,
+        user=user,
+        code=code,
+        expires=timezone.now() + timezone.timedelta(minutes=5),
+        redirect_uri=CALLBACK,
+        scope="openid profile",
+        code_challenge=challenge.decode().rstrip("="),
+        code_challenge_method="S256",
+        nonce="n-1",
+        claims="{}",
+    )
+    return code
+
+
+def _redeem(client, application, secret, code, verifier="v" * 50):
+    import base64
+
+    basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
+    return client.post(
+        "/oidc/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+        },
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
+
+
+def _counts():
+    from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+
+    return tuple(m.objects.count() for m in (Grant, IDToken, AccessToken, RefreshToken))
+
+
+@pytest.mark.django_db
+def test_a_code_redeems_once_into_linked_rows(client):
+    from oauth2_provider.models import AccessToken, RefreshToken
+
+    from tests.identity.conftest import make_citizen
+
+    application, secret = register_agency_client("Prepared window", [CALLBACK])
+    user = make_citizen()
+    code = _code_for(application, user)
+    assert _counts() == (1, 0, 0, 0)
+    response = _redeem(client, application, secret, code)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    # The grant is used up; one ID token, access token and refresh token, linked.
+    assert _counts() == (0, 1, 1, 1)
+    access = AccessToken.objects.get()
+    assert access.id_token.user == user and access.user == user
+    assert access.application == application and access.scope == "openid profile"
+    assert RefreshToken.objects.get().access_token == access
+    assert AccessToken.objects.get(token_checksum=access.token_checksum).pk == access.pk
+    assert body["access_token"] and body["refresh_token"] and body["id_token"]
+    # The same code again: refused, nothing written.
+    again = _redeem(client, application, secret, code)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert _counts() == (0, 1, 1, 1)
+
+
+@pytest.mark.django_db
+def test_a_code_used_up_by_a_racing_request_rolls_back_this_ones_tokens(client, monkeypatch):
+    """Two requests read the same code; the other one deletes it first. This one must not
+    hand out tokens: its rows go with the failed transaction."""
+    from oauth2_provider.models import Grant
+
+    from tests.identity.conftest import make_citizen
+
+    application, secret = register_agency_client("Race window", [CALLBACK])
+    code = _code_for(application, make_citizen())
+    original = oidc.PanjerehValidator._save_bearer_token
+
+    def racing(self, token, request, *args, **kwargs):
+        saved = original(self, token, request, *args, **kwargs)
+        Grant.objects.filter(code=code).delete()  # the other request's delete, first
+        return saved
+
+    monkeypatch.setattr(oidc.PanjerehValidator, "_save_bearer_token", racing)
+    response = _redeem(client, application, secret, code)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert response["Cache-Control"] == "no-store"
+    # No ID, access or refresh token. (The simulated delete ran on this request's connection,
+    # so it was rolled back with the rest; the other request's would have been committed.)
+    assert _counts()[1:] == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_prepared_lookup_reads_what_the_orm_reads():
+    from oauth2_provider.models import Grant
+
+    from panjereh.common.prepared import PreparedLookup
+    from tests.identity.conftest import make_citizen
+
+    application, _secret = register_agency_client("Lookup window", [CALLBACK])
+    user = make_citizen()
+    code = _code_for(application, user)
+    lookup = PreparedLookup(Grant, "code", related="user")
+    for _ in range(2):  # compiled once, bound twice
+        grant = lookup.first(code)
+        orm = Grant.objects.select_related("user").get(code=code)
+        assert grant.pk == orm.pk and grant.expires == orm.expires  # converters applied
+        assert grant.code_challenge == orm.code_challenge and grant.application_id == application.pk
+        assert grant.user.national_code == user.national_code  # the related row, no query
+        assert not grant._state.adding and grant._state.db == "default"
+    assert lookup.first("no such code") is None
+    with pytest.raises(TypeError):
+        PreparedLookup(Grant, "expires").first(None)  # only text and integer parameters
+
+
+@pytest.mark.django_db
+def test_prepared_insert_is_a_save_and_defers_to_save_when_watched():
+    from django.db.models.signals import post_save
+    from django.utils import timezone
+    from oauth2_provider.models import IDToken
+
+    from panjereh.common.prepared import PreparedInsert
+    from tests.identity.conftest import make_citizen
+
+    application, _secret = register_agency_client("Insert window", [CALLBACK])
+    user = make_citizen()
+    insert = PreparedInsert(IDToken)
+    made = []
+    for n in range(2):
+        token = IDToken(
+            user=user,
+            application=application,
+            scope="openid",
+            expires=timezone.now(),
+            jti=uuid.UUID(int=n + 1),
+        )
+        insert.save(token)
+        made.append(token)
+    assert [t.pk for t in made] == list(IDToken.objects.order_by("pk").values_list("pk", flat=True))
+    stored = IDToken.objects.get(pk=made[1].pk)
+    assert (
+        stored.jti == uuid.UUID(int=2) and stored.created is not None and stored.user_id == user.pk
+    )
+    assert not made[1]._state.adding
+    seen = []
+
+    def watch(sender, instance, created, **kwargs):
+        seen.append((instance.jti, created))
+
+    post_save.connect(watch, sender=IDToken)
+    try:
+        insert.save(
+            IDToken(
+                user=user, application=application, expires=timezone.now(), jti=uuid.UUID(int=3)
+            )
+        )
+    finally:
+        post_save.disconnect(watch, sender=IDToken)
+    assert seen == [
+        (uuid.UUID(int=3), True)
+    ]  # a receiver exists: the ORM's save ran, signals and all

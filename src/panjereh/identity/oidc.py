@@ -19,21 +19,25 @@ import os
 import secrets
 import threading
 import time
+import uuid
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import router, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import RSAKey
-from oauth2_provider.models import AccessToken, Application, Grant, IDToken
+from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 from oauthlib.oauth2.rfc6749 import errors
 
+from panjereh.common.prepared import PreparedInsert, PreparedLookup
+
 from .models import ClientProfile, CodeSession, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
+TOKEN_GRANT_TYPES = ("authorization_code", "refresh_token")
 BASE_SCOPES = ["openid", "profile", "phone"]
 NATIONAL_CODE_SCOPE = "national_code"
 ACR_VALUES = ["1", "2", "3", "4"]
@@ -175,6 +179,18 @@ def _cached_client(client_id: str) -> Application | None:
     return duplicate
 
 
+# -- the token endpoint's statements -----------------------------------------------------------
+# Each token request reads its grant (with the person) and the code's sign-on session, then
+# writes an ID token, an access token and a refresh token and deletes the grant: the same
+# statements every time, compiled once (``common.prepared``).
+
+_grant_by_code = PreparedLookup(Grant, "code", related="user")
+_session_by_code = PreparedLookup(CodeSession, "code_hash", related="sso_session")
+_insert_id_token = PreparedInsert(IDToken)
+_insert_access_token = PreparedInsert(AccessToken)
+_insert_refresh_token = PreparedInsert(RefreshToken)
+
+
 # -- ID token signing -----------------------------------------------------------------------
 # The same RS256 signature as the library's, with the key parsed once per process and its
 # ``kid`` (the JWK thumbprint, as the library and the JWKS endpoint compute it) computed once.
@@ -246,8 +262,19 @@ class PanjerehValidator(OAuth2Validator):
         key, kid = _signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
         payload = json.loads(json.dumps(id_token, default=str))
         signed = jose_jwt.encode({"typ": "JWT", "alg": "RS256", "kid": kid}, payload, key)
-        with transaction.atomic(using=router.db_for_write(IDToken)):
-            saved = self._save_id_token(id_token["jti"], request, expiration_time)
+        if request.grant_type in TOKEN_GRANT_TYPES:
+            # At the token endpoint the row is written with the access token, in the one
+            # transaction that also uses up the code (``save_bearer_token``).
+            saved = IDToken(
+                user=request.user,
+                scope=request.scope or " ".join(request.scopes),
+                expires=expiration_time,
+                jti=id_token["jti"],
+                application=request.client,
+            )
+        else:
+            with transaction.atomic(using=router.db_for_write(IDToken)):
+                saved = self._save_id_token(id_token["jti"], request, expiration_time)
         request.access_token = saved
         request.id_token = saved
         return signed
@@ -323,7 +350,10 @@ class PanjerehValidator(OAuth2Validator):
             cache = {}
             request._panjereh_grants = cache
         if code not in cache:
-            cache[code] = _unique(Grant.objects.select_related("user").filter(code=code))
+            try:
+                cache[code] = _grant_by_code.first(code)
+            except ValueError:  # e.g. a NUL byte in the code on PostgreSQL
+                cache[code] = None
         return cache[code]
 
     def _client_grant(self, request, code: str, client) -> Grant | None:
@@ -357,9 +387,7 @@ class PanjerehValidator(OAuth2Validator):
         grant = self._client_grant(request, code, client)
         if grant is None or grant.is_expired():
             return False
-        link = _unique(
-            CodeSession.objects.filter(code_hash=code_hash(code)).select_related("sso_session")
-        )
+        link = _session_by_code.first(code_hash(code))
         if link is not None:
             if link.sso_session.ended_at is not None:
                 # The person signed out between the redirect and the token request.
@@ -419,8 +447,10 @@ class PanjerehValidator(OAuth2Validator):
         # signed, then reading the row and the client again (two queries and an RSA check); the
         # row saved by ``finalize_id_token`` in this same request is used instead.
         issued = getattr(request, "id_token", None)
-        if not (token.get("id_token") and isinstance(issued, IDToken) and issued.pk):
+        if not (token.get("id_token") and isinstance(issued, IDToken)):
             return super()._create_access_token(expires, request, token, source_refresh_token)
+        if issued.pk is None:
+            _insert_id_token.save(issued)
         access_token = AccessToken(
             user=request.user,
             scope=token["scope"],
@@ -431,8 +461,54 @@ class PanjerehValidator(OAuth2Validator):
             resource=getattr(request, "resource", []),
         )
         self._set_token_value(access_token, token["access_token"])
-        access_token.save()
-        return access_token
+        return _insert_access_token.save(access_token)
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=previous.token_family if previous else uuid.uuid4(),
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        return _insert_refresh_token.save(refresh_token)
+
+    # -- using up the code -----------------------------------------------------------------
+    # The library saves the tokens in one transaction and deletes the code afterwards in
+    # another: two requests racing with the same code could both get tokens before either
+    # deletes it. Here the code is deleted in the tokens' transaction, and a request that
+    # finds it already gone rolls its tokens back.
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        if request.grant_type != "authorization_code":
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        with transaction.atomic(using=router.db_for_write(AccessToken)):
+            saved = self._save_bearer_token(token, request, *args, **kwargs)
+            self._delete_code(request)
+        return saved
+
+    def _delete_code(self, request) -> None:
+        grant = self._client_grant(request, request.code, request.client)
+        deleted = 0
+        if grant is not None:
+            rows = Grant.objects.filter(pk=grant.pk)
+            if (
+                Grant._meta.related_objects
+                or pre_delete.has_listeners(Grant)
+                or post_delete.has_listeners(Grant)
+            ):  # something refers to or watches codes: let the ORM cascade and signal
+                deleted, _ = rows.delete()
+            else:  # nothing does: one DELETE, no collector
+                deleted = rows._raw_delete(router.db_for_write(Grant))
+        if not deleted:
+            raise errors.InvalidGrantError(request=request)
+        request.panjereh_code_used = True
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        if getattr(request, "panjereh_code_used", False):
+            return
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         ok = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)

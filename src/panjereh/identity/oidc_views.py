@@ -154,10 +154,10 @@ class AuthorizeView(dot.AuthorizationView):
 
 class TokenView(dot.TokenView):
     """Tokens for one code are issued all or nothing: the ID, access and refresh token rows and
-    the deletion of the code commit together (one commit instead of three, and a request that
-    loses a race for the same code leaves no orphan tokens). On SQLite the transaction would
-    hold the single database write lock for the whole request, so the library's own shorter
-    transactions are kept there."""
+    the deletion of the code commit together, and a request that loses a race for the same code
+    leaves no orphan tokens. On PostgreSQL the whole request is one transaction. On SQLite that
+    would hold the single database write lock for the whole request, so there only the writes
+    (``PanjerehValidator.save_bearer_token``) share one."""
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request, *args, **kwargs):
@@ -166,7 +166,10 @@ class TokenView(dot.TokenView):
         # The library reads the new access token back from the database only to send
         # ``app_authorized``; nothing here listens to it, so the read is skipped.
         _url, headers, body, status = self.create_token_response(request)
-        response = HttpResponse(content=body, status=status)
+        # An error raised after validation (a code used up by a racing request) comes without
+        # oauthlib's default headers: the body is still JSON and must not be cached.
+        response = HttpResponse(content=body, status=status, content_type="application/json")
+        response["Cache-Control"] = "no-store"
         for key, value in headers.items():
             response[key] = value
         return response
