@@ -66,10 +66,11 @@ def code_flow(http, meta, client_id, secret, scope="openid profile"):
     return client, token, nonce
 
 
-def verify_id_token(meta, token, client_id, nonce: str | None) -> dict:
-    """Verify with the published keys; a refreshed ID token carries no nonce (OIDC Core 12.2)."""
+def verify_id_token(meta, token, client_id, nonce: str | None, alg: str = "ES256") -> dict:
+    """Verify with the published keys, accepting only the client's registered algorithm; a
+    refreshed ID token carries no nonce (OIDC Core 12.2)."""
     keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
-    decoded = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
+    decoded = jwt.decode(token["id_token"], keys, algorithms=[alg])
     expected = {
         "iss": {"essential": True, "value": meta["issuer"]},
         "aud": {"essential": True, "value": client_id},
@@ -81,7 +82,7 @@ def verify_id_token(meta, token, client_id, nonce: str | None) -> dict:
     else:
         assert "nonce" not in decoded.claims
     jwt.JWTClaimsRegistry(**expected).validate(decoded.claims)
-    assert decoded.header["alg"] == "RS256"
+    assert decoded.header["alg"] == alg
     return decoded.claims
 
 
@@ -95,8 +96,22 @@ def test_discovery_document(live_server):
     for endpoint in ("revocation_endpoint", "introspection_endpoint", "end_session_endpoint"):
         assert meta[endpoint].startswith(live_server.url)
     assert "registration_endpoint" not in meta
+    assert set(meta["id_token_signing_alg_values_supported"]) == {"ES256", "RS256"}
     keys = requests.get(meta["jwks_uri"], timeout=10).json()["keys"]
-    assert keys and all(k["kty"] == "RSA" and "d" not in k for k in keys)
+    assert {(k["kty"], k["alg"]) for k in keys} == {("RSA", "RS256"), ("EC", "ES256")}
+    assert all("d" not in k for k in keys)  # public halves only
+
+
+def test_a_window_registered_for_rs256_gets_rs256_id_tokens(live_server, signed_in, citizen):
+    application, secret = register_agency_client(
+        "پنجره قدیمی", [CALLBACK], client_id="legacy-rp", id_token_alg="RS256"
+    )
+    meta = discover(live_server.url)
+    _client, token, nonce = code_flow(signed_in, meta, application.client_id, secret)
+    claims = verify_id_token(meta, token, application.client_id, nonce, alg="RS256")
+    assert claims["acr"] == "1"
+    with pytest.raises(Exception):  # noqa: B017 (joserfc raises its own error types)
+        verify_id_token(meta, token, application.client_id, nonce, alg="ES256")
 
 
 def test_code_flow_with_pkce_and_standard_client(live_server, rp, signed_in, citizen):

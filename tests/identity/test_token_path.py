@@ -34,14 +34,17 @@ def test_a_cached_client_is_a_copy_and_a_change_clears_the_cache():
 
 
 @pytest.mark.django_db
-def test_id_tokens_are_signed_with_the_published_key(client, settings):
-    pem = settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]
-    key, kid = oidc._signing_key(pem)
-    (published,) = client.get("/oidc/jwks/").json()["keys"]
-    assert kid == published["kid"]
-    token = jwt.encode({"alg": "RS256", "kid": kid}, {"sub": "x"}, key)
-    decoded = jwt.decode(token, KeySet.import_key_set({"keys": [published]}))
-    assert decoded.claims == {"sub": "x"} and decoded.header["kid"] == kid
+def test_id_tokens_are_signed_with_the_published_keys(client, settings):
+    published = {k["alg"]: k for k in client.get("/oidc/jwks/").json()["keys"]}
+    assert set(published) == {"RS256", "ES256"}
+    for alg, (key, kid) in {
+        "RS256": oidc._signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]),
+        "ES256": oidc._ec_signing_key(settings.PANJEREH_OIDC_EC_KEY),
+    }.items():
+        assert kid == published[alg]["kid"]
+        token = jwt.encode({"alg": alg, "kid": kid}, {"sub": "x"}, key)
+        decoded = jwt.decode(token, KeySet.import_key_set({"keys": [published[alg]]}))
+        assert decoded.claims == {"sub": "x"} and decoded.header["kid"] == kid
 
 
 # -- the token request's prepared statements and its one transaction --------------------------
@@ -218,3 +221,34 @@ def test_prepared_insert_is_a_save_and_defers_to_save_when_watched():
     assert seen == [
         (uuid.UUID(int=3), True)
     ]  # a receiver exists: the ORM's save ran, signals and all
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("alg", ["ES256", "RS256"])
+def test_an_id_token_hint_is_checked_with_its_clients_key_and_algorithm(client, alg):
+    """RP-initiated logout reads ``id_token_hint`` with the key the client's ID tokens are
+    signed with; a hint in the other algorithm (or signed by anyone else) is not accepted."""
+    from oauth2_provider.views.oidc import _load_id_token
+
+    from tests.identity.conftest import make_citizen
+
+    application, secret = register_agency_client(f"Hint window {alg}", [CALLBACK], id_token_alg=alg)
+    code = _code_for(application, make_citizen())
+    id_token = _redeem(client, application, secret, code).json()["id_token"]
+    assert (
+        jwt.decode(id_token, KeySet.import_key_set(client.get("/oidc/jwks/").json())).header["alg"]
+        == alg
+    )
+    row, claims = _load_id_token(id_token)
+    assert row is not None and claims["aud"] == application.client_id
+    # The same claims signed with the provider's other key: refused.
+    other = "RS256" if alg == "ES256" else "ES256"
+    from django.conf import settings
+
+    key, kid = (
+        oidc._signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
+        if other == "RS256"
+        else oidc._ec_signing_key(settings.PANJEREH_OIDC_EC_KEY)
+    )
+    forged = jwt.encode({"alg": other, "kid": kid}, claims, key)
+    assert _load_id_token(forged) == (None, None)

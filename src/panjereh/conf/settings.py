@@ -224,11 +224,13 @@ LOGGING = {
 PUBLIC_BASE_URL = os.environ.get("PANJEREH_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Identity and single sign-on (OpenID Connect provider, django-oauth-toolkit).
-from panjereh.identity.keys import load_or_create_oidc_key  # noqa: E402
+from panjereh.identity.keys import load_or_create_oidc_ec_key, load_or_create_oidc_key  # noqa: E402
 
 LOGIN_URL = "identity:login"
 AUTHENTICATION_BACKENDS = ["panjereh.identity.backends.RateLimitedModelBackend"]
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# ES256 ID tokens (the agency windows' default): the library signs RS256 only, Panjereh adds this.
+PANJEREH_OIDC_EC_KEY = load_or_create_oidc_ec_key(VAR_DIR, MODE)
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": load_or_create_oidc_key(VAR_DIR, MODE),

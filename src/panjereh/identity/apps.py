@@ -17,3 +17,7 @@ class IdentityConfig(AppConfig):
             # Without its own signing key the national window cannot issue ID tokens; a
             # generated one would change on every deployment and break every agency window.
             raise ImproperlyConfigured("PANJEREH_OIDC_KEY (an RSA private key in PEM) must be set")
+        if not settings.PANJEREH_OIDC_EC_KEY:
+            raise ImproperlyConfigured(
+                "PANJEREH_OIDC_EC_KEY (an EC P-256 private key in PEM) must be set"
+            )

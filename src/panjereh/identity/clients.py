@@ -1,5 +1,6 @@
 """Registering agency windows as OIDC clients (used by the back office's operator, the demo
-command and the tests): confidential, authorization code only, RS256, exact redirect URIs."""
+command and the tests): confidential, authorization code only, exact redirect URIs, ID tokens
+signed ES256 unless the window asks for RS256."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def register_agency_client(
     backchannel_logout_uri: str = "",
     agency=None,
     may_receive_national_code: bool = False,
+    id_token_alg: str = "ES256",  # noqa: S107 (an algorithm name, not a secret)
 ) -> tuple[Application, str]:
     """Create or update the client; returns it with a new secret (shown once, stored hashed)."""
     secret = secrets.token_urlsafe(32)
@@ -46,6 +48,7 @@ def register_agency_client(
             "agency": agency,
             "backchannel_logout_uri": backchannel_logout_uri,
             "may_receive_national_code": may_receive_national_code,
+            "id_token_alg": id_token_alg,
         },
     )
     return application, secret

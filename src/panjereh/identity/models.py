@@ -335,6 +335,16 @@ class ClientProfile(models.Model):
         help_text=_("Only for agencies whose law lets them know the person's national code."),
     )
     backchannel_logout_uri = models.URLField(_("back-channel logout URI"), blank=True)
+    id_token_alg = models.CharField(
+        _("ID token signature"),
+        max_length=5,
+        choices=[("ES256", "ES256"), ("RS256", "RS256")],
+        default="ES256",
+        help_text=_(
+            "ES256 (elliptic curve) is the default: smaller and quicker to sign. RS256 only for "
+            "a window whose library cannot verify ES256."
+        ),
+    )
 
     class Meta:
         verbose_name = _("agency window (OIDC client) profile")

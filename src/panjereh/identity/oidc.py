@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from joserfc import jwt as jose_jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, RSAKey
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
@@ -203,6 +203,50 @@ def _signing_key(pem: str) -> tuple[RSAKey, str]:
     return RSAKey.import_key(pem), jwk_from_pem(pem).thumbprint()
 
 
+# ES256: an ECDSA P-256 signature costs about a tenth of an RSA-2048 one (0.05 against 0.6 ms
+# on the 2-core benchmark machine), and the token is shorter. The library signs RS256 only, so
+# Panjereh signs ES256 here, publishes the key in the JWKS and verifies ``id_token_hint``s
+# with it (``_get_key_for_token``). ``kid`` is the RFC 7638 thumbprint, as for the RSA key.
+
+
+@lru_cache(maxsize=4)
+def _ec_signing_key(pem: str) -> tuple[ECKey, str]:
+    key = ECKey.import_key(pem)
+    return key, key.thumbprint()
+
+
+def id_token_alg(application) -> str:
+    profile = client_profile(application)
+    return profile.id_token_alg if profile is not None else "RS256"
+
+
+def public_jwks() -> dict:
+    """The keys ID tokens are signed with, as published at ``/oidc/jwks/``: every RSA key the
+    library publishes (the current one and any retired ones still verifying old tokens) and
+    the ES256 key."""
+    from oauth2_provider.settings import oauth2_settings
+    from oauth2_provider.utils import jwk_from_pem
+
+    keys = []
+    for pem in [
+        oauth2_settings.OIDC_RSA_PRIVATE_KEY,
+        *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE,
+    ]:
+        key = jwk_from_pem(pem)
+        keys.append(
+            {
+                "alg": "RS256",
+                "use": "sig",
+                "kid": key.thumbprint(),
+                **json.loads(key.export_public()),
+            }
+        )
+    if settings.PANJEREH_OIDC_EC_KEY:
+        key, kid = _ec_signing_key(settings.PANJEREH_OIDC_EC_KEY)
+        keys.append({**key.as_dict(private=False), "alg": "ES256", "use": "sig", "kid": kid})
+    return {"keys": keys}
+
+
 class PanjerehValidator(OAuth2Validator):
     oidc_claim_scope = {
         "sub": "openid",
@@ -259,9 +303,14 @@ class PanjerehValidator(OAuth2Validator):
         id_token.update(**claims)
         if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as the library
             id_token["nonce"] = request.nonce
-        key, kid = _signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
+        if id_token_alg(request.client) == "ES256":
+            alg = "ES256"
+            key, kid = _ec_signing_key(settings.PANJEREH_OIDC_EC_KEY)
+        else:
+            alg = "RS256"
+            key, kid = _signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
         payload = json.loads(json.dumps(id_token, default=str))
-        signed = jose_jwt.encode({"typ": "JWT", "alg": "RS256", "kid": kid}, payload, key)
+        signed = jose_jwt.encode({"typ": "JWT", "alg": alg, "kid": kid}, payload, key)
         if request.grant_type in TOKEN_GRANT_TYPES:
             # At the token endpoint the row is written with the access token, in the one
             # transaction that also uses up the code (``save_bearer_token``).
@@ -278,6 +327,27 @@ class PanjerehValidator(OAuth2Validator):
         request.access_token = saved
         request.id_token = saved
         return signed
+
+    def _get_key_for_token(self, token):
+        # An ``id_token_hint`` (RP-initiated logout, prompt=none) is checked with the key its
+        # client's ID tokens are signed with; the library knows only the RSA one. The header's
+        # ``alg`` must be that client's: an RS256 hint for an ES256 client is refused.
+        from jwcrypto import jwk, jws
+
+        key = super()._get_key_for_token(token)
+        if key is None:
+            return None
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        claims = json.loads(unverified.objects["payload"].decode("utf-8"))
+        application = self._get_client_by_audience(claims["aud"])
+        header = unverified.jose_header if isinstance(unverified.jose_header, dict) else {}
+        wanted = id_token_alg(application)
+        if header.get("alg") != wanted:
+            return None
+        if wanted == "ES256":
+            return jwk.JWK.from_pem(settings.PANJEREH_OIDC_EC_KEY.encode())
+        return key
 
     # -- claims -------------------------------------------------------------------------------
 

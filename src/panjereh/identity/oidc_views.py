@@ -23,13 +23,14 @@ from oauth2_provider import views as dot
 from oauth2_provider.exceptions import InvalidOIDCRedirectURIError, OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
 from . import audit
 from .models import AuthEvent, Consent
-from .oidc import ACR_VALUES, NATIONAL_CODE_SCOPE, SID_SESSION_KEY, pairwise_subject
+from .oidc import ACR_VALUES, NATIONAL_CODE_SCOPE, SID_SESSION_KEY, pairwise_subject, public_jwks
 
 # Claims released under each scope, in the order the consent screen lists them.
 SCOPE_CLAIMS = {
@@ -247,11 +248,25 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
                 ),
                 "scopes_supported": list(get_scopes_backend().get_available_scopes()),
                 "ui_locales_supported": ["fa", "en"],
+                "id_token_signing_alg_values_supported": ["ES256", "RS256"],
             }
         )
         out = JsonResponse(data)
         out["Access-Control-Allow-Origin"] = "*"
         return out
+
+
+class JwksView(dot.JwksInfoView):
+    """The library's JWKS (RSA keys) with the ES256 key added; same caching headers."""
+
+    def get(self, request, *args, **kwargs):
+        age = oauth2_settings.OIDC_JWKS_MAX_AGE_SECONDS
+        response = JsonResponse(public_jwks())
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = (
+            f"public, max-age={age}, stale-while-revalidate={age}, stale-if-error={age}"
+        )
+        return response
 
 
 class LogoutView(dot.RPInitiatedLogoutView):
@@ -275,7 +290,7 @@ urlpatterns = [
         DiscoveryView.as_view(),
         name="oidc-connect-discovery-info",
     ),
-    path("oidc/jwks/", dot.JwksInfoView.as_view(), name="jwks-info"),
+    path("oidc/jwks/", JwksView.as_view(), name="jwks-info"),
     path("oidc/authorize/", AuthorizeView.as_view(), name="authorize"),
     path("oidc/token/", TokenView.as_view(), name="token"),
     path("oidc/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),

@@ -79,10 +79,10 @@ class Window:
 
     def _decode(self, token: str):
         try:
-            return jwt.decode(token, self.keys(), algorithms=["RS256"])
+            return jwt.decode(token, self.keys(), algorithms=["ES256", "RS256"])
         except JoseError:
             # The provider may have rotated its key since it was fetched.
-            return jwt.decode(token, self.keys(refresh=True), algorithms=["RS256"])
+            return jwt.decode(token, self.keys(refresh=True), algorithms=["ES256", "RS256"])
 
     def verify_id_token(self, token: str, nonce: str) -> dict[str, Any]:
         decoded = self._decode(token)
