@@ -188,3 +188,22 @@ class PreparedInsert:
         obj._state.adding = False
         obj._state.db = alias
         return obj
+
+
+_delete_sql: dict[tuple[type[Model], str], str] = {}
+
+
+def delete_row(model: type[Model], pk: Any, using: str | None = None) -> int:
+    """``DELETE`` one row by primary key with no collector and no signals; the rows deleted
+    (0 or 1). Only for models nothing refers to and nobody watches: callers check that."""
+    alias = using or router.db_for_write(model)
+    sql = _delete_sql.get((model, alias))
+    if sql is None:
+        quote = connections[alias].ops.quote_name
+        opts = model._meta
+        # Quoted names from the model, the value a parameter.
+        sql = f"DELETE FROM {quote(opts.db_table)} WHERE {quote(opts.pk.column)} = %s"  # noqa: S608
+        _delete_sql[(model, alias)] = sql
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [pk])
+        return cursor.rowcount

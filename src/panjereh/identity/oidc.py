@@ -32,7 +32,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 from oauthlib.oauth2.rfc6749 import errors
 
-from panjereh.common.prepared import PreparedInsert, PreparedLookup
+from panjereh.common.prepared import PreparedInsert, PreparedLookup, delete_row
 
 from .models import ClientProfile, CodeSession, SsoSession
 
@@ -570,7 +570,7 @@ class PanjerehValidator(OAuth2Validator):
             ):  # something refers to or watches codes: let the ORM cascade and signal
                 deleted, _ = rows.delete()
             else:  # nothing does: one DELETE, no collector
-                deleted = rows._raw_delete(router.db_for_write(Grant))
+                deleted = delete_row(Grant, grant.pk)
         if not deleted:
             raise errors.InvalidGrantError(request=request)
         request.panjereh_code_used = True
