@@ -6,9 +6,9 @@ a temporary directory (SQLite database unless ``DATABASE_URL`` is set, keys, SMS
 at the end; the server (``panjereh serve``: Granian, 2 workers x 8 threads) binds 127.0.0.1 on
 a free port and is stopped by its process ID.
 
-1. Migrate; make citizens, one agency client (confidential, Argon2-hashed secret, as in the
-   demo) and their consent, and pre-issue authorization codes with PKCE challenges under live
-   sign-on sessions (the browser half of the flow is measured separately in 4).
+1. Migrate; make citizens, one agency client (confidential, Argon2-hashed secret, ES256 ID
+   tokens: registered with the defaults, as in the demo) and their consent, and pre-issue
+   authorization codes with PKCE challenges under live sign-on sessions (the browser half of the flow is measured separately in 4).
 2. Token endpoint: ``--clients`` threads redeem the codes (``authorization_code`` grant with
    ``code_verifier`` and HTTP Basic client authentication), one request each, over one
    kept-alive connection per thread (``benchlib.LoadClient``, ``http.client``: the load
@@ -290,7 +290,7 @@ def full_sign_in(base: str, data: dict, person: tuple[str, str], var: Path) -> b
         if answer.status_code != 200:
             return False
         keys = KeySet.import_key_set(window.get("/oidc/jwks/").json())
-        claims = jwt.decode(answer.json()["id_token"], keys, algorithms=["RS256"]).claims
+        claims = jwt.decode(answer.json()["id_token"], keys, algorithms=["ES256"]).claims
         return claims.get("nonce") == nonce and claims.get("aud") == data["client_id"]
 
 
@@ -551,8 +551,8 @@ def main() -> None:
         database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
         setup = (
             f"{os.cpu_count()} cores shared by server and clients, `panjereh serve` (Granian) "
-            f"{args.workers} workers x {args.threads} threads, Argon2-hashed client secret; load "
-            "average after the run "
+            f"{args.workers} workers x {args.threads} threads, Argon2-hashed client secret, "
+            "ES256 ID tokens; load average after the run "
             f"{load[0]:.1f}. {cpu_note}"
         )
         print(setup)
