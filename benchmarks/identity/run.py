@@ -8,7 +8,8 @@ a free port and is stopped by its process ID.
 
 1. Migrate; make citizens, one agency client (confidential, Argon2-hashed secret, ES256 ID
    tokens: registered with the defaults, as in the demo) and their consent, and pre-issue
-   authorization codes with PKCE challenges under live sign-on sessions (the browser half of the flow is measured separately in 4).
+   authorization codes with PKCE challenges under live sign-on sessions (the browser half of
+   the flow is measured separately in 4).
 2. Token endpoint: ``--clients`` threads redeem the codes (``authorization_code`` grant with
    ``code_verifier`` and HTTP Basic client authentication), one request each, over one
    kept-alive connection per thread (``benchlib.LoadClient``, ``http.client``: the load
