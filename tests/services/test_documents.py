@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from panjereh.services import definitions, documents, engine, keys, workflow
 from panjereh.services.models import Application, Document, FetchedData, State
-from tests.factories import UserFactory, make_agency_staff
+from tests.factories import UserFactory, make_agency, make_agency_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +188,103 @@ def test_the_token_is_found_whatever_bytes_end_the_compressed_stream():
         + b"\nendstream\nendobj\n%%EOF\n"
     )
     assert documents.token_from_file(pdf) == token
+
+
+# -- offline revocation: the agency's status list ---------------------------------------------
+
+
+def _save(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_document_names_its_place_in_its_agencys_status_list(issued, client):
+    reference = documents.claims_of(issued)["status"]["status_list"]
+    assert reference["idx"] == issued.pk
+    assert reference["uri"].endswith(f"/services/status/{issued.agency.code}.jwt")
+    response = client.get(f"/services/status/{issued.agency.code}.jwt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/statuslist+jwt"
+    header, payload, _sig = response.content.decode().split(".")
+    header = json.loads(base64.urlsafe_b64decode(header + "=="))
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert header["typ"] == "statuslist+jwt" and header["kid"] == issued.kid
+    assert claims["sub"] == reference["uri"] and claims["status_list"]["bits"] == 1
+    assert claims["exp"] > claims["iat"] and claims["ttl"] > 0
+    assert documents.status_bit(claims["status_list"]["lst"], issued.pk) == 0
+    assert client.get("/services/status/no-such-agency.jwt").status_code == 404
+
+
+def test_bits_are_least_significant_first_as_the_draft_says():
+    # draft-ietf-oauth-status-list, 1-bit example: indices 0, 3, 5 revoked -> first byte 0x29.
+    lst = documents.encode_status_bits([0, 3, 5], 7)
+    assert documents.zlib.decompress(base64.urlsafe_b64decode(lst + "==")) == b"\x29"
+    assert [documents.status_bit(lst, i) for i in range(8)] == [1, 0, 0, 1, 0, 1, 0, 0]
+
+
+def test_offline_verification_sees_a_revocation_through_the_status_list(
+    issued, client, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    jwks = _save(tmp_path, "jwks.json", json.dumps(keys.jwks()))
+    token = _save(tmp_path, "doc.jws", issued.token)
+    before = _save(
+        tmp_path,
+        "before.jwt",
+        client.get(f"/services/status/{issued.agency.code}.jwt").content.decode(),
+    )
+    call_command("services", "verify-document", token, "--jwks", jwks, "--status-list", before)
+    assert "This document is valid" in capsys.readouterr().out
+    # Without a list the verifier is told revocation was not checked.
+    call_command("services", "verify-document", token, "--jwks", jwks)
+    assert "revocation not checked" in capsys.readouterr().err
+    with django_capture_on_commit_callbacks(execute=True):  # the list is rebuilt at once
+        documents.revoke(issued, "صدور اشتباه")
+    after = _save(
+        tmp_path,
+        "after.jwt",
+        client.get(f"/services/status/{issued.agency.code}.jwt").content.decode(),
+    )
+    with pytest.raises(SystemExit) as exit_:
+        call_command("services", "verify-document", token, "--jwks", jwks, "--status-list", after)
+    assert exit_.value.code == 1
+    assert "has revoked this document" in capsys.readouterr().out
+
+
+def test_a_forged_stale_or_foreign_status_list_is_not_trusted(issued, client):
+    from django.utils import timezone
+
+    from panjereh.services.models import AgencyKey
+
+    result = documents.verify_signature(issued.token, keys.jwks())
+    genuine = client.get(f"/services/status/{issued.agency.code}.jwt").content.decode()
+    assert documents.check_status(result, genuine, keys.jwks()).status == "valid"
+    header, payload, signature = genuine.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    row = AgencyKey.objects.get(kid=issued.kid)
+
+    def signed(changes: dict, typ: str = documents.STATUS_LIST_TYPE, agency=None) -> str:
+        signer = keys.active_key(agency, AgencyKey.Use.SIGN) if agency else row
+        return documents.jws.serialize_compact(
+            {"alg": "ES256", "kid": signer.kid, "typ": typ},
+            json.dumps({**claims, **changes}).encode(),
+            keys.private_key(signer),
+            algorithms=["ES256"],
+        )
+
+    other = make_agency(code="other-agency")
+    cases = {
+        "altered": ".".join([header, _b64(json.dumps({**claims, "ttl": 1}).encode()), signature]),
+        "expired": signed({"exp": int(timezone.now().timestamp()) - 1}),
+        "another list": signed({"sub": claims["sub"].replace(issued.agency.code, "x")}),
+        "not a status list": signed({}, typ="JWT"),
+        "another agency's key": signed({}, agency=other),
+        # A list that ends before the document's index.
+        "too short": signed(
+            {"status_list": {"bits": 1, "lst": _b64(documents.zlib.compress(b""))}}
+        ),
+    }
+    for name, forged in cases.items():
+        checked = documents.check_status(result, forged, keys.jwks())
+        assert checked.status == "unchecked" and not checked.ok, name
+        assert "cannot be confirmed" in checked.message_en

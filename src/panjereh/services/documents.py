@@ -4,7 +4,11 @@ The JWS (ES256) is signed with the issuing agency's active key (``kid`` in the h
 carries what the document says, so that anyone holding the agency's published JWKS can check
 it offline. The QR code carries the verification address with the whole token when it fits,
 else a short reference that the public verification page resolves. Revocation is recorded
-by the issuing agency and shown by the online verification.
+by the issuing agency and shown by the online verification, and published for offline
+verifiers as a status list (IETF OAuth Token Status List): each document names its index in
+its agency's list (``status.status_list``: ``idx``, ``uri``), and the list, a bit per index
+(1 = revoked) signed with the same agency key as the documents, is served at
+``/services/status/<agency>.jwt``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from typing import Any
 
 import segno
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -97,16 +103,18 @@ def issue(application: Application, data: dict[str, Any]) -> Document:
         return existing
     number = f"{application.agency.code.upper()[:6]}-{timezone.now():%Y%m%d}-{secrets.token_hex(4).upper()}"
     claims = payload_for(application, data, number)
-    token, kid = sign(application.agency, claims)
     try:
         with transaction.atomic():
+            # The row first: its id is the document's index in the agency's status list, which
+            # the signed token names. Nobody sees the row before it has its token.
             document = Document.objects.create(
-                application=application,
-                number=number,
-                agency=application.agency,
-                kid=kid,
-                token=token,
+                application=application, number=number, agency=application.agency
             )
+            claims["status"] = {
+                "status_list": {"idx": document.pk, "uri": status_list_uri(application.agency)}
+            }
+            document.token, document.kid = sign(application.agency, claims)
+            document.save(update_fields=["token", "kid"])
     except IntegrityError:
         return Document.objects.get(application=application)  # another run issued it first
     return document
@@ -125,7 +133,71 @@ def revoke(document: Document, reason: str) -> Document:
             "سند ابطال شد: " + reason,
             "The document was revoked: " + reason,
         )
+        agency_code = locked.agency.code
+        transaction.on_commit(lambda: cache.delete(_status_cache_key(agency_code)))
     return locked
+
+
+# -- status lists (offline revocation) ----------------------------------------------------------
+# draft-ietf-oauth-status-list: one bit per index, least significant bit first within each
+# byte, the bytes zlib-compressed (RFC 1950) and base64url-encoded in ``status_list.lst``,
+# the whole a JWT of type ``statuslist+jwt`` whose ``sub`` is the list's own address.
+
+STATUS_LIST_TYPE = "statuslist+jwt"
+STATUS_LIST_TTL = 300  # seconds a verifier may keep a fetched list before fetching again
+STATUS_LIST_VALID = 86400  # seconds after which an offline copy is refused (its ``exp``)
+
+
+def status_list_uri(agency) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}{reverse('services_status_list', args=[agency.code])}"
+
+
+def _status_cache_key(agency_code: str) -> str:
+    return f"services:status-list:{agency_code}"
+
+
+def encode_status_bits(revoked: list[int], size: int) -> str:
+    bits = bytearray(size // 8 + 1)
+    for idx in revoked:
+        bits[idx // 8] |= 1 << (idx % 8)
+    return base64.urlsafe_b64encode(zlib.compress(bytes(bits), 9)).rstrip(b"=").decode()
+
+
+def status_bit(lst: str, idx: int) -> int:
+    """The bit at ``idx``; ``IndexError`` when the list is shorter than the index."""
+    bits = zlib.decompress(_b64(lst))
+    return (bits[idx // 8] >> (idx % 8)) & 1
+
+
+def status_list_token(agency) -> str:
+    """The agency's signed status list, rebuilt from the rows at most once a minute and at once
+    after a revocation."""
+    key = _status_cache_key(agency.code)
+    token = cache.get(key)
+    if token is not None:
+        return token
+    rows = Document.objects.filter(agency=agency)
+    revoked = list(rows.filter(revoked_at__isnull=False).values_list("pk", flat=True))
+    size = rows.aggregate(top=Max("pk"))["top"] or 0
+    now = int(timezone.now().timestamp())
+    claims = {
+        "sub": status_list_uri(agency),
+        "iss": agency.code,
+        "iat": now,
+        "exp": now + STATUS_LIST_VALID,
+        "ttl": STATUS_LIST_TTL,
+        "status_list": {"bits": 1, "lst": encode_status_bits(revoked, size)},
+    }
+    row = keys.active_key(agency, AgencyKey.Use.SIGN)
+    token = jws.serialize_compact(
+        {"alg": "ES256", "kid": row.kid, "typ": STATUS_LIST_TYPE},
+        json.dumps(claims, separators=(",", ":")).encode(),
+        keys.private_key(row),
+        algorithms=["ES256"],
+    )
+    cache.set(key, token, 60)
+    return token
 
 
 # -- verification ---------------------------------------------------------------------------
@@ -133,7 +205,7 @@ def revoke(document: Document, reason: str) -> Document:
 
 @dataclass
 class Verification:
-    status: str  # valid | revoked | expired | invalid
+    status: str  # valid | revoked | expired | invalid | unchecked (revocation unknown)
     message_fa: str
     message_en: str
     claims: dict[str, Any] = field(default_factory=dict)
@@ -186,6 +258,45 @@ def verify_signature(token: str, jwks_data: dict[str, Any]) -> Verification:
         "This document is valid: the issuing agency's signature is genuine.",
         claims,
     )
+
+
+UNCHECKED_FA = "امضای سند درست است اما فهرست ابطال معتبر نیست (جعلی، کهنه یا از فهرست دیگری)؛ ابطال‌نشدن سند را نمی‌توان تأیید کرد."
+UNCHECKED_EN = "The signature is genuine but the revocation list is not valid (forged, out of date or another list); whether the document was revoked cannot be confirmed."
+
+
+def check_status(result: Verification, list_token: str, jwks_data: dict[str, Any]) -> Verification:
+    """Offline revocation: ``result`` (a genuine document) checked against a status list token
+    fetched earlier. The list must be signed by the document's own agency, be the list the
+    document names, and not be past its ``exp``; then its bit for the document decides."""
+    reference = (result.claims.get("status") or {}).get("status_list")
+    if result.status not in ("valid", "expired") or not isinstance(reference, dict):
+        return result
+    unchecked = Verification("unchecked", UNCHECKED_FA, UNCHECKED_EN, result.claims)
+    try:
+        listed = jws.deserialize_compact(
+            (list_token or "").strip(), _key_set(jwks_data), algorithms=["ES256"]
+        )
+        claims = json.loads(listed.payload)
+        issuers = {k.get("kid"): k.get("iss") for k in jwks_data.get("keys", [])}
+        if (
+            listed.protected.get("typ") != STATUS_LIST_TYPE
+            or issuers.get(listed.protected.get("kid")) != result.claims.get("iss")
+            or claims.get("sub") != reference.get("uri")
+            or claims.get("exp", 0) < timezone.now().timestamp()
+            or claims["status_list"].get("bits") != 1
+        ):
+            return unchecked
+        bit = status_bit(claims["status_list"]["lst"], int(reference["idx"]))
+    except (JoseError, ValueError, KeyError, TypeError, IndexError, zlib.error):
+        return unchecked
+    if bit:
+        return Verification(
+            "revoked",
+            "این سند را دستگاه صادرکننده ابطال کرده است.",
+            "The issuing agency has revoked this document.",
+            result.claims,
+        )
+    return result
 
 
 def verify(token: str) -> Verification:

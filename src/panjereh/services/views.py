@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from panjereh.catalogue.models import AgencyMembership
+from panjereh.catalogue.models import Agency, AgencyMembership
 
 from . import documents, engine, keys, workflow
 from .models import Application, Document, JourneyEvent, ServiceDefinition, State
@@ -172,6 +172,17 @@ def verify(request: HttpRequest) -> HttpResponse:
 def jwks(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(keys.jwks())
     response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def status_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The agency's signed status list (revoked documents), for offline verifiers."""
+    agency = get_object_or_404(Agency, code=code)
+    response = HttpResponse(
+        documents.status_list_token(agency), content_type="application/statuslist+jwt"
+    )
+    response["Cache-Control"] = f"public, max-age={documents.STATUS_LIST_TTL // 5}"
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -4,7 +4,9 @@
 - ``provision``: consumer systems and approved grants for every active definition (demo);
 - ``submit CODE --national-code N [--input k=v] [--key K]``: submit as a citizen;
 - ``status TRACKING``: the application's state and journey as JSON;
-- ``verify-document FILE --jwks URL|FILE``: offline verification of a document or token;
+- ``verify-document FILE --jwks URL|FILE [--status-list URL|FILE|auto]``: offline verification
+  of a document or token; with a status list (``auto``: the one the document names) also
+  whether it was revoked;
 - ``revoke NUMBER --reason TEXT`` and ``rotate-key AGENCY``.
 """
 
@@ -40,6 +42,12 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify-document")
         verify.add_argument("file")
         verify.add_argument("--jwks", required=True)
+        verify.add_argument(
+            "--status-list",
+            default="",
+            help="the issuing agency's status list (URL or file), or 'auto' for the address "
+            "the document names; without it revocation is not checked",
+        )
         revoke = sub.add_parser("revoke")
         revoke.add_argument("number")
         revoke.add_argument("--reason", required=True)
@@ -107,15 +115,25 @@ class Command(BaseCommand):
         }
         self.stdout.write(json.dumps(out, ensure_ascii=False))
 
-    def do_verify_document(self, file, jwks, **_):
-        from panjereh.services.documents import token_from_file, verify_signature
+    def do_verify_document(self, file, jwks, status_list="", **_):
+        from panjereh.services.documents import check_status, token_from_file, verify_signature
 
         token = token_from_file(Path(file).read_bytes())
-        if jwks.startswith(("http://", "https://")):
-            data = httpx.get(jwks, timeout=10, trust_env=False).json()
-        else:
-            data = json.loads(Path(jwks).read_text())
+        data = json.loads(_read(jwks))
         result = verify_signature(token, data)
+        reference = (result.claims.get("status") or {}).get("status_list") or {}
+        if status_list and reference:
+            where = reference.get("uri", "") if status_list == "auto" else status_list
+            try:
+                listed = _read(where)
+            except (OSError, httpx.HTTPError) as exc:
+                raise CommandError(f"cannot read the status list {where}: {exc}") from exc
+            result = check_status(result, listed, data)
+        elif reference and result.status in ("valid", "expired"):
+            self.stderr.write(
+                "revocation not checked: pass --status-list auto (or the list "
+                f"{reference.get('uri')} saved earlier)"
+            )
         self.stdout.write(result.message_fa)
         self.stdout.write(result.message_en)
         if result.claims:
@@ -143,3 +161,12 @@ class Command(BaseCommand):
 
         row = keys.rotate(Agency.objects.get(code=agency))
         self.stdout.write(f"new signing key {row.kid}")
+
+
+def _read(where: str) -> str:
+    """A file's text, or a URL's body."""
+    if where.startswith(("http://", "https://")):
+        response = httpx.get(where, timeout=10, trust_env=False)
+        response.raise_for_status()
+        return response.text
+    return Path(where).read_text()
