@@ -84,11 +84,12 @@ def payload_for(application: Application, data: dict[str, Any], number: str) -> 
     return claims
 
 
-def sign(agency, claims: dict[str, Any]) -> tuple[str, str]:
+def sign(agency, claims: dict[str, Any], typ: str = "panjereh-document+jws") -> tuple[str, str]:
+    """``claims`` signed with the agency's active key (ES256); the token and the key's id."""
     row = keys.active_key(agency, AgencyKey.Use.SIGN)
     body = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
     token = jws.serialize_compact(
-        {"alg": "ES256", "kid": row.kid, "typ": "panjereh-document+jws"},
+        {"alg": "ES256", "kid": row.kid, "typ": typ},
         body,
         keys.private_key(row),
         algorithms=["ES256"],
@@ -189,13 +190,7 @@ def status_list_token(agency) -> str:
         "ttl": STATUS_LIST_TTL,
         "status_list": {"bits": 1, "lst": encode_status_bits(revoked, size)},
     }
-    row = keys.active_key(agency, AgencyKey.Use.SIGN)
-    token = jws.serialize_compact(
-        {"alg": "ES256", "kid": row.kid, "typ": STATUS_LIST_TYPE},
-        json.dumps(claims, separators=(",", ":")).encode(),
-        keys.private_key(row),
-        algorithms=["ES256"],
-    )
+    token, _kid = sign(agency, claims, typ=STATUS_LIST_TYPE)
     cache.set(key, token, 60)
     return token
 
