@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import copy
 import hashlib
 import hmac
@@ -38,6 +39,10 @@ from .models import ClientProfile, CodeSession, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
 TOKEN_GRANT_TYPES = ("authorization_code", "refresh_token")
+# Set while the token view holds the request's transaction (see ``oidc_views.TokenView``).
+IN_TOKEN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "panjereh_in_token_transaction", default=False
+)
 BASE_SCOPES = ["openid", "profile", "phone"]
 NATIONAL_CODE_SCOPE = "national_code"
 ACR_VALUES = ["1", "2", "3", "4"]
@@ -553,7 +558,11 @@ class PanjerehValidator(OAuth2Validator):
     def save_bearer_token(self, token, request, *args, **kwargs):
         if request.grant_type != "authorization_code":
             return super().save_bearer_token(token, request, *args, **kwargs)
-        with transaction.atomic(using=router.db_for_write(AccessToken)):
+        # Inside the token view's own transaction (PostgreSQL) the writes need no savepoint of
+        # their own: a failure here fails the request, and the view rolls all of it back.
+        with transaction.atomic(
+            using=router.db_for_write(AccessToken), savepoint=not IN_TOKEN_TRANSACTION.get()
+        ):
             saved = self._save_bearer_token(token, request, *args, **kwargs)
             self._delete_code(request)
         return saved

@@ -30,7 +30,14 @@ from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
 from . import audit
 from .models import AuthEvent, Consent
-from .oidc import ACR_VALUES, NATIONAL_CODE_SCOPE, SID_SESSION_KEY, pairwise_subject, public_jwks
+from .oidc import (
+    ACR_VALUES,
+    IN_TOKEN_TRANSACTION,
+    NATIONAL_CODE_SCOPE,
+    SID_SESSION_KEY,
+    pairwise_subject,
+    public_jwks,
+)
 
 # Claims released under each scope, in the order the consent screen lists them.
 SCOPE_CLAIMS = {
@@ -179,7 +186,11 @@ class TokenView(dot.TokenView):
         if connection.vendor == "sqlite":
             return super().post(request, *args, **kwargs)
         with transaction.atomic():
-            response = super().post(request, *args, **kwargs)
+            marker = IN_TOKEN_TRANSACTION.set(True)
+            try:
+                response = super().post(request, *args, **kwargs)
+            finally:
+                IN_TOKEN_TRANSACTION.reset(marker)
             if response.status_code != 200:
                 # The library answers errors instead of raising: undo what it wrote first.
                 transaction.set_rollback(True)
