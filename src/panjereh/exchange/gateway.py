@@ -35,12 +35,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, InvalidPayloadError, JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
+from joserfc.util import json_b64decode, urlsafe_b64decode
 
 from panjereh.catalogue.models import Agency
 
-from . import breaker, conf, grants, upstream
+from . import breaker, conf, grants, guard, upstream
 from .log import ensure_background_sealer, insert_record
 from .models import (
     ACTIVE_STATES,
@@ -179,10 +181,17 @@ def _shared_cache() -> bool:
     return "redis" in settings.CACHES.get("default", {}).get("BACKEND", "").lower()
 
 
-def _generation_path():
+_generation_paths: dict[str, str] = {}
+
+
+def _generation_path() -> str:
     from django.conf import settings
 
-    return Path(settings.VAR_DIR) / _GENERATION_FILE
+    var_dir = str(settings.VAR_DIR)
+    path = _generation_paths.get(var_dir)
+    if path is None:
+        path = _generation_paths[var_dir] = os.path.join(var_dir, _GENERATION_FILE)
+    return path
 
 
 def _grant_generation() -> Any:
@@ -203,7 +212,7 @@ def _bump_generation() -> None:
         except ValueError:
             cache.set(_GRANT_GENERATION, 1, timeout=None)
         return
-    path = _generation_path()
+    path = Path(_generation_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     temporary.write_text(uuid.uuid4().hex)
@@ -306,8 +315,48 @@ def _keyset(system: ConsumerSystem) -> KeySet:
     return keyset
 
 
+_ED25519 = JWSRegistry.algorithms["Ed25519"]
+_PLAIN_HEADER = {"alg", "typ", "kid"}
+
+
+def _decode_assertion(token: str, keyset: KeySet) -> dict[str, Any]:
+    """The verified claims of a client assertion (a compact JWS), or JoseError/ValueError.
+
+    Every system's key is Ed25519 (``client.py``), and joserfc's general path (its objects, its
+    header registry) cost more than the signature check itself. So an Ed25519 assertion whose
+    header holds nothing but ``alg``, ``typ`` and ``kid`` is checked here with joserfc's own
+    parts, in joserfc's order: the key chosen by ``kid`` among the keys allowed for the
+    algorithm and for signing (``get_by_kid``), the algorithm's key check (type, curve, the
+    key's ``alg`` and ``use``), the signature over the first two segments, then the payload,
+    which must be a JSON object. Anything else (other algorithms, ``crit`` or any other header)
+    goes through ``jwt.decode`` unchanged."""
+    header_segment, _dot, rest = token.partition(".")
+    payload_segment, _dot2, signature_segment = rest.partition(".")
+    if len(header_segment) <= 512 and "." not in signature_segment:
+        header = json_b64decode(header_segment.encode("ascii"))
+        if (
+            isinstance(header, dict)
+            and header.get("alg") == "Ed25519"
+            and header.keys() <= _PLAIN_HEADER
+            and all(isinstance(value, str) for value in header.values())
+            and len(payload_segment) <= 128_000
+            and len(signature_segment) <= 1024
+        ):
+            key = keyset.get_by_kid(header.get("kid"), {"alg": "Ed25519", "use": "sig"})
+            _ED25519.check_key(key)
+            signature = urlsafe_b64decode(signature_segment.encode("ascii"))
+            signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+            if not _ED25519.verify(signing_input, signature, key):
+                raise BadSignatureError()
+            claims = json_b64decode(payload_segment.encode("ascii"))
+            if not isinstance(claims, dict):
+                raise InvalidPayloadError()
+            return claims
+    return jwt.decode(token, keyset, algorithms=ALGORITHMS).claims
+
+
 def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
-    client = request.headers.get("X-Road-Client", "").strip()
+    client = request.META.get("HTTP_X_ROAD_CLIENT", "").strip()
     call.client = client[:200]
     if not _CLIENT_RE.match(client):
         raise _consumer(
@@ -335,7 +384,7 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
             "unknown_client", 401, _("The consumer system is not registered with the exchange.")
         )
     call.system = system
-    authorization = request.headers.get("Authorization", "")
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
     if not authorization.startswith("Bearer "):
         raise _consumer(
             "missing_assertion",
@@ -344,12 +393,11 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
         )
     token = authorization[7:].strip()
     try:
-        decoded = jwt.decode(token, _keyset(system), algorithms=ALGORITHMS)
+        claims = _decode_assertion(token, _keyset(system))
     except (JoseError, ValueError, TypeError):
         raise _consumer(
             "bad_assertion", 401, _("The client assertion is not signed by a registered key.")
         ) from None
-    claims = decoded.claims
     now = time.time()
     leeway = int(conf.get("ASSERTION_LEEWAY"))
     audience = claims.get("aud")
@@ -377,24 +425,56 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
         raise _consumer("bad_assertion", 401, _("The client assertion lives too long."))
     if exp + leeway < now:
         raise _consumer("expired_assertion", 401, _("The client assertion has expired."))
-    # One use per assertion: a captured token cannot be replayed.
-    if not cache.add(f"nix:jti:{client}:{jti}", 1, timeout=int(exp - now) + 2 * leeway):
-        raise _consumer("replayed_assertion", 401, _("This client assertion was already used."))
+    # One use per assertion (a captured token cannot be replayed), then the rate limit.
+    _admit(system, f"nix:jti:{client}:{jti}", int(exp - now) + 2 * leeway)
     return system
 
 
-def _rate_limit(system: ConsumerSystem) -> None:
+def _guard():
+    """The host's guard (``guard.py``) when the cache is the disk cache the host's processes
+    share; None with Redis (several hosts: the cache is shared by all of them) or with a cache
+    of this process alone (tests), where the cache itself holds assertions and counters."""
+    global _guard_choice
+    if _guard_choice is None:
+        from django.conf import settings
+
+        from panjereh.common.cache import SharedDiskCache
+
+        backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+        shared_disk = backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}"
+        _guard_choice = (
+            (guard.for_path(Path(settings.VAR_DIR) / GUARD_FILE),) if shared_disk else ()
+        )
+    return _guard_choice[0] if _guard_choice else None
+
+
+GUARD_FILE = "exchange-guard.sqlite3"
+_guard_choice: tuple | None = None
+
+
+def _admit(system: ConsumerSystem, jti_key: str, jti_ttl: int) -> None:
     limit = system.rate_per_minute or int(conf.get("RATE_PER_MINUTE"))
-    key = f"nix:rate:{system.pk}:{int(time.time() // 60)}"
-    # One write per call: the counter exists after the minute's first call.
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
+    rate_key = f"nix:rate:{system.pk}:{int(time.time() // 60)}"
+    host_guard = _guard()
+    if host_guard is not None:  # both in one shared transaction
+        fresh, count = host_guard.admit(jti_key, jti_ttl, rate_key, 120)
+    else:
+        fresh = cache.add(jti_key, 1, timeout=jti_ttl)
+        count = _count(rate_key) if fresh else 0
+    if not fresh:
+        raise _consumer("replayed_assertion", 401, _("This client assertion was already used."))
     if count > limit:
         raise _consumer(
             "rate_limited", 429, _("Too many calls from this system; slow down and retry.")
         )
+
+
+def _count(key: str) -> int:
+    # One write per call: the counter exists after the minute's first call.
+    try:
+        return cache.incr(key)
+    except ValueError:
+        return 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
 
 
 # -- authorisation --------------------------------------------------------------------------
@@ -482,11 +562,13 @@ def _authorise(request: HttpRequest, call: Call) -> tuple[GrantView, list[str]]:
 
 
 def _upstream_url(service: DataService, rest: str, request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("items", None)
     url = service.upstream_base_url.rstrip("/")
     if rest:
         url += "/" + rest
+    if not request.META.get("QUERY_STRING"):
+        return url  # nothing to pass on (most calls): no query dictionary to copy
+    query = request.GET.copy()
+    query.pop("items", None)
     encoded = query.urlencode()
     return f"{url}?{encoded}" if encoded else url
 
@@ -571,9 +653,9 @@ def _request_hash(request: HttpRequest) -> str:
         [
             request.method or "",
             request.get_full_path(),
-            request.headers.get("X-Road-Client", ""),
-            request.headers.get("X-Road-UserId", ""),
-            request.headers.get("X-Road-Issue", ""),
+            request.META.get("HTTP_X_ROAD_CLIENT", ""),
+            request.META.get("HTTP_X_ROAD_USERID", ""),
+            request.META.get("HTTP_X_ROAD_ISSUE", ""),
             "",
         ]
     ).encode()
@@ -631,6 +713,8 @@ def gateway(request: HttpRequest, path: str) -> HttpResponse:
     # Programs, not browsers, call the gateway: their Accept-Language chooses the language of
     # error messages (the portal's URL scheme would otherwise force the default language).
     language = translation.get_language_from_request(request, check_path=False)
+    if language == translation.get_language():
+        return _gateway(request, path)  # already active: nothing to switch (most calls)
     with translation.override(language):
         return _gateway(request, path)
 
@@ -642,10 +726,10 @@ def _gateway(request: HttpRequest, path: str) -> HttpResponse:
         x_road_id=str(uuid.uuid4()),
         method=request.method or "GET",
         path=path,
-        issue=request.headers.get("X-Road-Issue", "").strip(),
-        purpose=request.headers.get("X-Panjereh-Purpose", "").strip(),
+        issue=request.META.get("HTTP_X_ROAD_ISSUE", "").strip(),
+        purpose=request.META.get("HTTP_X_PANJEREH_PURPOSE", "").strip(),
     )
-    call.subject = request.headers.get("X-Road-UserId", "").strip()
+    call.subject = request.META.get("HTTP_X_ROAD_USERID", "").strip()
     call.request_hash = _request_hash(request)
     try:
         answer, status, outcome = _serve(request, path, call)
@@ -718,8 +802,7 @@ def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any],
     rest = parts[5] if len(parts) == 6 else ""
     if request.method not in ("GET", "POST"):
         raise _consumer("method_not_allowed", 405, _("Only GET and POST are supported."))
-    system = _authenticate(request, call)
-    _rate_limit(system)
+    _authenticate(request, call)  # the assertion, its one use, the rate limit
     call.service = service = _find_service(parts)
     if not _SUBJECT_RE.match(call.subject):
         raise _consumer(

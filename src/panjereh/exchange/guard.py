@@ -1,0 +1,195 @@
+"""One-use client assertions and rate-limit counters for the gateway processes of one host.
+
+Every call through the gateway records its assertion's ``jti`` (a replayed assertion is refused)
+and counts against its system's rate limit; both must hold across all the host's gateway
+processes. With Redis (several hosts) they live in the Django cache. Without it the Django cache
+is diskcache (SQLite files shared by the processes), where the two are two write transactions
+per call, each pickling its value and keeping the cache's size accounts; and a writer that finds
+a SQLite database locked sleeps in SQLite's busy handler (1, 2, 5, 10 ms …) however briefly the
+lock is held, so under load the gateway threads spent more time waiting there than working.
+
+The guard keeps both in one small SQLite database of its own (``VAR_DIR/exchange-guard.sqlite3``,
+WAL) with one write transaction for both checks, and that transaction is shared:
+
+- the threads of a process hand their checks to whichever of them writes next, which runs every
+  check waiting at that moment in one transaction (group commit) and gives each thread its
+  answer;
+- the processes take turns through an exclusive ``flock`` on a lock file next to the database,
+  which the kernel hands to the next waiter as soon as it is released (no sleeping and
+  polling), before ``BEGIN IMMEDIATE``.
+
+Each check is decided inside the transaction, in order: a ``jti`` already recorded and not
+expired is a replay (and is not counted); otherwise it is recorded and the counter incremented,
+its new value returned. Expired rows are deleted at most every ``PURGE_EVERY`` seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+PURGE_EVERY = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jti (key TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counter (
+    key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL
+) WITHOUT ROWID;
+"""
+_RECORD_JTI = (
+    "INSERT INTO jti (key, expires) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET expires = excluded.expires WHERE jti.expires < ?"
+)
+_COUNT = (
+    "INSERT INTO counter (key, count, expires) VALUES (?, 1, ?) "
+    "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count"
+)
+
+
+class HostLock:
+    """An exclusive lock across the threads and processes of a host: a thread lock, then an
+    ``flock`` on ``path`` (opened once per process). Waiting writers queue in the kernel and
+    the next one runs as soon as the lock is released, where SQLite's busy handler would have
+    them sleep and poll."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> HostLock:
+        self._thread_lock.acquire()
+        try:
+            if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        try:
+            assert self._fd is not None
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+class _Check:
+    __slots__ = ("jti_key", "jti_expires", "counter_key", "counter_expires", "result", "error")
+
+    def __init__(self, jti_key: str, jti_expires: float, counter_key: str, counter_expires: float):
+        self.jti_key = jti_key
+        self.jti_expires = jti_expires
+        self.counter_key = counter_key
+        self.counter_expires = counter_expires
+        self.result: tuple[bool, int] | None = None
+        self.error: BaseException | None = None
+
+
+class Guard:
+    """The host's record of used assertions and rate counters (one per database path)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._pending: list[_Check] = []
+        self._pending_lock = threading.Lock()
+        self._writer_lock = threading.Lock()
+        self._host_lock = HostLock(f"{self.path}.lock")
+        self._purged = 0.0
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    # -- the check --------------------------------------------------------------------------
+
+    def admit(
+        self, jti_key: str, jti_ttl: float, counter_key: str, counter_ttl: float
+    ) -> tuple[bool, int]:
+        """Record ``jti_key`` for ``jti_ttl`` seconds and count one against ``counter_key``
+        (kept ``counter_ttl`` seconds): (False, 0) if the jti was already recorded, else
+        (True, the counter's new value)."""
+        now = time.time()
+        check = _Check(jti_key, now + jti_ttl, counter_key, now + counter_ttl)
+        with self._pending_lock:
+            self._pending.append(check)
+        with self._writer_lock:
+            if check.result is None and check.error is None:
+                with self._pending_lock:
+                    batch = self._pending[:]
+                    self._pending.clear()
+                self._run(batch)
+        if check.error is not None:
+            raise check.error
+        assert check.result is not None
+        return check.result
+
+    def _run(self, batch: list[_Check]) -> None:
+        try:
+            conn = self._connection()
+            with self._host_lock:
+                now = time.time()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for check in batch:
+                        fresh = conn.execute(
+                            _RECORD_JTI, (check.jti_key, check.jti_expires, now)
+                        ).rowcount
+                        if fresh != 1:
+                            check.result = (False, 0)
+                            continue
+                        (count,) = conn.execute(
+                            _COUNT, (check.counter_key, check.counter_expires)
+                        ).fetchone()
+                        check.result = (True, count)
+                    if now - self._purged > PURGE_EVERY:
+                        conn.execute("DELETE FROM jti WHERE expires < ?", (now,))
+                        conn.execute("DELETE FROM counter WHERE expires < ?", (now,))
+                        self._purged = now
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        except Exception as exc:
+            for check in batch:
+                check.result = None
+                check.error = exc
+        finally:
+            for check in batch:
+                if check.result is None and check.error is None:
+                    check.error = RuntimeError("the guard transaction was interrupted")
+
+
+_guards: dict[str, Guard] = {}
+_guards_lock = threading.Lock()
+
+
+def for_path(path: Path) -> Guard:
+    key = str(path)
+    guard = _guards.get(key)
+    if guard is None:
+        with _guards_lock:
+            guard = _guards.setdefault(key, Guard(path))
+    return guard
