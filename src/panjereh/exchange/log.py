@@ -14,6 +14,7 @@ private key); outside production a key is generated once into ``VAR_DIR``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -73,8 +74,83 @@ def _insert_statement(connection) -> tuple[str, list]:
     return cached
 
 
+# Group commit. Under load every gateway thread inserting its own row in its own transaction
+# queues for the database's write lock; on SQLite a writer that finds it taken sleeps in the
+# busy handler (1, 2, 5, 10 ms …) however short the holder's transaction, so half of a thread's
+# time went to waiting there. Instead the threads of a process hand their rows to whichever of
+# them writes next: it inserts every row waiting at that moment in one transaction (one
+# ``executemany``) and commits, and each thread returns only once the transaction holding its
+# row has committed, so the log stays durable before the answer leaves. One process writes one
+# transaction at a time, however many threads it runs.
+
+
+class _Pending:
+    __slots__ = ("params", "done", "error")
+
+    def __init__(self, params: list) -> None:
+        self.params = params
+        self.done = False
+        self.error: BaseException | None = None
+
+
+_pending: list[_Pending] = []
+_pending_lock = threading.Lock()  # guards _pending
+_writer_lock = threading.Lock()  # one log transaction at a time in this process
+
+
+_write_locks: dict[str, object] = {}
+
+
+def write_lock(connection):
+    """On a SQLite database file, the host lock its log writers (the gateway's inserts, the
+    sealer) take around their transactions, so that they queue for each other in the kernel
+    instead of sleeping in SQLite's busy handler (``guard.HostLock``); elsewhere (PostgreSQL
+    has row locks and no such sleep, an in-memory database one process) nothing."""
+    if connection.vendor != "sqlite":
+        return contextlib.nullcontext()
+    name = str(connection.settings_dict.get("NAME") or "")
+    if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
+        return contextlib.nullcontext()
+    lock = _write_locks.get(name)
+    if lock is None:
+        from .guard import HostLock
+
+        lock = _write_locks.setdefault(name, HostLock(f"{name}.log-write.lock"))
+    return lock
+
+
+def _write_batch(connection, sql: str, batch: list[_Pending]) -> None:
+    try:
+        with write_lock(connection):
+            _write_rows(connection, sql, batch)
+    finally:  # whatever interrupted the writer, no waiting thread may take its row as written
+        for entry in batch:
+            if not entry.done and entry.error is None:
+                entry.error = RuntimeError("the log transaction was interrupted")
+
+
+def _write_rows(connection, sql: str, batch: list[_Pending]) -> None:
+    try:
+        if len(batch) == 1:  # autocommit: the statement is its own transaction
+            with connection.cursor() as cursor:
+                cursor.execute(sql, batch[0].params)
+        else:
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.executemany(sql, [entry.params for entry in batch])
+    except Exception as exc:
+        if len(batch) == 1:
+            batch[0].error = exc
+        else:  # one row's fault must not fail the others: each on its own
+            for entry in batch:
+                _write_rows(connection, sql, [entry])
+            return
+    for entry in batch:
+        entry.done = True
+
+
 def insert_record(**values) -> None:
-    """Insert one log record (field attnames → values; the rest take their defaults)."""
+    """Insert one log record (field attnames → values; the rest take their defaults), committed
+    when this returns (with the rows other threads of this process are inserting meanwhile)."""
     connection = connections[router.db_for_write(LogRecord)]
     sql, columns = _insert_statement(connection)
     params = []
@@ -84,8 +160,23 @@ def insert_record(**values) -> None:
             params.append(value)
         else:
             params.append(f.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    if connection.in_atomic_block:
+        # Inside the caller's transaction the row commits (or rolls back) with it: nobody
+        # else's row may join it.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    entry = _Pending(params)
+    with _pending_lock:
+        _pending.append(entry)
+    with _writer_lock:
+        if not entry.done and entry.error is None:
+            with _pending_lock:
+                batch = _pending[:]
+                _pending.clear()
+            _write_batch(connection, sql, batch)
+    if entry.error is not None:
+        raise entry.error
 
 
 GENESIS = "0" * 64
@@ -187,33 +278,58 @@ def _store_chain(records: list[LogRecord], seal: Seal) -> None:
 
 
 def _seal_batch(batch_size: int) -> int:
+    connection = connections[router.db_for_write(LogRecord)]
+    if connection.in_atomic_block:  # inside the caller's transaction (tests): no host lock
+        return _seal_batch_in_transaction(batch_size)
+    # The reading, hashing and signing (most of the work) happen before the write lock is
+    # taken, so that the gateway's inserts wait only for the writes; under the lock the batch
+    # is used only if the head has not moved meanwhile (no other sealer sealed anything),
+    # else it is computed again there.
+    head = LogHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+    head_seq, head_hash = head or (0, GENESIS)
+    records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
+    if not records:
+        return 0
+    seal = _chain(records, head_seq, head_hash)
+    with write_lock(connection):
+        return _seal_batch_in_transaction(batch_size, (head_seq, head_hash, records, seal))
+
+
+def _chain(records: list[LogRecord], seq: int, previous: str) -> Seal:
+    """Number and hash ``records`` after the head (``seq``, ``previous``); their signed seal."""
+    key = signing_key()
+    for record in records:
+        seq += 1
+        record.seq = seq
+        record.hash = chain_hash(previous, record)
+        previous = record.hash
+    seal = Seal(
+        first_seq=records[0].seq,
+        last_seq=seq,
+        last_hash=previous,
+        created_at=timezone.now().replace(microsecond=0),
+        key_id=key_id(key.public_key()),
+    )
+    seal.signature = base64.b64encode(key.sign(seal_payload(seal))).decode()
+    return seal
+
+
+def _seal_batch_in_transaction(batch_size: int, prepared: tuple | None = None) -> int:
     with transaction.atomic():
         head, _ = LogHead.objects.select_for_update().get_or_create(pk=1)
-        records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
-        if not records:
-            return 0
-        key = signing_key()
-        previous = head.last_hash
-        seq = head.last_seq
-        for record in records:
-            seq += 1
-            record.seq = seq
-            record.hash = chain_hash(previous, record)
-            previous = record.hash
-        seal = Seal(
-            first_seq=records[0].seq,
-            last_seq=seq,
-            last_hash=previous,
-            created_at=timezone.now().replace(microsecond=0),
-            key_id=key_id(key.public_key()),
-        )
-        seal.signature = base64.b64encode(key.sign(seal_payload(seal))).decode()
+        if prepared is not None and prepared[:2] == (head.last_seq, head.last_hash):
+            records, seal = prepared[2], prepared[3]
+        else:
+            records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
+            if not records:
+                return 0
+            seal = _chain(records, head.last_seq, head.last_hash)
         seal.save()
         for record in records:
             record.seal = seal
         _store_chain(records, seal)
-        head.last_seq = seq
-        head.last_hash = previous
+        head.last_seq = seal.last_seq
+        head.last_hash = seal.last_hash
         head.save(update_fields=["last_seq", "last_hash"])
         # Copy the seal outside the database once it is committed (never before: an anchor
         # naming a seal that was rolled back would read as a deletion).
@@ -396,8 +512,10 @@ _sealer_started = False
 def ensure_background_sealer() -> None:
     """Start, once per process, a daemon thread that seals every ``SEAL_INTERVAL`` seconds."""
     global _sealer_started
+    if _sealer_started:  # every call asks: answered without reading the setting
+        return
     interval = float(conf.get("SEAL_INTERVAL"))
-    if _sealer_started or interval <= 0:
+    if interval <= 0:
         return
     with _sealer_lock:
         if _sealer_started:
