@@ -144,3 +144,39 @@ def test_a_code_is_redeemed_on_the_lean_path_and_the_id_token_verifies():
 def test_userinfo_without_a_token_is_refused_without_a_session():
     status, headers, _body = _call("/oidc/userinfo/")
     assert status.startswith("401") and "Set-Cookie" not in headers
+
+
+@pytest.mark.django_db
+def test_machine_answers_are_one_finished_body_with_its_length():
+    """The server gets the answer as a one-item list (written at once, not drained chunk by
+    chunk) with its Content-Length, and the response is closed: Django's request_finished ran."""
+    finished = []
+
+    def on_finished(**_kwargs):
+        finished.append(True)
+
+    signals.request_finished.connect(on_finished)
+    try:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/r1/IR/GOV/1/sub/svc/123",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "HTTP_HOST": "testserver",
+        }
+        seen: dict = {}
+
+        def start_response(status, response_headers, exc_info=None):
+            seen["headers"] = dict(response_headers)
+
+        answer = wsgi.application(environ, start_response)
+    finally:
+        signals.request_finished.disconnect(on_finished)
+    assert isinstance(answer, list) and len(answer) == 1
+    assert seen["headers"]["Content-Length"] == str(len(answer[0]))
+    assert finished == [True]

@@ -17,6 +17,7 @@ import os
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
+from django.http import HttpResponse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 
@@ -43,6 +44,10 @@ class GatewayHandler(WSGIHandler):
     def get_response(self, request):
         response = super().get_response(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not response.streaming and "Content-Length" not in response.headers:
+            # Without it the server sends the answer chunked: more to write and for the
+            # client to parse on every call (the portal's CommonMiddleware sets it too).
+            response.headers["Content-Length"] = str(len(response.content))
         return response
 
 
@@ -50,7 +55,23 @@ portal_application = get_wsgi_application()
 gateway_application = GatewayHandler()
 
 
+def machine_application(environ, start_response):
+    """The lean handler, answering a finished (not streaming) response as a one-item list:
+    the server then writes it at once (Granian sends a list's bytes in one write; an iterable
+    it drains chunk by chunk, which cost about a fifth of a gateway worker's time under load).
+    The response is closed here (Django's ``request_finished``: database connections recycled),
+    as the server would have closed it after the last chunk."""
+    response = gateway_application(environ, start_response)
+    if not isinstance(response, HttpResponse):
+        return response  # streaming or file responses: the server iterates them
+    try:
+        body = response.content
+    finally:
+        response.close()
+    return [body]
+
+
 def application(environ, start_response):
     if environ.get("PATH_INFO", "").startswith(MACHINE_PREFIXES):
-        return gateway_application(environ, start_response)
+        return machine_application(environ, start_response)
     return portal_application(environ, start_response)
