@@ -1,8 +1,8 @@
 """Profile the gateway in process (CPU time, cProfile): ``python benchmarks/exchange/profile_gateway.py``.
 
 Same set-up as ``run.py`` (temporary SQLite database unless ``DATABASE_URL``, the civil registry
-as a real process), then ``--calls`` calls through Django's test client under cProfile, sorted
-by cumulative time. Prints the top ``--top`` functions.
+as a real process), then ``--calls`` calls through the production WSGI application (the lean
+handler ``/r1/`` takes in ``conf/wsgi.py``) under cProfile, sorted by cumulative time. Prints the top ``--top`` functions.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ def main() -> None:
         "--no-profile",
         action="store_true",
         help="Only measure CPU per call, through the production WSGI application (no test client).",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="With --no-profile: call the WSGI application from this many threads at once "
+        "(the serving layer's thread contention without its HTTP).",
     )
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="panjereh-prof-exchange-"))
@@ -101,19 +108,49 @@ def main() -> None:
         for n in range(100):
             call(args.calls + n)
         if args.no_profile:
+            import threading
+
+            from django.db import connections
+
+            def run_calls(numbers) -> None:
+                try:
+                    for n in numbers:
+                        wsgi_call(n)
+                finally:
+                    connections.close_all()
+
             started = time.process_time()
-            for n in range(args.calls):
-                wsgi_call(n)
+            begun = time.perf_counter()
+            threads = [
+                threading.Thread(target=run_calls, args=(range(t, args.calls, args.threads),))
+                for t in range(args.threads)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            cpu = time.process_time() - started
+            elapsed = time.perf_counter() - begun
+            print(
+                f"{args.calls} calls from {args.threads} thread(s), "
+                f"{cpu / args.calls * 1000:.3f} ms CPU per call (WSGI, no profiler), "
+                f"{args.calls / elapsed:.0f} calls/s"
+            )
+            from panjereh.exchange import log
+
+            started = time.process_time()
+            sealed = log.seal_pending()
             cpu = time.process_time() - started
             print(
-                f"{args.calls} calls, {cpu / args.calls * 1000:.3f} ms CPU per call (WSGI, no profiler)"
+                f"sealing {sealed} records: {cpu / max(1, sealed) * 1000:.3f} ms CPU per record "
+                "(the background sealer's share of a call)"
             )
             return
         profiler = cProfile.Profile(time.process_time)
         started = time.process_time()
         profiler.enable()
         for n in range(args.calls):
-            call(n)
+            wsgi_call(n)
         profiler.disable()
         cpu = time.process_time() - started
         print(f"{args.calls} calls, {cpu / args.calls * 1000:.3f} ms CPU per call (with profiler)")
