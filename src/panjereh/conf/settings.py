@@ -135,7 +135,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # The cache holds what every server process must agree on: one-use client assertions (jti),
 # rate-limit and lockout counters, the exchange's grant generation. Redis when REDIS_URL is set
 # (several hosts); otherwise a cache on this host's disk shared by all its processes
-# (diskcache, SQLite underneath: atomic add and incr across gunicorn workers). The tests run in
+# (diskcache, SQLite underneath: atomic add and incr across the server's workers), except that
+# the exchange gateway then keeps its assertions and rate counters in its own host-wide file
+# (``exchange/guard.py``: one transaction for both, fewer and shorter writes). The tests run in
 # one process and use the in-memory cache.
 if os.environ.get("REDIS_URL"):
     CACHES = {
