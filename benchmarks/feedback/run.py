@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import free_port, percentile, wait_http
+from benchlib import free_port, percentile, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -246,8 +246,7 @@ def main() -> None:
         measured = ratings(base_url, people)
         votes = run_votes(base_url, args, var, users)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop_server(server, timeout=15)
 
     rows = Rating.objects.count()
     on_applications = Application.objects.filter(rating__isnull=False).count()

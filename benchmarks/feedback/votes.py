@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import percentile, wait_http
+from benchlib import percentile, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -324,8 +324,7 @@ def main() -> None:
         wait_http(f"{base}/en/participate/weekly/current.json")
         http = run(base, users, items=args.items, clients=args.clients)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server, timeout=20)
     bulk = scale(args.bulk) if args.bulk else None
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import free_port, percentile, wait_http
+from benchlib import free_port, percentile, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 P50_GOAL_MS = 150.0
@@ -173,11 +173,9 @@ def main() -> None:
         tasks.deliver_notifications()
     finally:
         for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=10)
+            stop_server(worker)
         if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
+            stop_server(server)
         cluster.stop()
 
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import free_port, percentile, wait_http
+from benchlib import free_port, percentile, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -250,12 +250,8 @@ def main() -> None:
             "per_second": round(len(latencies) / wall, 1),
         }
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        if server is not None:
+            stop_server(server)
         cluster.stop()
         shutil.rmtree(var, ignore_errors=True)
     if args.markdown:

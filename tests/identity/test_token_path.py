@@ -252,3 +252,31 @@ def test_an_id_token_hint_is_checked_with_its_clients_key_and_algorithm(client, 
     )
     forged = jwt.encode({"alg": other, "kid": kid}, claims, key)
     assert _load_id_token(forged) == (None, None)
+
+
+@pytest.mark.django_db
+def test_delete_row_is_one_delete_or_the_orms_when_deletes_are_watched():
+    from django.db.models.signals import post_delete
+    from oauth2_provider.models import Grant
+
+    from panjereh.common.prepared import delete_row
+    from tests.identity.conftest import make_citizen
+
+    application, _secret = register_agency_client("Delete window", [CALLBACK])
+    user = make_citizen()
+    first, second = (
+        Grant.objects.get(code=_code_for(application, user)),
+        Grant.objects.get(code=_code_for(application, user)),
+    )
+    assert delete_row(Grant, first.pk) == 1 and delete_row(Grant, first.pk) == 0
+    seen = []
+
+    def watch(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_delete.connect(watch, sender=Grant)
+    try:
+        assert delete_row(Grant, second.pk) == 1
+    finally:
+        post_delete.disconnect(watch, sender=Grant)
+    assert seen == [second.pk] and not Grant.objects.exists()

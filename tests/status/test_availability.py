@@ -95,9 +95,11 @@ def test_month_in_progress_mixes_rollups_and_todays_raw_rows():
 def test_cached_figures_follow_every_new_check():
     a = make_system()
     _checks(a, dt.date(2026, 11, 1), ok=3, failed=1)
-    first = queries.availability_cached(ABAN_1405)[a.pk]
+    first = queries.availability_by_month([ABAN_1405])[ABAN_1405.iso][a.pk]
     assert (first.checks, first.ok_checks) == (4, 3)
-    assert queries.availability_cached(ABAN_1405)[a.pk].checks == 4  # from the cache
+    assert (
+        queries.availability_by_month([ABAN_1405])[ABAN_1405.iso][a.pk].checks == 4
+    )  # from the cache
     _checks(a, dt.date(2026, 11, 2), ok=0, failed=1)
-    again = queries.availability_cached(ABAN_1405)[a.pk]
+    again = queries.availability_by_month([ABAN_1405])[ABAN_1405.iso][a.pk]
     assert (again.checks, again.ok_checks) == (5, 3)

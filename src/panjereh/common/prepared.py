@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.db.models.sql import InsertQuery
 
 _INTEGER_TYPES = {
@@ -63,7 +63,7 @@ class PreparedLookup:
     def _compile(self, alias: str) -> tuple:
         opts = self.model._meta
         sentinels = [_sentinel(opts.get_field(name), i) for i, name in enumerate(self.lookups)]
-        own = [f for f in opts.concrete_fields]
+        own = list(opts.concrete_fields)
         names = [f.name for f in own]
         attnames = [f.attname for f in own]
         rel_model, rel_attnames = None, []
@@ -126,20 +126,24 @@ class PreparedInsert:
         opts = model._meta
         self.fields = [f for f in opts.local_concrete_fields if f is not opts.auto_field]
         self.returning = opts.db_returning_fields
+        # What the model is does not change: decided once. Signal receivers and the object's
+        # primary key can, so ``_plain`` asks about them on each save.
+        self._model_is_plain = (
+            not opts.parents
+            and opts.auto_field is not None
+            and list(self.returning) == [opts.auto_field]
+            and not any(f.generated or hasattr(f, "get_placeholder") for f in self.fields)
+        )
         self._compiled: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
     def _plain(self, obj: Model) -> bool:
-        opts = self.model._meta
         return (
-            type(obj) is self.model
-            and not opts.parents
-            and opts.auto_field is not None
-            and list(self.returning) == [opts.auto_field]
+            self._model_is_plain
+            and type(obj) is self.model
             and obj.pk is None
             and not pre_save.has_listeners(self.model)
             and not post_save.has_listeners(self.model)
-            and not any(f.generated or hasattr(f, "get_placeholder") for f in self.fields)
         )
 
     def _compile(self, alias: str, obj: Model) -> tuple:
@@ -194,9 +198,16 @@ _delete_sql: dict[tuple[type[Model], str], str] = {}
 
 
 def delete_row(model: type[Model], pk: Any, using: str | None = None) -> int:
-    """``DELETE`` one row by primary key with no collector and no signals; the rows deleted
-    (0 or 1). Only for models nothing refers to and nobody watches: callers check that."""
+    """Delete one row by primary key; the rows deleted (0 or 1). When nothing refers to the
+    model and nobody watches its deletes, one prepared ``DELETE``; otherwise the ORM's
+    ``delete()``, which cascades and sends the signals."""
     alias = using or router.db_for_write(model)
+    if (
+        model._meta.related_objects
+        or pre_delete.has_listeners(model)
+        or post_delete.has_listeners(model)
+    ):
+        return model._base_manager.using(alias).filter(pk=pk).delete()[1].get(model._meta.label, 0)
     sql = _delete_sql.get((model, alias))
     if sql is None:
         quote = connections[alias].ops.quote_name

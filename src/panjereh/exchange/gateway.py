@@ -181,17 +181,10 @@ def _shared_cache() -> bool:
     return "redis" in settings.CACHES.get("default", {}).get("BACKEND", "").lower()
 
 
-_generation_paths: dict[str, str] = {}
-
-
 def _generation_path() -> str:
     from django.conf import settings
 
-    var_dir = str(settings.VAR_DIR)
-    path = _generation_paths.get(var_dir)
-    if path is None:
-        path = _generation_paths[var_dir] = os.path.join(var_dir, _GENERATION_FILE)
-    return path
+    return os.path.join(settings.VAR_DIR, _GENERATION_FILE)
 
 
 def _grant_generation() -> Any:

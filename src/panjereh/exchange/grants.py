@@ -50,7 +50,7 @@ def transition(
     """Move ``grant`` to ``to_state``, apply ``changes`` and record the event (with ``data``,
     facts of the decision that are not fields of the grant, e.g. a revocation's resolution)."""
     locked = Grant.objects.select_for_update().get(pk=grant.pk)
-    if to_state not in TRANSITIONS.get(locked.state, set()):
+    if not allowed(locked, to_state):
         raise InvalidTransition(
             _("A grant in state “%(from)s” cannot become “%(to)s”.")
             % {"from": locked.state, "to": to_state}

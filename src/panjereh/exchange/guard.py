@@ -100,7 +100,8 @@ class Guard:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
         self._pending: list[_Check] = []
         self._pending_lock = threading.Lock()
         self._writer_lock = threading.Lock()
@@ -110,8 +111,10 @@ class Guard:
     # -- connections ------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        # Used only by the writer of the moment (under ``_writer_lock``): one connection per
+        # process, opened again in a forked child.
+        conn = self._conn
+        if conn is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False
@@ -119,8 +122,8 @@ class Guard:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
-            self._local.conn = conn
-            self._local.pid = os.getpid()
+            self._conn = conn
+            self._pid = os.getpid()
         return conn
 
     # -- the check --------------------------------------------------------------------------

@@ -50,13 +50,13 @@ logger = logging.getLogger(__name__)
 _insert_sql: dict[str, tuple[str, list]] = {}
 
 
-def _plain(field) -> bool:
+def _plain(model_field) -> bool:
     """Columns whose Python value (a str, an int or None) is already the database value."""
     from django.db import models
 
-    if isinstance(field, models.ForeignKey):
-        field = field.target_field
-    return isinstance(field, models.CharField | models.IntegerField | models.AutoField)
+    if isinstance(model_field, models.ForeignKey):
+        model_field = model_field.target_field
+    return isinstance(model_field, models.CharField | models.IntegerField | models.AutoField)
 
 
 def _insert_statement(connection) -> tuple[str, list]:

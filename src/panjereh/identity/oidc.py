@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import router, transaction
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_save
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, RSAKey
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
@@ -38,7 +38,6 @@ from panjereh.common.prepared import PreparedInsert, PreparedLookup, delete_row
 from .models import ClientProfile, CodeSession, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
-TOKEN_GRANT_TYPES = ("authorization_code", "refresh_token")
 # Set while the token view holds the request's transaction (see ``oidc_views.TokenView``).
 IN_TOKEN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "panjereh_in_token_transaction", default=False
@@ -201,23 +200,34 @@ _insert_refresh_token = PreparedInsert(RefreshToken)
 # ``kid`` (the JWK thumbprint, as the library and the JWKS endpoint compute it) computed once.
 
 
-@lru_cache(maxsize=4)
-def _signing_key(pem: str) -> tuple[RSAKey, str]:
-    from oauth2_provider.utils import jwk_from_pem
+@lru_cache(maxsize=8)
+def _parsed_key(pem: str, kind: type[RSAKey] | type[ECKey]) -> tuple[RSAKey | ECKey, str]:
+    """A signing key parsed once per process, with its ``kid`` (the RFC 7638 thumbprint, as the
+    library and the JWKS compute it)."""
+    key = kind.import_key(pem)
+    return key, key.thumbprint()
 
-    return RSAKey.import_key(pem), jwk_from_pem(pem).thumbprint()
+
+def _signing_key(pem: str) -> tuple[RSAKey, str]:
+    return _parsed_key(pem, RSAKey)
 
 
 # ES256: an ECDSA P-256 signature costs about a tenth of an RSA-2048 one (0.05 against 0.6 ms
 # on the 2-core benchmark machine), and the token is shorter. The library signs RS256 only, so
 # Panjereh signs ES256 here, publishes the key in the JWKS and verifies ``id_token_hint``s
-# with it (``_get_key_for_token``). ``kid`` is the RFC 7638 thumbprint, as for the RSA key.
+# with it (``_get_key_for_token``).
+
+
+def _ec_signing_key(pem: str) -> tuple[ECKey, str]:
+    return _parsed_key(pem, ECKey)
 
 
 @lru_cache(maxsize=4)
-def _ec_signing_key(pem: str) -> tuple[ECKey, str]:
-    key = ECKey.import_key(pem)
-    return key, key.thumbprint()
+def _ec_hint_key(pem: str):
+    """The ES256 key as the library's JWT checks want it (jwcrypto)."""
+    from jwcrypto import jwk
+
+    return jwk.JWK.from_pem(pem.encode())
 
 
 def id_token_alg(application) -> str:
@@ -225,31 +235,10 @@ def id_token_alg(application) -> str:
     return profile.id_token_alg if profile is not None else "RS256"
 
 
-def public_jwks() -> dict:
-    """The keys ID tokens are signed with, as published at ``/oidc/jwks/``: every RSA key the
-    library publishes (the current one and any retired ones still verifying old tokens) and
-    the ES256 key."""
-    from oauth2_provider.settings import oauth2_settings
-    from oauth2_provider.utils import jwk_from_pem
-
-    keys = []
-    for pem in [
-        oauth2_settings.OIDC_RSA_PRIVATE_KEY,
-        *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE,
-    ]:
-        key = jwk_from_pem(pem)
-        keys.append(
-            {
-                "alg": "RS256",
-                "use": "sig",
-                "kid": key.thumbprint(),
-                **json.loads(key.export_public()),
-            }
-        )
-    if settings.PANJEREH_OIDC_EC_KEY:
-        key, kid = _ec_signing_key(settings.PANJEREH_OIDC_EC_KEY)
-        keys.append({**key.as_dict(private=False), "alg": "ES256", "use": "sig", "kid": kid})
-    return {"keys": keys}
+def ec_public_jwk() -> dict:
+    """The ES256 key's public half as published in the JWKS (next to the library's RSA keys)."""
+    key, kid = _ec_signing_key(settings.PANJEREH_OIDC_EC_KEY)
+    return {**key.as_dict(private=False), "alg": "ES256", "use": "sig", "kid": kid}
 
 
 class PanjerehValidator(OAuth2Validator):
@@ -316,43 +305,45 @@ class PanjerehValidator(OAuth2Validator):
             key, kid = _signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
         payload = json.loads(json.dumps(id_token, default=str))
         signed = jose_jwt.encode({"typ": "JWT", "alg": alg, "kid": kid}, payload, key)
-        if request.grant_type in TOKEN_GRANT_TYPES:
-            # At the token endpoint the row is written with the access token, in the one
-            # transaction that also uses up the code (``save_bearer_token``).
-            saved = IDToken(
-                user=request.user,
-                scope=request.scope or " ".join(request.scopes),
-                expires=expiration_time,
-                jti=id_token["jti"],
-                application=request.client,
-            )
-        else:
-            with transaction.atomic(using=router.db_for_write(IDToken)):
-                saved = self._save_id_token(id_token["jti"], request, expiration_time)
+        saved = self._save_id_token(id_token["jti"], request, expiration_time)
         request.access_token = saved
         request.id_token = saved
         return signed
 
+    def _save_id_token(self, jti, request, expires, *args, **kwargs):
+        row = IDToken(
+            user=request.user,
+            scope=request.scope or " ".join(request.scopes),
+            expires=expires,
+            jti=jti,
+            application=request.client,
+        )
+        if request.grant_type == "authorization_code":
+            # Redeeming a code, the row is written with the access token, in the one
+            # transaction that also uses up the code (``save_bearer_token``).
+            return row
+        return _insert_id_token.save(row)
+
     def _get_key_for_token(self, token):
         # An ``id_token_hint`` (RP-initiated logout, prompt=none) is checked with the key its
-        # client's ID tokens are signed with; the library knows only the RSA one. The header's
-        # ``alg`` must be that client's: an RS256 hint for an ES256 client is refused.
-        from jwcrypto import jwk, jws
+        # client's ID tokens are signed with (the library knows only the RSA one), and its
+        # header's ``alg`` must be that client's: an RS256 hint for an ES256 client is refused.
+        from jwcrypto import jws
 
-        key = super()._get_key_for_token(token)
-        if key is None:
-            return None
         unverified = jws.JWS()
         unverified.deserialize(token)
         claims = json.loads(unverified.objects["payload"].decode("utf-8"))
-        application = self._get_client_by_audience(claims["aud"])
-        header = unverified.jose_header if isinstance(unverified.jose_header, dict) else {}
-        wanted = id_token_alg(application)
-        if header.get("alg") != wanted:
+        application = self._get_client_by_audience(claims["aud"]) if "aud" in claims else None
+        if application is None:
             return None
-        if wanted == "ES256":
-            return jwk.JWK.from_pem(settings.PANJEREH_OIDC_EC_KEY.encode())
-        return key
+        wanted = id_token_alg(application)
+        if unverified.jose_header.get("alg") != wanted:
+            return None
+        return (
+            _ec_hint_key(settings.PANJEREH_OIDC_EC_KEY)
+            if wanted == "ES256"
+            else application.jwk_key
+        )
 
     # -- claims -------------------------------------------------------------------------------
 
@@ -569,25 +560,13 @@ class PanjerehValidator(OAuth2Validator):
 
     def _delete_code(self, request) -> None:
         grant = self._client_grant(request, request.code, request.client)
-        deleted = 0
-        if grant is not None:
-            rows = Grant.objects.filter(pk=grant.pk)
-            if (
-                Grant._meta.related_objects
-                or pre_delete.has_listeners(Grant)
-                or post_delete.has_listeners(Grant)
-            ):  # something refers to or watches codes: let the ORM cascade and signal
-                deleted, _ = rows.delete()
-            else:  # nothing does: one DELETE, no collector
-                deleted = delete_row(Grant, grant.pk)
-        if not deleted:
+        if grant is None or not delete_row(Grant, grant.pk):
             raise errors.InvalidGrantError(request=request)
-        request.panjereh_code_used = True
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
-        if getattr(request, "panjereh_code_used", False):
-            return
-        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        # oauthlib calls this right after ``save_token``, whose override above has already
+        # deleted the code (or failed the request): nothing is left to do.
+        return
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         ok = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)

@@ -23,7 +23,6 @@ from oauth2_provider import views as dot
 from oauth2_provider.exceptions import InvalidOIDCRedirectURIError, OAuthToolkitError
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.scopes import get_scopes_backend
-from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
@@ -35,8 +34,8 @@ from .oidc import (
     IN_TOKEN_TRANSACTION,
     NATIONAL_CODE_SCOPE,
     SID_SESSION_KEY,
+    ec_public_jwk,
     pairwise_subject,
-    public_jwks,
 )
 
 # Claims released under each scope, in the order the consent screen lists them.
@@ -268,15 +267,14 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
 
 
 class JwksView(dot.JwksInfoView):
-    """The library's JWKS (RSA keys) with the ES256 key added; same caching headers."""
+    """The library's JWKS (its RSA keys, current and retired, and its caching headers) with
+    the ES256 key added."""
 
     def get(self, request, *args, **kwargs):
-        age = oauth2_settings.OIDC_JWKS_MAX_AGE_SECONDS
-        response = JsonResponse(public_jwks())
-        response["Access-Control-Allow-Origin"] = "*"
-        response["Cache-Control"] = (
-            f"public, max-age={age}, stale-while-revalidate={age}, stale-if-error={age}"
-        )
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["keys"].append(ec_public_jwk())
+        response.content = json.dumps(data)
         return response
 
 

@@ -147,6 +147,7 @@ def revoke(document: Document, reason: str) -> Document:
 STATUS_LIST_TYPE = "statuslist+jwt"
 STATUS_LIST_TTL = 300  # seconds a verifier may keep a fetched list before fetching again
 STATUS_LIST_VALID = 86400  # seconds after which an offline copy is refused (its ``exp``)
+STATUS_LIST_REBUILD = 60  # seconds a built list is served before it is built again
 
 
 def status_list_uri(agency) -> str:
@@ -191,7 +192,7 @@ def status_list_token(agency) -> str:
         "status_list": {"bits": 1, "lst": encode_status_bits(revoked, size)},
     }
     token, _kid = sign(agency, claims, typ=STATUS_LIST_TYPE)
-    cache.set(key, token, 60)
+    cache.set(key, token, STATUS_LIST_REBUILD)
     return token
 
 
@@ -213,6 +214,8 @@ class Verification:
 
 FORGED_FA = "این سند معتبر نیست: امضای آن با کلیدهای منتشرشده دستگاه صادرکننده تطبیق نمی‌کند؛ ممکن است دست‌کاری یا جعل شده باشد."
 FORGED_EN = "This document is not valid: its signature does not match the issuing agency's published keys; it may have been altered or forged."
+REVOKED_FA = "این سند را دستگاه صادرکننده ابطال کرده است."
+REVOKED_EN = "The issuing agency has revoked this document."
 MALFORMED_FA = "این متن یک سند امضاشده پنجره نیست."
 MALFORMED_EN = "This text is not a signed Panjereh document."
 
@@ -225,20 +228,32 @@ def _key_set(jwks_data: dict[str, Any]) -> KeySet:
     return KeySet(imported)
 
 
+def _open_signed(token: str, jwks_data: dict[str, Any]) -> tuple[dict, dict, str | None]:
+    """A compact JWS checked (ES256) against the JWKS: its protected header, its claims, and
+    the agency (``iss``) the JWKS names for the key that signed it. Raises on a bad token."""
+    result = jws.deserialize_compact(token, _key_set(jwks_data), algorithms=["ES256"])
+    kid = result.protected.get("kid")
+    issuer = next(
+        (
+            k.get("iss")
+            for k in jwks_data.get("keys", [])
+            if isinstance(k, dict) and k.get("kid") == kid
+        ),
+        None,
+    )
+    return result.protected, json.loads(result.payload), issuer
+
+
 def verify_signature(token: str, jwks_data: dict[str, Any]) -> Verification:
     """Check ``token`` against a JWKS alone (offline): signature, issuer and expiry."""
     token = (token or "").strip()
     if not TOKEN_RE.fullmatch(token):
         return Verification("invalid", MALFORMED_FA, MALFORMED_EN)
     try:
-        key_set = _key_set(jwks_data)
-        result = jws.deserialize_compact(token, key_set, algorithms=["ES256"])
-        claims = json.loads(result.payload)
+        _header, claims, issuer = _open_signed(token, jwks_data)
     except (JoseError, ValueError, KeyError, TypeError):
         return Verification("invalid", FORGED_FA, FORGED_EN)
-    issuers = {k.get("kid"): k.get("iss") for k in jwks_data.get("keys", []) if isinstance(k, dict)}
-    kid = result.protected.get("kid")
-    if issuers.get(kid) and issuers[kid] != claims.get("iss"):
+    if issuer and issuer != claims.get("iss"):
         return Verification("invalid", FORGED_FA, FORGED_EN)
     if claims.get("exp") and claims["exp"] < timezone.now().timestamp():
         return Verification(
@@ -268,14 +283,10 @@ def check_status(result: Verification, list_token: str, jwks_data: dict[str, Any
         return result
     unchecked = Verification("unchecked", UNCHECKED_FA, UNCHECKED_EN, result.claims)
     try:
-        listed = jws.deserialize_compact(
-            (list_token or "").strip(), _key_set(jwks_data), algorithms=["ES256"]
-        )
-        claims = json.loads(listed.payload)
-        issuers = {k.get("kid"): k.get("iss") for k in jwks_data.get("keys", [])}
+        header, claims, issuer = _open_signed((list_token or "").strip(), jwks_data)
         if (
-            listed.protected.get("typ") != STATUS_LIST_TYPE
-            or issuers.get(listed.protected.get("kid")) != result.claims.get("iss")
+            header.get("typ") != STATUS_LIST_TYPE
+            or issuer != result.claims.get("iss")
             or claims.get("sub") != reference.get("uri")
             or claims.get("exp", 0) < timezone.now().timestamp()
             or claims["status_list"].get("bits") != 1
@@ -285,12 +296,7 @@ def check_status(result: Verification, list_token: str, jwks_data: dict[str, Any
     except (JoseError, ValueError, KeyError, TypeError, IndexError, zlib.error):
         return unchecked
     if bit:
-        return Verification(
-            "revoked",
-            "این سند را دستگاه صادرکننده ابطال کرده است.",
-            "The issuing agency has revoked this document.",
-            result.claims,
-        )
+        return Verification("revoked", REVOKED_FA, REVOKED_EN, result.claims)
     return result
 
 
@@ -304,8 +310,7 @@ def verify(token: str) -> Verification:
             return Verification("invalid", FORGED_FA, FORGED_EN)
         if document.revoked_at is not None:
             result.status = "revoked"
-            result.message_fa = "این سند را دستگاه صادرکننده ابطال کرده است."
-            result.message_en = "The issuing agency has revoked this document."
+            result.message_fa, result.message_en = REVOKED_FA, REVOKED_EN
     return result
 
 

@@ -182,7 +182,7 @@ def status_list(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(
         documents.status_list_token(agency), content_type="application/statuslist+jwt"
     )
-    response["Cache-Control"] = f"public, max-age={documents.STATUS_LIST_TTL // 5}"
+    response["Cache-Control"] = f"public, max-age={documents.STATUS_LIST_REBUILD}"
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -26,7 +26,8 @@ DEFAULTS: dict[str, Any] = {
     # Where the national window (and the exchange gateway it hosts) is reached by the prober;
     # empty: PUBLIC_BASE_URL.
     "BASE_URL": "",
-    # The exchange gateway's health address; empty: BASE_URL + /status/healthz/exchange/.
+    # The exchange gateway's health address; empty: /status/healthz/exchange/ at
+    # PANJEREH_EXCHANGE_URL if set, else at BASE_URL.
     "EXCHANGE_URL": "",
 }
 

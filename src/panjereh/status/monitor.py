@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
-from panjereh.common import jalali
+from panjereh.common import addresses, jalali
 
 from . import conf, incidents
 from .models import Check, DailyRollup, Incident, IncidentKind, Source, System, SystemKind
@@ -65,7 +65,11 @@ def _own_path(name: str) -> str:
 
 def _national_systems() -> list[Wanted]:
     base = conf.base_url()
-    exchange_url = conf.get("EXCHANGE_URL") or base + _own_path("status:healthz-exchange")
+    # The gateway's health page is served where the gateway is: its own address when it has
+    # one (``PANJEREH_EXCHANGE_URL``, as the services and identity callers use), else here.
+    exchange_url = conf.get("EXCHANGE_URL") or (
+        addresses.configured_exchange_url() or base
+    ) + _own_path("status:healthz-exchange")
     return [
         Wanted(
             "national-window",
@@ -427,6 +431,9 @@ def _describe_incident(incident: Incident) -> str:
     return f"status: {incident.public_id} resolved: {incident.system.key} is back"
 
 
+SYNC_EVERY = 300.0  # seconds between refreshes of the list of watched systems
+
+
 class Loop:
     """The probe loop; ``stop()`` ends it after the current round."""
 
@@ -441,9 +448,8 @@ class Loop:
         self,
         *,
         interval: float | None = None,
-        once: bool = False,
         start_delay: float = 0.0,
-        sync_every: float | None = 300.0,
+        sync_every: float | None = SYNC_EVERY,
         rollup_every: float = 3600.0,
         write: Callable[[str], None] = print,
     ) -> None:
@@ -466,8 +472,6 @@ class Loop:
                 # A broken round (the database away for a moment) must not end the monitor.
                 log.exception("status probe round failed")
             self.rounds += 1
-            if once:
-                return
             self.stopping.wait(max(0.0, interval - (time.monotonic() - began)))
 
 

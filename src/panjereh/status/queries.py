@@ -204,33 +204,36 @@ def availability(month: Month) -> dict[int, Availability]:
     return result
 
 
-def availability_cached(month: Month) -> dict[int, Availability]:
-    """:func:`availability`, kept in the cache until the next check or roll-up row is written
-    (the newest ids are the key: two index look-ups instead of the counting)."""
+def availability_by_month(months: list[Month]) -> dict[str, dict[int, Availability]]:
+    """:func:`availability` of each month (by its ISO name), kept in the cache until the next
+    check or roll-up row is written (the newest ids are the key: two index look-ups for all
+    the months instead of the counting)."""
     stamp = (
         Check.objects.aggregate(m=Max("id"))["m"],
         DailyRollup.objects.aggregate(m=Max("id"))["m"],
     )
-    key = f"status:availability:{month.iso}:{stamp[0]}:{stamp[1]}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = availability(month)
-        cache.set(key, figures, 3600)
-    return figures
+    result = {}
+    for month in months:
+        key = f"status:availability:{month.iso}:{stamp[0]}:{stamp[1]}"
+        figures = cache.get(key)
+        if figures is None:
+            figures = availability(month)
+            cache.set(key, figures, 3600)
+        result[month.iso] = figures
+    return result
 
 
-def availability_table(months: list[Month]) -> list[dict]:
-    """Rows for the page: each enabled system with its availability in each month."""
-    figures = [availability_cached(m) for m in months]
-    rows = []
-    for state in system_states():
-        rows.append(
-            {
-                "system": state.system,
-                "months": [f.get(state.system.pk, Availability()) for f in figures],
-            }
-        )
-    return rows
+def availability_table(months: list[Month], states: list) -> list[dict]:
+    """Rows for the page: each system of ``states`` (:func:`system_states`) with its
+    availability in each month."""
+    figures = list(availability_by_month(months).values())
+    return [
+        {
+            "system": state.system,
+            "months": [f.get(state.system.pk, Availability()) for f in figures],
+        }
+        for state in states
+    ]
 
 
 def incidents_in(month: Month) -> dict[int, int]:

@@ -62,7 +62,7 @@ def index(request: HttpRequest) -> HttpResponse:
     counts = {state: 0 for state in queries.STATES}
     for item in states:
         counts[item.state] += 1
-    table = queries.availability_table(months)
+    table = queries.availability_table(months, states)
     in_month = queries.incidents_in(chosen)
     context = {
         "states": states,
@@ -86,9 +86,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    incident = Incident.objects.select_related("system").filter(
-        public_id=public_id.upper()
-    ).first() or incidents.find(public_id)
+    incident = incidents.find(public_id)
     if incident is None:
         raise Http404(_("No incident has this id."))
     if incident.public_id != public_id:
@@ -157,13 +155,22 @@ def _json(data: dict[str, Any]) -> JsonResponse:
     return response
 
 
+def _availability_json(figures: queries.Availability) -> dict:
+    share = figures.share
+    return {
+        "checks": figures.checks,
+        "ok_checks": figures.ok_checks,
+        "percent": None if share is None else round(share, 3),
+    }
+
+
 @require_GET
 def api(request: HttpRequest) -> JsonResponse:
     """The page as open data: systems and their states, incidents, monthly availability."""
     chosen, months = _months(request)
     open_list = queries.open_incidents()
     states = queries.system_states(open_list=open_list)
-    figures = {m.iso: queries.availability_cached(m) for m in months}
+    figures = queries.availability_by_month(months)
     systems = []
     for item in states:
         system = item.system
@@ -178,15 +185,7 @@ def api(request: HttpRequest) -> JsonResponse:
                 "last_latency_ms": system.last_latency_ms,
                 "open_incident": item.incident.public_id if item.incident else None,
                 "availability": {
-                    month: {
-                        "checks": f.get(system.pk, queries.Availability()).checks,
-                        "ok_checks": f.get(system.pk, queries.Availability()).ok_checks,
-                        "percent": (
-                            None
-                            if f.get(system.pk) is None or f[system.pk].share is None
-                            else round(f[system.pk].share, 3)
-                        ),
-                    }
+                    month: _availability_json(f.get(system.pk, queries.Availability()))
                     for month, f in figures.items()
                 },
             }

@@ -16,8 +16,7 @@ class Command(BaseCommand):
         probe.add_argument("--start-delay", type=float, default=0.0)
         probe.add_argument("--no-sync", action="store_true", help="Do not refresh the list.")
         sub.add_parser("sync", help="Refresh the list of watched systems.")
-        rollup = sub.add_parser("rollup", help="Roll finished days up; prune old raw checks.")
-        rollup.add_argument("--quiet", action="store_true")
+        sub.add_parser("rollup", help="Roll finished days up; prune old raw checks.")
 
     def handle(self, *args, action, **options):
         from panjereh.status import monitor
@@ -37,7 +36,7 @@ class Command(BaseCommand):
             monitor.run(
                 interval=options["interval"],
                 start_delay=options["start_delay"],
-                sync_every=None if options["no_sync"] else 300.0,
+                sync_every=None if options["no_sync"] else monitor.SYNC_EVERY,
                 write=self.stdout.write,
             )
         else:  # pragma: no cover - argparse refuses other actions
