@@ -55,6 +55,15 @@ def end_of_day(text_or_date: str | jdatetime.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=TEHRAN)
 
 
+def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """The instants (Tehran time) where the Jalali month starts and where the next one starts."""
+    first = jdatetime.date(year, month, 1)
+    following = add_months(first, 1)
+    start = dt.datetime.combine(first.togregorian(), dt.time.min, tzinfo=TEHRAN)
+    end = dt.datetime.combine(following.togregorian(), dt.time.min, tzinfo=TEHRAN)
+    return start, end
+
+
 def from_gregorian(value: dt.date | dt.datetime) -> jdatetime.date:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:

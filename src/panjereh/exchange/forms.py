@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue.models import Agency, Service
 from panjereh.common import jalali
-from panjereh.common.forms import AccessibleForm
+from panjereh.common.forms import AccessibleForm, JalaliDateField
 from panjereh.common.persian import normalize, to_latin_digits
 
 from .models import DataService, Grant, item_label
@@ -24,45 +24,6 @@ _MONTH_RE = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*$")
 
 def _language() -> str:
     return translation.get_language() or "fa"
-
-
-class JalaliDateField(forms.CharField):
-    """A day of the solar calendar typed as year/month/day (۱۴۰۴/۰۳/۳۱ or 1404-3-31)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
-        self.widget.attrs.update(
-            {
-                "placeholder": "۱۴۰۴/۰۳/۳۱",
-                "dir": "ltr",
-                "inputmode": "numeric",
-                "autocomplete": "off",
-            }
-        )
-
-    def prepare_value(self, value):
-        if isinstance(value, dt.date):
-            return jalali.iso(value).replace("-", "/")
-        return value
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        try:
-            parsed = jalali.parse(value)
-        except jalali.InvalidJalaliDate as exc:
-            raise ValidationError(
-                _("Enter a solar-calendar date as year/month/day, for example 1404/03/31."),
-                code="date",
-            ) from exc
-        if parsed.year >= 1700 or parsed.year < 1300:
-            raise ValidationError(
-                _("Enter a solar-calendar date as year/month/day, for example 1404/03/31."),
-                code="gregorian",
-            )
-        return parsed.togregorian()
 
 
 def parse_month(text: str | None) -> str | None:

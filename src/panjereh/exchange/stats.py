@@ -29,11 +29,7 @@ def month_key(value: dt.datetime | dt.date | jdatetime.date) -> str:
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     """The instants (Tehran time) where a Jalali month ``1404-03`` starts and the next starts."""
     year, number = (int(part) for part in month.split("-"))
-    first = jdatetime.date(year, number, 1)
-    following = jalali.add_months(first, 1)
-    start = dt.datetime.combine(first.togregorian(), dt.time.min, tzinfo=jalali.TEHRAN)
-    end = dt.datetime.combine(following.togregorian(), dt.time.min, tzinfo=jalali.TEHRAN)
-    return start, end
+    return jalali.month_bounds(year, number)
 
 
 def _percentile(histogram: list[tuple[int, int]], total: int, fraction: float) -> float | None:

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from panjereh.common import jalali
-from panjereh.common.forms import AccessibleForm
+from panjereh.common.forms import AccessibleForm, JalaliDateField
 from panjereh.common.persian import digits_only
 
 from .validators import clean_mobile, clean_national_code
@@ -30,29 +29,23 @@ class NationalCodeField(forms.CharField):
         return clean_national_code(value)
 
 
-class JalaliDateField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
-        self.widget.attrs.update(
-            {"placeholder": "۱۳۷۰/۰۶/۳۱", "dir": "ltr", "inputmode": "numeric"}
+class BirthDateField(JalaliDateField):
+    """A birth date: any past solar-calendar day (no lower bound), not in the future."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "message",
+            _(
+                "Enter the birth date as year/month/day in the solar calendar, for example "
+                "1370/06/31."
+            ),
         )
+        kwargs.setdefault("placeholder", "۱۳۷۰/۰۶/۳۱")
+        super().__init__(first_year=None, **kwargs)
 
     def clean(self, value) -> dt.date:
-        value = super().clean(value)
-        message = _(
-            "Enter the birth date as year/month/day in the solar calendar, for example 1370/06/31."
-        )
-        try:
-            parsed = jalali.parse(value)
-        except jalali.InvalidJalaliDate as exc:
-            raise ValidationError(message, code="date") from exc
-        if parsed.year >= 1700:
-            # A Gregorian date typed by mistake (1991/09/22): say which calendar is meant,
-            # rather than "in the future".
-            raise ValidationError(message, code="gregorian")
-        day = parsed.togregorian()
-        if day > timezone.localdate():
+        day = super().clean(value)
+        if day is not None and day > timezone.localdate():
             raise ValidationError(_("The birth date cannot be in the future."), code="future")
         return day
 
@@ -82,7 +75,7 @@ class CodeField(forms.CharField):
 
 class RegisterForm(AccessibleForm):
     national_code = NationalCodeField()
-    birth_date = JalaliDateField(label=_("Birth date (solar calendar)"))
+    birth_date = BirthDateField(label=_("Birth date (solar calendar)"))
     mobile = MobileField(help_text=_("A mobile number registered in your own name."))
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue.models import Agency, Service
 from panjereh.common import jalali
-from panjereh.common.forms import AccessibleForm
+from panjereh.common.forms import AccessibleForm, JalaliDateField
 from panjereh.common.persian import digits_only
 
 from . import operations
@@ -79,22 +79,6 @@ class CommentForm(AccessibleForm):
         return _clean_public_text(self.cleaned_data["text"], operations.MAX_COMMENT)
 
 
-class JalaliDateField(forms.Field):
-    widget = forms.TextInput(attrs={"maxlength": 12, "inputmode": "numeric", "dir": "ltr"})
-    default_error_messages = {
-        "invalid": _("Enter a Jalali date such as 1404/08/15."),
-    }
-
-    def to_python(self, value):
-        value = (value or "").strip()
-        if not value:
-            return None
-        try:
-            return jalali.to_gregorian(value)
-        except jalali.InvalidJalaliDate as exc:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
-
-
 class ConsultationForm(AccessibleForm):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
     kind = forms.ChoiceField(label=_("Kind"), choices=ConsultationKind.choices)
@@ -102,9 +86,15 @@ class ConsultationForm(AccessibleForm):
     text = forms.CharField(
         label=_("The question or the draft"), widget=forms.Textarea(attrs={"rows": 10})
     )
-    opens_on = JalaliDateField(label=_("Opens on"), help_text=_("Jalali date, e.g. 1404/08/15."))
+    opens_on = JalaliDateField(
+        label=_("Opens on"),
+        help_text=_("Jalali date, e.g. 1404/08/15."),
+        message=_("Enter a Jalali date such as 1404/08/15."),
+    )
     closes_on = JalaliDateField(
-        label=_("Closes at the end of"), help_text=_("Jalali date, e.g. 1404/08/30.")
+        label=_("Closes at the end of"),
+        help_text=_("Jalali date, e.g. 1404/08/30."),
+        message=_("Enter a Jalali date such as 1404/08/15."),
     )
 
     def __init__(self, *args, agency_ids=(), **kwargs) -> None:

@@ -139,9 +139,7 @@ class Month:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """The month's first instant and the next month's, in Tehran."""
-        start = dt.datetime.combine(self.first_day(), dt.time.min, tzinfo=jalali.TEHRAN)
-        end = dt.datetime.combine(self.next().first_day(), dt.time.min, tzinfo=jalali.TEHRAN)
-        return start, end
+        return jalali.month_bounds(self.year, self.month)
 
     @property
     def iso(self) -> str:
