@@ -191,3 +191,25 @@ def test_sealing_prepared_outside_the_lock_keeps_the_chain(exchange):
     assert head.last_seq == 8
     result = log.verify()
     assert result.problem is None and result.checked == 8
+
+
+def test_group_commit_fails_every_job_of_a_failed_batch_and_any_left_undecided():
+    from panjereh.exchange.guard import GroupCommit
+
+    def failing(batch):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        GroupCommit(failing).submit("x")
+
+    def forgetful(batch):  # decides nothing, as if interrupted
+        return None
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        GroupCommit(forgetful).submit("x")
+
+    def answering(batch):
+        for job in batch:
+            job.finish(job.args * 2)
+
+    assert GroupCommit(answering).submit(21) == 42

@@ -83,16 +83,55 @@ class HostLock:
             self._thread_lock.release()
 
 
-class _Check:
-    __slots__ = ("jti_key", "jti_expires", "counter_key", "counter_expires", "result", "error")
+class Job:
+    """One thread's item in a :class:`GroupCommit` batch: the batch runner sets ``result`` (and
+    ``done``) or ``error``."""
 
-    def __init__(self, jti_key: str, jti_expires: float, counter_key: str, counter_expires: float):
-        self.jti_key = jti_key
-        self.jti_expires = jti_expires
-        self.counter_key = counter_key
-        self.counter_expires = counter_expires
-        self.result: tuple[bool, int] | None = None
+    __slots__ = ("args", "done", "result", "error")
+
+    def __init__(self, args) -> None:
+        self.args = args
+        self.done = False
+        self.result = None
         self.error: BaseException | None = None
+
+    def finish(self, result=None) -> None:
+        self.result, self.done = result, True
+
+
+class GroupCommit:
+    """Group commit for the threads of one process: each thread queues its job and whichever
+    thread writes next runs every job waiting at that moment in one call of ``run_batch``
+    (one transaction); a thread returns once its own job is decided. A job the runner left
+    undecided (it was interrupted) fails; the runner's exception fails the whole batch."""
+
+    def __init__(self, run_batch) -> None:
+        self._run_batch = run_batch
+        self._pending: list[Job] = []
+        self._pending_lock = threading.Lock()
+        self._writer_lock = threading.Lock()
+
+    def submit(self, args):
+        job = Job(args)
+        with self._pending_lock:
+            self._pending.append(job)
+        with self._writer_lock:
+            if not job.done and job.error is None:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                try:
+                    self._run_batch(batch)
+                except Exception as exc:
+                    for waiting in batch:
+                        if not waiting.done:
+                            waiting.error = exc
+                finally:
+                    for waiting in batch:
+                        if not waiting.done and waiting.error is None:
+                            waiting.error = RuntimeError("the transaction was interrupted")
+        if job.error is not None:
+            raise job.error
+        return job.result
 
 
 class Guard:
@@ -102,16 +141,14 @@ class Guard:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
-        self._pending: list[_Check] = []
-        self._pending_lock = threading.Lock()
-        self._writer_lock = threading.Lock()
+        self._group = GroupCommit(self._run)
         self._host_lock = HostLock(f"{self.path}.lock")
         self._purged = 0.0
 
     # -- connections ------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        # Used only by the writer of the moment (under ``_writer_lock``): one connection per
+        # Used only by the writer of the moment (``GroupCommit``): one connection per
         # process, opened again in a forked child.
         conn = self._conn
         if conn is None or self._pid != os.getpid():
@@ -135,54 +172,32 @@ class Guard:
         (kept ``counter_ttl`` seconds): (False, 0) if the jti was already recorded, else
         (True, the counter's new value)."""
         now = time.time()
-        check = _Check(jti_key, now + jti_ttl, counter_key, now + counter_ttl)
-        with self._pending_lock:
-            self._pending.append(check)
-        with self._writer_lock:
-            if check.result is None and check.error is None:
-                with self._pending_lock:
-                    batch = self._pending[:]
-                    self._pending.clear()
-                self._run(batch)
-        if check.error is not None:
-            raise check.error
-        assert check.result is not None
-        return check.result
+        return self._group.submit((jti_key, now + jti_ttl, counter_key, now + counter_ttl))
 
-    def _run(self, batch: list[_Check]) -> None:
-        try:
-            conn = self._connection()
-            with self._host_lock:
-                now = time.time()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for check in batch:
-                        fresh = conn.execute(
-                            _RECORD_JTI, (check.jti_key, check.jti_expires, now)
-                        ).rowcount
-                        if fresh != 1:
-                            check.result = (False, 0)
-                            continue
-                        (count,) = conn.execute(
-                            _COUNT, (check.counter_key, check.counter_expires)
-                        ).fetchone()
-                        check.result = (True, count)
-                    if now - self._purged > PURGE_EVERY:
-                        conn.execute("DELETE FROM jti WHERE expires < ?", (now,))
-                        conn.execute("DELETE FROM counter WHERE expires < ?", (now,))
-                        self._purged = now
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-        except Exception as exc:
-            for check in batch:
-                check.result = None
-                check.error = exc
-        finally:
-            for check in batch:
-                if check.result is None and check.error is None:
-                    check.error = RuntimeError("the guard transaction was interrupted")
+    def _run(self, batch: list[Job]) -> None:
+        conn = self._connection()
+        with self._host_lock:
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                results = []
+                for job in batch:
+                    jti_key, jti_expires, counter_key, counter_expires = job.args
+                    if conn.execute(_RECORD_JTI, (jti_key, jti_expires, now)).rowcount != 1:
+                        results.append((False, 0))  # a replay: recorded already, not counted
+                        continue
+                    (count,) = conn.execute(_COUNT, (counter_key, counter_expires)).fetchone()
+                    results.append((True, count))
+                if now - self._purged > PURGE_EVERY:
+                    conn.execute("DELETE FROM jti WHERE expires < ?", (now,))
+                    conn.execute("DELETE FROM counter WHERE expires < ?", (now,))
+                    self._purged = now
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        for job, result in zip(batch, results, strict=True):  # decided once committed
+            job.finish(result)
 
 
 _guards: dict[str, Guard] = {}

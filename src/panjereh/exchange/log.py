@@ -35,6 +35,7 @@ from django.db import close_old_connections, connections, router, transaction
 from django.utils import timezone
 
 from . import conf
+from .guard import GroupCommit, HostLock
 from .models import LogHead, LogRecord, Seal
 
 logger = logging.getLogger(__name__)
@@ -84,20 +85,6 @@ def _insert_statement(connection) -> tuple[str, list]:
 # transaction at a time, however many threads it runs.
 
 
-class _Pending:
-    __slots__ = ("params", "done", "error")
-
-    def __init__(self, params: list) -> None:
-        self.params = params
-        self.done = False
-        self.error: BaseException | None = None
-
-
-_pending: list[_Pending] = []
-_pending_lock = threading.Lock()  # guards _pending
-_writer_lock = threading.Lock()  # one log transaction at a time in this process
-
-
 _write_locks: dict[str, object] = {}
 
 
@@ -113,39 +100,38 @@ def write_lock(connection):
         return contextlib.nullcontext()
     lock = _write_locks.get(name)
     if lock is None:
-        from .guard import HostLock
-
         lock = _write_locks.setdefault(name, HostLock(f"{name}.log-write.lock"))
     return lock
 
 
-def _write_batch(connection, sql: str, batch: list[_Pending]) -> None:
-    try:
-        with write_lock(connection):
-            _write_rows(connection, sql, batch)
-    finally:  # whatever interrupted the writer, no waiting thread may take its row as written
-        for entry in batch:
-            if not entry.done and entry.error is None:
-                entry.error = RuntimeError("the log transaction was interrupted")
+def _write_batch(batch: list) -> None:
+    """``GroupCommit``'s runner: the rows waiting in this process, in one transaction."""
+    connection = connections[router.db_for_write(LogRecord)]
+    sql, _columns = _insert_statement(connection)
+    with write_lock(connection):
+        _write_rows(connection, sql, batch)
 
 
-def _write_rows(connection, sql: str, batch: list[_Pending]) -> None:
+def _write_rows(connection, sql: str, batch: list) -> None:
     try:
         if len(batch) == 1:  # autocommit: the statement is its own transaction
             with connection.cursor() as cursor:
-                cursor.execute(sql, batch[0].params)
+                cursor.execute(sql, batch[0].args)
         else:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                cursor.executemany(sql, [entry.params for entry in batch])
+                cursor.executemany(sql, [job.args for job in batch])
     except Exception as exc:
         if len(batch) == 1:
             batch[0].error = exc
         else:  # one row's fault must not fail the others: each on its own
-            for entry in batch:
-                _write_rows(connection, sql, [entry])
-            return
-    for entry in batch:
-        entry.done = True
+            for job in batch:
+                _write_rows(connection, sql, [job])
+        return
+    for job in batch:
+        job.finish()
+
+
+_group = GroupCommit(_write_batch)
 
 
 def insert_record(**values) -> None:
@@ -166,17 +152,7 @@ def insert_record(**values) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         return
-    entry = _Pending(params)
-    with _pending_lock:
-        _pending.append(entry)
-    with _writer_lock:
-        if not entry.done and entry.error is None:
-            with _pending_lock:
-                batch = _pending[:]
-                _pending.clear()
-            _write_batch(connection, sql, batch)
-    if entry.error is not None:
-        raise entry.error
+    _group.submit(params)
 
 
 GENESIS = "0" * 64
