@@ -172,14 +172,15 @@ def stats_benchmark(records: int, budget_s: float, provider, service, consumer) 
     from django.utils import timezone
 
     from panjereh.exchange import queries, stats
-    from panjereh.exchange.log import _insert_statement
+    from panjereh.exchange.log import _statements_for
     from panjereh.exchange.models import LogRecord
 
     month = stats.month_key(timezone.now())
     start, end = stats.month_bounds(month)
     span = (end - start).total_seconds() - 1
     postgres = connection.vendor == "postgresql"
-    sql, columns = _insert_statement(connection)
+    statements = _statements_for(connection)
+    sql, columns = statements.sql.insert, statements.columns
     names = [attname for _field, attname, _plain in columns]
     template = {
         "incident": "",
@@ -201,7 +202,6 @@ def stats_benchmark(records: int, budget_s: float, provider, service, consumer) 
         "response_hash": "",
         "seq": None,
         "hash": "",
-        "seal_id": None,
     }
     slots = {name: i for i, name in enumerate(names)}
     base = [template.get(name) for name in names]

@@ -148,7 +148,7 @@ def insert_records(records: int, chunk: int, budget_s: float, month: str, layout
             created_at, x_road_id, incident, client, consumer_id, consumer_system_id,
             provider_id, service_id, grant_id, method, path, subject, issue, purpose, items,
             outcome, fault, reason, http_status, latency_us, request_hash, response_hash,
-            seq, hash, seal_id)
+            seq, hash)
         WITH RECURSIVE n(i) AS (
             SELECT %s UNION ALL SELECT i + 1 FROM n WHERE i < %s
         ), r AS (
@@ -171,7 +171,7 @@ def insert_records(records: int, chunk: int, budget_s: float, month: str, layout
                CASE WHEN (h / 100) % 100 = 0 THEN 500 + (h / 10000) % 3000000
                     ELSE 500 + (h / 10000) % 2000 END,
                '0000000000000000000000000000000000000000000000000000000000000000', '',
-               NULL, '', NULL
+               NULL, ''
         FROM s
     """  # noqa: S608 -- numbers and names from this script only
     begun = time.perf_counter()

@@ -15,6 +15,12 @@ from panjereh.exchange import gateway, guard, log
 from panjereh.exchange.client import make_assertion
 from panjereh.exchange.models import LogRecord
 
+
+@pytest.fixture(autouse=True)
+def _own_anchor(settings, tmp_path):
+    """Seals committed here (transactional tests) are anchored in this test's own file."""
+    settings.PANJEREH_EXCHANGE_ANCHOR_PATH = str(tmp_path / "anchor.jsonl")
+
 SNIPPET = """
 import sys
 from panjereh.exchange.guard import Guard
@@ -154,6 +160,12 @@ def test_concurrent_log_inserts_are_all_committed(exchange):
         "x_road_id", flat=True
     )
     assert sorted(ids) == sorted(f"group-{n}-{i}" for n in range(8) for i in range(20))
+    # Chained as they were committed: numbers 1..160 in insertion order, one unbroken chain.
+    rows = list(LogRecord.objects.order_by("id").values_list("seq", flat=True))
+    assert rows == list(range(1, 161))
+    assert log.seal_pending() == 160
+    result = log.verify()
+    assert result.problem is None and result.checked == 160 and result.unsealed == 0
 
 
 def _insert(x_road_id: str) -> None:
@@ -172,25 +184,66 @@ def _insert(x_road_id: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sealing_prepared_outside_the_lock_keeps_the_chain(exchange):
-    """Outside a transaction the sealer hashes and signs a batch before taking the write lock;
-    if another sealer moved the head meanwhile, the batch is computed again under the lock."""
-    from panjereh.exchange.models import LogHead
+def test_records_are_chained_at_insert_and_sealed_by_range(exchange):
+    """Each committed insert carries its number and hash; the sealer signs ranges of them and
+    writes no record; the unsealed tail verifies too."""
+    from panjereh.exchange.models import LogHead, Seal
 
     for i in range(5):
         _insert(f"seal-{i}")
-    assert log._seal_batch(3) == 3  # prepared outside the lock, head unchanged: used as is
+    assert list(LogRecord.objects.order_by("id").values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+    assert LogHead.objects.get(pk=1).last_seq == 5
+    hashes_before = dict(LogRecord.objects.values_list("seq", "hash"))
+    assert log._seal_batch(3) == 3
+    assert dict(LogRecord.objects.values_list("seq", "hash")) == hashes_before
+    seal = Seal.objects.get()
+    assert (seal.first_seq, seal.last_seq, seal.last_hash) == (1, 3, hashes_before[3])
     for i in range(5, 8):
         _insert(f"seal-{i}")
-    # A batch prepared against the head before the last seal is stale: it is recomputed.
-    stale_records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:2])
-    stale = (0, log.GENESIS, stale_records, log._chain(stale_records, 0, log.GENESIS))
-    assert log._seal_batch_in_transaction(2, stale) == 2
-    assert log.seal_pending() == 3
-    head = LogHead.objects.get(pk=1)
-    assert head.last_seq == 8
     result = log.verify()
-    assert result.problem is None and result.checked == 8
+    assert result.problem is None and result.checked == 8 and result.unsealed == 5
+    assert log.seal_pending(batch_size=4) == 5
+    assert [(s.first_seq, s.last_seq) for s in Seal.objects.all()] == [(1, 3), (4, 7), (8, 8)]
+    result = log.verify()
+    assert result.problem is None and result.checked == 8 and result.unsealed == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_chains_records_written_before_chaining_at_insert(exchange):
+    """Records an older version inserted unchained (seq null) are chained after the head, in
+    insertion order, by migration 0003, and the whole log then verifies."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+    from django.utils import timezone
+
+    migration = importlib.import_module("panjereh.exchange.migrations.0003_chain_at_insert")
+    for i in range(3):
+        _insert(f"chained-{i}")
+    for i in range(2):  # as the old gateway inserted them: no number, no hash
+        LogRecord.objects.create(
+            created_at=timezone.now(),
+            x_road_id=f"legacy-{i}",
+            method="GET",
+            path="test",
+            outcome="ok",
+            http_status=200,
+            latency_us=1,
+            items=["civil.identity"],
+        )
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    migration.chain_unchained(apps, editor)
+    rows = list(LogRecord.objects.order_by("id").values_list("x_road_id", "seq"))
+    assert [seq for _x, seq in rows] == [1, 2, 3, 4, 5]
+    assert log.seal_pending() == 5
+    result = log.verify()
+    assert result.problem is None and result.checked == 5
 
 
 def test_group_commit_fails_every_job_of_a_failed_batch_and_any_left_undecided():

@@ -25,7 +25,8 @@ def calls(exchange, population):
     for i in range(2):
         code = population.national_code(i)
         assert exchange.call(refused, code, code).status_code == 403
-    assert LogRecord.objects.filter(seq__isnull=True).count() == 8
+    assert log.unsealed_count() == 8
+    assert list(LogRecord.objects.order_by("id").values_list("seq", flat=True)) == list(range(1, 9))
     assert log.seal_pending(batch_size=3) == 8
     return list(LogRecord.objects.order_by("seq"))
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.cache import cache
 
-from panjereh.exchange import gateway, grants, stats, upstream
+from panjereh.exchange import gateway, grants, log, stats, upstream
 from panjereh.exchange.models import Grant, GrantState, LogRecord, MonthlyStat, Outcome
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,12 @@ def test_the_log_row_matches_the_orm_row(exchange, population):
     assert record.items == ["civil.birth_date"] and record.grant_id == grant.pk
     assert record.consumer_system_id == exchange.system.pk
     assert record.service_id == service.pk and record.provider_id == service.provider_id
-    assert record.seq is None and record.hash == "" and record.seal_id is None
+    assert record.seq == LogRecord.objects.count() and len(record.hash) == 64
+    assert record.hash == log.chain_hash(
+        LogRecord.objects.filter(seq=record.seq - 1).values_list("hash", flat=True).first()
+        or log.GENESIS,
+        record,
+    )
     assert record.latency_us > 0 and record.http_status == 200
 
 

@@ -1,10 +1,11 @@
-"""The tamper-evident message log: insert at once, chain and seal in batches, verify.
+"""The tamper-evident message log: chain at insert, seal in batches, verify.
 
-The gateway inserts one small row per call in autocommit mode, so a crash after the answer
-loses nothing. The sealer later takes unsealed rows in insertion order, gives each the next
-sequence number and ``hash = sha256(previous hash + canonical record)``, and signs each batch's
-last hash with the exchange's Ed25519 key. Because the sequence number is inside the hashed
-content, changing, deleting or reordering a record breaks the chain at that record, and
+The gateway inserts one small row per call, committed before the answer leaves, so a crash
+after the answer loses nothing. Each insert numbers its row after the chain's end (``LogHead``,
+locked for it) and stores ``hash = sha256(previous hash + canonical record)`` with it. The sealer
+later signs the hash at the end of each range of records (a ``Seal``: first and last sequence
+number, last hash) with the exchange's Ed25519 key. Because the sequence number is inside the
+hashed content, changing, deleting or reordering a record breaks the chain at that record, and
 re-computing the chain after it breaks the signature of the seal.
 
 The signing key comes from ``PANJEREH_LOG_SIGNING_KEY`` (PEM, or base64 of the 32-byte raw
@@ -20,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,19 +38,47 @@ from django.utils import timezone
 
 from . import conf
 from .guard import GroupCommit, HostLock
-from .models import LogHead, LogRecord, Seal
+from .models import LogHead, LogRecord, Seal, canonical_content
 
 logger = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
 
 
 # -- the per-call insert ----------------------------------------------------------------------
 # The gateway writes one row per call before the answer leaves. Through the ORM that is most of
 # the cost of the log (building and compiling an INSERT each time), so the statement is built
 # once per database and the values are adapted by the model's own fields
-# (``get_db_prep_save``): the same row as ``LogRecord.objects.create``, one small INSERT in
-# autocommit (durable when the call returns), nothing else written.
+# (``get_db_prep_save``): the same row as ``LogRecord.objects.create``.
+#
+# The row is chained as it is inserted, in the same transaction: the head's row is locked, the
+# rows get the next sequence numbers and their hashes, and the head moves to the last of them.
+# (Chaining later, in the sealer, meant writing every row twice: once inserted, once updated
+# with its number and hash, which with two gateway processes cost more than the insert.)
 
-_insert_sql: dict[str, tuple[str, list]] = {}
+
+@dataclass
+class _Sql:
+    insert: str
+    head: str
+    head_create: str
+    head_move: str
+
+    def qmark(self) -> _Sql:
+        """The same statements in sqlite3's own parameter style."""
+        return _Sql(*(text.replace("%s", "?") for text in vars(self).values()))
+
+
+@dataclass
+class _Statements:
+    sql: _Sql  # for Django's cursors (``%s``)
+    raw: _Sql  # for the DB-API connection itself (SQLite: ``?``)
+    columns: list  # (field, attname, plain)
+    seq_at: int
+    hash_at: int
+
+
+_statements: dict[str, _Statements] = {}
 
 
 def _plain(model_field) -> bool:
@@ -60,29 +90,83 @@ def _plain(model_field) -> bool:
     return isinstance(model_field, models.CharField | models.IntegerField | models.AutoField)
 
 
-def _insert_statement(connection) -> tuple[str, list]:
-    cached = _insert_sql.get(connection.alias)
+def _statements_for(connection) -> _Statements:
+    cached = _statements.get(connection.alias)
     if cached is None:
         fields = [f for f in LogRecord._meta.concrete_fields if not f.primary_key]
         quote = connection.ops.quote_name
-        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 -- names from the model
-            quote(LogRecord._meta.db_table),
-            ", ".join(quote(f.column) for f in fields),
-            ", ".join(["%s"] * len(fields)),
+        table = quote(LogRecord._meta.db_table)
+        head = LogHead._meta
+        head_table = quote(head.db_table)
+        pk, last_seq, last_hash = (
+            quote(head.pk.column),
+            quote(head.get_field("last_seq").column),
+            quote(head.get_field("last_hash").column),
         )
-        columns = [(f, f.attname, _plain(f)) for f in fields]
-        cached = _insert_sql[connection.alias] = (sql, columns)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        sql = _Sql(
+            insert="INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 -- model names
+                table,
+                ", ".join(quote(f.column) for f in fields),
+                ", ".join(["%s"] * len(fields)),
+            ),
+            head=f"SELECT {last_seq}, {last_hash} FROM {head_table} WHERE {pk} = 1{lock}",  # noqa: S608
+            head_create=(
+                f"INSERT INTO {head_table} ({pk}, {last_seq}, {last_hash}) "  # noqa: S608
+                f"VALUES (1, 0, %s) ON CONFLICT ({pk}) DO NOTHING"
+            ),
+            head_move=f"UPDATE {head_table} SET {last_seq} = %s, {last_hash} = %s WHERE {pk} = 1",  # noqa: S608
+        )
+        attnames = [f.attname for f in fields]
+        cached = _statements[connection.alias] = _Statements(
+            sql=sql,
+            raw=sql.qmark(),
+            columns=[(f, f.attname, _plain(f)) for f in fields],
+            seq_at=attnames.index("seq"),
+            hash_at=attnames.index("hash"),
+        )
     return cached
 
 
+def _lock_head(db, sql: _Sql) -> tuple[int, str]:
+    """The chain's end, locked until the transaction ends (created if missing). ``db`` is a
+    cursor, or an sqlite3 connection (its ``execute`` returns a cursor)."""
+    row = db.execute(sql.head).fetchone()
+    if row is None:
+        db.execute(sql.head_create, [GENESIS])
+        row = db.execute(sql.head).fetchone()
+    return int(row[0]), row[1]
+
+
+def _content_bytes(content: dict) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _chain_rows(db, sql: _Sql, statements: _Statements, rows: list) -> None:
+    """Number, hash and insert ``rows`` ((params, content) pairs) after the head, and move the
+    head, inside the caller's transaction."""
+    seq, previous = _lock_head(db, sql)
+    for params, content in rows:
+        seq += 1
+        content["seq"] = seq
+        previous = hashlib.sha256(previous.encode() + _content_bytes(content)).hexdigest()
+        params[statements.seq_at] = seq
+        params[statements.hash_at] = previous
+    if len(rows) == 1:
+        db.execute(sql.insert, rows[0][0])
+    else:
+        db.executemany(sql.insert, [params for params, _content in rows])
+    db.execute(sql.head_move, [seq, previous])
+
+
 # Group commit. Under load every gateway thread inserting its own row in its own transaction
-# queues for the database's write lock; on SQLite a writer that finds it taken sleeps in the
-# busy handler (1, 2, 5, 10 ms …) however short the holder's transaction, so half of a thread's
-# time went to waiting there. Instead the threads of a process hand their rows to whichever of
-# them writes next: it inserts every row waiting at that moment in one transaction (one
-# ``executemany``) and commits, and each thread returns only once the transaction holding its
-# row has committed, so the log stays durable before the answer leaves. One process writes one
-# transaction at a time, however many threads it runs.
+# queues for the database's write lock (and for the head); on SQLite a writer that finds it
+# taken sleeps in the busy handler (1, 2, 5, 10 ms …) however short the holder's transaction,
+# so half of a thread's time went to waiting there. Instead the threads of a process hand their
+# rows to whichever of them writes next: it chains and inserts every row waiting at that moment
+# in one transaction (one ``executemany``) and commits, and each thread returns only once the
+# transaction holding its row has committed, so the log stays durable before the answer leaves.
+# One process writes one transaction at a time, however many threads it runs.
 
 
 _write_locks: dict[str, object] = {}
@@ -107,55 +191,75 @@ def write_lock(connection):
 def _write_batch(batch: list) -> None:
     """``GroupCommit``'s runner: the rows waiting in this process, in one transaction."""
     connection = connections[router.db_for_write(LogRecord)]
-    sql, _columns = _insert_statement(connection)
+    statements = _statements_for(connection)
     with write_lock(connection):
-        _write_rows(connection, sql, batch)
+        _write_rows(connection, statements, batch)
 
 
-def _write_rows(connection, sql: str, batch: list) -> None:
+def _write_rows(connection, statements: _Statements, batch: list) -> None:
+    rows = [job.args for job in batch]
     try:
-        if len(batch) == 1:  # autocommit: the statement is its own transaction
-            with connection.cursor() as cursor:
-                cursor.execute(sql, batch[0].args)
+        if connection.vendor == "sqlite":
+            _write_sqlite(connection, statements, rows)
         else:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                cursor.executemany(sql, [job.args for job in batch])
+                _chain_rows(cursor, statements.sql, statements, rows)
     except Exception as exc:
         if len(batch) == 1:
             batch[0].error = exc
         else:  # one row's fault must not fail the others: each on its own
             for job in batch:
-                _write_rows(connection, sql, [job])
+                _write_rows(connection, statements, [job])
         return
     for job in batch:
         job.finish()
+
+
+def _write_sqlite(connection, statements: _Statements, rows: list) -> None:
+    """One transaction on the sqlite3 connection itself. Django's cursor wrappers and
+    ``atomic`` (a regular expression rewriting the parameters of every statement, the
+    autocommit switches) cost about as much as SQLite's own work for these four statements,
+    on every call through the gateway."""
+    connection.ensure_connection()
+    raw = connection.connection
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        _chain_rows(raw, statements.raw, statements, rows)
+        raw.execute("COMMIT")
+    except BaseException:
+        connection.errors_occurred = True  # Django checks the connection before reusing it
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
 
 
 _group = GroupCommit(_write_batch)
 
 
 def insert_record(**values) -> None:
-    """Insert one log record (field attnames → values; the rest take their defaults), committed
-    when this returns (with the rows other threads of this process are inserting meanwhile)."""
+    """Insert one log record (field attnames → values; the rest take their defaults), chained
+    and committed when this returns (with the rows other threads of this process are inserting
+    meanwhile); inside a transaction, it commits or rolls back with that transaction."""
     connection = connections[router.db_for_write(LogRecord)]
-    sql, columns = _insert_statement(connection)
+    statements = _statements_for(connection)
     params = []
-    for f, attname, plain in columns:
+    for f, attname, plain in statements.columns:
         value = values[attname] if attname in values else f.get_default()
+        values[attname] = value
         if plain and (value is None or type(value) in (str, int)):
             params.append(value)
         else:
             params.append(f.get_db_prep_save(value, connection))
+    row = (params, canonical_content(values))
     if connection.in_atomic_block:
         # Inside the caller's transaction the row commits (or rolls back) with it: nobody
         # else's row may join it.
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            _chain_rows(cursor, statements.sql, statements, [row])
         return
-    _group.submit(params)
+    _group.submit(row)
 
 
-GENESIS = "0" * 64
 KEY_FILE = "exchange-log-signing-key.pem"
 
 
@@ -185,9 +289,19 @@ def _signing_key_for(source: str) -> Ed25519PrivateKey:
             serialization.NoEncryption(),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole under a temporary name, then linked into place: a process that loses
+        # the race to create the key (several gateway workers start at once) reads the
+        # winner's complete file instead of failing or reading half of it.
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(pem)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return _load_key_text(path.read_text())
 
 
@@ -213,9 +327,7 @@ def key_id(key: Ed25519PublicKey) -> str:
 
 
 def canonical_bytes(record: LogRecord) -> bytes:
-    return json.dumps(
-        record.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return _content_bytes(record.canonical())
 
 
 def chain_hash(previous: str, record: LogRecord) -> str:
@@ -236,84 +348,47 @@ def seal_payload(seal: Seal) -> bytes:
     ).encode()
 
 
-def _store_chain(records: list[LogRecord], seal: Seal) -> None:
-    """Write each record's sequence number, hash and seal: one prepared UPDATE executed for
-    all of them (``bulk_update`` builds a CASE per row, which costs more than the hashing)."""
-    connection = connections[router.db_for_write(LogRecord)]
-    quote = connection.ops.quote_name
-    meta = LogRecord._meta
-    sql = "UPDATE {} SET {} = %s, {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
-        quote(meta.db_table),
-        quote(meta.get_field("seq").column),
-        quote(meta.get_field("hash").column),
-        quote(meta.get_field("seal").column),
-        quote(meta.pk.column),
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(r.seq, r.hash, seal.pk, r.pk) for r in records])
-
-
 def _seal_batch(batch_size: int) -> int:
+    """Seal the next ``batch_size`` chained records at most (one seal); how many it sealed.
+    The head is locked meanwhile, so only one sealer works at a time and the chain's end cannot
+    move under it; the records themselves are not written."""
     connection = connections[router.db_for_write(LogRecord)]
-    if connection.in_atomic_block:  # inside the caller's transaction (tests): no host lock
-        return _seal_batch_in_transaction(batch_size)
-    # The reading, hashing and signing (most of the work) happen before the write lock is
-    # taken, so that the gateway's inserts wait only for the writes; under the lock the batch
-    # is used only if the head has not moved meanwhile (no other sealer sealed anything),
-    # else it is computed again there.
-    head = LogHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
-    head_seq, head_hash = head or (0, GENESIS)
-    records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
-    if not records:
-        return 0
-    seal = _chain(records, head_seq, head_hash)
-    with write_lock(connection):
-        return _seal_batch_in_transaction(batch_size, (head_seq, head_hash, records, seal))
-
-
-def _chain(records: list[LogRecord], seq: int, previous: str) -> Seal:
-    """Number and hash ``records`` after the head (``seq``, ``previous``); their signed seal."""
-    key = signing_key()
-    for record in records:
-        seq += 1
-        record.seq = seq
-        record.hash = chain_hash(previous, record)
-        previous = record.hash
-    seal = Seal(
-        first_seq=records[0].seq,
-        last_seq=seq,
-        last_hash=previous,
-        created_at=timezone.now().replace(microsecond=0),
-        key_id=key_id(key.public_key()),
-    )
-    seal.signature = base64.b64encode(key.sign(seal_payload(seal))).decode()
-    return seal
-
-
-def _seal_batch_in_transaction(batch_size: int, prepared: tuple | None = None) -> int:
-    with transaction.atomic():
-        head, _ = LogHead.objects.select_for_update().get_or_create(pk=1)
-        if prepared is not None and prepared[:2] == (head.last_seq, head.last_hash):
-            records, seal = prepared[2], prepared[3]
-        else:
-            records = list(LogRecord.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
-            if not records:
-                return 0
-            seal = _chain(records, head.last_seq, head.last_hash)
+    statements = _statements_for(connection)
+    host_lock = contextlib.nullcontext() if connection.in_atomic_block else write_lock(connection)
+    with host_lock, transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            head_seq, _head_hash = _lock_head(cursor, statements.sql)
+        sealed = last_sealed_seq()
+        if head_seq <= sealed:
+            return 0
+        last_seq = min(head_seq, sealed + batch_size)
+        last_id, last_hash = LogRecord.objects.filter(seq=last_seq).values_list("id", "hash").get()
+        key = signing_key()
+        seal = Seal(
+            first_seq=sealed + 1,
+            last_seq=last_seq,
+            last_hash=last_hash,
+            created_at=timezone.now().replace(microsecond=0),
+            key_id=key_id(key.public_key()),
+        )
+        seal.signature = base64.b64encode(key.sign(seal_payload(seal))).decode()
         seal.save()
-        for record in records:
-            record.seal = seal
-        _store_chain(records, seal)
-        head.last_seq = seal.last_seq
-        head.last_hash = seal.last_hash
-        head.save(update_fields=["last_seq", "last_hash"])
         # Copy the seal outside the database once it is committed (never before: an anchor
         # naming a seal that was rolled back would read as a deletion).
         from . import anchor
 
-        last_id = records[-1].pk
         transaction.on_commit(lambda: anchor.record(seal, last_id), robust=True)
-        return len(records)
+        return last_seq - sealed
+
+
+def last_sealed_seq() -> int:
+    return Seal.objects.order_by("-last_seq").values_list("last_seq", flat=True).first() or 0
+
+
+def unsealed_count(cap: int | None = None) -> int:
+    """Chained records no seal covers yet (at most ``cap`` counted)."""
+    rows = LogRecord.objects.filter(seq__gt=last_sealed_seq()).order_by().values("id")
+    return (rows[:cap] if cap is not None else rows).count()
 
 
 def seal_pending(batch_size: int | None = None, max_batches: int | None = None) -> int:
@@ -365,8 +440,12 @@ class Verification:
 
 
 def verify(chunk: int = 2000) -> Verification:
-    """Walk the chain in sequence order and check every hash and seal; stop at the first problem."""
+    """Walk the chain in sequence order and check every hash and seal; stop at the first problem.
+
+    The chain is checked up to the head read at the start (read after the seals, so no seal
+    read covers more): calls logged while it runs are left for the next check."""
     seals = {s.last_seq: s for s in Seal.objects.order_by("last_seq")}
+    head_seq = LogHead.objects.filter(pk=1).values_list("last_seq", flat=True).first()
     public = public_key()
     expected_kid = key_id(public)
     previous = GENESIS
@@ -376,7 +455,10 @@ def verify(chunk: int = 2000) -> Verification:
     pending_seal_start = 1
     previous_id: int | None = None
     while True:
-        records = list(LogRecord.objects.filter(seq__gt=last_seen).order_by("seq")[:chunk])
+        records = LogRecord.objects.filter(seq__gt=last_seen).order_by("seq")
+        if head_seq is not None:
+            records = records.filter(seq__lte=head_seq)
+        records = list(records[:chunk])
         if not records:
             break
         for record in records:
@@ -389,7 +471,7 @@ def verify(chunk: int = 2000) -> Verification:
                     f"record {expected_seq} is missing; the chain jumps to {record.seq} "
                     f"(id {record.id})",
                 )
-                return Verification(checked, len(seals), _unsealed(), problem)
+                return Verification(checked, len(seals), unsealed_count(), problem)
             recomputed = chain_hash(previous, record)
             if recomputed != record.hash:
                 kind = "changed"
@@ -402,7 +484,7 @@ def verify(chunk: int = 2000) -> Verification:
                     record.x_road_id,
                     "its hash does not match the chain",
                 )
-                return Verification(checked, len(seals), _unsealed(), problem)
+                return Verification(checked, len(seals), unsealed_count(), problem)
             previous = record.hash
             previous_id = record.id
             checked += 1
@@ -410,7 +492,7 @@ def verify(chunk: int = 2000) -> Verification:
             if seal is not None:
                 problem = _check_seal(seal, pending_seal_start, previous, public, expected_kid)
                 if problem:
-                    return Verification(checked, len(seals), _unsealed(), problem)
+                    return Verification(checked, len(seals), unsealed_count(), problem)
                 pending_seal_start = record.seq + 1
             expected_seq += 1
             last_seen = record.seq
@@ -424,17 +506,16 @@ def verify(chunk: int = 2000) -> Verification:
             "",
             f"seal {tail[0].first_seq}–{tail[0].last_seq} covers records that are missing",
         )
-        return Verification(checked, len(seals), _unsealed(), problem)
-    head = LogHead.objects.filter(pk=1).first()
-    if head is not None and head.last_seq != checked:
+        return Verification(checked, len(seals), unsealed_count(), problem)
+    if head_seq is not None and head_seq != checked:
         problem = Problem(
             "removed",
             checked + 1,
             None,
             "",
-            f"the log head says {head.last_seq} records were sealed",
+            f"the log head says {head_seq} records were chained",
         )
-        return Verification(checked, len(seals), _unsealed(), problem)
+        return Verification(checked, len(seals), unsealed_count(), problem)
     # The chain is whole; whether its newest records were cut off together with their seals
     # shows only against the copy of the latest seal kept outside the database.
     from . import anchor
@@ -443,15 +524,11 @@ def verify(chunk: int = 2000) -> Verification:
     return Verification(
         checked,
         len(seals),
-        _unsealed(),
+        unsealed_count(),
         anchored.problem,
         warnings=anchored.warnings,
         anchor=anchored.entry,
     )
-
-
-def _unsealed() -> int:
-    return LogRecord.objects.filter(seq__isnull=True).count()
 
 
 def _is_moved(record: LogRecord, previous_id: int | None) -> bool:

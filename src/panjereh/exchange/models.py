@@ -1,8 +1,8 @@
 """The exchange's facts: data services, consumer systems, grants, the message log and its seals.
 
 Grants change state only through :func:`panjereh.exchange.grants.transition`, which records a
-:class:`GrantEvent`. Log records are inserted once by the gateway and later given their sequence
-number and chain hash by the sealer (:mod:`panjereh.exchange.log`); nothing else updates them.
+:class:`GrantEvent`. Log records are inserted once, with their sequence number and chain hash,
+and sealed later by seq range (:mod:`panjereh.exchange.log`); nothing updates them.
 """
 
 from __future__ import annotations
@@ -230,7 +230,8 @@ class Seal(models.Model):
 
 
 class LogRecord(models.Model):
-    """One call through the gateway, refused ones included. Inserted once; sealed later."""
+    """One call through the gateway, refused ones included. Inserted once, chained at insert
+    (``seq``, ``hash``); the seals cover ranges of ``seq``."""
 
     created_at = models.DateTimeField()
     x_road_id = models.CharField(max_length=36, unique=True)
@@ -264,18 +265,15 @@ class LogRecord(models.Model):
     latency_us = models.PositiveBigIntegerField()
     request_hash = models.CharField(max_length=64)
     response_hash = models.CharField(max_length=64, blank=True)
-    # Given by the sealer: position in the chain and sha256(previous hash + canonical record).
+    # Given at insert: position in the chain and sha256(previous hash + canonical record). Null
+    # only on records written before chaining moved to the insert (migration 0003 chains them).
     seq = models.BigIntegerField(null=True, blank=True, unique=True)
     hash = models.CharField(max_length=64, blank=True)
-    seal = models.ForeignKey(
-        Seal, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
     class Meta:
         indexes = [
             models.Index(fields=["subject", "created_at"]),
             models.Index(fields=["created_at"]),
-            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="log_unsealed"),
         ]
 
     def __str__(self) -> str:
@@ -283,35 +281,50 @@ class LogRecord(models.Model):
 
     def canonical(self) -> dict[str, Any]:
         """The sealed content of the record: everything but the chain fields themselves."""
-        return {
-            "seq": self.seq,
-            "created_at": self.created_at.astimezone(dt.UTC).isoformat(),
-            "x_road_id": self.x_road_id,
-            "incident": self.incident,
-            "client": self.client,
-            "consumer": self.consumer_id,
-            "consumer_system": self.consumer_system_id,
-            "provider": self.provider_id,
-            "service": self.service_id,
-            "grant": self.grant_id,
-            "method": self.method,
-            "path": self.path,
-            "subject": self.subject,
-            "issue": self.issue,
-            "purpose": self.purpose,
-            "items": list(self.items or []),
-            "outcome": self.outcome,
-            "fault": self.fault,
-            "reason": self.reason,
-            "http_status": self.http_status,
-            "latency_us": self.latency_us,
-            "request_hash": self.request_hash,
-            "response_hash": self.response_hash,
-        }
+        return canonical_content({name: getattr(self, name) for _key, name in CANONICAL_FIELDS})
+
+
+# The chained fields (attname), in the order of the canonical content's keys.
+CANONICAL_FIELDS = (
+    ("seq", "seq"),
+    ("created_at", "created_at"),
+    ("x_road_id", "x_road_id"),
+    ("incident", "incident"),
+    ("client", "client"),
+    ("consumer", "consumer_id"),
+    ("consumer_system", "consumer_system_id"),
+    ("provider", "provider_id"),
+    ("service", "service_id"),
+    ("grant", "grant_id"),
+    ("method", "method"),
+    ("path", "path"),
+    ("subject", "subject"),
+    ("issue", "issue"),
+    ("purpose", "purpose"),
+    ("items", "items"),
+    ("outcome", "outcome"),
+    ("fault", "fault"),
+    ("reason", "reason"),
+    ("http_status", "http_status"),
+    ("latency_us", "latency_us"),
+    ("request_hash", "request_hash"),
+    ("response_hash", "response_hash"),
+)
+
+
+def canonical_content(values: dict[str, Any]) -> dict[str, Any]:
+    """A log record's chained content from its field values by attname (a model instance's
+    ``__dict__``, or the values the gateway inserts): one definition for the insert, which
+    hashes the values it writes, and for verification, which hashes the rows it reads."""
+    content = {key: values.get(attname) for key, attname in CANONICAL_FIELDS}
+    content["created_at"] = content["created_at"].astimezone(dt.UTC).isoformat()
+    content["items"] = list(content["items"] or [])
+    return content
 
 
 class LogHead(models.Model):
-    """The end of the sealed chain (one row); the sealer locks it so only one seals at a time."""
+    """The end of the chain (one row): every insert into the log locks it, numbers its rows
+    after it and moves it; the sealer locks it too, so only one seals at a time."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)

@@ -38,13 +38,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership
 
-from . import anchor, forms, grants, queries, stats
+from . import anchor, forms, grants, log, queries, stats
 from .models import (
     ACTIVE_STATES,
     DataService,
     Grant,
     GrantState,
-    LogRecord,
     MonthlyStat,
     Seal,
     item_label,
@@ -644,12 +643,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 def _seal_status() -> dict[str, Any]:
     latest = Seal.objects.order_by("-last_seq").first()
-    unsealed = (
-        LogRecord.objects.filter(seq__isnull=True)
-        .order_by()
-        .values("id")[: UNSEALED_COUNT_CAP + 1]
-        .count()
-    )
+    unsealed = log.unsealed_count(cap=UNSEALED_COUNT_CAP + 1)
     anchored = anchor.status()
     entry = anchored.get("entry")
     return {
