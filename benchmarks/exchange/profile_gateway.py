@@ -26,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime …")
     parser.add_argument(
         "--no-profile",
         action="store_true",
@@ -139,7 +140,7 @@ def main() -> None:
         profiler.disable()
         cpu = time.process_time() - started
         print(f"{args.calls} calls, {cpu / args.calls * 1000:.3f} ms CPU per call (with profiler)")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     finally:
         if cluster is not None:
             cluster.stop()

@@ -5,6 +5,7 @@ checks who asks; the gateway (real registry processes) obeys what was decided at
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -328,6 +329,13 @@ def test_statistics_page(
     assert idle.name_en in flagged
     status = page[page.index('id="seal-status"') :]
     assert 'data-matches="1"' in status and "records 1–4" in status
+    # A copy with the right numbers but not signed by the log's key no longer passes for a match.
+    anchor_file = tmp_path / "anchor.jsonl"
+    entry = json.loads(anchor_file.read_text().splitlines()[-1])
+    entry["signature"] = entry["signature"][::-1]
+    anchor_file.write_text(json.dumps(entry) + "\n")
+    forged = operator.get("/en/exchange/statistics/").content.decode()
+    assert 'data-matches="0"' in forged[forged.index('id="seal-status"') :]
 
     bad = operator.get("/en/exchange/statistics/", {"month": "1404/13"})
     assert bad.status_code == 400 and "solar-calendar month" in bad.content.decode()

@@ -21,6 +21,7 @@ def _own_anchor(settings, tmp_path):
     """Seals committed here (transactional tests) are anchored in this test's own file."""
     settings.PANJEREH_EXCHANGE_ANCHOR_PATH = str(tmp_path / "anchor.jsonl")
 
+
 SNIPPET = """
 import sys
 from panjereh.exchange.guard import Guard
@@ -87,23 +88,24 @@ def test_concurrent_threads_lose_no_count_and_no_replay(tmp_path):
     assert counts == list(range(1, 201))  # every admitted call counted exactly once
 
 
-def test_the_guard_is_used_with_the_shared_disk_cache(settings, monkeypatch, tmp_path):
-    monkeypatch.setattr(gateway, "_guard_choice", None)
+def test_the_guard_is_used_with_the_shared_disk_cache(settings, tmp_path):
+    """The choice follows the cache backend, and a changed setting is seen (no stale choice)."""
     settings.CACHES = {
         "default": {"BACKEND": "panjereh.common.cache.SharedDiskCache", "LOCATION": str(tmp_path)}
     }
     chosen = gateway._guard()
-    assert isinstance(chosen, guard.Guard)
+    assert isinstance(chosen, guard.Guard) and not gateway._shared_cache()
     assert chosen.path == Path(settings.VAR_DIR) / gateway.GUARD_FILE
-    monkeypatch.setattr(gateway, "_guard_choice", None)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
-    assert gateway._guard() is None  # several hosts: the cache holds them
+    assert gateway._guard() is None and gateway._shared_cache()  # several hosts: the cache
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert gateway._guard() is None and not gateway._shared_cache()
 
 
 def test_the_gateway_refuses_replays_and_limits_rates_through_the_guard(
     exchange, population, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(gateway, "_guard_choice", (guard.Guard(tmp_path / "guard.sqlite3"),))
+    monkeypatch.setattr(gateway, "_mode", ("disk", guard.Guard(tmp_path / "guard.sqlite3")))
     service = exchange.service("education", "school-record")
     exchange.grant(service, ["education.school_record"])
     exchange.system.rate_per_minute = 2

@@ -10,7 +10,7 @@ keeps its own copy. :func:`check` compares the newest anchored seal with the dat
 the anchor names that the database no longer has means the records after the database's
 newest seal were deleted together with their seals.
 
-Settings (read with ``getattr(settings, NAME, default)``, or the environment):
+Settings (``exchange.conf``: Django settings, or the environment):
 ``PANJEREH_EXCHANGE_ANCHOR_PATH``, ``PANJEREH_EXCHANGE_ANCHOR_WITNESS_URL`` (off when empty),
 ``PANJEREH_EXCHANGE_ANCHOR_WITNESS_TIMEOUT`` (seconds, 3).
 """
@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.utils import timezone
 
+from . import conf
 from .models import LogRecord, Seal
 
 logger = logging.getLogger(__name__)
@@ -45,15 +46,8 @@ TAIL_BYTES = 256 * 1024
 _test_default: Path | None = None
 
 
-def _setting(name: str, default: Any) -> Any:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name)
-    return default if value in (None, "") else value
-
-
 def anchor_path() -> Path:
-    configured = _setting("PANJEREH_EXCHANGE_ANCHOR_PATH", None)
+    configured = conf.get("ANCHOR_PATH")
     if configured:
         return Path(configured)
     if getattr(settings, "MODE", "") == "test":
@@ -106,12 +100,12 @@ def append(entry: dict[str, Any], path: Path | None = None) -> None:
 
 def send_to_witness(entry: dict[str, Any]) -> bool:
     """POST the entry to the configured witness; False (and a log line) when it fails."""
-    url = _setting("PANJEREH_EXCHANGE_ANCHOR_WITNESS_URL", "")
+    url = conf.get("ANCHOR_WITNESS_URL")
     if not url:
         return False
     import httpx
 
-    timeout = float(_setting("PANJEREH_EXCHANGE_ANCHOR_WITNESS_TIMEOUT", 3.0))
+    timeout = float(conf.get("ANCHOR_WITNESS_TIMEOUT"))
     try:
         response = httpx.post(url, json=entry, timeout=timeout, trust_env=False)
         response.raise_for_status()

@@ -37,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     # background; 0 turns background sealing off (tests seal explicitly).
     "SEAL_BATCH": 1000,
     "SEAL_INTERVAL": 5.0,
+    # The copy of each seal outside the database (anchor.py): the append-only file (empty:
+    # VAR_DIR/exchange-anchor.jsonl, or a throw-away file under tests), the witness that is
+    # sent each seal (empty: none) and how long to wait for it, seconds.
+    "ANCHOR_PATH": "",
+    "ANCHOR_WITNESS_URL": "",
+    "ANCHOR_WITNESS_TIMEOUT": 3.0,
 }
 
 
@@ -65,7 +71,7 @@ setting_changed.connect(clear, dispatch_uid="panjereh-exchange-conf")
 
 def _read(name: str) -> Any:
     attribute = f"PANJEREH_EXCHANGE_{name}"
-    if hasattr(settings, attribute):
+    if getattr(settings, attribute, None) is not None:
         return getattr(settings, attribute)
     default = DEFAULTS[name]
     value = os.environ.get(attribute)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -173,12 +174,47 @@ _GENERATION_FILE = "exchange-grant-generation"
 _grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
 
 
+# Where the state that all gateway processes share lives, decided once from the cache backend
+# (and again when a test overrides a setting):
+# - "redis": several hosts share the Django cache; grant generations, assertions and rate
+#   counters live there;
+# - "disk": the host's disk cache (``SharedDiskCache``); the grant generation is a file in
+#   ``VAR_DIR`` and assertions and counters live in the host's guard (``guard.py``);
+# - "local": a cache of this process alone (tests); the cache itself holds them.
+_mode: tuple[str, Any] | None = None
+
+
+def _cache_mode() -> tuple[str, Any]:
+    """(mode, the guard in "disk" mode or None)."""
+    global _mode
+    if _mode is None:
+        from django.conf import settings
+
+        from panjereh.common.cache import SharedDiskCache
+
+        backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+        if "redis" in backend.lower():
+            _mode = ("redis", None)
+        elif backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}":
+            _mode = ("disk", guard.for_path(Path(settings.VAR_DIR) / GUARD_FILE))
+        else:
+            _mode = ("local", None)
+    return _mode
+
+
+def _forget_cache_mode(*, setting: str, **_kwargs: Any) -> None:
+    global _mode
+    if setting in ("CACHES", "VAR_DIR"):
+        _mode = None
+
+
+setting_changed.connect(_forget_cache_mode, dispatch_uid="nix-cache-mode")
+
+
 def _shared_cache() -> bool:
     """Whether the generation lives in the cache: with Redis (several hosts). On one host the
     generation file is cheaper to check (one ``stat``) than any cache read."""
-    from django.conf import settings
-
-    return "redis" in settings.CACHES.get("default", {}).get("BACKEND", "").lower()
+    return _cache_mode()[0] == "redis"
 
 
 def _generation_path() -> str:
@@ -427,22 +463,10 @@ def _guard():
     """The host's guard (``guard.py``) when the cache is the disk cache the host's processes
     share; None with Redis (several hosts: the cache is shared by all of them) or with a cache
     of this process alone (tests), where the cache itself holds assertions and counters."""
-    global _guard_choice
-    if _guard_choice is None:
-        from django.conf import settings
-
-        from panjereh.common.cache import SharedDiskCache
-
-        backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-        shared_disk = backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}"
-        _guard_choice = (
-            (guard.for_path(Path(settings.VAR_DIR) / GUARD_FILE),) if shared_disk else ()
-        )
-    return _guard_choice[0] if _guard_choice else None
+    return _cache_mode()[1]
 
 
 GUARD_FILE = "exchange-guard.sqlite3"
-_guard_choice: tuple | None = None
 
 
 def _admit(system: ConsumerSystem, jti_key: str, jti_ttl: int) -> None:

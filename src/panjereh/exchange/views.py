@@ -645,16 +645,18 @@ def _seal_status() -> dict[str, Any]:
     latest = Seal.objects.order_by("-last_seq").first()
     unsealed = log.unsealed_count(cap=UNSEALED_COUNT_CAP + 1)
     anchored = anchor.status()
-    entry = anchored.get("entry")
+    # The same comparison as verify-log's (signed by the log's key, the seal and its last
+    # record in place), and the anchor must have reached the latest seal.
+    checked = anchor.check() if latest is not None and anchored["exists"] else None
     return {
         "latest": latest,
         "unsealed": min(unsealed, UNSEALED_COUNT_CAP),
         "unsealed_more": unsealed > UNSEALED_COUNT_CAP,
         "anchor": anchored,
         "anchor_matches": bool(
-            entry
-            and latest
-            and int(entry["last_seq"]) == latest.last_seq
-            and entry.get("last_hash") == latest.last_hash
+            checked is not None
+            and checked.ok
+            and checked.entry is not None
+            and int(checked.entry["last_seq"]) == latest.last_seq
         ),
     }
