@@ -70,6 +70,15 @@ def test_gateway_calls_skip_the_portal_middleware():
 
 
 @pytest.mark.django_db
+def test_the_gateway_answers_a_bare_prefix_and_other_methods_as_json():
+    status, headers, body = _call("/r1/")
+    assert status.startswith("400") and json.loads(body)["code"] == "bad_address"
+    assert headers["Content-Type"].startswith("application/json")
+    status, _headers, body = _call("/r1/IR/GOV/1/sub/svc/123", form={"a": "b"})
+    assert json.loads(body)["fault"] == "consumer"  # a POST reaches the gateway's own checks
+
+
+@pytest.mark.django_db
 def test_portal_pages_keep_the_full_middleware_stack():
     status, headers, _body = _call("/en/")
     assert status.startswith("200")

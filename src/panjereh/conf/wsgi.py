@@ -9,13 +9,16 @@ the portal's middleware (sessions, locale, CSRF, authentication, messages, stati
 CPU on every call for nothing, so they go to a second Django handler with no middleware; URL
 resolution, the request signals (database connections are closed and recycled as usual) and
 error handling stay Django's own, and every answer gets ``X-Content-Type-Options: nosniff``.
-The browser-facing OIDC endpoints (authorize, logout, discovery) keep the full stack.
+The gateway (``/r1/``), which answers every error itself, is called without Django's handler at
+all (``gateway_call``). The browser-facing OIDC endpoints (authorize, logout, discovery) keep
+the full stack.
 """
 
 import os
 
+from django.core import signals
 from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpResponse
 
@@ -54,6 +57,8 @@ class GatewayHandler(WSGIHandler):
 portal_application = get_wsgi_application()
 gateway_application = GatewayHandler()
 
+from panjereh.exchange.gateway import gateway  # noqa: E402 -- needs the apps set up above
+
 
 def machine_application(environ, start_response):
     """The lean handler, answering a finished (not streaming) response as a one-item list:
@@ -71,7 +76,30 @@ def machine_application(environ, start_response):
     return [body]
 
 
+def gateway_call(environ, start_response):
+    """``/r1/``: the exchange gateway's view called directly. It has one URL pattern, answers
+    every error itself as JSON and uses no middleware, so Django's handler (URL resolution,
+    the exception middleware, the response's wrapping) only added CPU to every call. Django's
+    request signals are sent as its handler sends them (database connections are checked
+    before and after, and replaced if broken or expired)."""
+    signals.request_started.send(sender=GatewayHandler, environ=environ)
+    try:
+        request = WSGIRequest(environ)
+        response = gateway(request, request.path_info[4:])
+        body = response.content
+        headers = list(response.items())
+    finally:
+        signals.request_finished.send(sender=GatewayHandler)
+    headers.append(("X-Content-Type-Options", "nosniff"))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(f"{response.status_code} {response.reason_phrase}", headers)
+    return [body]
+
+
 def application(environ, start_response):
-    if environ.get("PATH_INFO", "").startswith(MACHINE_PREFIXES):
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/r1/"):
+        return gateway_call(environ, start_response)
+    if path.startswith(MACHINE_PREFIXES):
         return machine_application(environ, start_response)
     return portal_application(environ, start_response)
