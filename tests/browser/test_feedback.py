@@ -83,10 +83,37 @@ def test_rate_reply_and_read_the_reply_in_the_inbox(browser, live_server, live_w
         # Unhappy with the reply: escalate from the rating page.
         page.goto(f"{base}/en/feedback/rate/{application.tracking_code}/")
         assert "a registry was down" in page.locator("#agency-reply").inner_text()
+        # Without a reason: refused, the field is marked and described by its error.
+        page.click("#escalate-submit")
+        page.wait_for_selector("#id_reason-error")
+        assert page.locator("#id_reason").get_attribute("aria-invalid") == "true"
+        assert "id_reason-error" in page.locator("#id_reason").get_attribute("aria-describedby")
+        page.fill("#id_reason", "The registry is still down for me.")
         page.click("#escalate-submit")
         page.wait_for_selector("#escalated")
+        assert page.locator("#escalation").get_attribute("data-state") == "escalated"
+        assert "Ministry" in page.locator("#escalated-to").inner_text()
         rating.refresh_from_db()
         assert rating.escalated_at is not None
+        assert rating.escalation_reason == "The registry is still down for me."
+        assert rating.escalated_to == world.ministry
+        assert Message.objects.filter(
+            user=world.officer, dedupe_key=f"feedback:escalated:{rating.pk}"
+        ).exists()
+
+        # The supervising body records the outcome; the citizen follows it on the same page.
+        handler_ctx, handler = _signed_in(browser, live_server, world.ministry_officer)
+        try:
+            handler.goto(f"{base}/en/feedback/oversight/")
+            handler.locator(f'#escalated-ratings tr[data-rating="{rating.pk}"] a').click()
+            handler.fill("#id_outcome", "The agency will issue it again today.")
+            handler.click("#escalation-submit")
+            handler.wait_for_selector('#escalation[data-state="handled"]')
+        finally:
+            handler_ctx.close()
+        page.reload()
+        assert page.locator("#escalation").get_attribute("data-state") == "handled"
+        assert "issue it again today" in page.locator("#escalation-outcome").inner_text()
     finally:
         citizen_ctx.close()
         officer_ctx.close()

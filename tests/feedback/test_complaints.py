@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from panjereh.catalogue import roles
-from panjereh.feedback import operations, queries
+from panjereh.feedback import operations, queries, views
 from panjereh.feedback.models import Complaint, ComplaintState, Evidence
 from panjereh.inbox.models import Message
 
@@ -293,3 +295,103 @@ def test_public_counts_per_agency_by_kind_and_outcome_without_personal_data(worl
     assert 'data-figure="complaints">4<' in row
     for private in ("secret", world.citizen.last_name, world.citizen.national_code, "C-"):
         assert private not in html
+
+
+def test_oversized_request_is_refused_with_413_before_the_upload_is_read(world, settings):
+    settings.PANJEREH_FEEDBACK_MAX_FILES = 2
+    limit = operations.upload_request_limit()
+    assert limit == 2 * settings.PANJEREH_FEEDBACK_MAX_UPLOAD_BYTES + operations.UPLOAD_MARGIN
+    # The CSRF check reads the body, so it must come after the size check: with CSRF enforced
+    # and no token, an oversized request is still answered 413 (not 403).
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.citizen)
+    big = _file("big.pdf", PDF + b"0" * limit)
+    response = _submit(client, world, evidence=[big])
+    assert response.status_code == 413
+    html = response.content.decode()
+    # The Persian message (its msgid is in the lead's merge list until compiled).
+    with translation.override("fa"):
+        expected = gettext(
+            "The files are too large: at most %(mb)s MB each, up to %(n)s files."
+        ) % {"mb": operations.megabytes(settings.PANJEREH_FEEDBACK_MAX_UPLOAD_BYTES), "n": 2}
+    assert response.context["error"] == expected
+    assert 'id="form-error"' in html and 'id="id_evidence-error"' in html
+    assert 'aria-invalid="true"' in html
+    assert not Complaint.objects.exists() and not Evidence.objects.exists()
+    assert _evidence_files(world) == [] and not Message.objects.exists()
+    # English page, the same refusal.
+    english = client.post(
+        "/en" + reverse("feedback:complaint_new"),
+        {
+            "agency": str(world.agency.pk),
+            "kind": "payment",
+            "description": "x",
+            "evidence": _file("big.pdf", PDF + b"0" * limit),
+        },
+    )
+    assert english.status_code == 413
+    assert "The files are too large" in english.content.decode()
+    assert not Complaint.objects.exists()
+    # A request of an acceptable size still needs its CSRF token.
+    assert _submit(client, world).status_code == 403
+    assert not Complaint.objects.exists()
+    # The request's declared length decides, not what Django would have stored.
+    request = RequestFactory().post(
+        reverse("feedback:complaint_new"), {"description": "x"}, CONTENT_LENGTH=str(limit + 1)
+    )
+    request.user = world.citizen
+    request.session = {}
+    assert views.complaint_new(request).status_code == 413
+    # Just under the limit is read as usual (and refused for the file itself: 400).
+    small = _file("small.pdf", PDF + b"0" * settings.PANJEREH_FEEDBACK_MAX_UPLOAD_BYTES)
+    assert _submit(_client(world.citizen), world, evidence=[small]).status_code == 400
+    assert not Complaint.objects.exists()
+
+
+def test_complaint_form_marks_the_field_in_error(world):
+    client = _client(world.citizen)
+    cases = {
+        "agency": {"agency": ""},
+        "service": {"service": "1234567890"},
+        "kind": {"kind": "bribe"},
+        "description": {"description": " "},
+        "evidence": {"evidence": [_file("x.pdf", HTML)]},
+    }
+    for field, extra in cases.items():
+        response = _submit(client, world, **extra)
+        assert response.status_code == 400, field
+        html = response.content.decode()
+        error_id = f"id_{field}-error"
+        assert f'id="{error_id}"' in html, field
+        assert html.count('aria-invalid="true"') >= 1, field
+        if field == "kind":  # a radio group: every radio and the fieldset
+            assert html.count(f'aria-invalid="true" aria-describedby="{error_id}"') == 4
+            assert f'id="id_kind-group" aria-describedby="{error_id}"' in html
+        else:
+            tag = html.split(f'id="id_{field}"')[1].split(">")[0]
+            assert 'aria-invalid="true"' in tag and error_id in tag, field
+        # Only that field is marked.
+        others = [f for f in cases if f != field]
+        for other in others:
+            assert f'id="id_{other}-error"' not in html, (field, other)
+    # No error: nothing marked invalid.
+    page = client.get(reverse("feedback:complaint_new"))
+    assert "aria-invalid" not in page.content.decode()
+    assert not Complaint.objects.exists()
+
+
+def test_rating_form_marks_the_field_in_error(world):
+    app = world.finished()
+    client = _client(world.citizen)
+    url = reverse("feedback:rate", args=[app.tracking_code])
+    response = client.post(url, {"ease": "4", "satisfaction": "9"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.count('aria-invalid="true" aria-describedby="id_satisfaction-error"') == 5
+    assert 'id="id_satisfaction-error"' in html and 'id="id_ease-error"' not in html
+    response = client.post(url, {"ease": "", "satisfaction": "3"})
+    assert 'id="id_ease-error"' in response.content.decode()
+    response = client.post(url, {"ease": "3", "satisfaction": "3", "comment": "x" * 2001})
+    tag = response.content.decode().split('id="id_comment"')[1].split(">")[0]
+    assert 'aria-invalid="true"' in tag and "comment-hint id_comment-error" in tag
+    assert not client.get(url).content.decode().count("aria-invalid")

@@ -120,7 +120,8 @@ def _steering(user):
     return user
 
 
-def test_pages_show_figures_computed_from_rows(world):
+def test_pages_show_figures_computed_from_rows(world, settings):
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = 3  # publish these three (the rule: below)
     ratings = _rate_many(world, [(5, 5), (4, 4), (2, 1)], at=timezone.now())
     ratings[2].comment = "private comment text"
     ratings[2].save()
@@ -144,9 +145,113 @@ def test_pages_show_figures_computed_from_rows(world):
     other = Client()
     other.force_login(world.other_officer)
     assert other.get("/en/feedback/agency/").context["overall"].current.ratings == 0
-    # Oversight page: supervisors only (or a supervising body with complaints).
-    assert other.get("/en/feedback/oversight/").status_code == 403
+    # Oversight page: supervisors and supervising bodies only.
+    refused = other.get("/en/feedback/oversight/")
+    assert refused.status_code == 403
+    assert "This page is for the supervising bodies" in refused.content.decode()
     boss = Client()
     boss.force_login(_steering(world.ministry_officer))
     page = boss.get("/en/feedback/oversight/")
     assert page.status_code == 200 and 'data-agency="agency-a"' in page.content.decode()
+
+
+def test_public_page_hides_shares_of_too_few_ratings(world, settings):
+    assert operations.min_public_ratings() == 5  # the default
+    _rate_many(world, [(5, 5)], at=timezone.now())  # one person's score
+    _rate_many(world, [(4, 4)] * 4 + [(2, 2)], definition=world.other_definition, at=timezone.now())
+    html = Client().get("/en/feedback/public/").content.decode()
+    table = html.split('id="agency-satisfaction"')[1].split("</table>")[0]
+    alone = table.split('data-agency="agency-a"')[1].split("</tr>")[0]
+    assert 'data-figure="ratings">1<' in alone  # the count stays
+    assert "too few ratings" in alone and "100.0%" not in alone
+    five = table.split('data-agency="agency-b"')[1].split("</tr>")[0]
+    assert 'data-figure="share">80.0%<' in five and "too few ratings" not in five
+    assert "Shares of fewer than 5 ratings are not published" in html
+    # Nationally there are six: shown.
+    national = html.split('id="national-progress"')[1].split("</dl>")[0]
+    assert "too few ratings" not in national and "83.3%" in national
+    # With a higher minimum the national figures and cross-table are hidden too.
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = 10
+    html = Client().get("/en/feedback/public/").content.decode()
+    national = html.split('id="national-progress"')[1].split("</dl>")[0]
+    assert "too few ratings" in national and "83.3%" not in national
+    assert 'data-satisfaction="5"' not in html.split('id="national-cross"')[1].split("</p>")[0]
+    assert "83.3" not in html and "100.0" not in html and "80.0" not in html
+    # The Persian page too.
+    persian = Client().get("/feedback/public/").content.decode()
+    assert "۱۰۰٫۰٪" not in persian and "۸۳٫۳٪" not in persian and "۸۰٫۰٪" not in persian
+    # Supervisors still see every figure on the oversight page.
+    roles.ensure_groups()
+    world.ministry_officer.groups.add(Group.objects.get(name=roles.STEERING_WG))
+    boss = Client()
+    boss.force_login(world.ministry_officer)
+    page = boss.get("/en/feedback/oversight/").content.decode()
+    assert "too few ratings" not in page and "100.0%" in page and "80.0%" in page
+
+
+def test_target_shows_the_configured_rise_in_persian_digits(world, settings):
+    settings.PANJEREH_FEEDBACK_TARGET_RISE = 0.25
+    english = Client().get("/en/feedback/public/").content.decode()
+    target = english.split('id="national-progress"')[1].split("</dl>")[0]
+    assert "Target (+25% of the satisfaction index)" in target
+    assert "+20%" not in english
+    persian = Client().get("/feedback/public/").content.decode()
+    target = persian.split('id="national-progress"')[1].split("</dl>")[0]
+    assert "۲۵" in target and "25" not in target and "۲۰" not in target
+    staff = Client()
+    staff.force_login(world.officer)
+    page = staff.get("/en/feedback/agency/").content.decode()
+    assert "Target (+25% of the satisfaction index)" in page
+
+
+def test_public_column_headings_of_complaint_kinds_are_translatable(world):
+    from django.utils.functional import Promise
+
+    from panjereh.feedback import views
+
+    assert all(isinstance(label, Promise) for _value, label in views.SHORT_KINDS)
+    # makemessages only extracts calls of the names Django gives xgettext (``_``,
+    # ``gettext_lazy``, ...): under an alias like ``_lazy`` the headings were never translated.
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(views))
+    assigned = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SHORT_KINDS"
+    )
+    calls = [element.elts[1] for element in assigned.elts]
+    assert {call.func.id for call in calls} <= {"_", "gettext_lazy"}
+    html = Client().get("/en/feedback/public/").content.decode()
+    head = html.split('id="agency-complaints"')[1].split("</thead>")[0]
+    for label in ("Document already held", "In-person visit", "Payment off the portal"):
+        assert label in head
+
+
+def test_supervising_body_without_complaints_gets_an_empty_oversight_page(world):
+    # The ministry supervises agency A but nothing was routed to it yet.
+    assert operations.supervising_bodies([world.ministry.pk]) == [world.ministry.pk]
+    assert operations.supervising_bodies([world.agency.pk, world.other.pk]) == []
+    client = Client()
+    client.force_login(world.ministry_officer)
+    page = client.get("/en/feedback/oversight/")
+    assert page.status_code == 200
+    assert list(page.context["complaints"]) == [] and list(page.context["escalated"]) == []
+    assert "No complaint waits." in page.content.decode()
+    assert not page.context["supervisor"]
+    # Not a handler at all: the staff of a supervised agency, of an agency with no one under
+    # it, and a citizen.
+    for user in (world.officer, world.other_officer, world.citizen):
+        other = Client()
+        other.force_login(user)
+        response = other.get("/en/feedback/oversight/")
+        assert response.status_code == 403
+        assert 'id="feedback-message"' in response.content.decode()
+    # The agency named by PANJEREH_FEEDBACK_SUPERVISOR is a supervising body too.
+    from django.test import override_settings
+
+    with override_settings(PANJEREH_FEEDBACK_SUPERVISOR=world.other.code):
+        other = Client()
+        other.force_login(world.other_officer)
+        assert other.get("/en/feedback/oversight/").status_code == 200

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from panjereh.feedback import operations, queries
-from panjereh.feedback.models import Rating
+from panjereh.feedback.models import EscalationState, Rating
 from panjereh.inbox.models import Message
 from panjereh.services.models import Application, JourneyEvent, State
 
@@ -71,15 +71,29 @@ def test_unfinished_application_is_refused_and_nothing_changes(world, state):
     assert err.value.code == "not_finished"
 
 
+NO_SUCH_APPLICATION = "There is no finished application of yours with this number."
+NO_SUCH_APPLICATION_FA = "درخواست پایان‌یافته‌ای از شما با این شماره وجود ندارد."
+
+
 def test_someone_elses_application_is_404_and_nothing_changes(world):
     app = world.finished()
     response = _post(_client(world.stranger), app)
     assert response.status_code == 404
-    assert (
-        _client(world.stranger).get(reverse("feedback:rate", args=[app.tracking_code])).status_code
-        == 404
+    # A localised page with a clear message, the same as for a number that does not exist.
+    assert response.context["message"] == NO_SUCH_APPLICATION_FA
+    assert NO_SUCH_APPLICATION_FA in response.content.decode()
+    page = _client(world.stranger).get(reverse("feedback:rate", args=[app.tracking_code]))
+    assert page.status_code == 404
+    assert 'id="feedback-message"' in page.content.decode()
+    assert app.definition.title_fa not in page.content.decode()  # nothing about it shows
+    missing = _client(world.stranger).get(reverse("feedback:rate", args=["000000-99999999"]))
+    assert missing.status_code == 404 and missing.context["message"] == NO_SUCH_APPLICATION_FA
+    english = _client(world.stranger).get(
+        "/en" + reverse("feedback:rate", args=[app.tracking_code])
     )
+    assert english.status_code == 404 and NO_SUCH_APPLICATION in english.content.decode()
     assert not Rating.objects.exists()
+    assert not JourneyEvent.objects.filter(application=app).exists()
     app.refresh_from_db()
     assert app.rating is None
     with pytest.raises(operations.FeedbackError) as err:
@@ -226,20 +240,134 @@ def test_escalation_after_an_unsatisfying_reply(world):
     rating, _ = operations.rate(app, world.citizen, ease=1, satisfaction=2)
     client = _client(world.citizen)
     url = reverse("feedback:escalate", args=[rating.pk])
-    # Before the agency replied (and in time) there is nothing to escalate yet.
-    assert client.post(url).status_code == 400
+    reason = {"reason": "The reply does not answer my problem."}
+    # Before the agency replied (and in time) there is nothing to escalate yet: the rating
+    # page again, with the localised message (not a bare text response).
+    refused = client.post(url, reason)
+    assert refused.status_code == 400
+    assert refused["Content-Type"].startswith("text/html")
+    assert "پس از پاسخ دستگاه یا پس از گذشتن مهلت پاسخ" in refused.content.decode()  # Persian
+    assert b'id="form-error"' in refused.content and b'id="my-rating"' in refused.content
     rating.refresh_from_db()
     assert rating.escalated_at is None
     operations.reply(rating, world.officer, "It was the rules.")
-    # Someone else cannot escalate it.
-    assert _client(world.stranger).post(url).status_code == 404
-    assert client.post(url).status_code == 302
+    # Someone else cannot escalate it: 404 with a message, nothing written.
+    other = _client(world.stranger).post(url, reason)
+    assert other.status_code == 404 and b'id="feedback-message"' in other.content
+    rating.refresh_from_db()
+    assert rating.escalated_at is None
+    # A reason is needed: the field is marked invalid and tied to its error.
+    empty = client.post(url, {"reason": "  "})
+    assert empty.status_code == 400
+    html = empty.content.decode()
+    assert 'aria-invalid="true"' in html and 'id="id_reason-error"' in html
+    assert 'aria-describedby="id_reason-hint id_reason-error"' in html
+    rating.refresh_from_db()
+    assert rating.escalated_at is None
+    response = client.post(url, reason)
+    assert response.status_code == 302 and "escalated=1" in response["Location"]
     rating.refresh_from_db()
     assert rating.escalated_at is not None and not rating.editable
+    assert rating.escalated_by == world.citizen
+    assert rating.escalation_reason == "The reply does not answer my problem."
+    assert rating.escalated_to == world.ministry  # the complaints' routing
+    assert rating.escalation_state == EscalationState.ESCALATED
     assert [r.pk for r in queries.escalated()] == [rating.pk]
+    # The agency's staff (and the supervising body's) are told in their inboxes.
+    key = f"feedback:escalated:{rating.pk}"
+    told = set(Message.objects.filter(dedupe_key=key).values_list("user_id", flat=True))
+    assert told == {world.officer.pk, world.ministry_officer.pk}
+    assert Message.objects.get(user=world.officer, dedupe_key=key).body_fa == (
+        "The reply does not answer my problem."
+    )
+    # The citizen follows it on the rating page.
+    page = client.get(reverse("feedback:rate", args=[app.tracking_code]))
+    assert b'id="escalation" data-state="escalated"' in page.content
+    assert "The reply does not answer my problem." in page.content.decode()
+    # Escalating twice is refused and changes nothing.
+    assert client.post(url, {"reason": "again"}).status_code == 400
+    rating.refresh_from_db()
+    assert rating.escalation_reason == "The reply does not answer my problem."
     # An escalated rating is frozen.
     with pytest.raises(operations.FeedbackError):
         operations.rate(app, world.citizen, ease=5, satisfaction=5)
+
+
+def test_escalation_is_handled_by_the_supervising_body_and_the_citizen_sees_the_outcome(world):
+    app = world.finished()
+    rating, _ = operations.rate(app, world.citizen, ease=1, satisfaction=1)
+    operations.reply(rating, world.officer, "Nothing to do.")
+    operations.escalate(rating, world.citizen, "Not good enough")
+    url = reverse("feedback:escalation", args=[rating.pk])
+    # Only its handlers: not the agency itself, not the citizen, not another agency.
+    for user in (world.officer, world.citizen, world.other_officer):
+        assert _client(user).get(url).status_code == 404
+        assert _client(user).post(url, {"outcome": "x"}).status_code == 404
+    with pytest.raises(operations.FeedbackError):
+        operations.handle_escalation(rating, world.officer, "Fine as it is.")
+    handler = _client(world.ministry_officer)
+    oversight = handler.get(reverse("feedback:oversight"))
+    assert oversight.status_code == 200
+    assert [r.pk for r in oversight.context["escalated"]] == [rating.pk]
+    assert url in oversight.content.decode()
+    # An outcome is required.
+    empty = handler.post(url, {"outcome": " "})
+    assert empty.status_code == 400 and 'aria-invalid="true"' in empty.content.decode()
+    rating.refresh_from_db()
+    assert rating.escalation_handled_at is None
+    response = handler.post(url, {"outcome": "The agency must call you this week."})
+    assert response.status_code == 302
+    rating.refresh_from_db()
+    assert rating.escalation_state == EscalationState.HANDLED
+    assert rating.escalation_handled_by == world.ministry_officer
+    assert rating.escalation_outcome == "The agency must call you this week."
+    key = f"feedback:escalation:{rating.pk}:handled"
+    message = Message.objects.get(user=world.citizen, dedupe_key=key)
+    assert message.body_fa == "The agency must call you this week."
+    assert message.application_id == app.pk
+    assert Message.objects.filter(user=world.officer, dedupe_key=key).exists()
+    # Handled once only.
+    assert handler.post(url, {"outcome": "again"}).status_code == 400
+    assert Message.objects.filter(user=world.citizen, dedupe_key=key).count() == 1
+    # The citizen sees the state and the outcome on the rating page (both languages), and on
+    # "my ratings".
+    citizen = _client(world.citizen)
+    page = citizen.get(reverse("feedback:rate", args=[app.tracking_code]))
+    assert b'data-state="handled"' in page.content
+    assert "The agency must call you this week." in page.content.decode()
+    english = citizen.get("/en" + reverse("feedback:rate", args=[app.tracking_code]))
+    assert "Handled by the supervising body" in english.content.decode()
+    assert b'data-escalation="handled"' in citizen.get(reverse("feedback:mine")).content
+    # The agency sees it too.
+    agency_page = _client(world.officer).get(reverse("feedback:agency_rating", args=[rating.pk]))
+    assert "The agency must call you this week." in agency_page.content.decode()
+
+
+def test_escalation_about_an_agency_without_a_parent_goes_to_the_steering_wg(world):
+    from django.contrib.auth.models import Group
+
+    from panjereh.catalogue import roles
+
+    rating, _ = operations.rate(
+        world.finished(definition=world.other_definition), world.citizen, ease=2, satisfaction=2
+    )
+    operations.reply(rating, world.other_officer, "No.")
+    operations.escalate(rating, world.citizen, "Why not?")
+    rating.refresh_from_db()
+    assert rating.escalated_to is None
+    assert Message.objects.filter(
+        user=world.other_officer, dedupe_key=f"feedback:escalated:{rating.pk}"
+    ).exists()
+    assert not operations.can_handle_escalation(world.ministry_officer, rating)
+    roles.ensure_groups()
+    steering = world.stranger
+    steering.groups.add(Group.objects.get(name=roles.STEERING_WG))
+    assert operations.can_handle_escalation(steering, rating)
+    page = _client(steering).get(reverse("feedback:oversight"))
+    assert page.status_code == 200 and rating in page.context["escalated"]
+    operations.handle_escalation(rating, steering, "The agency will redo it.")
+    rating.refresh_from_db()
+    assert rating.escalation_state == EscalationState.HANDLED
 
 
 def test_escalation_when_the_reply_is_overdue_and_not_for_happy_ratings(world):
@@ -249,11 +377,13 @@ def test_escalation_when_the_reply_is_overdue_and_not_for_happy_ratings(world):
         happy, _ = operations.rate(world.finished(), world.citizen, ease=5, satisfaction=4)
     with time_machine.travel(start + dt.timedelta(days=6), tick=False):
         assert unhappy.can_escalate
-        operations.escalate(unhappy, world.citizen)
+        operations.escalate(unhappy, world.citizen, "No reply at all")
         with pytest.raises(operations.FeedbackError):
-            operations.escalate(happy, world.citizen)
+            operations.escalate(happy, world.citizen, "I want to")
     happy.refresh_from_db()
     assert happy.escalated_at is None
+    unhappy.refresh_from_db()
+    assert unhappy.escalated_to == world.ministry
 
 
 def test_concurrent_duplicate_is_refused_cleanly(world):

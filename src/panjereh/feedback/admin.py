@@ -11,7 +11,10 @@ class RatingAdmin(admin.ModelAdmin):
     )  # fmt: skip
     list_filter = ("satisfaction", "ease", "agency")
     search_fields = ("application__tracking_code",)
-    raw_id_fields = ("application", "user", "agency", "service", "replied_by")
+    raw_id_fields = (
+        "application", "user", "agency", "service", "replied_by", "escalated_by", "escalated_to",
+        "escalation_handled_by",
+    )  # fmt: skip
     date_hierarchy = "created_at"
 
 

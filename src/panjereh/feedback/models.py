@@ -28,6 +28,13 @@ class Score(models.IntegerChoices):
     VERY_HIGH = 5, _("Very high")
 
 
+class EscalationState(models.TextChoices):
+    """Where an escalated rating stands (derived from the rating's escalation fields)."""
+
+    ESCALATED = "escalated", _("Escalated: awaiting the supervising body")
+    HANDLED = "handled", _("Handled by the supervising body")
+
+
 class Rating(models.Model):
     """One citizen's rating of one finished application (one per application, editable for
     ``PANJEREH_FEEDBACK_EDIT_DAYS``); the agency replies by ``reply_due_at``."""
@@ -56,7 +63,26 @@ class Rating(models.Model):
     replied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Escalation by an unhappy citizen: who, why, and the supervising body it was routed to
+    # (``operations.supervising_body``; None: the Steering WG), then its outcome.
     escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    escalation_reason = models.TextField(_("reason for escalating"), blank=True)
+    escalated_to = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("supervising body"),
+    )
+    escalation_outcome = models.TextField(_("outcome of the escalation"), blank=True)
+    escalation_handled_at = models.DateTimeField(null=True, blank=True)
+    escalation_handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("rating")
@@ -82,6 +108,14 @@ class Rating(models.Model):
     def reply_overdue(self) -> bool:
         end = self.replied_at or timezone.now()
         return end > self.reply_due_at
+
+    @property
+    def escalation_state(self) -> EscalationState | None:
+        if self.escalated_at is None:
+            return None
+        if self.escalation_handled_at is not None:
+            return EscalationState.HANDLED
+        return EscalationState.ESCALATED
 
     @property
     def can_escalate(self) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,7 @@ from .models import (
 )
 
 MAX_TEXT = 2000
+UPLOAD_MARGIN = 64 * 1024  # a description of 2,000 characters is at most 8 KB in UTF-8
 
 
 class FeedbackError(Exception):
@@ -66,6 +68,18 @@ def max_files() -> int:
     return int(getattr(settings, "PANJEREH_FEEDBACK_MAX_FILES", 3))
 
 
+def min_public_ratings() -> int:
+    """Below this many ratings an agency's shares are not published (one rating is a person's
+    score)."""
+    return int(getattr(settings, "PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS", 5))
+
+
+def upload_request_limit() -> int:
+    """The largest complaint request accepted at all: every evidence file at its limit plus a
+    margin for the form's other fields and the multipart framing."""
+    return max_upload_bytes() * max_files() + UPLOAD_MARGIN
+
+
 def evidence_dir() -> Path:
     configured = getattr(settings, "PANJEREH_FEEDBACK_EVIDENCE_DIR", None)
     return Path(configured) if configured else Path(settings.VAR_DIR) / "feedback-evidence"
@@ -74,11 +88,12 @@ def evidence_dir() -> Path:
 # -- ratings ----------------------------------------------------------------------------------
 
 
-def parse_score(value) -> int:
-    """A 1-5 score from form input (Persian or Arabic digits accepted)."""
+def parse_score(value, code: str = "score") -> int:
+    """A 1-5 score from form input (Persian or Arabic digits accepted); ``code`` names the
+    field in the error."""
     text = to_latin_digits(str(value or "")).strip()
     if not text.isdigit() or not 1 <= int(text) <= 5:
-        raise FeedbackError(_("Choose a score from 1 to 5."), "score")
+        raise FeedbackError(_("Choose a score from 1 to 5."), code)
     return int(text)
 
 
@@ -107,7 +122,8 @@ def rate(
 ) -> tuple[Rating, bool]:
     """Rate (or, inside the edit window, change the rating of) ``user``'s own finished
     application. Returns (rating, created)."""
-    ease_score, satisfaction_score = parse_score(ease), parse_score(satisfaction)
+    ease_score = parse_score(ease, "ease")
+    satisfaction_score = parse_score(satisfaction, "satisfaction")
     text = _clean_text(comment)
     # The row lock makes two simultaneous first ratings of one application queue up.
     locked = (
@@ -195,11 +211,30 @@ def reply(rating: Rating, staff, text: str) -> Rating:
     return locked
 
 
+def _tell_staff(agency_id: int | None, **message) -> None:
+    """Post one inbox message to every staff member of an agency."""
+    if agency_id is None:
+        return
+    for membership in AgencyMembership.objects.filter(agency_id=agency_id).select_related("user"):
+        notify.post(membership.user, kind=Message.Kind.NOTICE, **message)
+
+
+def _rating_titles(rating: Rating) -> tuple[str, str]:
+    definition = rating.application.definition
+    return definition.title_fa, definition.title_en or definition.title_fa
+
+
 @transaction.atomic
-def escalate(rating: Rating, user) -> Rating:
+def escalate(rating: Rating, user, reason: str = "") -> Rating:
     """An unhappy citizen sends the case to the supervising body (after the agency's reply,
-    or once the reply is overdue)."""
-    locked = Rating.objects.select_for_update().get(pk=rating.pk)
+    or once the reply is overdue), saying why. It is routed like a complaint
+    (:func:`supervising_body`; none: the Steering WG) and the agency's staff and the
+    supervising body's staff are told in their inboxes."""
+    locked = (
+        Rating.objects.select_for_update()
+        .select_related("application__definition", "agency")
+        .get(pk=rating.pk)
+    )
     if locked.user_id != user.pk:
         raise FeedbackError(_("You can escalate only your own rating."), "not_yours")
     if not locked.can_escalate:
@@ -210,15 +245,84 @@ def escalate(rating: Rating, user) -> Rating:
             ),
             "cannot_escalate",
         )
-    locked.escalated_at = timezone.now()
-    locked.save(update_fields=["escalated_at"])
-    rating.escalated_at = locked.escalated_at
+    text = _clean_text(reason)
+    if not text:
+        raise FeedbackError(_("Please write why you escalate this case."), "reason")
+    body = supervising_body(locked.agency)
+    locked.escalated_at, locked.escalated_by = timezone.now(), user
+    locked.escalation_reason, locked.escalated_to = text, body
+    locked.save(update_fields=["escalated_at", "escalated_by", "escalation_reason", "escalated_to"])
+    title_fa, title_en = _rating_titles(locked)
+    body_fa = body.name_fa if body else STEERING_FA
+    body_en = (body.name_en or body.name_fa) if body else STEERING_EN
+    message = {
+        "dedupe_key": f"feedback:escalated:{locked.pk}",
+        "subject_fa": f"ارزیابی ناراضی درباره {title_fa} به {body_fa} ارجاع شد",
+        "subject_en": f"An unhappy rating of {title_en} was escalated to {body_en}",
+        "body_fa": text,
+        "body_en": text,
+    }
+    _tell_staff(locked.agency_id, **message)
+    if body is not None:
+        _tell_staff(body.pk, **message)
+    for name in ("escalated_at", "escalated_by_id", "escalation_reason", "escalated_to_id"):
+        setattr(rating, name, getattr(locked, name))
+    return locked
+
+
+def can_handle_escalation(user, rating: Rating) -> bool:
+    """Who decides an escalated rating: the same people as for a complaint routed to the same
+    supervising body (see :func:`can_handle`)."""
+    return rating.escalated_at is not None and _handles(user, rating.escalated_to_id)
+
+
+@transaction.atomic
+def handle_escalation(rating: Rating, by, outcome: str) -> Rating:
+    """The supervising body's outcome of an escalated rating; it goes to the citizen's inbox
+    (and to the agency's staff)."""
+    text = _clean_text(outcome, required=True)
+    locked = (
+        Rating.objects.select_for_update()
+        .select_related("application__definition")
+        .get(pk=rating.pk)
+    )
+    if not can_handle_escalation(by, locked):
+        raise FeedbackError(_("You do not handle this escalation."), "forbidden")
+    if locked.escalation_handled_at is not None:
+        raise FeedbackError(_("This escalation has already been handled."), "handled")
+    locked.escalation_outcome, locked.escalation_handled_by = text, by
+    locked.escalation_handled_at = timezone.now()
+    locked.save(
+        update_fields=["escalation_outcome", "escalation_handled_at", "escalation_handled_by"]
+    )
+    title_fa, title_en = _rating_titles(locked)
+    notify.post(
+        locked.user,
+        kind=Message.Kind.NOTICE,
+        dedupe_key=f"feedback:escalation:{locked.pk}:handled",
+        subject_fa=f"نتیجه پیگیری اعتراض شما درباره {title_fa}",
+        subject_en=f"The outcome of your escalation about {title_en}",
+        body_fa=text,
+        body_en=text,
+        application=locked.application,
+    )
+    _tell_staff(
+        locked.agency_id,
+        dedupe_key=f"feedback:escalation:{locked.pk}:handled",
+        subject_fa=f"نتیجه پیگیری ارزیابی ارجاع‌شده درباره {title_fa}",
+        subject_en=f"Outcome of the escalated rating of {title_en}",
+        body_fa=text,
+        body_en=text,
+    )
+    for name in ("escalation_outcome", "escalation_handled_at", "escalation_handled_by_id"):
+        setattr(rating, name, getattr(locked, name))
     return locked
 
 
 # -- complaints -------------------------------------------------------------------------------
 
 CODE_PREFIX = "C-"
+STEERING_FA, STEERING_EN = "کارگروه راهبری و نظارت", "the Steering Working Group"
 
 
 def luhn_digit(body: str) -> str:
@@ -265,14 +369,32 @@ def supervising_body(agency: Agency) -> Agency | None:
     return None
 
 
-def can_handle(user, complaint: Complaint) -> bool:
-    """Steering WG members (and superusers) handle every complaint; staff of the supervising
-    body handle those routed to it. The agency complained about does not judge itself."""
+def supervising_bodies(agency_ids) -> list[int]:
+    """Those of ``agency_ids`` that :func:`supervising_body` can route to: the top of a chain
+    with agencies under it, or the agency named by ``PANJEREH_FEEDBACK_SUPERVISOR``."""
+    routes_here = Q(parent__isnull=True, children__isnull=False)
+    code = getattr(settings, "PANJEREH_FEEDBACK_SUPERVISOR", "")
+    if code:
+        routes_here |= Q(code=code)
+    return list(
+        Agency.objects.filter(routes_here, pk__in=list(agency_ids))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def _handles(user, body_id: int | None) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if roles.has_role(user, roles.STEERING_WG):
         return True
-    return complaint.routed_to_id is not None and is_agency_staff(user, complaint.routed_to_id)
+    return body_id is not None and is_agency_staff(user, body_id)
+
+
+def can_handle(user, complaint: Complaint) -> bool:
+    """Steering WG members (and superusers) handle every complaint; staff of the supervising
+    body handle those routed to it. The agency complained about does not judge itself."""
+    return _handles(user, complaint.routed_to_id)
 
 
 @dataclass(frozen=True)
@@ -470,13 +592,13 @@ def _tell(complaint: Complaint, event: str) -> None:
     values = {
         "code": complaint.tracking_code,
         "agency": complaint.agency.name_fa,
-        "body": body.name_fa if body else "کارگروه راهبری و نظارت",
+        "body": body.name_fa if body else STEERING_FA,
         "reply": complaint.reply,
     }
     values_en = {
         **values,
         "agency": complaint.agency.name_en or complaint.agency.name_fa,
-        "body": (body.name_en or body.name_fa) if body else "the Steering Working Group",
+        "body": (body.name_en or body.name_fa) if body else STEERING_EN,
     }
     notify.post(
         complaint.user,

@@ -246,3 +246,50 @@ def complaint_counts(agency_id: int | None = None) -> dict[int, dict]:
         slot["kinds"][row["kind"]] += row["n"]
         slot["states"][row["state"]] += row["n"]
     return out
+
+
+# -- oversight: change against the baseline as of a date, nationally and per agency/service ----
+
+
+@dataclass
+class ProgressTable:
+    """:class:`Progress` nationally and per value of a key, with the two periods it compares."""
+
+    current_period: tuple
+    baseline_period: tuple
+    national: Progress
+    by: dict[int, Progress]
+
+
+def progress_as_of(as_of: dt.datetime, key: str = "agency_id") -> ProgressTable:
+    """The current period against the baseline (:func:`periods` of ``as_of``, the same bounds
+    as :func:`progress_by`), nationally and per ``key`` ("agency_id" or "service_id"), from one
+    grouped query over the rating rows given up to ``as_of``. A rating inside both periods (a
+    configured baseline may overlap) counts in both, as in :func:`progress_by`."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    (c0, c1), (b0, b1) = periods(as_of)
+    in_current = Q(created_at__gte=c0, created_at__lte=c1)
+    in_baseline = Q(created_at__gte=b0, created_at__lt=b1)
+    rows = (
+        Rating.objects.filter(in_current | in_baseline, created_at__lte=as_of)
+        .order_by()
+        .annotate(
+            in_current=ExpressionWrapper(in_current, output_field=BooleanField()),
+            in_baseline=ExpressionWrapper(in_baseline, output_field=BooleanField()),
+        )
+        .values(key, "in_current", "in_baseline", "ease", "satisfaction")
+        .annotate(n=Count("id"))
+    )
+    national = Progress(Summary(), Summary())
+    by: dict[int, Progress] = {}
+    for row in rows:
+        slot = by.get(row[key]) if row[key] is not None else None
+        if slot is None and row[key] is not None:
+            slot = by[row[key]] = Progress(Summary(), Summary())
+        for flag, part in (("in_current", "current"), ("in_baseline", "baseline")):
+            if row[flag]:
+                getattr(national, part).add(row["ease"], row["satisfaction"], row["n"])
+                if slot is not None:
+                    getattr(slot, part).add(row["ease"], row["satisfaction"], row["n"])
+    return ProgressTable((c0, c1), (b0, b1), national, by)

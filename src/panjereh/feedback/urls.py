@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("rate/<str:tracking_code>/", views.rate, name="rate"),
     path("ratings/<int:pk>/escalate/", views.escalate, name="escalate"),
+    path("ratings/<int:pk>/escalation/", views.escalation, name="escalation"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/<str:tracking_code>/", views.complaint, name="complaint"),
     path("complaints/<str:tracking_code>/evidence/<int:pk>/", views.evidence, name="evidence"),

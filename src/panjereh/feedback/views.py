@@ -15,7 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from panjereh.catalogue import roles
@@ -37,12 +38,35 @@ COMPLAINT_POSTS = ratelimit.Limit(
 COMPLAINTS_FILED = ratelimit.Limit("feedback-complaint", limit=5, window=60 * 60, lockout=60 * 60)
 # Column headings of the public counts (the full labels are on the complaint form).
 SHORT_KINDS = [
-    (ComplaintKind.DOCUMENT_HELD.value, _lazy("Document already held")),
-    (ComplaintKind.IN_PERSON.value, _lazy("In-person visit")),
-    (ComplaintKind.OFF_PORTAL_PAYMENT.value, _lazy("Payment off the portal")),
-    (ComplaintKind.IDENTITY_AGAIN.value, _lazy("Identity documents again")),
+    (ComplaintKind.DOCUMENT_HELD.value, gettext_lazy("Document already held")),
+    (ComplaintKind.IN_PERSON.value, gettext_lazy("In-person visit")),
+    (ComplaintKind.OFF_PORTAL_PAYMENT.value, gettext_lazy("Payment off the portal")),
+    (ComplaintKind.IDENTITY_AGAIN.value, gettext_lazy("Identity documents again")),
 ]
 SUPERVISORS = (roles.AEO, roles.ITO, roles.STEERING_WG, roles.INTEROP_WG, roles.EVALUATOR)
+# Which field an operations.FeedbackError code is about (for aria-invalid and the error text).
+COMPLAINT_ERROR_FIELDS = {
+    "agency": "agency",
+    "service": "service",
+    "kind": "kind",
+    "required": "description",
+    "too_long": "description",
+    "too_many_files": "evidence",
+    "too_large": "evidence",
+    "file_type": "evidence",
+}
+RATING_ERROR_FIELDS = {"ease": "ease", "satisfaction": "satisfaction", "too_long": "comment"}
+
+
+def _message(request: HttpRequest, title, text, status: int) -> HttpResponse:
+    """A localised page with one message (instead of a bare error response)."""
+    return render(
+        request, "feedback/message.html", {"title": title, "message": text}, status=status
+    )
+
+
+def _target_percent() -> int:
+    return round(100 * queries.target_rise())
 
 
 def _limited(request: HttpRequest, limit: ratelimit.Limit) -> bool:
@@ -65,18 +89,20 @@ def _is_supervisor(user) -> bool:
 @login_required
 def rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """Rate a finished application (or see and, for a while, change the rating)."""
-    application = get_object_or_404(
-        Application.objects.select_related("definition", "agency"),
-        tracking_code=tracking_code,
-        user=request.user,
+    application = (
+        Application.objects.select_related("definition", "agency")
+        .filter(tracking_code=tracking_code, user=request.user)
+        .first()
     )
+    if application is None:  # someone else's is not revealed to exist: 404, nothing written
+        return _message(
+            request,
+            _("Rate this service"),
+            _("There is no finished application of yours with this number."),
+            404,
+        )
     rating = Rating.objects.filter(application=application).first()
-    error, status = None, 200
-    values = {
-        "ease": str(rating.ease) if rating else "",
-        "satisfaction": str(rating.satisfaction) if rating else "",
-        "comment": rating.comment if rating else "",
-    }
+    error, code, status, values = None, "", 200, None  # values: the rating's, see _rate_page
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in ("ease", "satisfaction", "comment")}
         if _limited(request, RATING_POSTS):
@@ -91,9 +117,37 @@ def rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
                     comment=values["comment"],
                 )
             except operations.FeedbackError as exc:
-                error, status = exc.message, 400
+                error, code, status = exc.message, exc.code, 400
             else:
                 return redirect(reverse("feedback:rate", args=[tracking_code]) + "?saved=1")
+    return _rate_page(
+        request,
+        application,
+        rating,
+        values=values,
+        error=error,
+        error_field=RATING_ERROR_FIELDS.get(code, ""),
+        status=status,
+    )
+
+
+def _rate_page(
+    request: HttpRequest,
+    application: Application,
+    rating: Rating | None,
+    *,
+    values: dict | None = None,
+    error=None,
+    error_field: str = "",
+    reason: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    if values is None:
+        values = {
+            "ease": str(rating.ease) if rating else "",
+            "satisfaction": str(rating.satisfaction) if rating else "",
+            "comment": rating.comment if rating else "",
+        }
     return render(
         request,
         "feedback/rate.html",
@@ -104,7 +158,10 @@ def rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
             "values": values,
             "scores": list(reversed(Score.choices)),
             "error": error,
+            "error_field": error_field,
+            "reason": reason,
             "saved": request.GET.get("saved") == "1",
+            "escalated": request.GET.get("escalated") == "1",
         },
         status=status,
     )
@@ -113,14 +170,39 @@ def rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
 @login_required
 @require_POST
 def escalate(request: HttpRequest, pk: int) -> HttpResponse:
-    rating = get_object_or_404(
-        Rating.objects.select_related("application"), pk=pk, user=request.user
+    rating = (
+        Rating.objects.select_related("application__definition", "application__agency")
+        .filter(pk=pk, user=request.user)
+        .first()
     )
-    try:
-        operations.escalate(rating, request.user)
-    except operations.FeedbackError as exc:
-        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
-    return redirect(reverse("feedback:rate", args=[rating.application.tracking_code]))
+    if rating is None:
+        return _message(
+            request,
+            _("Escalate to the supervising body"),
+            _("There is no rating of yours with this number."),
+            404,
+        )
+    reason = request.POST.get("reason", "")
+    if _limited(request, RATING_POSTS):
+        error, code, status = _("Too many attempts. Please try again later."), "", 429
+    else:
+        try:
+            operations.escalate(rating, request.user, reason)
+        except operations.FeedbackError as exc:
+            error, code, status = exc.message, exc.code, 400
+        else:
+            return redirect(
+                reverse("feedback:rate", args=[rating.application.tracking_code]) + "?escalated=1"
+            )
+    return _rate_page(
+        request,
+        rating.application,
+        rating,
+        error=error,
+        error_field="reason" if code in ("reason", "too_long") else "",
+        reason=reason,
+        status=status,
+    )
 
 
 # -- citizen: complaints ----------------------------------------------------------------------
@@ -163,11 +245,33 @@ def mine(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt  # the size check comes first; the CSRF check (which reads the body) after it
 @login_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
-    agencies = Agency.objects.order_by("name_fa").only("id", "name_fa", "name_en")
+    if request.method == "POST" and _content_length(request) > operations.upload_request_limit():
+        # Refused before anything reads the body: Django does not store the upload at all.
+        return _complaint_form(
+            request,
+            error=_("The files are too large: at most %(mb)s MB each, up to %(n)s files.")
+            % {
+                "mb": operations.megabytes(operations.max_upload_bytes()),
+                "n": operations.max_files(),
+            },
+            error_field="evidence",
+            status=413,
+        )
+    return _complaint_new(request)
+
+
+def _content_length(request: HttpRequest) -> int:
+    text = str(request.META.get("CONTENT_LENGTH") or "0").strip()
+    return int(text) if text.isdigit() else 0
+
+
+@csrf_protect
+def _complaint_new(request: HttpRequest) -> HttpResponse:
     values = {"agency": "", "service": "", "kind": "", "description": ""}
-    error, status = None, 200
+    error, code, status = None, "", 200
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         subject = f"user:{request.user.pk}"
@@ -177,18 +281,36 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             try:
                 complaint = _file(request, values)
             except operations.FeedbackError as exc:
-                error, status = exc.message, 400
+                error, code, status = exc.message, exc.code, 400
             else:
                 ratelimit.hit(COMPLAINTS_FILED, subject)
                 return redirect("feedback:complaint", complaint.tracking_code)
+    return _complaint_form(
+        request,
+        values=values,
+        error=error,
+        error_field=COMPLAINT_ERROR_FIELDS.get(code, ""),
+        status=status,
+    )
+
+
+def _complaint_form(
+    request: HttpRequest,
+    *,
+    values: dict | None = None,
+    error=None,
+    error_field: str = "",
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "feedback/complaint_form.html",
         {
-            "agencies": agencies,
+            "agencies": Agency.objects.order_by("name_fa").only("id", "name_fa", "name_en"),
             "kinds": ComplaintKind.choices,
-            "values": values,
+            "values": values or {"agency": "", "service": "", "kind": "", "description": ""},
             "error": error,
+            "error_field": error_field,
             "max_mb": operations.megabytes(operations.max_upload_bytes()),
             "max_files": operations.max_files(),
         },
@@ -287,7 +409,9 @@ def _staff_or_refuse(request: HttpRequest):
         return None, redirect_to_login(request.get_full_path())
     agency_ids = _staff_agency_ids(request.user)
     if not agency_ids:
-        return None, HttpResponse(status=403)
+        return None, _message(
+            request, _("Ratings to answer"), _("This page is for the agencies' staff."), 403
+        )
     return agency_ids, None
 
 
@@ -314,6 +438,7 @@ def agency_queue(request: HttpRequest) -> HttpResponse:
                 for k, p in sorted(by_service.items(), key=lambda kv: -kv[1].current.ratings)
             ],
             "periods": queries.periods(now),
+            "target": _target_percent(),
             "complaints": [
                 (agency, counts.get(agency.pk))
                 for agency in Agency.objects.filter(pk__in=agency_ids)
@@ -353,17 +478,33 @@ def agency_rating(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def oversight(request: HttpRequest) -> HttpResponse:
-    """Supervisors: escalated and overdue ratings, routed complaints, per-agency progress."""
+    """Supervisors: escalated and overdue ratings, routed complaints, per-agency progress.
+    The staff of a supervising body: the complaints and escalations routed to it (possibly
+    none yet). Anyone else: 403."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     supervisor = _is_supervisor(request.user)
     steering = roles.has_role(request.user, roles.STEERING_WG)
     own = _staff_agency_ids(request.user)
     complaints = Complaint.objects.select_related("agency", "routed_to")
+    escalated = queries.escalated().select_related("escalated_to")
     if not steering:
         complaints = complaints.filter(routed_to_id__in=own)
-    if not supervisor and not complaints.exists():
-        return HttpResponse(status=403)
+    if not supervisor:
+        escalated = escalated.filter(escalated_to_id__in=own)
+    handler = (
+        supervisor
+        or bool(operations.supervising_bodies(own))
+        or complaints.exists()
+        or escalated.exists()
+    )
+    if not handler:
+        return _message(
+            request,
+            _("Citizen’s voice: oversight"),
+            _("This page is for the supervising bodies and the oversight groups."),
+            403,
+        )
     now = timezone.now()
     table = _agency_rows(now) if supervisor else []
     return render(
@@ -371,7 +512,12 @@ def oversight(request: HttpRequest) -> HttpResponse:
         "feedback/oversight.html",
         {
             "supervisor": supervisor,
-            "escalated": queries.escalated()[:200] if supervisor else [],
+            "steering": steering,
+            "own": own,
+            "escalated": escalated.filter(escalation_handled_at__isnull=True)[:200],
+            "escalations_handled": escalated.filter(escalation_handled_at__isnull=False).order_by(
+                "-escalation_handled_at"
+            )[:50],
             "overdue": queries.overdue(now).order_by("reply_due_at")[:200] if supervisor else [],
             "complaints": complaints.filter(
                 ~Q(state__in=[ComplaintState.UPHELD, ComplaintState.NOT_UPHELD])
@@ -384,7 +530,36 @@ def oversight(request: HttpRequest) -> HttpResponse:
             "states": ComplaintState.choices,
             "national": queries.progress(None, now),
             "periods": queries.periods(now),
+            "target": _target_percent(),
         },
+    )
+
+
+@login_required
+def escalation(request: HttpRequest, pk: int) -> HttpResponse:
+    """An escalated rating for its handlers (the supervising body's staff, the Steering WG),
+    who record the outcome; 404 for anyone else."""
+    rating = (
+        Rating.objects.select_related("application__definition", "agency", "escalated_to")
+        .filter(pk=pk, escalated_at__isnull=False)
+        .first()
+    )
+    if rating is None or not operations.can_handle_escalation(request.user, rating):
+        raise Http404
+    error, text = None, ""
+    if request.method == "POST":
+        text = request.POST.get("outcome", "")
+        try:
+            operations.handle_escalation(rating, request.user, text)
+        except operations.FeedbackError as exc:
+            error = exc.message
+        else:
+            return redirect("feedback:escalation", rating.pk)
+    return render(
+        request,
+        "feedback/escalation.html",
+        {"rating": rating, "error": error, "text": text},
+        status=400 if error else 200,
     )
 
 
@@ -410,18 +585,36 @@ def _agency_rows(now) -> list[dict]:
 
 
 def public(request: HttpRequest) -> HttpResponse:
-    """Aggregates only: no names, no comments, no tracking codes."""
+    """Aggregates only: no names, no comments, no tracking codes, and no share of fewer than
+    ``PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS`` ratings (it would be a person's score)."""
     now = timezone.now()
+    national = queries.progress(None, now)
+    rows = [
+        {
+            **row,
+            "few": _few(row["progress"].current),
+            "few_baseline": _few(row["progress"].baseline),
+        }
+        for row in _agency_rows(now)
+    ]
     return render(
         request,
         "feedback/public.html",
         {
-            "rows": _agency_rows(now),
-            "national": queries.progress(None, now),
+            "rows": rows,
+            "national": national,
+            "few": _few(national.current),
+            "few_baseline": _few(national.baseline),
+            "min_ratings": operations.min_public_ratings(),
             "all_time": queries.summarize(),
             "periods": queries.periods(now),
             "kinds": SHORT_KINDS,
             "states": ComplaintState.choices,
-            "target": round(100 * queries.target_rise()),
+            "target": _target_percent(),
         },
     )
+
+
+def _few(summary: queries.Summary) -> bool:
+    """Some ratings, but too few to publish their shares."""
+    return 0 < summary.ratings < operations.min_public_ratings()
