@@ -1,6 +1,6 @@
 """Feedback benchmark: ratings recorded by 100 concurrent clients through the real HTTP
-endpoint, none lost (and, when ``votes.py`` is present beside this file, the participation
-app's votes through ``votes.run(base_url, ...)``).
+endpoint, none lost (and the participation app's votes through ``votes.run(base_url, ...)``,
+in ``votes.py`` beside this file).
 
 Run with ``.venv/bin/python benchmarks/feedback/run.py``. Everything happens in a temporary
 directory (SQLite unless ``DATABASE_URL`` is set) removed at the end; the portal is served by
@@ -19,7 +19,6 @@ directory (SQLite unless ``DATABASE_URL`` is set) removed at the end; the portal
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import inspect
 import json
 import os
@@ -34,6 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
+import votes  # noqa: E402 -- beside this file
 from benchlib import free_port, percentile, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,18 +176,11 @@ def ratings(base_url: str, people: list[dict]) -> dict:
     return {"posts": posts, "pages": pages, "errors": errors, "elapsed_s": elapsed}
 
 
-def run_votes(base_url: str, args, var: Path, users: list) -> dict | None:
-    """The participation helper's votes benchmark (``votes.py`` beside this file), if present."""
-    path = HERE / "votes.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("feedback_bench_votes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def run_votes(base_url: str, args, var: Path, users: list) -> dict:
+    """The participation app's votes benchmark (``votes.py`` beside this file)."""
     offered = {"users": users, "clients": args.clients, "var": var, "root": ROOT}
-    accepted = inspect.signature(module.run).parameters
-    kwargs = {k: v for k, v in offered.items() if k in accepted}
-    return module.run(base_url, **kwargs)
+    accepted = inspect.signature(votes.run).parameters
+    return votes.run(base_url, **{k: v for k, v in offered.items() if k in accepted})
 
 
 def main() -> None:
@@ -240,11 +233,11 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    votes = None
+    voted = None
     try:
         wait_http(f"{base_url}/en/feedback/public/")
         measured = ratings(base_url, people)
-        votes = run_votes(base_url, args, var, users)
+        voted = run_votes(base_url, args, var, users)
     finally:
         stop_server(server, timeout=15)
 
@@ -278,8 +271,8 @@ def main() -> None:
         "post_to_page_p95_ratio": round(p95_post / p95_page, 2) if p95_page else None,
         "load": [round(x, 1) for x in os.getloadavg()],
     }
-    if votes is not None:
-        result["votes"] = votes
+    if voted is not None:
+        result["votes"] = voted
     shutil.rmtree(var, ignore_errors=True)
     if args.markdown:
         print(markdown(result))
@@ -306,7 +299,7 @@ def markdown(r: dict) -> str:
         f"(post/page ratio {r['post_to_page_p95_ratio']}).",
     ]
     if "votes" in r:
-        lines += ["", "### Votes", "", "```", json.dumps(r["votes"], indent=1, default=str), "```"]
+        lines += ["", votes.markdown_http(r["votes"])]
     return "\n".join(lines)
 
 

@@ -1,19 +1,26 @@
 """E-participation in a real browser.
 
 1. A citizen signs in at the national window (national code + SMS code), votes for a service
-   that is not yet online, sees this week's standings change, and a second vote for the same
-   service in the same week shows the error and changes nothing.
+   that is not yet online, sees this week's standings change; a second citizen votes for it in
+   another browser and it moves to the top; a second vote for the same service in the same
+   week shows the error and changes nothing. The week's list is then published by the
+   function the periodic job calls (``operations.publish_due``, at the moment the week has
+   ended) and the published "services of the week" page shows the voted service first.
 2. An agency editor publishes a consultation, a citizen comments, a moderator approves the
    comment and the agency publishes what it changed after closing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 
+from panjereh.participation import operations, weeks
 from panjereh.participation.models import Comment, Consultation, Vote
 from tests.factories import make_agency_staff
 from tests.identity.helpers import last_code, national_code
@@ -51,19 +58,32 @@ def _sign_in_staff(page, base: str, user, next_path: str) -> None:
     page.wait_for_url(re.compile(re.escape(next_path) + "$"))
 
 
+def _signed_in_context(browser, base: str, user):
+    """A browser context already signed in as ``user`` (a session cookie, no SMS round)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(10_000)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+    return context
+
+
 def _current_votes(page, suggestion_pk: int) -> int:
     cell = page.locator(f'#standings tr[data-suggestion="{suggestion_pk}"] td.votes')
     return int(cell.get_attribute("data-votes"))
 
 
-def test_citizen_votes_and_sees_the_standings_change(page, live_server, cards):  # noqa: F811
+def test_citizens_vote_and_see_the_standings_and_the_weekly_list_change(
+    page,
+    browser,
+    live_server,
+    cards,  # noqa: F811
+):
     base = live_server.url
     # Someone else has voted already, so the list is not empty before.
-    other = make_citizen()
-    from panjereh.participation import operations
-
     rival = operations.catalogue_suggestion(cards["other_offline"])
-    operations.vote(other, rival)
+    operations.vote(make_citizen(), rival)
     user = _citizen(4001)
 
     page.goto(f"{base}/en/participate/")
@@ -82,8 +102,14 @@ def test_citizen_votes_and_sees_the_standings_change(page, live_server, cards): 
     mine = Vote.objects.get(user=user).suggestion
     assert _current_votes(page, mine.pk) == 1
     assert _current_votes(page, rival.pk) == 1
-    # A second citizen's vote moves the service to the top, visibly.
-    operations.vote(_citizen(4002), mine)
+
+    # A second citizen votes in their own browser: the service moves to the top, visibly.
+    second = _signed_in_context(browser, base, _citizen(4002))
+    other_page = second.new_page()
+    other_page.goto(base + agency_path)
+    other_page.click(f"#vote-service-{cards['offline'].pk}")
+    other_page.wait_for_selector('#messages [data-level="success"]')
+    second.close()
     page.reload()
     assert _current_votes(page, mine.pk) == 2
     first_row = page.locator("#standings tbody tr").first
@@ -100,6 +126,23 @@ def test_citizen_votes_and_sees_the_standings_change(page, live_server, cards): 
     page.goto(f"{base}/en/participate/")
     assert _current_votes(page, mine.pk) == 2
 
+    # The week ends: the periodic job's function publishes it (here called at the moment just
+    # after Friday 24:00 Tehran), and the published list shows the service first.
+    week = Vote.objects.get(user=user).jalali_week
+    weekly = operations.publish_due(now=weeks.bounds(week)[1] + dt.timedelta(minutes=5))
+    assert weekly.jalali_week == week
+    page.goto(f"{base}/en/participate/weekly/")
+    page.click(f'#weeks a[href="/en/participate/weekly/{weeks.label(week)}/"]')
+    page.wait_for_selector("#weekly tbody tr[data-rank]")
+    top = page.locator("#weekly tbody tr").first
+    assert top.get_attribute("data-rank") == "1"
+    assert top.get_attribute("data-suggestion") == str(mine.pk)
+    assert "Business licence" in top.inner_text()
+    assert top.locator("td[data-votes]").get_attribute("data-votes") == "2"
+    second_row = page.locator("#weekly tbody tr").nth(1)
+    assert second_row.get_attribute("data-suggestion") == str(rival.pk)
+    assert user.last_name not in page.content()
+
 
 def test_consultation_publish_comment_moderate_summary(page, browser, live_server, cards):  # noqa: F811
     base = live_server.url
@@ -112,8 +155,6 @@ def test_consultation_publish_comment_moderate_summary(page, browser, live_serve
     page.select_option("#id_agency", str(cards["agency"].pk))
     page.fill("#id_title", "پیش‌نویس شیوه‌نامه نوبت‌دهی")
     page.fill("#id_text", "نظر شما درباره نوبت‌دهی برخط چیست؟")
-    import datetime as dt
-
     from panjereh.common import jalali
     from panjereh.common.persian import to_persian_digits
 

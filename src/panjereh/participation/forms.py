@@ -35,7 +35,8 @@ class ProposeForm(AccessibleForm):
     text = forms.CharField(
         label=_("The service, and what you propose"),
         help_text=_(
-            "Write no names, national codes or mobile numbers: approved proposals are public."
+            "Write no names, national codes, telephone numbers, postal codes or e-mail "
+            "addresses: approved proposals are public."
         ),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=operations.MAX_SUGGESTION * 2,
@@ -69,7 +70,7 @@ class CommentForm(AccessibleForm):
         label=_("Your comment"),
         help_text=_(
             "Comments are published after moderation, without your name. Write no national "
-            "codes or mobile numbers."
+            "codes, telephone numbers, postal codes or e-mail addresses."
         ),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=operations.MAX_COMMENT * 2,

@@ -201,6 +201,23 @@ class WeeklyListEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.weekly_list_id} #{self.rank}"
 
+    @property
+    def withdrawn(self) -> bool:
+        """True when a moderator has since rejected (taken down) the item: its rank and votes
+        stay part of the frozen list, its text is no longer shown anywhere public.
+
+        Reads the ``suggestion_status`` annotation of :func:`queries.published_entries` when
+        present (one query for the whole list), else the suggestion row.
+        """
+        status = getattr(self, "suggestion_status", None)
+        if status is None:
+            status = (
+                Suggestion.objects.filter(pk=self.suggestion_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+        return status != Moderation.APPROVED
+
 
 class ConsultationState(models.TextChoices):
     DRAFT = "draft", _("Draft")

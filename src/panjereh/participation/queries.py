@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from panjereh.catalogue.models import Agency, Service
 from panjereh.catalogue.vocab import Scope, SmartStatus
@@ -16,9 +16,11 @@ from .models import (
     ConsultationState,
     Goal,
     Moderation,
+    Origin,
     Suggestion,
     Vote,
     WeeklyList,
+    WeeklyListEntry,
     WeeklyTally,
 )
 
@@ -164,12 +166,37 @@ def published(week: dt.date) -> WeeklyList | None:
     return WeeklyList.objects.filter(jalali_week=week).first()
 
 
+def published_entries(weekly: WeeklyList) -> QuerySet[WeeklyListEntry]:
+    """A published list's entries, each with its suggestion's *current* moderation status
+    (``entry.withdrawn``): the snapshot keeps ranks and votes, but a text a moderator has
+    taken down since is never shown again (HTML, JSON, CSV)."""
+    return weekly.entries.annotate(suggestion_status=F("suggestion__status"))
+
+
 def public_consultations() -> QuerySet[Consultation]:
     return Consultation.objects.exclude(state=ConsultationState.DRAFT).select_related("agency")
 
 
 def public_comments(consultation: Consultation) -> QuerySet[Comment]:
     return consultation.comments.filter(status=Moderation.APPROVED)
+
+
+def my_suggestions(user) -> QuerySet[Suggestion]:
+    """The citizen's own proposals, newest first (never anyone else's)."""
+    return (
+        Suggestion.objects.filter(proposer=user, origin=Origin.CITIZEN)
+        .select_related("agency")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def my_comments(user) -> QuerySet[Comment]:
+    """The citizen's own consultation comments, newest first (never anyone else's)."""
+    return (
+        Comment.objects.filter(author=user)
+        .select_related("consultation", "consultation__agency")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def moderation_queue() -> tuple[QuerySet[Suggestion], QuerySet[Comment]]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("proposals/", views.proposals, name="proposals"),
     path("propose/", views.propose, name="propose"),
     path("vote/", views.vote, name="vote"),
+    path("mine/", views.mine, name="mine"),
     path("weekly/", views.weekly_archive, name="weekly_archive"),
     re_path(r"^weekly/current\.(?P<fmt>json|csv)$", views.current_data, name="current_data"),
     re_path(rf"^weekly/{_WEEK}/$", views.weekly, name="weekly"),

@@ -81,7 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
             **_week_context(week),
             "standings": queries.standings(week),
             "last_list": last,
-            "last_entries": last.entries.all() if last else [],
+            "last_entries": queries.published_entries(last) if last else [],
             "my_votes": queries.my_votes(request.user, week),
             "consultations": queries.public_consultations().filter(state=ConsultationState.OPEN)[
                 :5
@@ -252,6 +252,21 @@ def propose(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own proposals and consultation comments, with their moderation
+    state and, for a rejection, the moderator's reason. Only the person's own texts are
+    listed: the queries filter on ``request.user``, and nothing here takes an id."""
+    return render(
+        request,
+        "participation/mine.html",
+        {
+            "suggestions": queries.my_suggestions(request.user)[:PAGE_SIZE],
+            "comments": queries.my_comments(request.user)[:PAGE_SIZE],
+        },
+    )
+
+
 # -- weekly lists and open data ---------------------------------------------------------------
 
 
@@ -279,7 +294,11 @@ def weekly(request: HttpRequest, label: str) -> HttpResponse:
     return render(
         request,
         "participation/weekly.html",
-        {"weekly": weekly, "entries": weekly.entries.all(), **_week_context(weekly.jalali_week)},
+        {
+            "weekly": weekly,
+            "entries": queries.published_entries(weekly),
+            **_week_context(weekly.jalali_week),
+        },
     )
 
 
@@ -299,22 +318,27 @@ CSV_FIELDS = [
 
 
 def _published_rows(weekly) -> list[dict]:
-    return [
-        {
-            "week": weeks.label(weekly.jalali_week),
-            "week_start_gregorian": weekly.jalali_week.isoformat(),
-            "status": "published",
-            "rank": entry.rank,
-            "votes": entry.votes,
-            "suggestion": entry.suggestion_id,
-            "service_id": entry.service_id,
-            "agency_code": entry.agency_code,
-            "goal": entry.goal,
-            "title_fa": entry.title_fa,
-            "title_en": entry.title_en,
-        }
-        for entry in weekly.entries.all()
-    ]
+    """The published list's rows; an item a moderator has taken down since publication keeps
+    its rank and votes but loses its text (``status`` ``withdrawn``, titles empty)."""
+    rows = []
+    for entry in queries.published_entries(weekly):
+        withdrawn = entry.withdrawn
+        rows.append(
+            {
+                "week": weeks.label(weekly.jalali_week),
+                "week_start_gregorian": weekly.jalali_week.isoformat(),
+                "status": "withdrawn" if withdrawn else "published",
+                "rank": entry.rank,
+                "votes": entry.votes,
+                "suggestion": entry.suggestion_id,
+                "service_id": entry.service_id,
+                "agency_code": entry.agency_code,
+                "goal": entry.goal,
+                "title_fa": "" if withdrawn else entry.title_fa,
+                "title_en": "" if withdrawn else entry.title_en,
+            }
+        )
+    return rows
 
 
 def _live_rows(week: dt.date) -> list[dict]:
