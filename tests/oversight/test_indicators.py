@@ -127,7 +127,7 @@ def test_as_of_reproduces_the_past_and_names_the_catalogue_version(catalogue):
 
 def test_exchange_and_satisfaction_say_no_data_when_there_is_none(catalogue, monkeypatch):
     monkeypatch.setattr(indicators.sources, "exchange_by_provider", lambda as_of: None)
-    monkeypatch.setattr(indicators.sources, "satisfaction_by_agency", lambda as_of: None)
+    monkeypatch.setattr(indicators.sources, "satisfaction_progress", lambda as_of: None)
     result = indicators.compute()
     for code in ("exchange_activity", "exchange_quality", "satisfaction"):
         assert result.national[code].available is False

@@ -12,7 +12,53 @@ import io
 
 from django.conf import settings
 
+from . import indicators
 from .indicators import Result
+
+# Satisfaction of the current period against the baseline (from the feedback app's ratings),
+# in both the agency and the service files. Shares of a period with fewer than 5 ratings are
+# empty and ``satisfaction_data`` says ``too_few_ratings``, so no one's score can be read.
+SATISFACTION_FIELDS: list[tuple[str, str, str]] = [
+    (
+        "satisfaction_data",
+        "string",
+        "ok; too_few_ratings (a period has 1-4 ratings: its share, the change and the target "
+        "are withheld); no_ratings; empty when no satisfaction source exists",
+    ),
+    ("satisfaction_ratings", "integer", "Ratings in the current period (feedback app)"),
+    (
+        "satisfaction_pct",
+        "number",
+        "Ratings of 4 or 5 (high, very high) / ratings in the current period × 100, one "
+        "decimal; empty with fewer than 5 ratings",
+    ),
+    ("satisfaction_baseline_ratings", "integer", "Ratings in the baseline period"),
+    (
+        "satisfaction_baseline_pct",
+        "number",
+        "The same share in the baseline period; empty with fewer than 5 ratings",
+    ),
+    (
+        "satisfaction_change_points",
+        "number",
+        "satisfaction_pct - satisfaction_baseline_pct, in percentage points",
+    ),
+    (
+        "satisfaction_change_pct",
+        "number",
+        "Relative change: (satisfaction_pct / satisfaction_baseline_pct - 1) × 100",
+    ),
+    (
+        "satisfaction_target_pct",
+        "number",
+        "Target share: satisfaction_baseline_pct × (1 + target rise, 0.20), at most 100",
+    ),
+    (
+        "satisfaction_target_met",
+        "boolean",
+        "satisfaction_pct reaches satisfaction_target_pct (the +20% rise target)",
+    ),
+]
 
 FIELDS: list[tuple[str, str, str]] = [
     # name, Frictionless type, description
@@ -33,6 +79,7 @@ FIELDS: list[tuple[str, str, str]] = [
     ("smart_target_met", "boolean", "Own smart rate reaches the share required on the date"),
     ("own_window", "boolean", "Has its own agency window"),
     ("sso", "boolean", "Uses national single sign-on"),
+    *SATISFACTION_FIELDS,
 ]
 
 
@@ -57,13 +104,38 @@ SERVICE_FIELDS: list[tuple[str, str, str]] = [
         "integer",
         "cost_rials / (started + offline_transactions); empty where no cost is entered",
     ),
+    *SATISFACTION_FIELDS,
 ]
 
 
-def service_rows(perf) -> list[dict]:
+def _cell(value):
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else value
+
+
+def satisfaction_periods(table) -> dict | None:
+    """The two periods compared (ISO instants; the current period's end and the baseline's
+    start are inclusive, the baseline's end exclusive), the target rise and the threshold."""
+    if table is None:
+        return None
+    from panjereh.feedback.queries import target_rise
+
+    return {
+        "current": [t.isoformat() for t in table.current_period],
+        "baseline": [t.isoformat() for t in table.baseline_period],
+        "target_rise": target_rise(),
+        "min_ratings": indicators.min_ratings(),
+    }
+
+
+def service_rows(perf, satisfaction=None) -> list[dict]:
+    """One row per service; ``satisfaction`` is the feedback app's ``ProgressTable`` per
+    service (``sources.satisfaction_progress(as_of, "service_id")``) or None."""
     out = []
     for r in perf.services:
         v = r.values
+        sat = indicators.satisfaction_figures(satisfaction, r.service_pk).row()
         out.append(
             {
                 "as_of": perf.as_of_label,
@@ -82,28 +154,30 @@ def service_rows(perf) -> list[dict]:
                 "digital_takeup_pct": v["digital_takeup"].value,
                 "cost_rials": r.facts.cost,
                 "cost_per_transaction_rials": v["cost_per_transaction"].value,
+                **sat,
             }
         )
     return out
 
 
-def services_csv(perf) -> str:
+def services_csv(perf, satisfaction=None) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer, fieldnames=[f[0] for f in SERVICE_FIELDS], lineterminator="\r\n"
     )
     writer.writeheader()
-    for row in service_rows(perf):
-        writer.writerow({k: ("" if val is None else val) for k, val in row.items()})
+    for row in service_rows(perf, satisfaction):
+        writer.writerow({k: _cell(val) for k, val in row.items()})
     return buffer.getvalue()
 
 
-def services_json(perf) -> dict:
+def services_json(perf, satisfaction=None) -> dict:
     return {
         "as_of": perf.as_of_label,
         "month": perf.month,
+        "satisfaction_periods": satisfaction_periods(satisfaction),
         "national": {k: v.as_dict() for k, v in perf.national.values().items()},
-        "services": service_rows(perf),
+        "services": service_rows(perf, satisfaction),
     }
 
 
@@ -132,6 +206,7 @@ def rows(result: Result) -> list[dict]:
                 "smart_target_met": compliance.value if compliance.available else None,
                 "own_window": a.info.has_own_window,
                 "sso": a.info.sso_integrated,
+                **indicators.satisfaction_of(result.snapshot, a.info.id).row(),
             }
         )
     return out
@@ -142,10 +217,7 @@ def to_csv(result: Result) -> str:
     writer = csv.DictWriter(buffer, fieldnames=[f[0] for f in FIELDS], lineterminator="\r\n")
     writer.writeheader()
     for row in rows(result):
-        writer.writerow(
-            {k: ("" if val is None else str(val).lower() if isinstance(val, bool) else val)
-             for k, val in row.items()}
-        )  # fmt: skip
+        writer.writerow({k: _cell(val) for k, val in row.items()})
     return buffer.getvalue()
 
 
@@ -153,6 +225,7 @@ def to_json(result: Result) -> dict:
     return {
         "as_of": result.as_of,
         "catalogue_version": result.snapshot.catalogue_version,
+        "satisfaction_periods": satisfaction_periods(result.snapshot.satisfaction_progress),
         "national": {k: v.as_dict() for k, v in result.national.items()},
         "agencies": rows(result),
     }

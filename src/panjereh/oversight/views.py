@@ -33,7 +33,7 @@ from panjereh.catalogue.models import Agency, Service
 from panjereh.catalogue.vocab import Scope
 from panjereh.common import jalali
 
-from . import charts, cycle, indicators, obligations, opendata, reports, series, servperf
+from . import charts, cycle, indicators, obligations, opendata, reports, series, servperf, sources
 from .models import DueInstance, MonthlyReport, Obligation, PlanState, SmarteningPlan
 
 SUPERVISORS = (roles.AEO, roles.ITO, roles.STEERING_WG, roles.INTEROP_WG, roles.EVALUATOR)
@@ -308,12 +308,25 @@ def _performance_bars(rows) -> SafeString:
     )
 
 
+def _service_satisfaction(perf):
+    """The feedback app's current period against the baseline per service, as of the same
+    moment as ``perf`` (one grouped query); None without feedback ratings."""
+    return sources.satisfaction_progress(perf.as_of, "service_id")
+
+
 @_bad_date
 def service_performance(request: HttpRequest) -> HttpResponse:
-    """Service performance (GOV.UK's four measures) per service and per agency."""
+    """Service performance (GOV.UK's four measures) per service and per agency, with the
+    satisfaction of the feedback app's current period against its baseline."""
     perf = servperf.compute(_as_of(request))
     agency = request.GET.get("agency", "")
     rows = [r for r in perf.services if not agency or r.agency_code == agency]
+    table = _service_satisfaction(perf)
+    sat = (
+        {r.service_pk: indicators.satisfaction_figures(table, r.service_pk) for r in rows}
+        if table is not None
+        else None
+    )
     return _render(
         request,
         "oversight/services.html",
@@ -323,6 +336,7 @@ def service_performance(request: HttpRequest) -> HttpResponse:
             "national": perf.national.values(),
             "chart": _performance_bars(rows) if rows else "",
             "as_of_param": request.GET.get("as_of", ""),
+            "sat": sat,
         },
     )
 
@@ -339,13 +353,16 @@ def service_performance_detail(request: HttpRequest, service_id: str) -> HttpRes
             servperf.Facts(),
         )  # fmt: skip
         row.values = row.facts.values()
-    return _render(request, "oversight/service_public.html", {"perf": perf, "row": row})
+    table = _service_satisfaction(perf)
+    fig = indicators.satisfaction_figures(table, row.service_pk) if table is not None else None
+    return _render(request, "oversight/service_public.html", {"perf": perf, "row": row, "fig": fig})
 
 
 @_bad_date
 def open_data_services_csv(request: HttpRequest) -> HttpResponse:
+    perf = servperf.compute(_as_of(request))
     response = HttpResponse(
-        opendata.services_csv(servperf.compute(_as_of(request))),
+        opendata.services_csv(perf, _service_satisfaction(perf)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'inline; filename="services.csv"'
@@ -355,8 +372,9 @@ def open_data_services_csv(request: HttpRequest) -> HttpResponse:
 
 @_bad_date
 def open_data_services_json(request: HttpRequest) -> HttpResponse:
+    perf = servperf.compute(_as_of(request))
     response = JsonResponse(
-        opendata.services_json(servperf.compute(_as_of(request))),
+        opendata.services_json(perf, _service_satisfaction(perf)),
         json_dumps_params={"ensure_ascii": False},
     )
     response["Access-Control-Allow-Origin"] = "*"
