@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import free_port, percentile, process_cpu, stop_server, wait_http
+from benchlib import LoadClient, free_port, percentile, process_cpu, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 THROUGHPUT_GOAL = 0.5
@@ -112,6 +112,37 @@ def provision_exchange(env: dict, registry_url: str) -> tuple:
     return identity, system, key
 
 
+class LeanClient:
+    """``--client lean``: the same ``get(url, headers=…)`` as httpx's client over
+    ``benchlib.LoadClient`` (``http.client``, one kept-alive connection per server), which
+    costs the shared cores about a quarter of httpx's CPU per call."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, LoadClient] = {}
+
+    def get(self, url: str, headers: dict | None = None):
+        from types import SimpleNamespace
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        client = self._clients.get(base)
+        if client is None:
+            client = self._clients[base] = LoadClient(base, timeout=10.0)
+        status, _body = client.request("GET", parts.path, headers=headers)
+        return SimpleNamespace(status_code=status)
+
+    def __enter__(self) -> LeanClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for client in self._clients.values():
+            client.close()
+
+
+CLIENT = "httpx"  # set from --client
+
+
 def run_phase(make_request, threads: int, seconds: float, calls: int) -> dict:
     """Drive ``make_request(client, n)`` from ``threads`` threads until the time or call budget."""
     import httpx
@@ -126,7 +157,10 @@ def run_phase(make_request, threads: int, seconds: float, calls: int) -> dict:
         nonlocal errors
         local: list[float] = []
         bad = 0
-        with httpx.Client(trust_env=False, timeout=10.0) as client:
+        client_context = (
+            LeanClient() if CLIENT == "lean" else httpx.Client(trust_env=False, timeout=10.0)
+        )
+        with client_context as client:
             while time.monotonic() < deadline:
                 with lock:
                     n = next(counter, None)
@@ -319,8 +353,18 @@ def main() -> None:
         help="Seconds at most for inserting the synthetic log; fewer records if it runs out.",
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "lean"],
+        default="httpx",
+        help="The load generator's HTTP client for both paths: httpx (a consumer's usual "
+        "library, the default) or lean (http.client; less of the shared CPU, so the direct "
+        "path gains more than the gateway path and the ratio is lower).",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
+    global CLIENT
+    CLIENT = args.client
 
     var = Path(tempfile.mkdtemp(prefix="panjereh-bench-exchange-"))
     os.environ["PANJEREH_VAR"] = str(var)
@@ -459,6 +503,7 @@ def main() -> None:
         result = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "database": "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite (WAL)",
+            "client": args.client,
             "latency_direct": lat_direct,
             "latency_gateway": lat_gateway,
             "throughput_direct": thr_direct,
@@ -475,7 +520,8 @@ def main() -> None:
         markdown = render(result, args)
         print(markdown)
         if args.write_docs:
-            write_docs(markdown, "postgresql" if os.environ.get("DATABASE_URL") else "sqlite")
+            kind = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
+            write_docs(markdown, kind + ("-lean" if args.client == "lean" else ""))
     finally:
         if server is not None:
             stop_server(server)
@@ -491,10 +537,15 @@ def render(r: dict, args) -> str:
     td, tg = r["throughput_direct"], r["throughput_gateway"]
     ld, lg = r["latency_direct"], r["latency_gateway"]
     lines = [
-        f"### {r['database']}",
+        f"### {r['database']}, {r['client']} client",
         "",
         f"{r['machine']}; load average after the run {', '.join(f'{x:.1f}' for x in r['load'])} "
-        "(the benchmark's own load included).",
+        "(the benchmark's own load included). Load generator: "
+        + (
+            "httpx (kept-alive connections), sharing the cores with the servers."
+            if r["client"] == "httpx"
+            else "http.client (`--client lean`), sharing the cores with the servers."
+        ),
         "",
         "| | direct | through the gateway |",
         "|---|---:|---:|",
