@@ -194,8 +194,7 @@ def reply(rating: Rating, staff, text: str) -> Rating:
     locked.reply, locked.replied_at, locked.replied_by = body, timezone.now(), staff
     locked.save(update_fields=["reply", "replied_at", "replied_by"])
     application = locked.application
-    title_fa = application.definition.title_fa
-    title_en = application.definition.title_en or title_fa
+    title_fa, title_en = _rating_titles(locked)
     notify.post(
         locked.user,
         kind=Message.Kind.NOTICE,
