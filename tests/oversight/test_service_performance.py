@@ -102,7 +102,8 @@ def _expected(service, as_of, month):
     return started, completed, ratings, fav
 
 
-def test_each_measure_equals_an_independent_computation(journeys):
+def test_each_measure_equals_an_independent_computation(journeys, settings):
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = 1  # the computation itself, no withholding
     as_of = jalali.end_of_day(AS_OF)
     perf = servperf.compute(as_of)
     assert perf.month == "1404-03"
@@ -275,3 +276,19 @@ def test_rollup_plus_what_the_log_gained_after_it(journeys):
     )
     student = servperf.rows_from_rollup("1404-03", later)[journeys["student"].service.pk]
     assert (student["started"], student["completed"]) == (5, 5)
+
+
+def test_satisfaction_of_too_few_ratings_is_withheld(journeys, settings):
+    """Three ratings in the month (fewer than the minimum of 5): the share and its numerator are
+    not given, so no one's own score can be read; the counts behind it still are."""
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = 5
+    perf = servperf.compute(jalali.end_of_day(AS_OF))
+    student = perf.service(journeys["student"].service.service_id)
+    assert student.facts.ratings == 3
+    satisfaction = student.values["user_satisfaction"]
+    assert satisfaction.value is None and satisfaction.numerator is None and satisfaction.withheld
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = 3
+    shown = servperf.compute(jalali.end_of_day(AS_OF)).service(
+        journeys["student"].service.service_id
+    )
+    assert shown.values["user_satisfaction"].value == round(100 * 2 / 3, 1)
