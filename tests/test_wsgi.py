@@ -189,3 +189,25 @@ def test_machine_answers_are_one_finished_body_with_its_length():
     assert isinstance(answer, list) and len(answer) == 1
     assert seen["headers"]["Content-Length"] == str(len(answer[0]))
     assert finished == [True]
+
+
+@pytest.mark.django_db
+def test_an_exception_the_gateway_lets_through_is_djangos_500(monkeypatch):
+    """The last resort of the direct /r1/ path: Django's 500 answer, signalled and logged as its
+    handler would, still with the machine headers."""
+    seen = []
+
+    def broken(request, path):
+        raise RuntimeError("boom")
+
+    def on_exception(**kwargs):
+        seen.append(kwargs.get("request"))
+
+    monkeypatch.setattr(wsgi, "gateway", broken)
+    signals.got_request_exception.connect(on_exception)
+    try:
+        status, headers, _body = _call("/r1/IR/GOV/1/sub/svc/123")
+    finally:
+        signals.got_request_exception.disconnect(on_exception)
+    assert status.startswith("500") and len(seen) == 1
+    assert headers["X-Content-Type-Options"] == "nosniff"

@@ -105,7 +105,8 @@ def test_the_guard_is_used_with_the_shared_disk_cache(settings, tmp_path):
 def test_the_gateway_refuses_replays_and_limits_rates_through_the_guard(
     exchange, population, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(gateway, "_mode", ("disk", guard.Guard(tmp_path / "guard.sqlite3")))
+    host_guard = guard.Guard(tmp_path / "guard.sqlite3")
+    monkeypatch.setattr(gateway, "_cache_mode", lambda: ("disk", host_guard))
     service = exchange.service("education", "school-record")
     exchange.grant(service, ["education.school_record"])
     exchange.system.rate_per_minute = 2

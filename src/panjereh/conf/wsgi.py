@@ -24,8 +24,8 @@ from django.http import HttpResponse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 
+GATEWAY_PREFIX = "/r1/"  # the exchange gateway (conf/urls.py: r1/ + <path:path>)
 MACHINE_PREFIXES = (
-    "/r1/",
     "/oidc/token/",
     "/oidc/revoke/",
     "/oidc/introspect/",
@@ -45,13 +45,17 @@ class GatewayHandler(WSGIHandler):
         self._middleware_chain = convert_exception_to_response(self._get_response)
 
     def get_response(self, request):
-        response = super().get_response(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not response.streaming and "Content-Length" not in response.headers:
-            # Without it the server sends the answer chunked: more to write and for the
-            # client to parse on every call (the portal's CommonMiddleware sets it too).
-            response.headers["Content-Length"] = str(len(response.content))
-        return response
+        return _machine_headers(super().get_response(request))
+
+
+def _machine_headers(response):
+    """What every answer to a program carries without the portal's middleware: ``nosniff``,
+    and ``Content-Length`` (without it the server sends the answer chunked: more to write and
+    for the client to parse on every call; the portal's CommonMiddleware sets it too)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if not response.streaming and "Content-Length" not in response.headers:
+        response.headers["Content-Length"] = str(len(response.content))
+    return response
 
 
 portal_application = get_wsgi_application()
@@ -76,29 +80,34 @@ def machine_application(environ, start_response):
     return [body]
 
 
+def _gateway_view(request):
+    return gateway(request, request.path_info[len(GATEWAY_PREFIX) :])
+
+
+# An exception the view lets through becomes Django's 500 answer, logged and signalled as its
+# handler would (the view answers its own errors as JSON; this is the last resort).
+_gateway_response = convert_exception_to_response(_gateway_view)
+
+
 def gateway_call(environ, start_response):
     """``/r1/``: the exchange gateway's view called directly. It has one URL pattern, answers
     every error itself as JSON and uses no middleware, so Django's handler (URL resolution,
-    the exception middleware, the response's wrapping) only added CPU to every call. Django's
+    the middleware chain, the response's wrapping) only added CPU to every call. Django's
     request signals are sent as its handler sends them (database connections are checked
     before and after, and replaced if broken or expired)."""
     signals.request_started.send(sender=GatewayHandler, environ=environ)
     try:
-        request = WSGIRequest(environ)
-        response = gateway(request, request.path_info[4:])
+        response = _machine_headers(_gateway_response(WSGIRequest(environ)))
         body = response.content
-        headers = list(response.items())
     finally:
         signals.request_finished.send(sender=GatewayHandler)
-    headers.append(("X-Content-Type-Options", "nosniff"))
-    headers.append(("Content-Length", str(len(body))))
-    start_response(f"{response.status_code} {response.reason_phrase}", headers)
+    start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
     return [body]
 
 
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
-    if path.startswith("/r1/"):
+    if path.startswith(GATEWAY_PREFIX):
         return gateway_call(environ, start_response)
     if path.startswith(MACHINE_PREFIXES):
         return machine_application(environ, start_response)

@@ -15,6 +15,7 @@ exchange itself failed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -181,34 +182,27 @@ _grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
 # - "disk": the host's disk cache (``SharedDiskCache``); the grant generation is a file in
 #   ``VAR_DIR`` and assertions and counters live in the host's guard (``guard.py``);
 # - "local": a cache of this process alone (tests); the cache itself holds them.
-_mode: tuple[str, Any] | None = None
-
-
+@functools.cache
 def _cache_mode() -> tuple[str, Any]:
     """(mode, the guard in "disk" mode or None)."""
-    global _mode
-    if _mode is None:
-        from django.conf import settings
+    from django.conf import settings
 
-        from panjereh.common.cache import SharedDiskCache
+    from panjereh.common.cache import SharedDiskCache
 
-        backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-        if "redis" in backend.lower():
-            _mode = ("redis", None)
-        elif backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}":
-            _mode = ("disk", guard.for_path(Path(settings.VAR_DIR) / GUARD_FILE))
-        else:
-            _mode = ("local", None)
-    return _mode
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if "redis" in backend.lower():
+        return ("redis", None)
+    if backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}":
+        return ("disk", guard.for_path(Path(settings.VAR_DIR) / GUARD_FILE))
+    return ("local", None)
 
 
 def _forget_cache_mode(*, setting: str, **_kwargs: Any) -> None:
-    global _mode
     if setting in ("CACHES", "VAR_DIR"):
-        _mode = None
+        _cache_mode.cache_clear()
 
 
-setting_changed.connect(_forget_cache_mode, dispatch_uid="nix-cache-mode")
+setting_changed.connect(_forget_cache_mode, dispatch_uid="panjereh-exchange-cache-mode")
 
 
 def _shared_cache() -> bool:

@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import threading
 import time
@@ -39,11 +38,9 @@ from django.utils import timezone
 
 from . import conf
 from .guard import GroupCommit, HostLock
-from .models import LogHead, LogRecord, Seal, canonical_content
+from .models import GENESIS, LogHead, LogRecord, Seal, canonical_content
 
 logger = logging.getLogger(__name__)
-
-GENESIS = "0" * 64
 
 
 # -- the per-call insert ----------------------------------------------------------------------
@@ -139,8 +136,11 @@ def _lock_head(db, sql: _Sql) -> tuple[int, str]:
     return int(row[0]), row[1]
 
 
-def _content_bytes(content: dict) -> bytes:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def chain_link(previous: str, content: dict) -> str:
+    """The chain's step: ``sha256(previous hash + canonical JSON of the record's content)``
+    (the insert, verification and migration 0003 all hash through here)."""
+    data = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(previous.encode() + data.encode()).hexdigest()
 
 
 def _chain_values(seq: int, previous: str, statements: _Statements, rows: list) -> tuple[int, str]:
@@ -149,21 +149,28 @@ def _chain_values(seq: int, previous: str, statements: _Statements, rows: list) 
     for params, content in rows:
         seq += 1
         content["seq"] = seq
-        previous = hashlib.sha256(previous.encode() + _content_bytes(content)).hexdigest()
+        previous = chain_link(previous, content)
         params[statements.seq_at] = seq
         params[statements.hash_at] = previous
     return seq, previous
 
 
-def _chain_rows(db, sql: _Sql, statements: _Statements, rows: list) -> None:
-    """Number, hash and insert ``rows`` ((params, content) pairs) after the head, and move the
-    head, inside the caller's transaction."""
-    seq, previous = _chain_values(*_lock_head(db, sql), statements, rows)
+def _insert_chained(db, sql: _Sql, statements: _Statements, head: tuple, rows: list) -> tuple:
+    """Number and hash ``rows`` ((params, content) pairs) after ``head`` and insert them; the
+    new head."""
+    seq, previous = _chain_values(*head, statements, rows)
     if len(rows) == 1:
         db.execute(sql.insert, rows[0][0])
     else:
         db.executemany(sql.insert, [params for params, _content in rows])
-    db.execute(sql.head_move, [seq, previous])
+    return seq, previous
+
+
+def _chain_rows(db, sql: _Sql, statements: _Statements, rows: list) -> None:
+    """Number, hash and insert ``rows`` after the locked head, and move the head, inside the
+    caller's transaction."""
+    head = _insert_chained(db, sql, statements, _lock_head(db, sql), rows)
+    db.execute(sql.head_move, list(head))
 
 
 # Group commit. Under load every gateway thread inserting its own row in its own transaction
@@ -245,8 +252,8 @@ def _write_sqlite(connection, statements: _Statements, rows: list) -> None:
 def _write_postgresql(connection, statements: _Statements, rows: list) -> None:
     """One transaction in three round trips on the psycopg connection itself: ``BEGIN`` with
     the head's ``SELECT … FOR UPDATE``, the insert, then the head's move with ``COMMIT`` (its
-    two values, a number and a hexadecimal digest computed here, are written into the
-    statement). Through Django it took five, each costing CPU on both sides of the socket,
+    values bound by ``compose_sql``, as a statement with parameters cannot share a round trip
+    with another). Through Django it took five, each costing CPU on both sides of the socket,
     while the head's lock is held."""
     connection.ensure_connection()
     raw = connection.connection
@@ -256,18 +263,9 @@ def _write_postgresql(connection, statements: _Statements, rows: list) -> None:
             cursor.execute(f"BEGIN; {sql.head}")
             cursor.nextset()
             row = cursor.fetchone()
-            if row is None:
-                cursor.execute(sql.head_create, [GENESIS])
-                row = cursor.execute(sql.head).fetchone()
-            seq, previous = _chain_values(int(row[0]), row[1], statements, rows)
-            if len(rows) == 1:
-                cursor.execute(sql.insert, rows[0][0])
-            else:
-                cursor.executemany(sql.insert, [params for params, _content in rows])
-            if not (isinstance(seq, int) and _HEX.fullmatch(previous)):
-                raise ValueError("the chain's head must be a number and a hexadecimal digest")
-            move = sql.head_move.replace("%s", str(seq), 1).replace("%s", f"'{previous}'", 1)
-            cursor.execute(f"{move}; COMMIT")
+            head = (int(row[0]), row[1]) if row is not None else _lock_head(cursor, sql)
+            head = _insert_chained(cursor, sql, statements, head, rows)
+            cursor.execute(connection.ops.compose_sql(sql.head_move, list(head)) + "; COMMIT")
         except BaseException:
             connection.errors_occurred = True
             if raw.info.transaction_status != 0:  # not idle: undo the open transaction
@@ -275,7 +273,6 @@ def _write_postgresql(connection, statements: _Statements, rows: list) -> None:
             raise
 
 
-_HEX = re.compile(r"[0-9a-f]{64}")
 _group = GroupCommit(_write_batch)
 
 
@@ -369,12 +366,8 @@ def key_id(key: Ed25519PublicKey) -> str:
 # -- chain ----------------------------------------------------------------------------------
 
 
-def canonical_bytes(record: LogRecord) -> bytes:
-    return _content_bytes(record.canonical())
-
-
 def chain_hash(previous: str, record: LogRecord) -> str:
-    return hashlib.sha256(previous.encode() + canonical_bytes(record)).hexdigest()
+    return chain_link(previous, record.canonical())
 
 
 def seal_payload(seal: Seal) -> bytes:
@@ -393,12 +386,21 @@ def seal_payload(seal: Seal) -> bytes:
 
 def _seal_batch(batch_size: int) -> int:
     """Seal the next ``batch_size`` chained records at most (one seal); how many it sealed.
-    The head is locked meanwhile, so only one sealer works at a time and the chain's end cannot
-    move under it; the records themselves are not written."""
+    Nothing new to seal is found without any lock (each sealer looks every few seconds).
+    Otherwise the head is locked while the seal is written, so only one sealer works at a time;
+    the records themselves are not written. The seal is copied outside the database
+    (``anchor.record``) once committed and after the lock is released: the gateway's inserts
+    do not wait for the anchor file's fsync or the witness."""
     connection = connections[router.db_for_write(LogRecord)]
+    chained = LogHead.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+    if chained <= last_sealed_seq():
+        return 0
+    inside = connection.in_atomic_block  # a caller's transaction (tests): no host lock
     statements = _statements_for(connection)
-    host_lock = contextlib.nullcontext() if connection.in_atomic_block else write_lock(connection)
-    with host_lock, transaction.atomic(using=connection.alias):
+    with (
+        contextlib.nullcontext() if inside else write_lock(connection),
+        transaction.atomic(using=connection.alias),
+    ):
         with connection.cursor() as cursor:
             head_seq, _head_hash = _lock_head(cursor, statements.sql)
         sealed = last_sealed_seq()
@@ -416,12 +418,15 @@ def _seal_batch(batch_size: int) -> int:
         )
         seal.signature = base64.b64encode(key.sign(seal_payload(seal))).decode()
         seal.save()
-        # Copy the seal outside the database once it is committed (never before: an anchor
-        # naming a seal that was rolled back would read as a deletion).
-        from . import anchor
+    # Never before the commit: an anchor naming a seal that was rolled back would read as a
+    # deletion.
+    from . import anchor
 
+    if inside:
         transaction.on_commit(lambda: anchor.record(seal, last_id), robust=True)
-        return last_seq - sealed
+    else:
+        anchor.record(seal, last_id)
+    return last_seq - sealed
 
 
 def last_sealed_seq() -> int:
@@ -435,7 +440,7 @@ def unsealed_count(cap: int | None = None) -> int:
 
 
 def seal_pending(batch_size: int | None = None, max_batches: int | None = None) -> int:
-    """Chain and seal every unsealed record, a batch per seal; returns how many were sealed."""
+    """Seal every chained record no seal covers yet, a batch per seal; how many were sealed."""
     batch_size = batch_size or int(conf.get("SEAL_BATCH"))
     total = 0
     batches = 0
@@ -575,7 +580,7 @@ def verify(chunk: int = 2000) -> Verification:
 
 
 def _is_moved(record: LogRecord, previous_id: int | None) -> bool:
-    """The sealer numbers records in insertion (id) order, so a record whose id is out of order
+    """Records are numbered in insertion (id) order, so a record whose id is out of order
     with its neighbours in the chain was moved, not edited."""
     if previous_id is not None and record.id < previous_id:
         return True

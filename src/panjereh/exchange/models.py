@@ -322,12 +322,16 @@ def canonical_content(values: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
+# The hash before the first record of the chain.
+GENESIS = "0" * 64
+
+
 class LogHead(models.Model):
     """The end of the chain (one row): every insert into the log locks it, numbers its rows
     after it and moves it; the sealer locks it too, so only one seals at a time."""
 
     last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_hash = models.CharField(max_length=64, default=GENESIS)
 
     def __str__(self) -> str:
         return f"head {self.last_seq}"

@@ -3,14 +3,11 @@ were inserted but not yet chained (by the sealer, before this change) are chaine
 insertion order after the chain's end; then the per-record seal link and the index of
 unchained records go."""
 
-import hashlib
-import json
-
 from django.db import migrations
 
-from panjereh.exchange.models import CANONICAL_FIELDS, canonical_content
+from panjereh.exchange.log import chain_link
+from panjereh.exchange.models import CANONICAL_FIELDS, GENESIS, canonical_content
 
-GENESIS = "0" * 64
 CHUNK = 2000
 
 
@@ -32,8 +29,7 @@ def chain_unchained(apps, schema_editor):
             seq += 1
             record.seq = seq
             content = canonical_content({name: getattr(record, name) for _k, name in CANONICAL_FIELDS})
-            data = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            previous = hashlib.sha256(previous.encode() + data.encode()).hexdigest()
+            previous = chain_link(previous, content)
             record.hash = previous
         LogRecord.objects.using(alias).bulk_update(records, ["seq", "hash"])
     LogHead.objects.using(alias).filter(pk=1).update(last_seq=seq, last_hash=previous)
