@@ -97,18 +97,13 @@ def test_no_baseline_means_no_verdict(world):
 
 
 def test_agency_satisfaction_for_oversight(world):
-    assert queries.agency_satisfaction(NOW) is None
+    assert sources.satisfaction_progress(NOW) is None  # no rating yet
     _rate_many(world, [(5, 5), (4, 4), (1, 2)], at=NOW - dt.timedelta(days=3))
     _rate_many(world, [(2, 3)], definition=world.other_definition, at=NOW - dt.timedelta(days=3))
     _rate_many(world, [(5, 5)], at=NOW + dt.timedelta(days=1))  # after as_of
-    rows = queries.agency_satisfaction(NOW)
-    assert rows == {
-        world.agency.pk: {"ratings": 3, "favourable": 2},
-        world.other.pk: {"ratings": 1, "favourable": 0},
-    }
-    assert queries.agency_satisfaction(NOW - dt.timedelta(days=10)) is None
-    # Oversight reads it through its source module, and the indicator uses it.
-    assert sources.satisfaction_by_agency(NOW)[world.agency.pk] == sources.Satisfaction(3, 2)
+    # Oversight reads the rating rows through its source module, and the indicator uses them.
+    table = sources.satisfaction_progress(NOW)
+    assert (table.national.current.ratings, table.national.current.favourable) == (4, 2)
     result = indicators.compute(NOW, include_all_agencies=True)
     national = result.national["satisfaction"]
     assert (national.numerator, national.denominator) == (2, 4)

@@ -1,5 +1,5 @@
 """Read queries of the feedback app: satisfaction figures computed from the rating rows, and
-complaint counts. Oversight reads :func:`agency_satisfaction`; nothing here writes.
+complaint counts. Oversight reads :func:`progress_as_of`; nothing here writes.
 
 Each summary is one grouped query (ease × satisfaction counts), from which the share of "high
 or very high" satisfaction, the 5×5 cross-table and the means are derived, so every figure on a
@@ -177,25 +177,6 @@ def progress(qs: QuerySet | None = None, now: dt.datetime | None = None) -> Prog
         summarize(qs.filter(created_at__gte=c0, created_at__lte=c1)),
         summarize(qs.filter(created_at__gte=b0, created_at__lt=b1)),
     )
-
-
-# -- oversight hook ---------------------------------------------------------------------------
-
-
-def agency_satisfaction(as_of: dt.datetime) -> dict[int, dict] | None:
-    """Ratings and favourable ratings (satisfaction 4 or 5) per agency id, of every rating given
-    up to ``as_of``; None when there is none yet (oversight then reads the applications' own
-    ratings). A rating changed inside its edit window counts with its current scores."""
-    rows = (
-        Rating.objects.filter(created_at__lte=as_of)
-        .order_by()
-        .values("agency_id")
-        .annotate(
-            ratings=Count("id"), favourable=Count("id", filter=Q(satisfaction__gte=FAVOURABLE))
-        )
-    )
-    out = {r["agency_id"]: {"ratings": r["ratings"], "favourable": r["favourable"]} for r in rows}
-    return out or None
 
 
 # -- queues -----------------------------------------------------------------------------------

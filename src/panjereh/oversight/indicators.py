@@ -561,10 +561,10 @@ _NO_RATING = _("No rating in the period.")
 
 def min_ratings() -> int:
     """Fewer ratings than this in a period and its figures are withheld ("not enough data"):
-    the feedback app's ``PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS`` (5), read the same way."""
-    from django.conf import settings
+    the feedback app's own rule (``PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS``, 5)."""
+    from panjereh.feedback.operations import min_public_ratings
 
-    return int(getattr(settings, "PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS", 5))
+    return min_public_ratings()
 
 
 @dataclass

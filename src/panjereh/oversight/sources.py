@@ -87,23 +87,6 @@ def _provider_totals_from_rollups(month: str) -> dict[int, dict]:
     }
 
 
-def satisfaction_by_agency(as_of: dt.datetime) -> dict[int, Satisfaction] | None:
-    """Every rating up to ``as_of`` per agency from the feedback app, when it provides them;
-    else None. The indicators read :func:`satisfaction_progress` (the current period against
-    the baseline) instead; this all-time count stays for callers that want it."""
-    queries = _queries("feedback", "queries")
-    fn = getattr(queries, "agency_satisfaction", None) if queries else None
-    if fn is None:
-        return None
-    rows = fn(as_of)
-    if rows is None:
-        return None
-    return {
-        int(agency_id): Satisfaction(int(v["ratings"]), int(v["favourable"]))
-        for agency_id, v in rows.items()
-    }
-
-
 def satisfaction_progress(as_of: dt.datetime, key: str = "agency_id"):
     """Satisfaction of the current period against the baseline period, nationally and per
     ``key`` ("agency_id" or "service_id"), from the feedback app's rating rows up to ``as_of``

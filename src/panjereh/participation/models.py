@@ -206,17 +206,10 @@ class WeeklyListEntry(models.Model):
         """True when a moderator has since rejected (taken down) the item: its rank and votes
         stay part of the frozen list, its text is no longer shown anywhere public.
 
-        Reads the ``suggestion_status`` annotation of :func:`queries.published_entries` when
-        present (one query for the whole list), else the suggestion row.
+        Reads the ``suggestion_status`` annotation of :func:`queries.published_entries` (one
+        query for the whole list), through which every page and file lists the entries.
         """
-        status = getattr(self, "suggestion_status", None)
-        if status is None:
-            status = (
-                Suggestion.objects.filter(pk=self.suggestion_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-        return status != Moderation.APPROVED
+        return self.suggestion_status != Moderation.APPROVED
 
 
 class ConsultationState(models.TextChoices):
