@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite: lint, unit and browser tests on SQLite, then the suite on real PostgreSQL.
-# Installs Debian's postgresql and chromium when missing (needs root, as in CI).
+# Installs Debian's postgresql, redis-server and chromium when missing (needs root, as in CI).
+# The PostgreSQL run has a throw-away Redis beside the throw-away PostgreSQL (cache, sessions,
+# rate limits, replay protection, and the broker of the real Celery worker and beat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -12,6 +14,7 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] || need_apt+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v msgfmt >/dev/null 2>&1 || need_apt+=(gettext)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -54,7 +57,25 @@ run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; f
 if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; fi
 run_pg "$pg_bin/initdb" -D "$pgdir/data" -U panjereh --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" -l "$pgdir/log" -w start >/dev/null
-cleanup() { run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+redisdir=$(mktemp -d /tmp/panjereh-redis.XXXXXX)
+redisport=${PANJEREH_TEST_REDISPORT:-$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+cleanup() {
+  if [ -s "$redisdir/pid" ]; then kill "$(cat "$redisdir/pid")" 2>/dev/null || true; fi
+  run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$pgdir" "$redisdir"
+}
 trap cleanup EXIT
+# A throw-away Redis on loopback: nothing saved to disk, gone with the run.
+redis-server --bind 127.0.0.1 --port "$redisport" --save "" --appendonly no \
+  --dir "$redisdir" --pidfile "$redisdir/pid" --logfile "$redisdir/log" --daemonize yes
+for _ in $(seq 50); do
+  redis-cli -h 127.0.0.1 -p "$redisport" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+redis-cli -h 127.0.0.1 -p "$redisport" ping >/dev/null
 export DATABASE_URL="postgres://panjereh@127.0.0.1:$pgport/panjereh"
+# The cache (and sessions) in Redis database 0, Celery's broker in database 1: the tests clear
+# the cache, which must not empty the worker's queue.
+export REDIS_URL="redis://127.0.0.1:$redisport/0"
+export CELERY_BROKER_URL="redis://127.0.0.1:$redisport/1"
 $BIN/pytest -q -p no:cacheprovider "$@"

@@ -133,19 +133,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # The cache holds what every server process must agree on: one-use client assertions (jti),
-# rate-limit and lockout counters, the exchange's grant generation. Redis when REDIS_URL is set
-# (several hosts); otherwise a cache on this host's disk shared by all its processes
-# (diskcache, SQLite underneath: atomic add and incr across the server's workers), except that
-# the exchange gateway then keeps its assertions and rate counters in its own host-wide file
-# (``exchange/guard.py``: one transaction for both, fewer and shorter writes). The tests run in
-# one process and use the in-memory cache.
+# rate-limit and lockout counters, the exchange's grant generation. Redis (django-redis) when
+# REDIS_URL is set: production and the PostgreSQL test run, with the sessions there too. The
+# demo (one host, no Redis) uses a cache on this host's disk that all its processes share
+# (diskcache's Django backend: atomic add and incr across the server's workers). The SQLite
+# test run is one process and uses the in-memory cache.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "pj",
         }
     }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 elif MODE == "test":
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pj"}
@@ -276,7 +277,20 @@ PANJEREH_SMS_BACKEND = os.environ.get(
 
 # Smart services: background work through Celery when a broker is configured (production);
 # otherwise the in-process worker (`panjereh worker`) runs the same task functions.
+# A task is acknowledged once it has run (acks_late), and a task whose worker died is given to
+# another worker (reject_on_worker_lost): every task is idempotent, so work a killed worker
+# left is finished once. Redis hands an unacknowledged task out again after the visibility
+# timeout (an hour unless configured).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL", "")
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-PANJEREH_TASKS = os.environ.get("PANJEREH_TASKS", "celery" if CELERY_BROKER_URL else "inprocess")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("PANJEREH_CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The tests choose Celery explicitly (tests/celery_fixtures.py): the rest of the PostgreSQL run
+# has a broker but no worker.
+PANJEREH_TASKS = os.environ.get(
+    "PANJEREH_TASKS", "celery" if CELERY_BROKER_URL and MODE != "test" else "inprocess"
+)

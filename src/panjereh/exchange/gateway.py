@@ -45,7 +45,7 @@ from joserfc.util import json_b64decode, urlsafe_b64decode
 from panjereh.catalogue.models import Agency
 
 from . import breaker, conf, grants, guard, upstream
-from .log import ensure_background_sealer, insert_record
+from .log import insert_record
 from .models import (
     ACTIVE_STATES,
     ConsumerSystem,
@@ -180,21 +180,20 @@ _grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
 # - "redis": several hosts share the Django cache; grant generations, assertions and rate
 #   counters live there;
 # - "disk": the host's disk cache (``SharedDiskCache``); the grant generation is a file in
-#   ``VAR_DIR`` and assertions and counters live in the host's guard (``guard.py``);
+#   ``VAR_DIR``;
 # - "local": a cache of this process alone (tests); the cache itself holds them.
 @functools.cache
-def _cache_mode() -> tuple[str, Any]:
-    """(mode, the guard in "disk" mode or None)."""
+def _cache_mode() -> str:
     from django.conf import settings
 
     from panjereh.common.cache import SharedDiskCache
 
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
     if "redis" in backend.lower():
-        return ("redis", None)
+        return "redis"
     if backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}":
-        return ("disk", guard.for_path(Path(settings.VAR_DIR) / GUARD_FILE))
-    return ("local", None)
+        return "disk"
+    return "local"
 
 
 def _forget_cache_mode(*, setting: str, **_kwargs: Any) -> None:
@@ -208,7 +207,7 @@ setting_changed.connect(_forget_cache_mode, dispatch_uid="panjereh-exchange-cach
 def _shared_cache() -> bool:
     """Whether the generation lives in the cache: with Redis (several hosts). On one host the
     generation file is cheaper to check (one ``stat``) than any cache read."""
-    return _cache_mode()[0] == "redis"
+    return _cache_mode() == "redis"
 
 
 def _generation_path() -> str:
@@ -453,39 +452,17 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
     return system
 
 
-def _guard():
-    """The host's guard (``guard.py``) when the cache is the disk cache the host's processes
-    share; None with Redis (several hosts: the cache is shared by all of them) or with a cache
-    of this process alone (tests), where the cache itself holds assertions and counters."""
-    return _cache_mode()[1]
-
-
-GUARD_FILE = "exchange-guard.sqlite3"
-
-
 def _admit(system: ConsumerSystem, jti_key: str, jti_ttl: int) -> None:
     limit = system.rate_per_minute or int(conf.get("RATE_PER_MINUTE"))
     rate_key = f"nix:rate:{system.pk}:{int(time.time() // 60)}"
-    host_guard = _guard()
-    if host_guard is not None:  # both in one shared transaction
-        fresh, count = host_guard.admit(jti_key, jti_ttl, rate_key, 120)
-    else:
-        fresh = cache.add(jti_key, 1, timeout=jti_ttl)
-        count = _count(rate_key) if fresh else 0
+    # Assertions and counters in the Django cache, shared by every gateway process.
+    fresh, count = guard.admit(jti_key, jti_ttl, rate_key, 120)
     if not fresh:
         raise _consumer("replayed_assertion", 401, _("This client assertion was already used."))
     if count > limit:
         raise _consumer(
             "rate_limited", 429, _("Too many calls from this system; slow down and retry.")
         )
-
-
-def _count(key: str) -> int:
-    # One write per call: the counter exists after the minute's first call.
-    try:
-        return cache.incr(key)
-    except ValueError:
-        return 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
 
 
 # -- authorisation --------------------------------------------------------------------------
@@ -731,7 +708,6 @@ def gateway(request: HttpRequest, path: str) -> HttpResponse:
 
 
 def _gateway(request: HttpRequest, path: str) -> HttpResponse:
-    ensure_background_sealer()
     call = Call(
         started=time.perf_counter(),
         x_road_id=str(uuid.uuid4()),

@@ -15,15 +15,12 @@ private key); outside production a key is generated once into ``VAR_DIR``.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,107 +30,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections, connections, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from . import conf
-from .guard import GroupCommit, HostLock
-from .models import GENESIS, LogHead, LogRecord, Seal, canonical_content
+from .models import GENESIS, LogHead, LogRecord, Seal
 
 logger = logging.getLogger(__name__)
 
 
 # -- the per-call insert ----------------------------------------------------------------------
-# The gateway writes one row per call before the answer leaves. Through the ORM that is most of
-# the cost of the log (building and compiling an INSERT each time), so the statement is built
-# once per database and the values are adapted by the model's own fields
-# (``get_db_prep_save``): the same row as ``LogRecord.objects.create``.
-#
-# The row is chained as it is inserted, in the same transaction: the head's row is locked, the
-# rows get the next sequence numbers and their hashes, and the head moves to the last of them.
-# (Chaining later, in the sealer, meant writing every row twice: once inserted, once updated
-# with its number and hash, which with two gateway processes cost more than the insert.)
-
-
-@dataclass
-class _Sql:
-    insert: str
-    head: str
-    head_create: str
-    head_move: str
-
-    def qmark(self) -> _Sql:
-        """The same statements in sqlite3's own parameter style."""
-        return _Sql(*(text.replace("%s", "?") for text in vars(self).values()))
-
-
-@dataclass
-class _Statements:
-    sql: _Sql  # for Django's cursors (``%s``)
-    raw: _Sql  # for the DB-API connection itself (SQLite: ``?``)
-    columns: list  # (field, attname, plain)
-    seq_at: int
-    hash_at: int
-
-
-_statements: dict[str, _Statements] = {}
-
-
-def _plain(model_field) -> bool:
-    """Columns whose Python value (a str, an int or None) is already the database value."""
-    from django.db import models
-
-    if isinstance(model_field, models.ForeignKey):
-        model_field = model_field.target_field
-    return isinstance(model_field, models.CharField | models.IntegerField | models.AutoField)
-
-
-def _statements_for(connection) -> _Statements:
-    cached = _statements.get(connection.alias)
-    if cached is None:
-        fields = [f for f in LogRecord._meta.concrete_fields if not f.primary_key]
-        quote = connection.ops.quote_name
-        table = quote(LogRecord._meta.db_table)
-        head = LogHead._meta
-        head_table = quote(head.db_table)
-        pk, last_seq, last_hash = (
-            quote(head.pk.column),
-            quote(head.get_field("last_seq").column),
-            quote(head.get_field("last_hash").column),
-        )
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        sql = _Sql(
-            insert="INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 -- model names
-                table,
-                ", ".join(quote(f.column) for f in fields),
-                ", ".join(["%s"] * len(fields)),
-            ),
-            head=f"SELECT {last_seq}, {last_hash} FROM {head_table} WHERE {pk} = 1{lock}",  # noqa: S608
-            head_create=(
-                f"INSERT INTO {head_table} ({pk}, {last_seq}, {last_hash}) "  # noqa: S608
-                f"VALUES (1, 0, %s) ON CONFLICT ({pk}) DO NOTHING"
-            ),
-            head_move=f"UPDATE {head_table} SET {last_seq} = %s, {last_hash} = %s WHERE {pk} = 1",  # noqa: S608
-        )
-        attnames = [f.attname for f in fields]
-        cached = _statements[connection.alias] = _Statements(
-            sql=sql,
-            raw=sql.qmark(),
-            columns=[(f, f.attname, _plain(f)) for f in fields],
-            seq_at=attnames.index("seq"),
-            hash_at=attnames.index("hash"),
-        )
-    return cached
-
-
-def _lock_head(db, sql: _Sql) -> tuple[int, str]:
-    """The chain's end, locked until the transaction ends (created if missing). ``db`` is a
-    cursor, or an sqlite3 connection (its ``execute`` returns a cursor)."""
-    row = db.execute(sql.head).fetchone()
-    if row is None:
-        db.execute(sql.head_create, [GENESIS])
-        row = db.execute(sql.head).fetchone()
-    return int(row[0]), row[1]
+# The gateway writes one row per call before the answer leaves, chained as it is inserted, in
+# one transaction: the head's row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+# write transactions are serialised whole, ``transaction_mode`` IMMEDIATE), the row gets the
+# next sequence number and its hash, and the head moves to it. All of it through the ORM.
 
 
 def chain_link(previous: str, content: dict) -> str:
@@ -143,161 +53,37 @@ def chain_link(previous: str, content: dict) -> str:
     return hashlib.sha256(previous.encode() + data.encode()).hexdigest()
 
 
-def _chain_values(seq: int, previous: str, statements: _Statements, rows: list) -> tuple[int, str]:
-    """Give ``rows`` ((params, content) pairs) the numbers and hashes after the head (``seq``,
-    ``previous``); the new head."""
-    for params, content in rows:
-        seq += 1
-        content["seq"] = seq
-        previous = chain_link(previous, content)
-        params[statements.seq_at] = seq
-        params[statements.hash_at] = previous
-    return seq, previous
+def _locked_head(using: str) -> LogHead:
+    """The chain's end, locked until the caller's transaction ends (created if missing: by
+    whichever writer comes first, the others find it)."""
+    heads = LogHead.objects.using(using).select_for_update()
+    head = heads.filter(pk=1).first()
+    if head is None:
+        LogHead.objects.using(using).bulk_create([LogHead(pk=1)], ignore_conflicts=True)
+        head = heads.get(pk=1)
+    return head
 
 
-def _insert_chained(db, sql: _Sql, statements: _Statements, head: tuple, rows: list) -> tuple:
-    """Number and hash ``rows`` ((params, content) pairs) after ``head`` and insert them; the
-    new head."""
-    seq, previous = _chain_values(*head, statements, rows)
-    if len(rows) == 1:
-        db.execute(sql.insert, rows[0][0])
-    else:
-        db.executemany(sql.insert, [params for params, _content in rows])
-    return seq, previous
-
-
-def _chain_rows(db, sql: _Sql, statements: _Statements, rows: list) -> None:
-    """Number, hash and insert ``rows`` after the locked head, and move the head, inside the
-    caller's transaction."""
-    head = _insert_chained(db, sql, statements, _lock_head(db, sql), rows)
-    db.execute(sql.head_move, list(head))
-
-
-# Group commit. Under load every gateway thread inserting its own row in its own transaction
-# queues for the database's write lock (and for the head); on SQLite a writer that finds it
-# taken sleeps in the busy handler (1, 2, 5, 10 ms …) however short the holder's transaction,
-# so half of a thread's time went to waiting there. Instead the threads of a process hand their
-# rows to whichever of them writes next: it chains and inserts every row waiting at that moment
-# in one transaction (one ``executemany``) and commits, and each thread returns only once the
-# transaction holding its row has committed, so the log stays durable before the answer leaves.
-# One process writes one transaction at a time, however many threads it runs.
-
-
-_write_locks: dict[str, object] = {}
-
-
-def write_lock(connection):
-    """On a SQLite database file, the host lock its log writers (the gateway's inserts, the
-    sealer) take around their transactions, so that they queue for each other in the kernel
-    instead of sleeping in SQLite's busy handler (``guard.HostLock``); elsewhere (PostgreSQL
-    has row locks and no such sleep, an in-memory database one process) nothing."""
-    if connection.vendor != "sqlite":
-        return contextlib.nullcontext()
-    name = str(connection.settings_dict.get("NAME") or "")
-    if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
-        return contextlib.nullcontext()
-    lock = _write_locks.get(name)
-    if lock is None:
-        lock = _write_locks.setdefault(name, HostLock(f"{name}.log-write.lock"))
-    return lock
-
-
-def _write_batch(batch: list) -> None:
-    """``GroupCommit``'s runner: the rows waiting in this process, in one transaction."""
-    connection = connections[router.db_for_write(LogRecord)]
-    statements = _statements_for(connection)
-    with write_lock(connection):
-        _write_rows(connection, statements, batch)
-
-
-def _write_rows(connection, statements: _Statements, batch: list) -> None:
-    rows = [job.args for job in batch]
-    try:
-        if connection.vendor == "sqlite":
-            _write_sqlite(connection, statements, rows)
-        elif connection.vendor == "postgresql":
-            _write_postgresql(connection, statements, rows)
-        else:
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                _chain_rows(cursor, statements.sql, statements, rows)
-    except Exception as exc:
-        if len(batch) == 1:
-            batch[0].error = exc
-        else:  # one row's fault must not fail the others: each on its own
-            for job in batch:
-                _write_rows(connection, statements, [job])
-        return
-    for job in batch:
-        job.finish()
-
-
-def _write_sqlite(connection, statements: _Statements, rows: list) -> None:
-    """One transaction on the sqlite3 connection itself. Django's cursor wrappers and
-    ``atomic`` (a regular expression rewriting the parameters of every statement, the
-    autocommit switches) cost about as much as SQLite's own work for these four statements,
-    on every call through the gateway."""
-    connection.ensure_connection()
-    raw = connection.connection
-    try:
-        raw.execute("BEGIN IMMEDIATE")
-        _chain_rows(raw, statements.raw, statements, rows)
-        raw.execute("COMMIT")
-    except BaseException:
-        connection.errors_occurred = True  # Django checks the connection before reusing it
-        if raw.in_transaction:
-            raw.execute("ROLLBACK")
-        raise
-
-
-def _write_postgresql(connection, statements: _Statements, rows: list) -> None:
-    """One transaction in three round trips on the psycopg connection itself: ``BEGIN`` with
-    the head's ``SELECT … FOR UPDATE``, the insert, then the head's move with ``COMMIT`` (its
-    values bound by ``compose_sql``, as a statement with parameters cannot share a round trip
-    with another). Through Django it took five, each costing CPU on both sides of the socket,
-    while the head's lock is held."""
-    connection.ensure_connection()
-    raw = connection.connection
-    sql = statements.sql
-    with raw.cursor() as cursor:
-        try:
-            cursor.execute(f"BEGIN; {sql.head}")
-            cursor.nextset()
-            row = cursor.fetchone()
-            head = (int(row[0]), row[1]) if row is not None else _lock_head(cursor, sql)
-            head = _insert_chained(cursor, sql, statements, head, rows)
-            cursor.execute(connection.ops.compose_sql(sql.head_move, list(head)) + "; COMMIT")
-        except BaseException:
-            connection.errors_occurred = True
-            if raw.info.transaction_status != 0:  # not idle: undo the open transaction
-                raw.execute("ROLLBACK")
-            raise
-
-
-_group = GroupCommit(_write_batch)
+def insert_records(records: list[LogRecord]) -> None:
+    """Number and hash ``records`` (unsaved, in order) after the chain's end and insert them,
+    in one transaction (inside a caller's transaction, with it)."""
+    using = router.db_for_write(LogRecord)
+    with transaction.atomic(using=using):
+        head = _locked_head(using)
+        seq, previous = head.last_seq, head.last_hash
+        for record in records:
+            seq += 1
+            record.seq = seq
+            previous = record.hash = chain_hash(previous, record)
+        LogRecord.objects.using(using).bulk_create(records)
+        head.last_seq, head.last_hash = seq, previous
+        head.save(using=using, update_fields=["last_seq", "last_hash"])
 
 
 def insert_record(**values) -> None:
     """Insert one log record (field attnames → values; the rest take their defaults), chained
-    and committed when this returns (with the rows other threads of this process are inserting
-    meanwhile); inside a transaction, it commits or rolls back with that transaction."""
-    connection = connections[router.db_for_write(LogRecord)]
-    statements = _statements_for(connection)
-    params = []
-    for f, attname, plain in statements.columns:
-        value = values[attname] if attname in values else f.get_default()
-        values[attname] = value
-        if plain and (value is None or type(value) in (str, int)):
-            params.append(value)
-        else:
-            params.append(f.get_db_prep_save(value, connection))
-    row = (params, canonical_content(values))
-    if connection.in_atomic_block:
-        # Inside the caller's transaction the row commits (or rolls back) with it: nobody
-        # else's row may join it.
-        with connection.cursor() as cursor:
-            _chain_rows(cursor, statements.sql, statements, [row])
-        return
-    _group.submit(row)
+    and committed when this returns; inside a transaction, it commits or rolls back with it."""
+    insert_records([LogRecord(**values)])
 
 
 KEY_FILE = "exchange-log-signing-key.pem"
@@ -391,18 +177,13 @@ def _seal_batch(batch_size: int) -> int:
     the records themselves are not written. The seal is copied outside the database
     (``anchor.record``) once committed and after the lock is released: the gateway's inserts
     do not wait for the anchor file's fsync or the witness."""
-    connection = connections[router.db_for_write(LogRecord)]
+    using = router.db_for_write(LogRecord)
     chained = LogHead.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
     if chained <= last_sealed_seq():
         return 0
-    inside = connection.in_atomic_block  # a caller's transaction (tests): no host lock
-    statements = _statements_for(connection)
-    with (
-        contextlib.nullcontext() if inside else write_lock(connection),
-        transaction.atomic(using=connection.alias),
-    ):
-        with connection.cursor() as cursor:
-            head_seq, _head_hash = _lock_head(cursor, statements.sql)
+    inside = transaction.get_connection(using).in_atomic_block  # a caller's transaction (tests)
+    with transaction.atomic(using=using):
+        head_seq = _locked_head(using).last_seq
         sealed = last_sealed_seq()
         if head_seq <= sealed:
             return 0
@@ -602,40 +383,3 @@ def _check_seal(
     except (InvalidSignature, ValueError):
         return Problem("seal", seal.last_seq, None, "", f"seal {seal.pk} has a bad signature")
     return None
-
-
-# -- background sealing ---------------------------------------------------------------------
-
-_sealer_lock = threading.Lock()
-_sealer_started = False
-
-
-def ensure_background_sealer() -> None:
-    """Start, once per process, a daemon thread that seals every ``SEAL_INTERVAL`` seconds."""
-    global _sealer_started
-    if _sealer_started:  # every call asks: answered without reading the setting
-        return
-    interval = float(conf.get("SEAL_INTERVAL"))
-    if interval <= 0:
-        return
-    with _sealer_lock:
-        if _sealer_started:
-            return
-        _sealer_started = True
-        threading.Thread(
-            target=_sealer_loop, args=(interval,), daemon=True, name="nix-sealer"
-        ).start()
-
-
-def _sealer_loop(interval: float) -> None:
-    from .grants import expire_due
-
-    while True:
-        time.sleep(interval)
-        try:
-            close_old_connections()
-            seal_pending()
-            expire_due()
-            close_old_connections()
-        except Exception:  # the next round retries; records stay unsealed, never lost
-            logger.exception("sealing the exchange log failed")
