@@ -189,6 +189,10 @@ LOGIN_URL = "admin:login"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# How many reverse proxies stand in front of the server, each appending to X-Forwarded-For.
+# 0 (the default): the client's address is REMOTE_ADDR and X-Forwarded-For is never read, so a
+# client cannot choose the address that rate limits and the audit trail count it by.
+PANJEREH_TRUSTED_PROXIES = int(os.environ.get("PANJEREH_TRUSTED_PROXIES", "0"))
 SESSION_COOKIE_HTTPONLY = True
 # A signed-in session at the national window lasts two hours unless configured otherwise.
 SESSION_COOKIE_AGE = int(os.environ.get("PANJEREH_SESSION_SECONDS", "7200"))
@@ -207,6 +211,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("PANJEREH_ANON_RATE", "600/minute")},
+    # DRF's default (None) would key anonymous throttling by the client-written X-Forwarded-For.
+    "NUM_PROXIES": PANJEREH_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Panjereh API",

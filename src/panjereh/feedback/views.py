@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership, Service
+from panjereh.common import ratelimit
 from panjereh.common.persian import digits_only
-from panjereh.identity import ratelimit
 from panjereh.services.models import Application
 from panjereh.services.workflow import TERMINAL
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from panjereh.common.ratelimit import client_ip
+
 from .models import AuthEvent, Delegation, subject_hash
-from .ratelimit import client_ip
 
 ACTING_SESSION_KEY = "panjereh_acting_delegation"
 

@@ -1,16 +1,21 @@
-"""Password sign-in for staff (back office), refused while the username or address is locked."""
+"""Password sign-in for staff (back office), refused while the username is locked at this
+address, while the username is in its global back-off, or while the address is locked."""
 
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
-from . import ratelimit
+from panjereh.common import ratelimit
 
 
 class RateLimitedModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username and ratelimit.is_locked(ratelimit.PASSWORD_FAILURES, username.lower()):
-            return None
+        if username:
+            here, everywhere = ratelimit.password_subjects(username, request)
+            if ratelimit.is_locked(ratelimit.PASSWORD_FAILURES, here) or ratelimit.is_locked(
+                ratelimit.PASSWORD_FAILURES_GLOBAL, everywhere
+            ):
+                return None
         if request is not None and ratelimit.is_locked(
             ratelimit.IP_ATTEMPTS, ratelimit.client_ip(request)
         ):

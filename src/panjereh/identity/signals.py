@@ -11,7 +11,9 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
 
-from . import audit, backchannel, ratelimit
+from panjereh.common import ratelimit
+
+from . import audit, backchannel
 from .models import AuthEvent, SsoSession
 from .oidc import SID_SESSION_KEY
 
@@ -81,7 +83,9 @@ def _end(session: SsoSession, request) -> None:
 def count_password_failure(sender, credentials, request=None, **kwargs) -> None:
     username = (credentials or {}).get("username", "")
     if username:
-        ratelimit.hit(ratelimit.PASSWORD_FAILURES, username.lower())
+        here, everywhere = ratelimit.password_subjects(username, request)
+        ratelimit.hit(ratelimit.PASSWORD_FAILURES, here)
+        ratelimit.hit(ratelimit.PASSWORD_FAILURES_GLOBAL, everywhere)
     if request is not None:
         ratelimit.hit(ratelimit.IP_ATTEMPTS, ratelimit.client_ip(request))
     audit.record(AuthEvent.Kind.LOGIN_FAILED, request, method="password")

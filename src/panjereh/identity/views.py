@@ -27,9 +27,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from panjereh.common import jalali
+from panjereh.common import jalali, ratelimit
 
-from . import assurance, audit, otp, ratelimit, registry_checks, sms, totp
+from . import assurance, audit, otp, registry_checks, sms, totp
 from .forms import (
     CodeForm,
     DelegationForm,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from panjereh.identity import ratelimit
+from panjereh.common import ratelimit
 
 from . import incidents, queries
 from .models import Incident
@@ -108,7 +108,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         if incident is not None:
             return redirect("status:incident", public_id=incident.public_id)
         if queries.looks_like_exchange_reference(text) and ratelimit.hit(
-            LOOKUP_LIMIT, request.META.get("REMOTE_ADDR", "")
+            LOOKUP_LIMIT, ratelimit.client_ip(request)
         ):
             context = {"lookup_value": text, "lookup_error": _too_many()}
             return render(request, "status/lookup.html", context, status=429)

@@ -1,4 +1,4 @@
-"""Cache-based attempt counters and lockouts, per national code and per IP address.
+"""Cache-based attempt counters and lockouts, per national code, per person and per address.
 
 Counters live in the default cache: in production that is Redis, shared by every worker; the
 embedded demo's local-memory cache is per process, so its limits are per worker (documented in
@@ -27,8 +27,12 @@ CODE_FAILURES = Limit("code-fail", limit=5, window=15 * 60, lockout=15 * 60)
 CODES_SENT = Limit("code-sent", limit=4, window=15 * 60, lockout=15 * 60)
 # Registration and sign-in attempts from one IP address (enumeration and brute force).
 IP_ATTEMPTS = Limit("ip", limit=30, window=10 * 60, lockout=10 * 60)
-# Wrong staff passwords per username.
+# Wrong staff passwords per (username, address): a stranger cannot lock a known account out
+# for its owner, who signs in from another address.
 PASSWORD_FAILURES = Limit("pw-fail", limit=5, window=15 * 60, lockout=15 * 60)
+# Wrong staff passwords per username from every address together: a slower back-off against
+# a guessing spread over many addresses, locking for minutes, not for the whole window.
+PASSWORD_FAILURES_GLOBAL = Limit("pw-fail-all", limit=30, window=60 * 60, lockout=5 * 60)
 
 
 def _key(kind: str, limit: Limit, subject: str) -> str:
@@ -63,11 +67,26 @@ def reset(limit: Limit, subject: str) -> None:
 
 
 def client_ip(request) -> str:
-    """The client's address. Behind the reverse proxy, only its last-hop header is trusted."""
+    """The client's address: ``REMOTE_ADDR``, unless ``PANJEREH_TRUSTED_PROXIES`` reverse
+    proxies stand in front of the server; then the address the outermost of them saw, which is
+    that many entries from the end of ``X-Forwarded-For``. Entries further left are written by
+    the client and never trusted (rotating them must not give fresh counters)."""
     from django.conf import settings
 
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    proxies = int(getattr(settings, "PANJEREH_TRUSTED_PROXIES", 0) or 0)
+    if proxies <= 0:
+        return remote
+    hops = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < proxies:
+        # Fewer hops than proxies: the request did not come through all of them.
+        return remote
+    return hops[-proxies]
+
+
+def password_subjects(username: str, request) -> tuple[str, str]:
+    """The lockout subjects of one staff password attempt: (username at address, username)."""
+    name = (username or "").lower()
+    address = client_ip(request) if request is not None else "unknown"
+    return f"{name}|{address}", name
