@@ -4,8 +4,6 @@ the JWKS publishes."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -47,7 +45,7 @@ def test_id_tokens_are_signed_with_the_published_keys(client, settings):
         assert decoded.claims == {"sub": "x"} and decoded.header["kid"] == kid
 
 
-# -- the token request's prepared statements and its one transaction --------------------------
+# -- the token request's one transaction --------------------------
 
 CALLBACK = "https://window.example/cb"
 
@@ -153,77 +151,6 @@ def test_a_code_used_up_by_a_racing_request_rolls_back_this_ones_tokens(client, 
 
 
 @pytest.mark.django_db
-def test_prepared_lookup_reads_what_the_orm_reads():
-    from oauth2_provider.models import Grant
-
-    from panjereh.common.prepared import PreparedLookup
-    from tests.identity.conftest import make_citizen
-
-    application, _secret = register_agency_client("Lookup window", [CALLBACK])
-    user = make_citizen()
-    code = _code_for(application, user)
-    lookup = PreparedLookup(Grant, "code", related="user")
-    for _ in range(2):  # compiled once, bound twice
-        grant = lookup.first(code)
-        orm = Grant.objects.select_related("user").get(code=code)
-        assert grant.pk == orm.pk and grant.expires == orm.expires  # converters applied
-        assert grant.code_challenge == orm.code_challenge and grant.application_id == application.pk
-        assert grant.user.national_code == user.national_code  # the related row, no query
-        assert not grant._state.adding and grant._state.db == "default"
-    assert lookup.first("no such code") is None
-    with pytest.raises(TypeError):
-        PreparedLookup(Grant, "expires").first(None)  # only text and integer parameters
-
-
-@pytest.mark.django_db
-def test_prepared_insert_is_a_save_and_defers_to_save_when_watched():
-    from django.db.models.signals import post_save
-    from django.utils import timezone
-    from oauth2_provider.models import IDToken
-
-    from panjereh.common.prepared import PreparedInsert
-    from tests.identity.conftest import make_citizen
-
-    application, _secret = register_agency_client("Insert window", [CALLBACK])
-    user = make_citizen()
-    insert = PreparedInsert(IDToken)
-    made = []
-    for n in range(2):
-        token = IDToken(
-            user=user,
-            application=application,
-            scope="openid",
-            expires=timezone.now(),
-            jti=uuid.UUID(int=n + 1),
-        )
-        insert.save(token)
-        made.append(token)
-    assert [t.pk for t in made] == list(IDToken.objects.order_by("pk").values_list("pk", flat=True))
-    stored = IDToken.objects.get(pk=made[1].pk)
-    assert (
-        stored.jti == uuid.UUID(int=2) and stored.created is not None and stored.user_id == user.pk
-    )
-    assert not made[1]._state.adding
-    seen = []
-
-    def watch(sender, instance, created, **kwargs):
-        seen.append((instance.jti, created))
-
-    post_save.connect(watch, sender=IDToken)
-    try:
-        insert.save(
-            IDToken(
-                user=user, application=application, expires=timezone.now(), jti=uuid.UUID(int=3)
-            )
-        )
-    finally:
-        post_save.disconnect(watch, sender=IDToken)
-    assert seen == [
-        (uuid.UUID(int=3), True)
-    ]  # a receiver exists: the ORM's save ran, signals and all
-
-
-@pytest.mark.django_db
 @pytest.mark.parametrize("alg", ["ES256", "RS256"])
 def test_an_id_token_hint_is_checked_with_its_clients_key_and_algorithm(client, alg):
     """RP-initiated logout reads ``id_token_hint`` with the key the client's ID tokens are
@@ -252,31 +179,3 @@ def test_an_id_token_hint_is_checked_with_its_clients_key_and_algorithm(client, 
     )
     forged = jwt.encode({"alg": other, "kid": kid}, claims, key)
     assert _load_id_token(forged) == (None, None)
-
-
-@pytest.mark.django_db
-def test_delete_row_is_one_delete_or_the_orms_when_deletes_are_watched():
-    from django.db.models.signals import post_delete
-    from oauth2_provider.models import Grant
-
-    from panjereh.common.prepared import delete_row
-    from tests.identity.conftest import make_citizen
-
-    application, _secret = register_agency_client("Delete window", [CALLBACK])
-    user = make_citizen()
-    first, second = (
-        Grant.objects.get(code=_code_for(application, user)),
-        Grant.objects.get(code=_code_for(application, user)),
-    )
-    assert delete_row(Grant, first.pk) == 1 and delete_row(Grant, first.pk) == 0
-    seen = []
-
-    def watch(sender, instance, **kwargs):
-        seen.append(instance.pk)
-
-    post_delete.connect(watch, sender=Grant)
-    try:
-        assert delete_row(Grant, second.pk) == 1
-    finally:
-        post_delete.disconnect(watch, sender=Grant)
-    assert seen == [second.pk] and not Grant.objects.exists()

@@ -33,8 +33,6 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 from oauthlib.oauth2.rfc6749 import errors
 
-from panjereh.common.prepared import PreparedInsert, PreparedLookup, delete_row
-
 from .models import ClientProfile, CodeSession, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
@@ -183,18 +181,6 @@ def _cached_client(client_id: str) -> Application | None:
     return duplicate
 
 
-# -- the token endpoint's statements -----------------------------------------------------------
-# Each token request reads its grant (with the person) and the code's sign-on session, then
-# writes an ID token, an access token and a refresh token and deletes the grant: the same
-# statements every time, compiled once (``common.prepared``).
-
-_grant_by_code = PreparedLookup(Grant, "code", related="user")
-_session_by_code = PreparedLookup(CodeSession, "code_hash", related="sso_session")
-_insert_id_token = PreparedInsert(IDToken)
-_insert_access_token = PreparedInsert(AccessToken)
-_insert_refresh_token = PreparedInsert(RefreshToken)
-
-
 # -- ID token signing -----------------------------------------------------------------------
 # The same RS256 signature as the library's, with the key parsed once per process and its
 # ``kid`` (the JWK thumbprint, as the library and the JWKS endpoint compute it) computed once.
@@ -322,7 +308,8 @@ class PanjerehValidator(OAuth2Validator):
             # Redeeming a code, the row is written with the access token, in the one
             # transaction that also uses up the code (``save_bearer_token``).
             return row
-        return _insert_id_token.save(row)
+        row.save()
+        return row
 
     def _get_key_for_token(self, token):
         # An ``id_token_hint`` (RP-initiated logout, prompt=none) is checked with the key its
@@ -417,7 +404,7 @@ class PanjerehValidator(OAuth2Validator):
             request._panjereh_grants = cache
         if code not in cache:
             try:
-                cache[code] = _grant_by_code.first(code)
+                cache[code] = Grant.objects.select_related("user").filter(code=code).first()
             except ValueError:  # e.g. a NUL byte in the code on PostgreSQL
                 cache[code] = None
         return cache[code]
@@ -453,7 +440,11 @@ class PanjerehValidator(OAuth2Validator):
         grant = self._client_grant(request, code, client)
         if grant is None or grant.is_expired():
             return False
-        link = _session_by_code.first(code_hash(code))
+        link = (
+            CodeSession.objects.select_related("sso_session")
+            .filter(code_hash=code_hash(code))
+            .first()
+        )
         if link is not None:
             if link.sso_session.ended_at is not None:
                 # The person signed out between the redirect and the token request.
@@ -516,7 +507,7 @@ class PanjerehValidator(OAuth2Validator):
         if not (token.get("id_token") and isinstance(issued, IDToken)):
             return super()._create_access_token(expires, request, token, source_refresh_token)
         if issued.pk is None:
-            _insert_id_token.save(issued)
+            issued.save()
         access_token = AccessToken(
             user=request.user,
             scope=token["scope"],
@@ -527,7 +518,8 @@ class PanjerehValidator(OAuth2Validator):
             resource=getattr(request, "resource", []),
         )
         self._set_token_value(access_token, token["access_token"])
-        return _insert_access_token.save(access_token)
+        access_token.save()
+        return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
         refresh_token = RefreshToken(
@@ -538,7 +530,8 @@ class PanjerehValidator(OAuth2Validator):
             resource=getattr(request, "resource", []),
         )
         self._set_token_value(refresh_token, refresh_token_code)
-        return _insert_refresh_token.save(refresh_token)
+        refresh_token.save()
+        return refresh_token
 
     # -- using up the code -----------------------------------------------------------------
     # The library saves the tokens in one transaction and deletes the code afterwards in
@@ -560,7 +553,8 @@ class PanjerehValidator(OAuth2Validator):
 
     def _delete_code(self, request) -> None:
         grant = self._client_grant(request, request.code, request.client)
-        if grant is None or not delete_row(Grant, grant.pk):
+        # Whichever request deletes the code redeems it (the other deletes nothing).
+        if grant is None or not Grant.objects.filter(pk=grant.pk).delete()[0]:
             raise errors.InvalidGrantError(request=request)
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
