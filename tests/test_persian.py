@@ -37,3 +37,55 @@ def test_bad_jalali_dates_refused(bad):
 
 def test_jalali_accepts_persian_digits():
     assert jalali.iso(jalali.parse("۱۴۰۴/۰۳/۳۱")) == "1404-03-31"
+
+
+# -- one formatting layer per language (issue 12, item 27) ---------------------------------
+
+
+def _render(source: str, language: str, **context) -> str:
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override(language):
+        return Template(source).render(Context(context)).strip()
+
+
+@pytest.mark.parametrize(
+    ("size", "fa", "en"),
+    [
+        (512, "۵۱۲ بایت", "512 bytes"),
+        (117_146, "۱۱۴٫۴ کیلوبایت", "114.4 KB"),
+        (5 * 1024 * 1024, "۵ مگابایت", "5 MB"),
+        (int(2.5 * 1024 * 1024), "۲٫۵ مگابایت", "2.5 MB"),
+    ],
+)
+def test_file_sizes_are_written_in_the_pages_language(size, fa, en):
+    assert _render("{{ n|size }}", "fa", n=size) == fa
+    assert _render("{{ n|size }}", "en", n=size) == en
+
+
+def test_lists_use_the_arabic_comma_only_in_persian():
+    items = ["نام", "نام خانوادگی", "تاریخ تولد"]
+    assert _render("{{ items|andlist }}", "fa", items=items) == "نام، نام خانوادگی، تاریخ تولد"
+    english = ["Name", "Surname"]
+    assert _render("{{ items|andlist }}", "en", items=english) == "Name, Surname"
+    assert _render("{{ items|andlist }}", "en", items=[]) == ""
+
+
+def test_codes_are_isolated_left_to_right_in_the_pages_digits():
+    fa = _render("{{ c|code }}", "fa", c="MSRT-H-20261206-0042")
+    assert fa == '<bdi dir="ltr" class="code">MSRT-H-۲۰۲۶۱۲۰۶-۰۰۴۲</bdi>'
+    en = _render("{{ c|code }}", "en", c="MSRT-H-20261206-0042")
+    assert en == '<bdi dir="ltr" class="code">MSRT-H-20261206-0042</bdi>'
+    assert _render("{{ c|code }}", "fa", c="<x>") == '<bdi dir="ltr" class="code">&lt;x&gt;</bdi>'
+    assert _render("{{ c|code }}", "fa", c="") == ""
+
+
+def test_english_dates_and_numbers_carry_no_persian_digits():
+    import datetime as dt
+
+    day = dt.date(2026, 12, 6)
+    assert _render("{{ d|jdate }}", "en", d=day) == "06 Dec 2026"
+    assert _render("{{ d|jdate }}", "fa", d=day) == "۱۵ آذر ۱۴۰۵"
+    assert _render("{{ n|num }}", "en", n=4715) == "4,715"
+    assert _render("{{ n|num }}", "fa", n=4715) == "۴٬۷۱۵"

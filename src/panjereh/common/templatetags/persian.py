@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils import translation
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 
 from panjereh.common import jalali
 from panjereh.common.persian import to_persian_digits
@@ -57,6 +59,43 @@ def jdate(value, style="long"):
     if hasattr(value, "astimezone"):
         value = value.astimezone(jalali.TEHRAN)
     return value.strftime("%d %b %Y") if style == "long" else value.strftime("%Y-%m-%d")
+
+
+def _decimal(value: float, places: int = 1) -> str:
+    """A number with at most ``places`` decimals (no trailing zeros), in the UI's digits."""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".") if places else f"{value:.0f}"
+    return to_persian_digits(text.replace(".", "٫")) if _persian_ui() else text
+
+
+@register.filter
+def size(value):
+    """A file size in the UI's language: ``۱۱۴٫۴ کیلوبایت`` or ``114.4 KB`` (1 KB = 1024 bytes)."""
+    if value is None or value == "":
+        return ""
+    n = int(value)
+    if n < 1024:
+        return ngettext("%(n)s byte", "%(n)s bytes", n) % {"n": digits(n)}
+    if n < 1024 * 1024:
+        return gettext("%(n)s KB") % {"n": _decimal(n / 1024)}
+    return gettext("%(n)s MB") % {"n": _decimal(n / (1024 * 1024))}
+
+
+@register.filter
+def andlist(values):
+    """Items joined with the UI's comma: «،» in Persian, «,» in English."""
+    if not values:
+        return ""
+    separator = "، " if _persian_ui() else ", "
+    return separator.join(str(v) for v in values)
+
+
+@register.filter(is_safe=True)
+def code(value):
+    """An identifier (tracking code, document number) isolated left to right, its digits in the
+    UI's digits, so that «MSRT-H-…» keeps its order inside Persian text."""
+    if value is None or value == "":
+        return ""
+    return format_html('<bdi dir="ltr" class="code">{}</bdi>', digits(str(value)))
 
 
 @register.simple_tag(takes_context=True)
