@@ -29,6 +29,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# axe-core for the browser tests' checks of every page (tests/browser/package.json, pinned by
+# its package-lock.json; node_modules is git-ignored). Debian's nodejs and npm when npm is missing.
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "== installing nodejs npm from Debian"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+      echo "missing: npm; install it (sudo apt-get install nodejs npm)" >&2
+      exit 1
+    fi
+  fi
+  echo "== installing axe-core for the browser tests (npm ci)"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
 echo "== lint (ruff)"
 $BIN/ruff check src tests benchmarks
 $BIN/ruff format --check src tests benchmarks
