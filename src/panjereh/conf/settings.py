@@ -291,8 +291,12 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+_visibility = int(os.environ.get("PANJEREH_CELERY_VISIBILITY_TIMEOUT", "3600"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("PANJEREH_CELERY_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": _visibility,
+    # Workers look for tasks a dead worker left about ten times per visibility timeout.
+    "unacked_restore_interval": max(1, _visibility // 10),
+    "unacked_restore_throttle": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The tests choose Celery explicitly (tests/celery_fixtures.py): the rest of the PostgreSQL run
