@@ -52,6 +52,8 @@ def test_delegation_is_limited_and_never_to_oneself(db):
     delegation = Delegation.objects.create(
         principal=principal, helper=helper, purpose="x", expires_at=now + dt.timedelta(days=1)
     )
+    assert not delegation.is_active()  # not before the helper accepts
+    delegation.accepted_at = now
     assert delegation.is_active()
     assert not delegation.is_active(at=now + dt.timedelta(days=2))
     with pytest.raises(IntegrityError), transaction.atomic():

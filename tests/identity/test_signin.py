@@ -236,9 +236,12 @@ def test_delegation_recorded_as_such(db):
         "/account/helpers/",
         {"helper_national_code": OTHER_CODE, "purpose": "پرداخت عوارض", "days": 3},
     )
-    delegation = Delegation.objects.get(principal=principal, helper=helper)
-    assert delegation.is_active()
+    delegation = Delegation.objects.get(principal=principal, helper_national_code=OTHER_CODE)
+    assert not delegation.is_active()  # waits for the helper
     sign_in(as_helper, OTHER_CODE, "09350000001")
+    as_helper.post(f"/account/helpers/{delegation.pk}/accept/")
+    delegation.refresh_from_db()
+    assert delegation.helper == helper and delegation.is_active()
     as_helper.post(f"/account/helpers/{delegation.pk}/act/")
     event = AuthEvent.objects.filter(kind="acting_as").get()
     assert event.user == helper and event.acting_for == principal

@@ -34,6 +34,9 @@ PASSWORD_FAILURES = Limit("pw-fail", limit=5, window=15 * 60, lockout=15 * 60)
 # a guessing spread over many addresses, locking for minutes, not for the whole window.
 PASSWORD_FAILURES_GLOBAL = Limit("pw-fail-all", limit=30, window=60 * 60, lockout=5 * 60)
 
+# Helper authorisations offered by one person (each names a national code).
+DELEGATION_OFFERS = Limit("delegation-offer", limit=10, window=60 * 60, lockout=60 * 60)
+
 
 def _key(kind: str, limit: Limit, subject: str) -> str:
     digest = hashlib.sha256(subject.encode()).hexdigest()[:32]

@@ -121,16 +121,28 @@ def companies_represented(person, on=None):
 
 
 class Delegation(models.Model):
-    """A person (the principal) lets a helper act for them until a set time."""
+    """A person (the principal) lets a helper act for them until a set time.
+
+    The principal names the helper by national code only; the offer waits for whoever holds
+    that code to sign in and accept it. Until then ``helper`` is empty, so the principal learns
+    neither the helper's name nor whether the code has an account."""
 
     principal = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given"
     )
+    helper_national_code = models.CharField(
+        _("helper's national code"), max_length=10, db_index=True, default=""
+    )
     helper = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="delegations_received",
+        null=True,
+        blank=True,
     )
     purpose = models.CharField(_("purpose"), max_length=300)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
@@ -148,11 +160,16 @@ class Delegation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.principal} → {self.helper} until {self.expires_at:%Y-%m-%d}"
+        return f"{self.principal} → {self.helper or '…'} until {self.expires_at:%Y-%m-%d}"
 
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
-        return self.revoked_at is None and self.created_at <= at < self.expires_at
+        return (
+            self.revoked_at is None
+            and self.accepted_at is not None
+            and self.helper_id is not None
+            and self.created_at <= at < self.expires_at
+        )
 
 
 class AuthEvent(models.Model):
@@ -178,6 +195,7 @@ class AuthEvent(models.Model):
         PHOTO_CHECKED = "photo_checked", _("Registry photo check")
         IN_PERSON_CHECKED = "in_person_checked", _("In-person check recorded")
         DELEGATION_GRANTED = "delegation_granted", _("Helper authorised")
+        DELEGATION_ACCEPTED = "delegation_accepted", _("Helper accepted the authorisation")
         DELEGATION_REVOKED = "delegation_revoked", _("Helper authorisation revoked")
         ACTING_AS = "acting_as", _("Helper started acting for the person")
 

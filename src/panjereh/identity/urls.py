@@ -19,6 +19,7 @@ urlpatterns = [
     path("step-up/signing-key/", views.signing_key, name="signing_key"),
     path("activity/", views.audit_trail, name="audit"),
     path("helpers/", views.delegations, name="delegations"),
+    path("helpers/<int:pk>/accept/", views.delegation_accept, name="delegation_accept"),
     path("helpers/<int:pk>/revoke/", views.delegation_revoke, name="delegation_revoke"),
     path("helpers/<int:pk>/act/", views.delegation_act, name="delegation_act"),
     path("helpers/stop/", views.delegation_stop, name="delegation_stop"),

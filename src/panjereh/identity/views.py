@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
 from urllib.parse import urlencode
 
 import segno
@@ -19,8 +18,8 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from panjereh.common import jalali, ratelimit
 
-from . import assurance, audit, otp, registry_checks, sms, totp
+from . import assurance, audit, operations, otp, registry_checks, sms, totp
 from .forms import (
     CodeForm,
     DelegationForm,
@@ -39,7 +38,7 @@ from .forms import (
     SigningKeyForm,
     TotpForm,
 )
-from .models import AuthEvent, Delegation, SsoSession, TotpDevice, User
+from .models import AuthEvent, SsoSession, TotpDevice, User
 from .oidc import SID_SESSION_KEY
 
 REG_KEY = "panjereh_registration"
@@ -588,32 +587,28 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 def delegations(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = DelegationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        helper = User.objects.filter(
-            national_code=form.cleaned_data["helper_national_code"], is_active=True
-        ).first()
-        if helper is None or helper.pk == user.pk:
-            form.add_error(
-                "helper_national_code",
-                _("The helper must have their own account at the national window."),
-            )
-        else:
-            now = timezone.now()
-            delegation = Delegation.objects.create(
-                principal=user,
-                helper=helper,
-                purpose=form.cleaned_data["purpose"],
-                created_at=now,
-                expires_at=now + timedelta(days=form.cleaned_data["days"]),
-            )
-            audit.record(
-                AuthEvent.Kind.DELEGATION_GRANTED,
+        try:
+            operations.offer_delegation(
+                user,
+                form.cleaned_data["helper_national_code"],
+                form.cleaned_data["purpose"],
+                form.cleaned_data["days"],
                 request,
-                user=user,
-                delegation_id=delegation.pk,
-                helper=helper.get_full_name(),
             )
-            messages.success(request, _("Your helper can now act for you until the end date."))
+        except operations.IdentityError as exc:
+            form.add_error(None, exc.message)
+            status = 429 if exc.code == "rate_limited" else 200
+        else:
+            # The same answer for every national code: the helper is named once they accept.
+            messages.success(
+                request,
+                _(
+                    "Your authorisation is recorded. It starts when the holder of this national "
+                    "code signs in and accepts it; you will see their name here then."
+                ),
+            )
             return redirect("identity:delegations")
     now = timezone.now()
     return render(
@@ -622,36 +617,48 @@ def delegations(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "given": user.delegations_given.select_related("helper").order_by("-created_at"),
+            "offered": operations.pending_offers(user).select_related("principal"),
             "received": user.delegations_received.filter(
-                revoked_at__isnull=True, expires_at__gt=now
+                revoked_at__isnull=True, accepted_at__isnull=False, expires_at__gt=now
             ).select_related("principal"),
             "acting": request.session.get(audit.ACTING_SESSION_KEY),
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
+def delegation_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        operations.accept_delegation(request.user, pk, request)
+    except operations.IdentityError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("You accepted. You can now act for this person."))
+    return redirect("identity:delegations")
+
+
+@login_required
+@require_POST
 def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    delegation = get_object_or_404(Delegation, pk=pk, principal=request.user)
-    if delegation.revoked_at is None:
-        delegation.revoked_at = timezone.now()
-        delegation.save(update_fields=["revoked_at"])
-        audit.record(
-            AuthEvent.Kind.DELEGATION_REVOKED, request, user=request.user, delegation_id=pk
-        )
+    try:
+        operations.revoke_delegation(request.user, pk, request)
+    except operations.IdentityError:
+        raise Http404 from None
     return redirect("identity:delegations")
 
 
 @login_required
 @require_POST
 def delegation_act(request: HttpRequest, pk: int) -> HttpResponse:
-    delegation = get_object_or_404(Delegation, pk=pk, helper=request.user)
-    if not delegation.is_active():
-        messages.error(request, _("This authorisation has ended."))
+    try:
+        delegation = operations.start_acting(request.user, pk, request)
+    except operations.IdentityError as exc:
+        if exc.code == "not_found":
+            raise Http404 from None
+        messages.error(request, exc.message)
         return redirect("identity:delegations")
-    request.session[audit.ACTING_SESSION_KEY] = delegation.pk
-    audit.record(AuthEvent.Kind.ACTING_AS, request, user=request.user, purpose=delegation.purpose)
     messages.info(
         request,
         _("You are now acting for %(name)s. Everything you do is recorded as done for them.")
