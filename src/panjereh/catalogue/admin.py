@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.common import jalali
+from panjereh.common.forms import StringListAdminMixin
 
 from . import operations, roles
 from .models import Agency, AgencyMembership, AgencyVersion, Service, ServiceVersion
@@ -172,8 +173,15 @@ class ServiceAdminForm(forms.ModelForm):
 
 
 @admin.register(Service)
-class ServiceAdmin(_CatalogueAccess, admin.ModelAdmin):
+class ServiceAdmin(StringListAdminMixin, _CatalogueAccess, admin.ModelAdmin):
     form = ServiceAdminForm
+    string_list_fields = (
+        "recipients",
+        "life_events",
+        "channels",
+        "documents_required",
+        "in_person_steps",
+    )
     formfield_overrides = URL_OVERRIDES
     list_display = [
         "service_id",

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import jalali
@@ -74,3 +75,48 @@ class JalaliDateField(forms.CharField):
         if parsed.year >= 1700 or (self.first_year is not None and parsed.year < self.first_year):
             raise ValidationError(self.message, code="gregorian")
         return parsed.togregorian()
+
+
+class StringListField(forms.Field):
+    """A list of short texts (a JSON list field) edited one item per line, instead of as raw
+    JSON: blank lines and surrounding spaces are dropped, the order is kept."""
+
+    widget = forms.Textarea
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", _("One item per line."))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("rows", 4)
+        self.widget.attrs.setdefault("class", "string-list")
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return value or ""
+
+    def to_python(self, value) -> list[str]:
+        if isinstance(value, list | tuple):
+            return [str(item).strip() for item in value if str(item).strip()]
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+    def has_changed(self, initial, data) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class StringListAdminMixin:
+    """For a ModelAdmin: the JSON list fields named in ``string_list_fields`` are edited with
+    :class:`StringListField` (one item per line)."""
+
+    string_list_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.string_list_fields:
+            return StringListField(
+                label=capfirst(db_field.verbose_name),
+                required=not db_field.blank,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

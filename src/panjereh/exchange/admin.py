@@ -5,12 +5,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from panjereh.common.forms import StringListAdminMixin
+
 from . import grants
 from .models import ConsumerSystem, DataService, Grant, GrantEvent, LogRecord, MonthlyStat, Seal
 
 
 @admin.register(DataService)
-class DataServiceAdmin(admin.ModelAdmin):
+class DataServiceAdmin(StringListAdminMixin, admin.ModelAdmin):
+    string_list_fields = ("items", "key_fields")
     list_display = ["code", "subsystem", "provider", "version", "enabled"]
     list_filter = ["enabled"]
     search_fields = ["code", "subsystem", "title_fa", "title_en"]
@@ -44,7 +47,8 @@ def revoke_grants(modeladmin, request, queryset):
 
 
 @admin.register(Grant)
-class GrantAdmin(admin.ModelAdmin):
+class GrantAdmin(StringListAdminMixin, admin.ModelAdmin):
+    string_list_fields = ("requested_items", "items")
     # Grants are requested and decided through panjereh.exchange.grants, so that every change
     # of state is checked and recorded as an event; here they are read and revoked.
     list_display = ["consumer", "service", "state", "resolution_number", "valid_until"]

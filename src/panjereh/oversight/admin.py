@@ -3,6 +3,8 @@ events), so statuses and events are read-only here."""
 
 from django.contrib import admin
 
+from panjereh.common.forms import StringListAdminMixin
+
 from .models import (
     DueEvent,
     DueInstance,
@@ -31,7 +33,8 @@ class TriggerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(admin.ModelAdmin):
+class ObligationAdmin(StringListAdminMixin, admin.ModelAdmin):
+    string_list_fields = ("responsible",)
     list_display = ["key", "deadline_kind", "deadline", "recurrence"]
     list_filter = ["deadline_kind", "instrument"]
     search_fields = ["key", "duty_en", "duty_fa"]
