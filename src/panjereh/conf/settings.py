@@ -84,7 +84,7 @@ WSGI_APPLICATION = "panjereh.conf.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # the window's overrides of the admin templates
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
