@@ -28,11 +28,15 @@ DEFAULTS: dict[str, Any] = {
     "BREAKER_COOLDOWN": 10.0,
     # Retries of idempotent reads after a transport error or a 502/503/504 answer.
     "RETRIES": 1,
-    # Seconds a gateway process may keep consumer systems and data services in memory.
+    # Seconds a gateway process may keep consumer systems and data services, and the grants of
+    # a (consumer, service) pair, in memory; every change of them invalidates them at once in
+    # every process (see gateway.configuration_changed).
     "CONFIG_TTL": 1.0,
-    # Seconds a gateway process may keep the grants of a (consumer, service) pair; every change
-    # of a grant invalidates them at once (see gateway.invalidate_grants).
     "GRANT_TTL": 1.0,
+    # Largest request body the gateway accepts (larger: 413 before it is read), and largest
+    # provider answer it reads (larger: 502 provider_answer_too_large), bytes.
+    "MAX_REQUEST_BYTES": 1_048_576,
+    "MAX_RESPONSE_BYTES": 2_097_152,
     # Records per signed seal, and how often (seconds) a gateway process seals in the
     # background; 0 turns background sealing off (tests seal explicitly).
     "SEAL_BATCH": 1000,

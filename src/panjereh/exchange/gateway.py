@@ -7,6 +7,11 @@ case in ``X-Road-Issue``. The gateway authorises the call against an active gran
 the provider, returns only the granted items and answers with ``X-Road-Id`` and
 ``X-Road-Request-Hash``. Every call, refused or failed ones too, is logged.
 
+The person the provider is asked about is the person logged: a path or query parameter that
+names a person (``SUBJECT_PARAMETERS``) must equal ``X-Road-UserId``, and the path after the
+service code must be the service's declared path parameters, one plain segment each (no dot
+segments, no encoded slashes or percent signs), so a call cannot leave the granted service.
+
 Errors are JSON: ``{"fault": "consumer"|"provider"|"gateway", "code", "message", "incident",
 "x_road_id"}``: ``consumer`` means the call was refused (fix the call or the grant),
 ``provider`` that the provider failed or is unavailable (retry later), ``gateway`` that the
@@ -15,21 +20,22 @@ exchange itself failed.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import os
 import re
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from django.core.cache import cache
-from django.core.signals import setting_changed
+import httpx
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -37,14 +43,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from joserfc import jwt
-from joserfc.errors import BadSignatureError, InvalidPayloadError, JoseError
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
-from joserfc.util import json_b64decode, urlsafe_b64decode
 
 from panjereh.catalogue.models import Agency
+from panjereh.common.ttlcache import Generation, TTLCache
 
-from . import breaker, conf, grants, guard, upstream
+from . import breaker, conf, grants, guard
 from .log import insert_record
 from .models import (
     ACTIVE_STATES,
@@ -60,6 +65,26 @@ ALGORITHMS = ["Ed25519", "ES256", "PS256", "RS256"]
 _CLIENT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SUBJECT_RE = re.compile(r"^[0-9]{10,11}$")
 _RETRY_STATUSES = {502, 503, 504}
+# Parameters that name a person or company: their value must be the call's X-Road-UserId.
+SUBJECT_PARAMETERS = frozenset({"national_code", "national_id"})
+# One path segment forwarded to a provider: RFC 3986 unreserved characters only, so that no
+# segment is a dot segment, an encoded slash, backslash or percent sign for the provider to
+# decode again.
+_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_~.-]+$")
+# Control characters: refused in the address, the query and the X-Road headers (PostgreSQL text
+# cannot hold NUL, and none of them belongs in an identifier).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_HEADERS_CHECKED = (
+    "HTTP_X_ROAD_CLIENT",
+    "HTTP_X_ROAD_USERID",
+    "HTTP_X_ROAD_ISSUE",
+    "HTTP_X_PANJEREH_PURPOSE",
+    "HTTP_AUTHORIZATION",
+)
+MAX_ASSERTION_CHARS = 8192
+# A refused body up to this many times MAX_REQUEST_BYTES is read and dropped (the connection
+# stays usable); a larger one closes the connection.
+DRAIN_FACTOR = 8
 
 
 class Refusal(Exception):
@@ -90,7 +115,7 @@ def _provider(code: str, status: int, message: str) -> Refusal:
 
 @dataclass
 class GrantView:
-    """The columns of a grant the gateway needs, read fresh on every call."""
+    """The columns of a grant the gateway needs."""
 
     pk: int
     state: str
@@ -120,260 +145,93 @@ class Call:
     service: DataService | None = None
     grant: GrantView | None = None
     request_hash: str = ""
+    generation: Any = None
+    close: bool = False  # the answer closes the connection (a request body left unread)
 
 
-# -- upstream HTTP --------------------------------------------------------------------------
-# Providers are called over kept HTTP/1.1 connections, one per gateway thread and provider
-# (``upstream.py``).
-
-# -- configuration cache ------------------------------------------------------------------
-# Consumer systems and data services change rarely and are read on every call, so each process
-# keeps them for CONFIG_TTL seconds (changes made in this process clear it at once; other
-# processes see them within the TTL).
-
-_config: dict[tuple, tuple[float, Any]] = {}
+def _printable(value: str) -> str:
+    """``value`` with control characters replaced, fit for the log (refused input is logged
+    too, and PostgreSQL refuses NUL in text)."""
+    return _CONTROL_RE.sub("\ufffd", value) if _CONTROL_RE.search(value) else value
 
 
-def _cached(key: tuple, load):
-    now = time.monotonic()
-    hit = _config.get(key)
-    if hit is not None and now - hit[0] < float(conf.get("CONFIG_TTL")):
-        return hit[1]
-    value = load()
-    if len(_config) > 10_000:
-        _config.clear()
-    _config[key] = (now, value)
-    return value
+# -- what each process keeps ----------------------------------------------------------------
+# Consumer systems, data services and grants are read on every call and change rarely, so each
+# process keeps them for a moment (CONFIG_TTL, GRANT_TTL). The documentation promises that a
+# revoked grant or a disabled service is refused from the next call, in every gateway process:
+# every change of these rows (and of agencies, whose member codes address them) moves a
+# generation in the Django cache (Redis in production: shared by every host), each call reads
+# it once, and a value kept under another generation is read again. The generation moves on
+# save and again at commit, so rows read by a concurrent call before the commit cannot outlive
+# it. A change that bypasses the models' signals (``QuerySet.update``, SQL) must call
+# :func:`configuration_changed` itself.
+
+GENERATION = Generation("nix:config-generation")
+_systems = TTLCache(lambda: conf.get("CONFIG_TTL"))
+_services = TTLCache(lambda: conf.get("CONFIG_TTL"))
+_grant_rows = TTLCache(lambda: conf.get("GRANT_TTL"))
+# Parsed public keys by the JWK set's content (parsing costs more than a verification); a
+# changed set is another key, so no generation is needed.
+_keysets = TTLCache(3600.0, max_entries=1000)
 
 
 def clear_caches(**_kwargs: Any) -> None:
-    _config.clear()
+    """Forget what this process keeps (tests; other processes follow the generation)."""
+    for kept in (_systems, _services, _grant_rows, _keysets):
+        kept.clear()
+
+
+def configuration_changed(**_kwargs: Any) -> None:
+    """A consumer system, data service, agency or grant changed: every gateway process reads
+    them again on its next call."""
+    _systems.clear()
+    _services.clear()
     _grant_rows.clear()
+    GENERATION.bump()
+    transaction.on_commit(GENERATION.bump)
 
 
-for _model in (ConsumerSystem, DataService, Agency):
-    post_save.connect(clear_caches, sender=_model, dispatch_uid=f"nix-config-{_model.__name__}")
-    post_delete.connect(clear_caches, sender=_model, dispatch_uid=f"nix-config-d-{_model.__name__}")
+for _model in (ConsumerSystem, DataService, Agency, Grant):
+    post_save.connect(
+        configuration_changed, sender=_model, dispatch_uid=f"nix-config-{_model.__name__}"
+    )
+    post_delete.connect(
+        configuration_changed, sender=_model, dispatch_uid=f"nix-config-d-{_model.__name__}"
+    )
 
 
-# -- grant cache ----------------------------------------------------------------------------
-# The grants of a (consumer agency, data service) pair are kept for GRANT_TTL seconds (1 s), but
-# every change of a grant (each transition saves the row) invalidates them at once: it clears
-# this process's cache and bumps a generation that every call compares with the generation its
-# cached rows were read under, so a revocation takes effect on the next call in every gateway
-# process. The generation lives where all gateway processes can see it:
-# - with Redis (``REDIS_URL``, several hosts): a counter in the Django cache;
-# - on one host (the embedded default, or a single server): a small file in ``VAR_DIR`` that
-#   each change replaces (a new inode and time stamp), and each call checks with one ``stat``.
-#   Several hosts without Redis would not see each other's file: run them with Redis
-#   (docs/operations.md).
-# The invalidation runs on save and again at commit, so rows read by a concurrent call before
-# the commit cannot outlive it; the generation is read before the rows.
-
-_GRANT_GENERATION = "nix:grant-generation"
-_GENERATION_FILE = "exchange-grant-generation"
-_grant_rows: dict[tuple[int, int], tuple[float, Any, list[tuple]]] = {}
-
-
-# Where the state that all gateway processes share lives, decided once from the cache backend
-# (and again when a test overrides a setting):
-# - "redis": several hosts share the Django cache; grant generations, assertions and rate
-#   counters live there;
-# - "disk": the host's disk cache (``SharedDiskCache``); the grant generation is a file in
-#   ``VAR_DIR``;
-# - "local": a cache of this process alone (tests); the cache itself holds them.
-@functools.cache
-def _cache_mode() -> str:
-    from django.conf import settings
-
-    from panjereh.common.cache import SharedDiskCache
-
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    if "redis" in backend.lower():
-        return "redis"
-    if backend == f"{SharedDiskCache.__module__}.{SharedDiskCache.__name__}":
-        return "disk"
-    return "local"
-
-
-def _forget_cache_mode(*, setting: str, **_kwargs: Any) -> None:
-    if setting in ("CACHES", "VAR_DIR"):
-        _cache_mode.cache_clear()
-
-
-setting_changed.connect(_forget_cache_mode, dispatch_uid="panjereh-exchange-cache-mode")
-
-
-def _shared_cache() -> bool:
-    """Whether the generation lives in the cache: with Redis (several hosts). On one host the
-    generation file is cheaper to check (one ``stat``) than any cache read."""
-    return _cache_mode() == "redis"
-
-
-def _generation_path() -> str:
-    from django.conf import settings
-
-    return os.path.join(settings.VAR_DIR, _GENERATION_FILE)
-
-
-def _grant_generation() -> Any:
-    if _shared_cache():
-        return cache.get(_GRANT_GENERATION, 0)
-    try:
-        stat = os.stat(_generation_path())
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-
-def _bump_generation() -> None:
-    _grant_rows.clear()
-    if _shared_cache():
-        try:
-            cache.incr(_GRANT_GENERATION)
-        except ValueError:
-            cache.set(_GRANT_GENERATION, 1, timeout=None)
-        return
-    path = Path(_generation_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    temporary.write_text(uuid.uuid4().hex)
-    os.replace(temporary, path)
-
-
-def invalidate_grants(**_kwargs: Any) -> None:
-    _bump_generation()
-    transaction.on_commit(_bump_generation)
-
-
-post_save.connect(invalidate_grants, sender=Grant, dispatch_uid="nix-grants")
-post_delete.connect(invalidate_grants, sender=Grant, dispatch_uid="nix-grants-d")
-
-
-# The grant query runs on every call (no grant caching without a shared cache), and building it
-# through the ORM costs more than running it: it is compiled once per database, with sentinel
-# values marking where the consumer and the service go, and its rows are converted by the
-# compiler's own converters (JSON items, dates), as the ORM would.
-
-_CONSUMER_SENTINEL, _SERVICE_SENTINEL = -7_000_001, -7_000_002
-_grant_sql: dict[str, tuple[str, list, Any, list]] = {}
-
-
-def _grant_statement(alias: str) -> tuple[str, list, Any, list]:
-    cached = _grant_sql.get(alias)
-    if cached is None:
-        query = (
-            Grant.objects.using(alias)
-            .filter(consumer_id=_CONSUMER_SENTINEL, service_id=_SERVICE_SENTINEL)
+def _grant_candidates(consumer_id: int, service_id: int, generation: Any) -> list[tuple]:
+    return _grant_rows.get(
+        (consumer_id, service_id),
+        lambda: list(
+            Grant.objects.filter(consumer_id=consumer_id, service_id=service_id)
             .exclude(state=GrantState.REJECTED)
             .order_by("-id")
             .values_list("id", "state", "items", "valid_until", "purpose_id", "purpose__service_id")
-            .query
-        )
-        compiler = query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        cached = _grant_sql[alias] = (sql, list(params), compiler, converters)
-    return cached
+        ),
+        generation=generation,
+    )
 
 
-def _load_grants(consumer_id: int, service_id: int) -> list[tuple]:
-    from django.db import connections, router
-
-    alias = router.db_for_read(Grant)
-    sql, template, compiler, converters = _grant_statement(alias)
-    params = [
-        consumer_id
-        if value == _CONSUMER_SENTINEL
-        else service_id
-        if value == _SERVICE_SENTINEL
-        else value
-        for value in template
-    ]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
-    return [tuple(row) for row in rows]
-
-
-def _grant_candidates(consumer_id: int, service_id: int) -> list[tuple]:
-    key = (consumer_id, service_id)
-    ttl = float(conf.get("GRANT_TTL"))
-    if ttl <= 0:
-        return _load_grants(consumer_id, service_id)
-    now = time.monotonic()
-    generation = _grant_generation()
-    hit = _grant_rows.get(key)
-    if hit is not None and now - hit[0] < ttl and hit[1] == generation:
-        return hit[2]
-    rows = _load_grants(consumer_id, service_id)
-    if len(_grant_rows) > 10_000:
-        _grant_rows.clear()
-    _grant_rows[key] = (now, generation, rows)
-    return rows
-
-
-# -- keys -----------------------------------------------------------------------------------
-
-_keysets: dict[str, KeySet] = {}
+# -- the consumer's assertion ---------------------------------------------------------------
 
 
 def _keyset(system: ConsumerSystem) -> KeySet:
-    # The parsed keys are kept on the (cached) system object, and across reloads of it by the
-    # JWK set's content: parsing a key costs more than verifying a signature with it.
-    keyset = getattr(system, "_nix_keyset", None)
-    if keyset is not None:
-        return keyset
-    cache_key = json.dumps(system.jwks, sort_keys=True)
-    keyset = _keysets.get(cache_key)
+    keyset = getattr(system, "_nix_keyset", None)  # kept with the (kept) system object
     if keyset is None:
-        keyset = KeySet.import_key_set(system.jwks)
-        if len(_keysets) > 1000:
-            _keysets.clear()
-        _keysets[cache_key] = keyset
-    system._nix_keyset = keyset
+        keyset = _keysets.get(
+            json.dumps(system.jwks, sort_keys=True),
+            lambda: KeySet.import_key_set(system.jwks),
+        )
+        system._nix_keyset = keyset
     return keyset
 
 
-_ED25519 = JWSRegistry.algorithms["Ed25519"]
-_PLAIN_HEADER = {"alg", "typ", "kid"}
-
-
 def _decode_assertion(token: str, keyset: KeySet) -> dict[str, Any]:
-    """The verified claims of a client assertion (a compact JWS), or JoseError/ValueError.
-
-    Every system's key is Ed25519 (``client.py``), and joserfc's general path (its objects, its
-    header registry) cost more than the signature check itself. So an Ed25519 assertion whose
-    header holds nothing but ``alg``, ``typ`` and ``kid`` is checked here with joserfc's own
-    parts, in joserfc's order: the key chosen by ``kid`` among the keys allowed for the
-    algorithm and for signing (``get_by_kid``), the algorithm's key check (type, curve, the
-    key's ``alg`` and ``use``), the signature over the first two segments, then the payload,
-    which must be a JSON object. Anything else (other algorithms, ``crit`` or any other header)
-    goes through ``jwt.decode`` unchanged."""
-    header_segment, _dot, rest = token.partition(".")
-    payload_segment, _dot2, signature_segment = rest.partition(".")
-    if len(header_segment) <= 512 and "." not in signature_segment:
-        header = json_b64decode(header_segment.encode("ascii"))
-        if (
-            isinstance(header, dict)
-            and header.get("alg") == "Ed25519"
-            and header.keys() <= _PLAIN_HEADER
-            and all(isinstance(value, str) for value in header.values())
-            and len(payload_segment) <= 128_000
-            and len(signature_segment) <= 1024
-        ):
-            key = keyset.get_by_kid(header.get("kid"), {"alg": "Ed25519", "use": "sig"})
-            _ED25519.check_key(key)
-            signature = urlsafe_b64decode(signature_segment.encode("ascii"))
-            signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
-            if not _ED25519.verify(signing_input, signature, key):
-                raise BadSignatureError()
-            claims = json_b64decode(payload_segment.encode("ascii"))
-            if not isinstance(claims, dict):
-                raise InvalidPayloadError()
-            return claims
+    """The verified claims of a client assertion (a compact JWS signed by one of the keys), or
+    JoseError/ValueError. The claims themselves are checked by the caller."""
+    if len(token) > MAX_ASSERTION_CHARS:
+        raise ValueError("assertion too long")
     return jwt.decode(token, keyset, algorithms=ALGORITHMS).claims
 
 
@@ -389,8 +247,8 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
             ),
         )
     instance, member_class, member_code, subsystem = client.split("/")
-    system = _cached(
-        ("system", member_class, member_code, subsystem),
+    system = _systems.get(
+        (member_class, member_code, subsystem),
         lambda: (
             ConsumerSystem.objects.select_related("agency")
             .filter(
@@ -400,6 +258,7 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
             )
             .first()
         ),
+        generation=call.generation,
     )
     if instance != conf.get("INSTANCE") or system is None or not system.enabled:
         raise _consumer(
@@ -468,10 +327,10 @@ def _admit(system: ConsumerSystem, jti_key: str, jti_ttl: int) -> None:
 # -- authorisation --------------------------------------------------------------------------
 
 
-def _find_service(parts: list[str]) -> DataService:
+def _find_service(parts: list[str], call: Call) -> DataService:
     instance, member_class, member_code, subsystem, code = parts[:5]
-    service = _cached(
-        ("service", member_class, member_code, subsystem, code),
+    service = _services.get(
+        (member_class, member_code, subsystem, code),
         lambda: (
             DataService.objects.select_related("provider")
             .filter(
@@ -482,6 +341,7 @@ def _find_service(parts: list[str]) -> DataService:
             )
             .first()
         ),
+        generation=call.generation,
     )
     if instance != conf.get("INSTANCE") or service is None:
         raise _consumer("unknown_service", 404, _("There is no such service on the exchange."))
@@ -490,12 +350,58 @@ def _find_service(parts: list[str]) -> DataService:
     return service
 
 
+def path_parameters(service: DataService) -> list[str] | None:
+    """The names of the service's path parameters, in order, from its OpenAPI operation; None
+    when the service describes none (it may then be asked only about the subject)."""
+    operation = (service.openapi or {}).get("operation")
+    if not isinstance(operation, dict):
+        return None
+    return [
+        parameter["name"]
+        for parameter in operation.get("parameters", [])
+        if isinstance(parameter, dict) and parameter.get("in") == "path"
+    ]
+
+
+def _bad_path() -> Refusal:
+    return _consumer(
+        "bad_path",
+        400,
+        _(
+            "After the service code the address takes only the service's own parameters, "
+            "one plain segment each."
+        ),
+    )
+
+
+def _check_address(request: HttpRequest, service: DataService, rest: str, subject: str) -> str:
+    """The path to forward after the service's address, quoted; refuses a path that is not the
+    service's declared parameters and a person parameter that is not the subject."""
+    segments = rest.split("/") if rest else []
+    if any(s in (".", "..") or not _SEGMENT_RE.match(s) for s in segments):
+        raise _bad_path()
+    names = path_parameters(service)
+    if names is None:  # nothing declared: at most the subject
+        names = ["national_code"] if segments else []
+    if len(segments) != len(names):
+        raise _bad_path()
+    asked = [v for n, v in zip(names, segments, strict=True) if n in SUBJECT_PARAMETERS]
+    if request.META.get("QUERY_STRING"):
+        for name in SUBJECT_PARAMETERS:
+            asked.extend(request.GET.getlist(name))
+    if any(value != subject for value in asked):
+        raise _consumer(
+            "subject_mismatch",
+            403,
+            _("The call asks about another person than the one named in X-Road-UserId."),
+        )
+    return "/".join(quote(segment, safe="") for segment in segments)
+
+
 def _authorise(request: HttpRequest, call: Call) -> tuple[GrantView, list[str]]:
     assert call.system is not None and call.service is not None
     today = timezone.localdate()
-    # Cached for at most GRANT_TTL and invalidated by every grant change (above): a revocation
-    # takes effect on the next call.
-    rows = _grant_candidates(call.system.agency_id, call.service.pk)
+    rows = _grant_candidates(call.system.agency_id, call.service.pk, call.generation)
     candidates = [GrantView(*row) for row in rows]
     active = []
     for grant in candidates:
@@ -547,14 +453,94 @@ def _authorise(request: HttpRequest, call: Call) -> tuple[GrantView, list[str]]:
 
 
 # -- the provider call ----------------------------------------------------------------------
+# One httpx client per process: a pool of kept-alive HTTP/1.1 connections to the providers,
+# shared by the process's threads. Answers are read as they arrive and refused once they pass
+# MAX_RESPONSE_BYTES or the service's timeout, whatever their framing says.
 
 
-def _upstream_url(service: DataService, rest: str, request: HttpRequest) -> str:
+class ProviderAnswer:
+    """A provider's answer, read in full (within the size cap)."""
+
+    __slots__ = ("status_code", "content")
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+_http_lock = threading.Lock()
+_http_client: tuple[int, httpx.Client] | None = None
+
+
+def _http() -> httpx.Client:
+    """This process's client (a forked worker makes its own: sockets are not shared)."""
+    global _http_client
+    held = _http_client
+    if held is not None and held[0] == os.getpid():
+        return held[1]
+    with _http_lock:
+        if _http_client is None or _http_client[0] != os.getpid():
+            client = httpx.Client(
+                trust_env=False,
+                follow_redirects=False,
+                limits=httpx.Limits(
+                    max_connections=200, max_keepalive_connections=64, keepalive_expiry=30.0
+                ),
+            )
+            _http_client = (os.getpid(), client)
+        return _http_client[1]
+
+
+def close_connections() -> None:
+    """Close this process's connections to providers (tests, shutdown)."""
+    global _http_client
+    with _http_lock:
+        if _http_client is not None:
+            _http_client[1].close()
+            _http_client = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _fetch(
+    method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+) -> ProviderAnswer:
+    """One request to a provider; httpx's errors, or :class:`_TooLarge`."""
+    cap = int(conf.get("MAX_RESPONSE_BYTES"))
+    deadline = time.monotonic() + timeout
+    limits = httpx.Timeout(timeout, connect=min(timeout, 2.0), pool=min(timeout, 2.0))
+    request = _http().build_request(method, url, headers=headers, content=body, timeout=limits)
+    response = _http().send(request, stream=True)
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _TooLarge()
+        if response.headers.get("content-encoding", "identity").lower() != "identity":
+            raise httpx.DecodingError("the provider compressed its answer unasked")
+        chunks, size = [], 0
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > cap:
+                raise _TooLarge()
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the provider's answer took too long")
+            chunks.append(chunk)
+    finally:
+        response.close()  # back to the pool once read in full; closed if cut short
+    return ProviderAnswer(response.status_code, b"".join(chunks))
+
+
+def _upstream_url(service: DataService, forwarded_path: str, request: HttpRequest) -> str:
     url = service.upstream_base_url.rstrip("/")
-    if rest:
-        url += "/" + rest
+    if forwarded_path:
+        url += "/" + forwarded_path
     if not request.META.get("QUERY_STRING"):
-        return url  # nothing to pass on (most calls): no query dictionary to copy
+        return url
     query = request.GET.copy()
     query.pop("items", None)
     encoded = query.urlencode()
@@ -562,8 +548,8 @@ def _upstream_url(service: DataService, rest: str, request: HttpRequest) -> str:
 
 
 def _call_provider(
-    service: DataService, request: HttpRequest, rest: str, call: Call
-) -> upstream.Response:
+    service: DataService, request: HttpRequest, forwarded_path: str, call: Call, body: bytes
+) -> ProviderAnswer:
     provider_id = service.provider_id
     if not breaker.allow(provider_id):
         raise _provider(
@@ -571,39 +557,52 @@ def _call_provider(
             503,
             _("The provider is failing; calls are paused for a moment. Retry later."),
         )
-    timeout = service.timeout_ms / 1000
-    url = _upstream_url(service, rest, request)
+    url = _upstream_url(service, forwarded_path, request)
     headers = {
         "X-Road-Client": call.client,
         "X-Road-Id": call.x_road_id,
         "X-Road-UserId": call.subject,
         "Accept": "application/json",
+        "Accept-Encoding": "identity",
     }
     if call.issue:
         headers["X-Road-Issue"] = call.issue
-    attempts = 1 + (int(conf.get("RETRIES")) if request.method == "GET" else 0)
+    method = request.method or "GET"
+    attempts = 1 + (int(conf.get("RETRIES")) if method == "GET" else 0)
     failure: Refusal | None = None
     for _attempt in range(attempts):
         try:
-            response = upstream.request(
-                request.method or "GET",
-                url,
-                headers=headers,
-                body=request.body if request.method != "GET" else None,
-                timeout=timeout,
-                connect_timeout=min(timeout, 2.0),
+            response = _fetch(
+                method, url, headers, body if method != "GET" else None, service.timeout_ms / 1000
             )
-        except upstream.Timeout:
+        except httpx.TimeoutException:
             failure = _provider(
                 "provider_timeout", 504, _("The provider did not answer in time. Retry later.")
             )
             continue
-        except upstream.TransportError:
+        except _TooLarge:
+            failure = _provider(
+                "provider_answer_too_large",
+                502,
+                _("The provider's answer is larger than the exchange accepts."),
+            )
+            break
+        except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+            if "without sending a response" in str(exc):  # closed before answering
+                failure = _provider(
+                    "provider_unreachable", 502, _("The provider cannot be reached. Retry later.")
+                )
+                continue
+            failure = _provider(
+                "provider_bad_answer", 502, _("The provider answered in an unknown form.")
+            )
+            break
+        except httpx.HTTPError:
             failure = _provider(
                 "provider_unreachable", 502, _("The provider cannot be reached. Retry later.")
             )
             continue
-        if response.status_code in _RETRY_STATUSES or response.status_code >= 500:
+        if response.status_code >= 500:
             failure = _provider(
                 "provider_error", 502, _("The provider failed to answer. Retry later.")
             )
@@ -636,8 +635,8 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _request_hash(request: HttpRequest) -> str:
-    head = "\n".join(
+def _request_head(request: HttpRequest) -> bytes:
+    return "\n".join(
         [
             request.method or "",
             request.get_full_path(),
@@ -646,8 +645,7 @@ def _request_hash(request: HttpRequest) -> str:
             request.META.get("HTTP_X_ROAD_ISSUE", ""),
             "",
         ]
-    ).encode()
-    return _hash(head + (request.body or b""))
+    ).encode("utf-8", "surrogateescape")
 
 
 def _json_response(payload: dict[str, Any], status: int, call: Call) -> HttpResponse:
@@ -655,8 +653,10 @@ def _json_response(payload: dict[str, Any], status: int, call: Call) -> HttpResp
     response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
     response["X-Road-Id"] = call.x_road_id
     response["X-Road-Request-Hash"] = call.request_hash
-    if call.client:
+    if call.client and not _CONTROL_RE.search(call.client):
         response["X-Road-Client"] = call.client
+    if call.close:
+        response["Connection"] = "close"
     return response
 
 
@@ -674,18 +674,20 @@ def _write_log(
         created_at=timezone.now(),
         x_road_id=call.x_road_id,
         incident=incident,
-        client=call.client,
+        client=_printable(call.client[:200]),
         consumer_id=call.system.agency_id if call.system else None,
         consumer_system_id=call.system.pk if call.system else None,
         provider_id=service.provider_id if service else None,
         service_id=service.pk if service else None,
         grant_id=call.grant.pk if call.grant else None,
-        method=call.method[:8],
-        path=call.path[:500],
-        subject=call.subject[:20],
-        issue=call.issue[:200],
-        purpose=(call.grant.purpose_service_id or "") if call.grant else call.purpose[:10],
-        items=call.items,
+        method=_printable(call.method[:8]),
+        path=_printable(call.path[:500]),
+        subject=_printable(call.subject[:20]),
+        issue=_printable(call.issue[:200]),
+        purpose=(call.grant.purpose_service_id or "")
+        if call.grant
+        else _printable(call.purpose[:10]),
+        items=[_printable(item[:100]) for item in call.items],
         outcome=outcome,
         fault=fault,
         reason=reason,
@@ -717,7 +719,8 @@ def _gateway(request: HttpRequest, path: str) -> HttpResponse:
         purpose=request.META.get("HTTP_X_PANJEREH_PURPOSE", "").strip(),
     )
     call.subject = request.META.get("HTTP_X_ROAD_USERID", "").strip()
-    call.request_hash = _request_hash(request)
+    # Until the body is read (and found acceptable), the hash covers the request's head.
+    call.request_hash = _hash(_request_head(request))
     try:
         answer, status, outcome = _serve(request, path, call)
     except Refusal as refusal:
@@ -731,7 +734,7 @@ def _gateway(request: HttpRequest, path: str) -> HttpResponse:
         }
         response = _json_response(payload, refusal.status, call)
         if refusal.fault != "consumer":
-            logger.warning("exchange incident %s: %s %s", incident, refusal.code, path)
+            logger.warning("exchange incident %s: %s %r", incident, refusal.code, path)
         return _logged(call, response, refusal.outcome, refusal.fault, refusal.code, incident)
     except Exception:
         incident = _incident()
@@ -776,7 +779,86 @@ def _logged(
     return response
 
 
+def _bad_input() -> Refusal:
+    return _consumer(
+        "bad_input",
+        400,
+        _("The call holds control characters (such as NUL) in its address, query or headers."),
+    )
+
+
+def _body_too_large() -> Refusal:
+    return _consumer(
+        "body_too_large",
+        413,
+        _("The request body is larger than the exchange accepts (%(limit)s bytes).")
+        % {"limit": _max_request_bytes()},
+    )
+
+
+def _max_request_bytes() -> int:
+    limit = int(conf.get("MAX_REQUEST_BYTES"))
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return min(limit, django_limit) if django_limit is not None else limit
+
+
+def _check_input(request: HttpRequest, path: str) -> None:
+    """Refuse control characters in the address, query and X-Road headers, before anything
+    else reads them."""
+    if _CONTROL_RE.search(path) or _CONTROL_RE.search(request.META.get("QUERY_STRING", "")):
+        raise _bad_input()
+    for name in _HEADERS_CHECKED:
+        if _CONTROL_RE.search(request.META.get(name, "")):
+            raise _bad_input()
+    if request.META.get("QUERY_STRING"):
+        try:
+            query = request.GET
+        except SuspiciousOperation:  # too many fields
+            raise _bad_input() from None
+        for key, values in query.lists():
+            if _CONTROL_RE.search(key) or any(_CONTROL_RE.search(v) for v in values):
+                raise _bad_input()
+
+
+def _read_body(request: HttpRequest, call: Call) -> bytes:
+    """The request body, refused before it is read when larger than the exchange accepts; the
+    request hash then covers it."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit():
+        raise _bad_input()
+    if int(declared) > _max_request_bytes():
+        call.close = not _drain(request, int(declared))
+        raise _body_too_large()
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        call.close = True
+        raise _body_too_large() from None
+    if b"\x00" in body:
+        raise _consumer("bad_input", 400, _("The request body holds a NUL byte."))
+    call.request_hash = _hash(_request_head(request) + body)
+    return body
+
+
+def _drain(request: HttpRequest, length: int) -> bool:
+    """Read and drop a refused body of up to DRAIN_FACTOR times the limit, so that the
+    connection can carry the client's next request; False (the connection must close) for a
+    larger one. A server that answers before reading the body closes the connection itself,
+    often without saying so, and the client's next request on it goes unanswered."""
+    if length > DRAIN_FACTOR * _max_request_bytes():
+        return False
+    left = length
+    while left > 0:
+        chunk = request.read(min(left, 65_536))
+        if not chunk:
+            return False
+        left -= len(chunk)
+    return True
+
+
 def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any], int, str]:
+    _check_input(request, path)
+    body = _read_body(request, call)
     parts = path.split("/", 5)
     if len(parts) < 5 or not all(parts[:5]):
         raise _consumer(
@@ -789,18 +871,20 @@ def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any],
     rest = parts[5] if len(parts) == 6 else ""
     if request.method not in ("GET", "POST"):
         raise _consumer("method_not_allowed", 405, _("Only GET and POST are supported."))
+    call.generation = GENERATION.read()  # once per call: every kept row is checked against it
     _authenticate(request, call)  # the assertion, its one use, the rate limit
-    call.service = service = _find_service(parts)
+    call.service = service = _find_service(parts, call)
     if not _SUBJECT_RE.match(call.subject):
         raise _consumer(
             "missing_user",
             400,
             _("X-Road-UserId must give the national code (or national ID) the call is about."),
         )
+    forwarded_path = _check_address(request, service, rest, call.subject)
     grant, items = _authorise(request, call)
     call.grant = grant
     call.items = items
-    response = _call_provider(service, request, rest, call)
+    response = _call_provider(service, request, forwarded_path, call, body)
     if response.status_code == 404:
         return {"found": False}, 404, Outcome.NOT_FOUND
     if response.status_code >= 400:

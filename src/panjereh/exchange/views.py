@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
@@ -36,9 +36,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from panjereh.catalogue import roles
-from panjereh.catalogue.models import Agency, AgencyMembership
+from panjereh.catalogue.models import Agency
 
-from . import anchor, forms, grants, log, queries, stats
+from . import anchor, forms, grants, log, operations, queries, stats
 from .models import (
     ACTIVE_STATES,
     DataService,
@@ -136,12 +136,9 @@ def is_operator(user) -> bool:
 
 
 def _agency_ids(user, agency_roles: tuple[str, ...] | None = None) -> set[int]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    memberships = AgencyMembership.objects.filter(user=user)
-    if agency_roles is not None:
-        memberships = memberships.filter(role__in=agency_roles)
-    return set(memberships.values_list("agency_id", flat=True))
+    if agency_roles is None:  # any membership: the agency's pages are readable
+        return roles.agencies_for(user, roles.READ)
+    return roles.agency_ids(user, agency_roles)
 
 
 def _roles_of(user) -> dict[str, Any]:
@@ -238,7 +235,7 @@ def _service_history(service: DataService) -> list[LogEntry]:
 
 
 def _can_switch(user, service: DataService) -> bool:
-    return is_operator(user) or service.provider_id in _agency_ids(user, EDITOR_ROLES)
+    return operations.can_switch_service(user, service)
 
 
 @_back_office
@@ -253,22 +250,9 @@ def data_service(request: HttpRequest, pk: int) -> HttpResponse:
         form = forms.ToggleServiceForm(request.POST)
         if form.is_valid():
             enabled = form.cleaned_data["enabled"]
-            if enabled != service.enabled:
-                service.enabled = enabled
-                service.save(update_fields=["enabled", "updated_at"])  # clears gateway caches
-                reason = form.cleaned_data["reason"]
-                text = (
-                    "enabled in the exchange back office"
-                    if enabled
-                    else ("disabled in the exchange back office")
-                )
-                LogEntry.objects.log_actions(
-                    request.user.pk,
-                    DataService.objects.filter(pk=service.pk),
-                    CHANGE,
-                    change_message=f"{text}: {reason}" if reason else text,
-                    single_object=True,
-                )
+            if operations.set_service_enabled(
+                service, enabled, actor=request.user, reason=form.cleaned_data["reason"]
+            ):
                 messages.success(
                     request,
                     _("The service is enabled: calls go through again.")
