@@ -223,3 +223,16 @@ def test_a_provider_that_closes_without_answering_is_unreachable(exchange, provi
     fake.close_after = True
     fake.reply = lambda head: b""
     _refused_as(exchange, service, "provider_unreachable")
+
+
+def test_a_service_that_describes_no_parameters_is_asked_only_about_the_subject(exchange, provider):
+    fake, service = provider
+    service.openapi = {}
+    service.save()
+    fake.reply = lambda head: _ok(head, CODE)
+    assert exchange.call(service, CODE, CODE).status_code == 200
+    assert exchange.call(service, "", CODE).status_code == 200
+    other = exchange.call(service, "0012345680", CODE)
+    assert other.status_code == 403 and other.json()["code"] == "subject_mismatch"
+    extra = exchange.call(service, f"{CODE}/more", CODE)
+    assert extra.status_code == 400 and extra.json()["code"] == "bad_path"
