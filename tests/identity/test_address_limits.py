@@ -37,9 +37,7 @@ def test_behind_one_proxy_only_the_address_it_saw_counts(db, settings):
     proxy = Client(REMOTE_ADDR="10.1.1.1")
     for n in range(30):
         # The client writes any first entry it likes; the proxy appends what it saw.
-        proxy.post(
-            LOGIN, {"national_code": "12"}, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7"
-        )
+        proxy.post(LOGIN, {"national_code": "12"}, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7")
     locked = proxy.post(
         LOGIN, {"national_code": "12"}, HTTP_X_FORWARDED_FOR="192.0.2.200, 203.0.113.7"
     )

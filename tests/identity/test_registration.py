@@ -78,12 +78,31 @@ def test_bad_national_code_refused(client, db, fake_registry):
     assert fa("A national code has exactly 10 digits.") in response.content.decode()
 
 
+NO_MATCH = (
+    "These details do not match the civil registration records. Check your national code "
+    "and birth date, and use a mobile number registered in your own name."
+)
+
+
+def _refusal(response) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return re.sub(r'value="[^"]*"', "", html)  # the typed values differ, the answer must not
+
+
+def test_a_wrong_birth_date_and_a_wrong_mobile_read_the_same(client, db, fake_registry):
+    wrong_birth = _refusal(start(client, birth_date="1370/06/30"))
+    wrong_mobile = _refusal(start(client, mobile=OTHER_MOBILE))
+    unknown_code = _refusal(start(client, national_code="۰۰۱۲۳۴۵۶۷۹"))
+    assert fa(NO_MATCH) in wrong_birth
+    assert wrong_birth == wrong_mobile == unknown_code
+    # Each check was made every time, whichever failed.
+    assert [kind for kind, _code in fake_registry.calls] == ["identity", "mobile"] * 3
+
+
 def test_mismatched_birth_date_refused(client, db, fake_registry):
     response = start(client, birth_date="1370/06/30")
     body = response.content.decode()
-    assert (
-        fa("The national code and birth date do not match the civil registration records.") in body
-    )
+    assert fa(NO_MATCH) in body
     assert_nothing_changed(client, 0)
     assert not OneTimeCode.objects.exists() and sms.messages_for(PERSON_MOBILE) == []
 
@@ -100,13 +119,7 @@ def test_invalid_birth_date_text_refused(client, db, fake_registry):
 def test_someone_elses_mobile_refused(client, db, fake_registry):
     response = start(client, mobile=OTHER_MOBILE)
     body = response.content.decode()
-    assert (
-        fa(
-            "This mobile number is not registered to the owner of this national code. "
-            "Use a SIM card registered in your own name."
-        )
-        in body
-    )
+    assert fa(NO_MATCH) in body
     assert_nothing_changed(client, 0)
     assert sms.messages_for(OTHER_MOBILE) == [] and sms.messages_for(PERSON_MOBILE) == []
 

@@ -55,6 +55,13 @@ def _msg_code_locked() -> str:
     return _("Too many wrong attempts for this national code. Please try again in 15 minutes.")
 
 
+def _msg_no_match() -> str:
+    return _(
+        "These details do not match the civil registration records. Check your national code "
+        "and birth date, and use a mobile number registered in your own name."
+    )
+
+
 def _msg_unavailable() -> str:
     return _(
         "The civil registration service is not answering right now. Nothing was saved; "
@@ -129,28 +136,16 @@ def register(request: HttpRequest) -> HttpResponse:
         return _refuse(request, form, _msg_code_locked(), code, "code_locked", status=429)
     audit.record(AuthEvent.Kind.REGISTRATION_STARTED, request, national_code=code)
     try:
+        # Both checks are made every time and a failure of either reads the same, so that the
+        # form does not tell whether a birth date or a mobile number was the wrong one.
         record = registry_checks.match_identity(code, birth_date)
-        if record is None or not record.alive:
+        owns_mobile = registry_checks.mobile_belongs_to(code, mobile)
+        if record is None or not record.alive or not owns_mobile:
             ratelimit.hit(ratelimit.CODE_FAILURES, code)
-            return _refuse(
-                request,
-                form,
-                _("The national code and birth date do not match the civil registration records."),
-                code,
-                "registry_mismatch",
+            reason = (
+                "mobile_not_owned" if record is not None and record.alive else "registry_mismatch"
             )
-        if not registry_checks.mobile_belongs_to(code, mobile):
-            ratelimit.hit(ratelimit.CODE_FAILURES, code)
-            return _refuse(
-                request,
-                form,
-                _(
-                    "This mobile number is not registered to the owner of this national code. "
-                    "Use a SIM card registered in your own name."
-                ),
-                code,
-                "mobile_not_owned",
-            )
+            return _refuse(request, form, _msg_no_match(), code, reason)
     except registry_checks.RegistryUnavailable:
         return _refuse(request, form, _msg_unavailable(), code, "registry_unavailable", 503)
     if ratelimit.hit(ratelimit.CODES_SENT, code):
