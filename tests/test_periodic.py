@@ -54,3 +54,38 @@ def test_every_default_job_names_something_that_exists():
 def test_the_default_jobs_run_on_an_empty_database():
     for name in periodic.DEFAULT_JOBS:
         assert periodic.run(name), name
+
+
+def test_beat_and_the_embedded_worker_read_the_one_job_table(settings):
+    from panjereh.conf.celery import app
+
+    # Beat's schedule is the table, every job sent as ``common.periodic`` with its name.
+    assert set(app.conf.beat_schedule) == set(periodic.jobs())
+    for name, (_target, every) in periodic.jobs().items():
+        entry = app.conf.beat_schedule[name]
+        assert entry == {"task": "common.periodic", "schedule": float(every), "args": (name,)}
+    assert app.tasks["common.periodic"]  # the task beat sends is registered
+    # The embedded worker runs the same table (the health checks have the demo's prober).
+    settings.PANJEREH_PERIODIC_JOBS = {
+        "fast": ("tests.test_periodic.ok_job", 5),
+        "status-probe": ("tests.test_periodic.ok_job", 30),
+    }
+    schedule = periodic.Schedule(skip=periodic.OWN_PROCESS)
+    assert schedule.every == {"fast": 5}
+    assert set(periodic.beat_schedule()) == {"fast", "status-probe"}
+    assert periodic.Schedule(every={"fast": 0}).every == {"status-probe": 30}  # 0: never
+
+
+@pytest.mark.django_db
+def test_the_embedded_worker_runs_every_job_of_the_table_once(settings, monkeypatch):
+    from panjereh.services import worker
+
+    monkeypatch.setattr(worker.signal, "signal", lambda *_args: None)  # pytest keeps its own
+
+    settings.PANJEREH_PERIODIC_JOBS = {
+        "fast": ("tests.test_periodic.ok_job", 5),
+        "slow": ("tests.test_periodic.bad_job", 20),
+    }
+    calls.clear()
+    worker.run(once=True, write=lambda _text: None)
+    assert calls == ["ok", "bad"]

@@ -1,11 +1,17 @@
-"""Periodic housekeeping, run by the embedded worker (``panjereh worker``, started by the demo)
-and, in production, by Celery beat: one list of jobs for both.
+"""What runs when: one table of periodic jobs, read by Celery beat (production) and by the
+embedded worker (``panjereh worker``, started by the demo).
 
 A job is a dotted path to a function taking no argument, or ``command:<name>`` for a
-management command, with the seconds between runs. The list is the setting
-``PANJEREH_PERIODIC_JOBS`` (name → (target, seconds)); apps are named by path only, so this
-module depends on none of them. A failing job is logged and tried again at its next turn;
-it never stops the worker or the other jobs.
+management command, with the seconds between runs. The table is the setting
+``PANJEREH_PERIODIC_JOBS`` (name → (target, seconds)), by default :data:`DEFAULT_JOBS`; apps
+are named by path only, so this module depends on none of them. Beat sends each job as the task
+``common.periodic`` with the job's name (:func:`beat_schedule`); the embedded worker runs the
+due ones in its loop (:class:`Schedule`). A failing job is logged and tried again at its next
+turn; it never stops the worker or the other jobs.
+
+The health checks (``status-*``) run from this table under beat; the demo runs them in a
+prober process of its own (``panjereh status probe``, which watches the server from outside),
+so the embedded worker leaves them to it (:data:`OWN_PROCESS`).
 """
 
 from __future__ import annotations
@@ -21,8 +27,18 @@ from django.utils.module_loading import import_string
 log = logging.getLogger(__name__)
 
 DEFAULT_JOBS: dict[str, tuple[str, float]] = {
-    # The exchange's message log: chain and sign new records (gateway processes also do it in
-    # the background), expire grants past their validity, roll up this and last month.
+    # Smart services: applications whose next attempt is due (retries after backoff, and work
+    # a crashed worker left once its lease expired; new applications are queued at commit under
+    # Celery), email/SMS alerts, and registry events that start proactive services.
+    "services-process-due": ("panjereh.services.tasks.process_due", 1),
+    "inbox-deliver": ("panjereh.services.tasks.deliver_notifications", 2),
+    "inbox-poll-births": ("panjereh.services.tasks.poll_registry_events", 30),
+    # Health checks of the window, the exchange, registries and agency windows.
+    "status-probe": ("panjereh.status.tasks.probe_round", 30),
+    "status-sync": ("panjereh.status.tasks.sync_systems", 300),
+    "status-rollup": ("panjereh.status.tasks.rollup", 3600),
+    # The exchange's message log: sign new records (the only sealer), expire grants past their
+    # validity, roll up this and last month.
     "exchange-seal": ("panjereh.exchange.log.seal_pending", 15),
     "exchange-expire-grants": ("panjereh.exchange.grants.expire_due", 600),
     "exchange-rollup": ("panjereh.exchange.stats.rollup_recent", 900),
@@ -37,9 +53,20 @@ DEFAULT_JOBS: dict[str, tuple[str, float]] = {
     "participation-close-expired": ("panjereh.participation.operations.close_expired", 900),
 }
 
+# Jobs the demo runs in a process of their own rather than in the embedded worker.
+OWN_PROCESS = frozenset({"status-probe", "status-sync", "status-rollup"})
+
 
 def jobs() -> dict[str, tuple[str, float]]:
     return dict(getattr(settings, "PANJEREH_PERIODIC_JOBS", DEFAULT_JOBS))
+
+
+def beat_schedule() -> dict[str, dict]:
+    """Celery beat's schedule: every job of the table as the task ``common.periodic``."""
+    return {
+        name: {"task": "common.periodic", "schedule": float(every), "args": (name,)}
+        for name, (_target, every) in jobs().items()
+    }
 
 
 def _callable(target: str) -> Callable[[], object]:
@@ -62,20 +89,35 @@ def run(name: str) -> bool:
 
 class Schedule:
     """Which jobs are due, by the monotonic clock of one worker process. Each job first runs
-    one interval after the worker starts (not all at once on start-up)."""
+    one interval after the worker starts (not all at once on start-up). ``every`` changes a
+    job's interval for this worker (0: never); ``skip`` leaves jobs out."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        every: dict[str, float] | None = None,
+        skip: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
         self.clock = clock
+        self.every = {name: seconds for name, (_t, seconds) in jobs().items() if name not in skip}
+        self.every.update({name: s for name, s in (every or {}).items() if name in jobs()})
+        self.every = {name: seconds for name, seconds in self.every.items() if seconds > 0}
         start = clock()
-        self.next_run = {name: start + every for name, (_t, every) in jobs().items()}
+        self.next_run = {name: start + seconds for name, seconds in self.every.items()}
 
     def run_due(self) -> list[str]:
         now = self.clock()
         ran = []
-        for name, (_target, every) in jobs().items():
-            due = self.next_run.setdefault(name, now + every)
-            if now >= due:
-                self.next_run[name] = now + every
+        for name, seconds in self.every.items():
+            if now >= self.next_run[name]:
+                self.next_run[name] = now + seconds
                 run(name)
                 ran.append(name)
         return ran
+
+    def run_all(self) -> list[str]:
+        """Every job once, now."""
+        for name in self.every:
+            run(name)
+        return list(self.every)

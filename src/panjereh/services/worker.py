@@ -1,4 +1,5 @@
-"""The embedded worker: polls the database and runs the task functions in process.
+"""The embedded worker: runs the periodic jobs of the one table (``panjereh.common.periodic``)
+in process, the same task functions Celery runs in production.
 
 ``panjereh worker`` runs :func:`run`; ``panjereh demo`` starts it as a child process with
 :func:`start_child`. Killing it at any moment loses nothing: the state is in the database and
@@ -15,18 +16,18 @@ from collections.abc import Callable
 
 from django.db import close_old_connections
 
-from panjereh.common.periodic import Schedule
-
-from . import tasks
+from panjereh.common.periodic import OWN_PROCESS, Schedule
 
 
 def run(
     *,
     interval: float = 0.2,
-    events_every: float = 30.0,
+    events_every: float | None = None,
     once: bool = False,
     write: Callable[[str], None] = print,
 ) -> None:
+    """Run the due jobs every ``interval`` seconds until SIGTERM or Ctrl+C (``once``: every job
+    once, now). ``events_every`` changes how often registry events are polled (0: never)."""
     stopping = False
 
     def stop(*_args) -> None:
@@ -35,21 +36,17 @@ def run(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    last_events = 0.0
-    housekeeping = Schedule()
+    every = {} if events_every is None else {"inbox-poll-births": events_every}
+    schedule = Schedule(every=every, skip=OWN_PROCESS)
     write("worker ready")
+    if once:
+        close_old_connections()
+        schedule.run_all()
+        return
     while not stopping:
         close_old_connections()
-        busy = tasks.process_due(limit=20)
-        tasks.deliver_notifications()
-        if events_every and time.monotonic() - last_events >= events_every:
-            last_events = time.monotonic()
-            busy += tasks.poll_registry_events()
-        housekeeping.run_due()
-        if once:
-            return
-        if not busy:
-            time.sleep(interval)
+        schedule.run_due()
+        time.sleep(interval)
 
 
 class Child:
