@@ -33,7 +33,7 @@ def make_agency(**fields) -> Agency:
     data.update(fields)
     parent = data.pop("parent", None)
     agency = Agency(parent=parent)
-    return operations.save_agency(agency, data)
+    return operations.save_agency(agency, data, author=operations.SYSTEM)
 
 
 def make_service(agency: Agency | None = None, **fields) -> Service:
@@ -52,7 +52,7 @@ def make_service(agency: Agency | None = None, **fields) -> Service:
     data.update(fields)
     parent = data.pop("parent", None)
     service = Service(agency=agency or make_agency(), parent=parent)
-    return operations.save_service(service, data)
+    return operations.save_service(service, data, author=operations.SYSTEM)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -57,7 +57,7 @@ def test_rows_are_what_operations_would_write():
     # A later write through operations continues the version numbers.
     service = Service.objects.exclude(service_id=None).first()
     version = service.version
-    operations.save_service(service, {"title_en": "Renamed"})
+    operations.save_service(service, {"title_en": "Renamed"}, author=operations.SYSTEM)
     assert service.versions.count() == version + 1
 
 

@@ -143,7 +143,7 @@ def through_exchange(live_server, registry_cluster, settings):
 
     settings.PANJEREH_IDENTITY_EXCHANGE_URL = live_server.url
     provision.register_registries(registry_cluster.addresses())
-    operator = operations.save_agency(Agency(), dict(PLATFORM_AGENCY))
+    operator = operations.save_agency(Agency(), dict(PLATFORM_AGENCY), author=operations.SYSTEM)
     return registry_checks.provision(operator, resolution_number="1404/test")
 
 

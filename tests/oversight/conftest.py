@@ -78,5 +78,7 @@ def catalogue(db):
     }
     # A later change: one more of "mid"'s services becomes smart in 1404.
     changed = services["mid"][1]
-    operations.save_service(changed, {"smart_status": "approved"}, valid_from=LATER)
+    operations.save_service(
+        changed, {"smart_status": "approved"}, valid_from=LATER, author=operations.SYSTEM
+    )
     return {"agencies": agencies, "services": services}

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from panjereh.catalogue.roles import SYSTEM
 from panjereh.common import jalali
 from panjereh.oversight import data, obligations
 from panjereh.oversight.models import DueInstance, DueStatus, Obligation, Trigger
@@ -100,18 +101,20 @@ def test_state_machine_records_events_and_refuses_bad_moves(django_user_model):
     obligations.generate_due(g("1404-03-31"))
     standards = DueInstance.objects.get(obligation__key="bylaw-107c/row-5")
     with pytest.raises(ValidationError):
-        obligations.transition(standards, DueStatus.MET)  # no evidence
+        obligations.transition(standards, DueStatus.MET, actor=SYSTEM)  # no evidence
     with pytest.raises(ValidationError):
-        obligations.transition(standards, DueStatus.WAIVED)  # no reason
-    obligations.transition(standards, DueStatus.MISSED)
-    done = obligations.transition(standards, DueStatus.MET, evidence="Circular 1404/123")
+        obligations.transition(standards, DueStatus.WAIVED, actor=SYSTEM)  # no reason
+    obligations.transition(standards, DueStatus.MISSED, actor=SYSTEM)
+    done = obligations.transition(
+        standards, DueStatus.MET, evidence="Circular 1404/123", actor=SYSTEM
+    )
     assert done.status == DueStatus.MET and done.closed_at is not None
     assert list(done.events.values_list("from_status", "to_status")) == [
         ("open", "missed"),
         ("missed", "met"),
     ]
     with pytest.raises(ValidationError):
-        obligations.transition(done, DueStatus.OPEN)
+        obligations.transition(done, DueStatus.OPEN, actor=SYSTEM)
 
 
 def test_overdue_obligations_list_per_responsible_body():
@@ -124,7 +127,9 @@ def test_overdue_obligations_list_per_responsible_body():
     assert "bylaw-107c/row-4" in {i.obligation.key for i in by_body["MICT"]}
     assert "bylaw-107c/row-4" in {i.obligation.key for i in by_body["Steering WG"]}
     # Meeting a duty takes it off every body's list.
-    obligations.transition(by_body["ITO"][0], DueStatus.MET, evidence="Standard published")
+    obligations.transition(
+        by_body["ITO"][0], DueStatus.MET, evidence="Standard published", actor=SYSTEM
+    )
     assert "ITO" not in obligations.overdue_by_body(on)
     # Nothing dated after the day is overdue; undated duties never are.
     for items in obligations.overdue_by_body(on).values():

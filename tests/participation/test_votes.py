@@ -86,7 +86,9 @@ def test_a_card_that_went_online_is_no_longer_votable(cards):
     suggestion = operations.catalogue_suggestion(cards["offline"])
     card = cards["offline"]
     catalogue.save_service(
-        card, {"connected": True, "connection_form": "direct", "smart_status": "approved"}
+        card,
+        {"connected": True, "connection_form": "direct", "smart_status": "approved"},
+        author=catalogue.SYSTEM,
     )
     suggestion.refresh_from_db()
     with pytest.raises(operations.NotAllowed):

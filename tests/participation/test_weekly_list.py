@@ -78,7 +78,7 @@ def test_published_snapshot_is_computed_from_rows_and_stays_stable(voted, cards)
     late = make_citizen()
     Vote.objects.create(user=late, suggestion=voted["not_smart"], jalali_week=SATURDAY)
     Vote.objects.create(user=make_citizen(), suggestion=voted["not_smart"], jalali_week=SATURDAY)
-    catalogue.save_service(cards["offline"], {"title_en": "Renamed"})
+    catalogue.save_service(cards["offline"], {"title_en": "Renamed"}, author=catalogue.SYSTEM)
     with time_machine.travel(NEXT_WEEK + dt.timedelta(days=1), tick=False):
         again = operations.publish_week(SATURDAY)
     assert again.pk == weekly.pk

@@ -171,9 +171,13 @@ def test_index_notices_writes_made_by_other_processes(catalogue, monkeypatch):
     for signal, model, uid in receivers:
         assert signal.disconnect(sender=model, dispatch_uid=uid)
     try:
-        operations.save_service(catalogue.company, {"title_fa": "ثبت موسسه غیرتجاری"})
+        operations.save_service(
+            catalogue.company, {"title_fa": "ثبت موسسه غیرتجاری"}, author=operations.SYSTEM
+        )
         assert pks("موسسه غیرتجاری") == [catalogue.company.pk]
-        operations.save_agency(catalogue.registry, {"name_fa": "سازمان ثبت اسناد"})
+        operations.save_agency(
+            catalogue.registry, {"name_fa": "سازمان ثبت اسناد"}, author=operations.SYSTEM
+        )
         assert search_services("سازمان ثبت اسناد").agency_pks == [catalogue.registry.pk]
     finally:
         for signal, model, uid in receivers:

@@ -239,7 +239,7 @@ def test_offline_verification_sees_a_revocation_through_the_status_list(
     call_command("services", "verify-document", token, "--jwks", jwks)
     assert "revocation not checked" in capsys.readouterr().err
     with django_capture_on_commit_callbacks(execute=True):  # the list is rebuilt at once
-        documents.revoke(issued, "صدور اشتباه")
+        documents.revoke(issued, "صدور اشتباه", actor=make_agency_staff(issued.agency))
     after = _save(
         tmp_path,
         "after.jwt",

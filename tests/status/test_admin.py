@@ -72,7 +72,10 @@ def test_operator_ends_an_incident_by_its_end_time_and_adds_an_update(client, op
 
     system = make_system()
     incident = incidents.open_incident(
-        system, dt.datetime(2026, 12, 6, 6, 30, tzinfo=dt.UTC), kind=IncidentKind.OPERATOR
+        system,
+        dt.datetime(2026, 12, 6, 6, 30, tzinfo=dt.UTC),
+        kind=IncidentKind.OPERATOR,
+        actor=roles.SYSTEM,
     )
     response = client.post(
         f"/en/admin/status/incident/{incident.pk}/change/",

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from panjereh.catalogue.roles import SYSTEM
 from panjereh.status import incidents
 from panjereh.status.models import Check, Incident, IncidentKind, IncidentState, IncidentUpdate
 
@@ -99,7 +100,7 @@ def test_maintenance_is_not_closed_by_the_monitor(time_machine):
     system = make_system()
     time_machine.move_to(T0, tick=False)
     maintenance = incidents.open_incident(
-        system, T0, kind=IncidentKind.MAINTENANCE, title_en="Planned upgrade"
+        system, T0, kind=IncidentKind.MAINTENANCE, title_en="Planned upgrade", actor=SYSTEM
     )
     for ok in (False, False, False, True, True, True):
         feed(system, ok)
@@ -108,10 +109,10 @@ def test_maintenance_is_not_closed_by_the_monitor(time_machine):
     assert Incident.objects.count() == 1
     maintenance.refresh_from_db()
     assert maintenance.state == IncidentState.OPEN
-    incidents.resolve(maintenance, timezone.now())
+    incidents.resolve(maintenance, timezone.now(), actor=SYSTEM)
     assert maintenance.state == IncidentState.RESOLVED
     with pytest.raises(incidents.TransitionError):
-        incidents.resolve(maintenance, timezone.now())
+        incidents.resolve(maintenance, timezone.now(), actor=SYSTEM)
 
 
 def test_slow_answers_are_up(time_machine):
@@ -127,11 +128,11 @@ def test_slow_answers_are_up(time_machine):
 def test_an_outage_after_maintenance_starts_when_the_maintenance_ends(time_machine):
     system = make_system()
     time_machine.move_to(T0, tick=False)
-    maintenance = incidents.open_incident(system, T0, kind=IncidentKind.MAINTENANCE)
+    maintenance = incidents.open_incident(system, T0, kind=IncidentKind.MAINTENANCE, actor=SYSTEM)
     for _ in range(3):
         feed(system, False)
         time_machine.shift(30)
-    incidents.resolve(maintenance, timezone.now())
+    incidents.resolve(maintenance, timezone.now(), actor=SYSTEM)
     ended = timezone.now()
     time_machine.shift(30)
     outage = feed(system, False)  # still failing after the announced end

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from panjereh.catalogue.roles import SYSTEM
 from panjereh.status import incidents, queries
 from panjereh.status.models import Check, IncidentKind, SystemKind
 
@@ -49,6 +50,7 @@ def scene(time_machine):
         kind=IncidentKind.MAINTENANCE,
         title_fa="به‌روزرسانی برنامه‌ریزی‌شده",
         title_en="Planned upgrade",
+        actor=SYSTEM,
     )
     return {
         "now": now,

@@ -556,6 +556,7 @@ def _apply_services(parsed: list[_Parsed], report: ImportReport) -> None:
                 changes,
                 note="imported",
                 valid_from=_moment(item.day, last.get(service.pk)),
+                author=operations.SYSTEM,
             )
         except ValidationError as exc:
             report.errors.extend(RowError(item.number, f, m) for f, m in _messages(exc))
@@ -628,6 +629,7 @@ def _apply_agencies(parsed: list[_Parsed], report: ImportReport) -> None:
                     changes,
                     note="imported",
                     valid_from=_moment(item.day, last.get(agency.pk)),
+                    author=operations.SYSTEM,
                 )
             except ValidationError as exc:
                 report.errors.extend(RowError(item.number, f, m) for f, m in _messages(exc))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -56,8 +56,11 @@ def transition(
             % {"from": locked.state, "to": to_state}
         )
     if actor is not None and to_state in WG_DECISIONS:
-        if not roles.has_role(actor, roles.INTEROP_WG):
-            raise PermissionDenied(_("Only the Interoperability Working Group decides grants."))
+        roles.require(
+            actor,
+            roles.DECIDE_GRANTS,
+            message=_("Only the Interoperability Working Group decides grants."),
+        )
     now = timezone.now()
     from_state = locked.state
     for name, value in (changes or {}).items():
@@ -75,7 +78,7 @@ def transition(
         from_state=from_state,
         to_state=to_state,
         at=now,
-        actor=actor,
+        actor=roles.person(actor),
         note=note,
         data={k: _jsonable(v) for k, v in {**(changes or {}), **(data or {})}.items()},
     )
@@ -185,7 +188,7 @@ def revoke(grant: Grant, *, actor=None, note: str = "", resolution_number: str =
 
 def can_decide(user) -> bool:
     """Whether ``user`` may approve, reject and revoke grants (the working group's members)."""
-    return roles.has_role(user, roles.INTEROP_WG)
+    return roles.can(user, roles.DECIDE_GRANTS)
 
 
 def allowed(grant: Grant, to_state: str) -> bool:

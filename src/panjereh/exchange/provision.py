@@ -42,7 +42,10 @@ def _provider_agency(member_code: str, registry: str, name_fa: str, name_en: str
         if agency is not None:
             if not agency.member_code:
                 agency = operations.save_agency(
-                    agency, {"member_code": member_code}, note="joined the exchange"
+                    agency,
+                    {"member_code": member_code},
+                    note="joined the exchange",
+                    author=operations.SYSTEM,
                 )
             return agency
     agency = Agency.objects.filter(member_class="GOV", member_code=member_code).first()
@@ -61,6 +64,7 @@ def _provider_agency(member_code: str, registry: str, name_fa: str, name_en: str
             "member_code": member_code,
         },
         note="registered as an exchange provider",
+        author=operations.SYSTEM,
     )
 
 

@@ -176,10 +176,9 @@ def rate(
     return rating, True
 
 
-def is_agency_staff(user, agency_id: int) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return AgencyMembership.objects.filter(user=user, agency_id=agency_id).exists()
+def can_reply(user, agency_id: int) -> bool:
+    """The agency's editors and admins answer in its name; its viewers only read."""
+    return roles.can(user, roles.REPLY, agency_id)
 
 
 @transaction.atomic
@@ -187,11 +186,12 @@ def reply(rating: Rating, staff, text: str) -> Rating:
     """The agency's reply to a rating; it goes to the citizen's inbox."""
     body = _clean_text(text, required=True)
     locked = Rating.objects.select_for_update().select_related("application").get(pk=rating.pk)
-    if not is_agency_staff(staff, locked.agency_id):
+    if not can_reply(staff, locked.agency_id):
         raise FeedbackError(_("Only the agency's staff can reply."), "forbidden")
     if locked.replied_at is not None:
         raise FeedbackError(_("This rating already has a reply."), "replied")
-    locked.reply, locked.replied_at, locked.replied_by = body, timezone.now(), staff
+    locked.reply, locked.replied_at = body, timezone.now()
+    locked.replied_by = roles.person(staff)
     locked.save(update_fields=["reply", "replied_at", "replied_by"])
     application = locked.application
     title_fa, title_en = _rating_titles(locked)
@@ -289,7 +289,8 @@ def handle_escalation(rating: Rating, by, outcome: str) -> Rating:
         raise FeedbackError(_("You do not handle this escalation."), "forbidden")
     if locked.escalation_handled_at is not None:
         raise FeedbackError(_("This escalation has already been handled."), "handled")
-    locked.escalation_outcome, locked.escalation_handled_by = text, by
+    locked.escalation_outcome = text
+    locked.escalation_handled_by = roles.person(by)
     locked.escalation_handled_at = timezone.now()
     locked.save(
         update_fields=["escalation_outcome", "escalation_handled_at", "escalation_handled_by"]
@@ -383,11 +384,11 @@ def supervising_bodies(agency_ids) -> list[int]:
 
 
 def _handles(user, body_id: int | None) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if roles.has_role(user, roles.STEERING_WG):
+    """The Steering WG judges every case; the supervising body's deciding staff (editors,
+    admins, not viewers) judge those routed to it."""
+    if roles.can(user, roles.JUDGE_COMPLAINTS):
         return True
-    return body_id is not None and is_agency_staff(user, body_id)
+    return body_id is not None and roles.can(user, roles.DECIDE, body_id)
 
 
 def can_handle(user, complaint: Complaint) -> bool:
@@ -549,7 +550,7 @@ def move(complaint: Complaint, to_state: str, by, note: str = "") -> Complaint:
         fields += ["reply", "decided_at"]
     locked.save(update_fields=fields)
     ComplaintEvent.objects.create(
-        complaint=locked, from_state=from_state, to_state=to_state, by=by, note=text
+        complaint=locked, from_state=from_state, to_state=to_state, by=roles.person(by), note=text
     )
     _tell(locked, to_state)
     complaint.state = locked.state

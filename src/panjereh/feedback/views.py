@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from panjereh.catalogue import roles
-from panjereh.catalogue.models import Agency, AgencyMembership, Service
+from panjereh.catalogue.models import Agency, Service
 from panjereh.common import ratelimit
 from panjereh.common.persian import digits_only
 from panjereh.services.models import Application
@@ -43,7 +43,6 @@ SHORT_KINDS = [
     (ComplaintKind.OFF_PORTAL_PAYMENT.value, gettext_lazy("Payment off the portal")),
     (ComplaintKind.IDENTITY_AGAIN.value, gettext_lazy("Identity documents again")),
 ]
-SUPERVISORS = (roles.AEO, roles.ITO, roles.STEERING_WG, roles.INTEROP_WG, roles.EVALUATOR)
 # Which field an operations.FeedbackError code is about (for aria-invalid and the error text).
 COMPLAINT_ERROR_FIELDS = {
     "agency": "agency",
@@ -74,13 +73,12 @@ def _limited(request: HttpRequest, limit: ratelimit.Limit) -> bool:
 
 
 def _staff_agency_ids(user) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(AgencyMembership.objects.filter(user=user).values_list("agency_id", flat=True))
+    """The agencies whose ratings ``user`` may read (replying asks for more: the operation)."""
+    return sorted(roles.agencies_for(user, roles.READ))
 
 
 def _is_supervisor(user) -> bool:
-    return any(roles.has_role(user, r) for r in SUPERVISORS)
+    return roles.is_supervisor(user)
 
 
 # -- citizen: ratings -------------------------------------------------------------------------
@@ -349,6 +347,8 @@ def _complaint_for(request: HttpRequest, tracking_code: str) -> tuple[Complaint,
         return complaint, operations.can_handle(request.user, complaint)
     if operations.can_handle(request.user, complaint):
         return complaint, True
+    if complaint.routed_to_id and roles.can(request.user, roles.READ, complaint.routed_to_id):
+        return complaint, False  # the supervising body's viewers read, they do not decide
     raise Http404
 
 
@@ -457,20 +457,20 @@ def agency_rating(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         agency_id__in=agency_ids,
     )
-    error, text = None, ""
+    error, text, status = None, "", 200
     if request.method == "POST":
         text = request.POST.get("reply", "")
         try:
             operations.reply(rating, request.user, text)
         except operations.FeedbackError as exc:
-            error = exc.message
+            error, status = exc.message, 403 if exc.code == "forbidden" else 400
         else:
             return redirect("feedback:agency_queue")
     return render(
         request,
         "feedback/agency_rating.html",
         {"rating": rating, "error": error, "text": text},
-        status=400 if error else 200,
+        status=status,
     )
 
 

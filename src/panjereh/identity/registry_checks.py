@@ -281,6 +281,7 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
                 "connection_form": "direct",
                 "min_assurance_level": 1,
             },
+            author=operations.SYSTEM,
         )
     today = timezone.localdate()
     for subsystem, code, items in SERVICES:

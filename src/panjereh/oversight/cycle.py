@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -58,7 +58,7 @@ def _move(plan: SmarteningPlan, to: str, actor, note: str = "", at=None) -> None
             % {"from": PlanState(plan.state).label, "to": PlanState(to).label}
         )
     PlanEvent.objects.create(
-        plan=plan, at=at or timezone.now(), actor=actor, from_state=plan.state, to_state=to,
+        plan=plan, at=at or timezone.now(), actor=roles.person(actor), from_state=plan.state, to_state=to,
         note=note,
     )  # fmt: skip
     plan.state = to
@@ -75,8 +75,9 @@ def propose(
 ) -> SmarteningPlan:
     """Submit an agency's proposal for a Jalali year. Refused (nothing is written) if it names
     fewer than 20% of the agency's eligible services or a service that is not eligible."""
-    if author is not None and not roles.can_edit_agency_cards(author, agency_id):
-        raise PermissionDenied(_("You may propose services only for your own agency."))
+    roles.require(
+        author, roles.EDIT, agency_id, _("You may propose services only for your own agency.")
+    )
     eligible, required = required_count(agency_id)
     chosen = list(
         eligible_services(agency_id)
@@ -123,8 +124,7 @@ def propose(
 @transaction.atomic
 def certify(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> SmarteningPlan:
     """AEO certifies that the proposed services can be smart."""
-    if author is not None and not roles.can_certify(author):
-        raise PermissionDenied(_("Only AEO certifies a smartening plan."))
+    roles.require(author, roles.CERTIFY, message=_("Only AEO certifies a smartening plan."))
     plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
     moment = at or timezone.now()
     _move(plan, PlanState.CERTIFIED, author, at=moment)
@@ -143,8 +143,11 @@ def certify(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> S
 @transaction.atomic
 def approve(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> SmarteningPlan:
     """The Steering Working Group approves: the cards become approved smart services."""
-    if author is not None and not roles.can_approve_smart(author):
-        raise PermissionDenied(_("Only the Steering Working Group approves a smartening plan."))
+    roles.require(
+        author,
+        roles.APPROVE_SMART,
+        message=_("Only the Steering Working Group approves a smartening plan."),
+    )
     plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
     moment = at or timezone.now()
     _move(plan, PlanState.APPROVED, author, at=moment)
@@ -167,19 +170,19 @@ def reject(
 ) -> SmarteningPlan:
     if not reason.strip():
         raise ValidationError(_("Rejecting a smartening plan needs a reason."))
-    if author is not None and not (roles.can_certify(author) or roles.can_approve_smart(author)):
-        raise PermissionDenied(_("Only AEO or the Steering Working Group rejects a plan."))
+    if not (roles.can_certify(author) or roles.can_approve_smart(author)):
+        raise roles.NotPermitted(_("Only AEO or the Steering Working Group rejects a plan."))
     plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
     moment = at or timezone.now()
     _move(plan, PlanState.REJECTED, author, note=reason, at=moment)
     plan.decided_at = moment
     plan.save()
-    # The reversal is the system's (author None), on the decision just recorded.
+    # The reversal is the system's, on the decision just recorded.
     _set_smart_status(
         plan.services.all(),
         SmartStatus.NONE,
         {SmartStatus.PROPOSED, SmartStatus.CERTIFIED},
-        None,
+        roles.SYSTEM,
         f"smartening plan {plan.year} rejected",
         moment,
     )

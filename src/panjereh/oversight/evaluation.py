@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -19,8 +19,7 @@ from .models import EvaluationRound, RankingConfig, Score
 
 
 def open_round(year: int, half: int, indicator_codes: list[str], *, author) -> EvaluationRound:
-    if author is not None and not (roles.has_role(author, roles.ITO) or author.is_superuser):
-        raise PermissionDenied(_("Only ITO opens an evaluation round."))
+    roles.require(author, roles.OPERATE, message=_("Only ITO opens an evaluation round."))
     known = {i.code for i in registry}
     unknown = [c for c in indicator_codes if c not in known]
     if unknown or not indicator_codes:
@@ -34,8 +33,9 @@ def open_round(year: int, half: int, indicator_codes: list[str], *, author) -> E
 def record_score(
     round_: EvaluationRound, agency: Agency, indicator: str, score: float, *, evaluator, note=""
 ) -> Score:
-    if evaluator is not None and not roles.has_role(evaluator, roles.EVALUATOR):
-        raise PermissionDenied(_("Only the independent evaluator records scores."))
+    roles.require(
+        evaluator, roles.EVALUATE, message=_("Only the independent evaluator records scores.")
+    )
     if round_.closed:
         raise ValidationError(_("This evaluation round is closed."))
     if indicator not in round_.indicators:
@@ -46,7 +46,7 @@ def record_score(
         round=round_,
         agency=agency,
         indicator=indicator,
-        defaults={"score": Decimal(str(score)), "evaluator": evaluator, "note": note},
+        defaults={"score": Decimal(str(score)), "evaluator": roles.person(evaluator), "note": note},
     )
     return obj
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from panjereh.catalogue import roles
 from panjereh.common import jalali
 from panjereh.common.persian import to_persian_digits
 
@@ -224,12 +225,16 @@ def transition(
     instance: DueInstance,
     to: str,
     *,
-    actor=None,
+    actor,
     evidence: str = "",
     reason: str = "",
     at: dt.datetime | None = None,
 ) -> DueInstance:
-    """Move an instance along the state machine, recording an event."""
+    """Move an instance along the state machine, recording an event. The supervisors record
+    it (the legal obligations are theirs to follow); ``roles.SYSTEM`` marks missed ones."""
+    roles.require(
+        actor, roles.SUPERVISE, message=_("Only the supervisors record obligations' status.")
+    )
     instance = DueInstance.objects.select_for_update().get(pk=instance.pk)
     if to not in DueStatus.values:
         raise ValidationError(_("Unknown obligation status."))
@@ -246,7 +251,7 @@ def transition(
     DueEvent.objects.create(
         instance=instance,
         at=moment,
-        actor=actor,
+        actor=roles.person(actor),
         from_status=instance.status,
         to_status=to,
         note=evidence or reason,
@@ -262,7 +267,7 @@ def transition(
     return instance
 
 
-def mark_missed(on: dt.date, *, actor=None) -> int:
+def mark_missed(on: dt.date, *, actor=roles.SYSTEM) -> int:
     """Record as missed every open instance whose deadline passed before ``on``."""
     count = 0
     for instance in DueInstance.objects.filter(status=DueStatus.OPEN, due_on__lt=on):

@@ -36,7 +36,6 @@ from panjereh.common import jalali
 from . import charts, cycle, indicators, obligations, opendata, reports, series, servperf, sources
 from .models import DueInstance, MonthlyReport, Obligation, PlanState, SmarteningPlan
 
-SUPERVISORS = (roles.AEO, roles.ITO, roles.STEERING_WG, roles.INTEROP_WG, roles.EVALUATOR)
 BUCKET_LABELS = {
     "full": "100%",
     "middle": "20–99%",
@@ -470,11 +469,11 @@ def reports_index(request: HttpRequest) -> HttpResponse:
 
 
 def is_supervisor(user) -> bool:
-    return any(roles.has_role(user, r) for r in SUPERVISORS)
+    return roles.is_supervisor(user)
 
 
 def can_see_agency(user, agency_id: int) -> bool:
-    return is_supervisor(user) or agency_id in roles.agency_ids(user, ("admin", "editor", "viewer"))
+    return is_supervisor(user) or agency_id in roles.agencies_for(user, roles.READ)
 
 
 @login_required
@@ -482,7 +481,7 @@ def can_see_agency(user, agency_id: int) -> bool:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Supervisors see every agency; an agency user is sent to their agency's dashboard."""
     if not is_supervisor(request.user):
-        own = sorted(roles.agency_ids(request.user, ("admin", "editor", "viewer")))
+        own = sorted(roles.agencies_for(request.user, roles.READ))
         if own:
             code = Agency.objects.values_list("code", flat=True).get(pk=own[0])
             return redirect("oversight:agency", code=code)
@@ -591,7 +590,7 @@ def monthly_report(request: HttpRequest, code: str) -> HttpResponse:
         "next_steps": request.POST.get("next_steps", "").strip(),
     }
     if request.method == "POST":
-        if agency.id not in roles.agency_ids(request.user):
+        if agency.id not in roles.agencies_for(request.user, roles.EDIT):
             raise PermissionDenied(
                 _("Only your agency's administrators and editors submit its report.")
             )

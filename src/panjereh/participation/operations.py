@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from panjereh.catalogue import roles as catalogue_roles
 from panjereh.catalogue.models import Agency, Service
 from panjereh.common.persian import normalize
 
@@ -241,7 +242,7 @@ def moderate(item: Suggestion | Comment, moderator, approve: bool, reason: str =
         if target not in MODERATION_TRANSITIONS[Moderation(locked.status)]:
             raise WrongState(_("This text has already been moderated."))
         locked.status = target
-        locked.moderated_by = moderator
+        locked.moderated_by = catalogue_roles.person(moderator)
         locked.moderated_at = timezone.now()
         locked.moderation_reason = reason
         locked.save(update_fields=["status", "moderated_by", "moderated_at", "moderation_reason"])
@@ -259,7 +260,7 @@ TRANSITIONS = {
 
 
 def _require_staff(user, agency_id: int) -> None:
-    if agency_id not in roles.managed_agency_ids(user):
+    if not roles.can_manage(user, agency_id):
         raise NotAllowed(_("You can manage only your own agency's consultations."))
 
 
@@ -282,7 +283,7 @@ def create_consultation(
         text=normalize(text),
         opens_at=opens_at,
         closes_at=closes_at,
-        created_by=user,
+        created_by=catalogue_roles.person(user),
     )
 
 
@@ -296,7 +297,10 @@ def transition(consultation: Consultation, to: str, by=None, **fields) -> Consul
                 % {"state": locked.get_state_display()}
             )
         ConsultationEvent.objects.create(
-            consultation=locked, from_state=locked.state, to_state=to, by=by
+            consultation=locked,
+            from_state=locked.state,
+            to_state=to,
+            by=catalogue_roles.person(by),
         )
         locked.state = to
         for name, value in fields.items():

@@ -235,6 +235,7 @@ def _agency(spec: dict[str, Any]) -> Agency:
             "connection_form": "national_system",
         },
         note="created for a service definition",
+        author=operations.SYSTEM,
     )
 
 
@@ -265,14 +266,19 @@ def _card(spec: dict[str, Any], agency: Agency) -> Service:
             }
         )
         return operations.save_service(
-            Service(agency=agency), changes, note="created from its service definition"
+            Service(agency=agency),
+            changes,
+            note="created from its service definition",
+            author=operations.SYSTEM,
         )
     if not spec["smart"] and service.smart_status != SmartStatus.NONE:
         # The definition has a manual step: the card may not keep claiming to be smart.
         changes["smart_status"] = SmartStatus.NONE
     if all(getattr(service, name) == value for name, value in changes.items()):
         return service
-    return operations.save_service(service, changes, note="from its service definition")
+    return operations.save_service(
+        service, changes, note="from its service definition", author=operations.SYSTEM
+    )
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey
 
+from panjereh.catalogue import roles
 from panjereh.common import jalali
 
 from . import keys, workflow
@@ -122,7 +123,15 @@ def issue(application: Application, data: dict[str, Any]) -> Document:
 
 
 @transaction.atomic
-def revoke(document: Document, reason: str) -> Document:
+def revoke(document: Document, reason: str, *, actor) -> Document:
+    """The issuing agency withdraws a document (its administrators only; ``actor`` may be
+    ``roles.SYSTEM`` for the window's own corrections)."""
+    roles.require(
+        actor,
+        roles.REVOKE,
+        document.agency_id,
+        _("Only the issuing agency's administrators can revoke its documents."),
+    )
     locked = Document.objects.select_for_update().get(pk=document.pk)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
@@ -133,6 +142,7 @@ def revoke(document: Document, reason: str) -> Document:
             JourneyEvent.Kind.REVOKED,
             "سند ابطال شد: " + reason,
             "The document was revoked: " + reason,
+            {"officer": getattr(actor, "pk", None)},
         )
         agency_code = locked.agency.code
         transaction.on_commit(lambda: cache.delete(_status_cache_key(agency_code)))

@@ -444,6 +444,7 @@ def _finish(application: Application, *, approved: bool, reasons: list[dict], of
 
 def decide_by_officer(application: Application, officer, *, approved: bool, note: str) -> None:
     """An officer's decision on an application in human review."""
+    workflow.require_officer(officer, application)
     reasons = [] if approved else [{"code": "officer", "fa": note, "en": note}]
     _finish(application, approved=approved, reasons=reasons, officer=officer)
     if approved:

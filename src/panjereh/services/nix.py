@@ -181,7 +181,10 @@ def provision(definition: ServiceDefinition, *, resolution_number: str, valid_da
         from panjereh.catalogue import operations
 
         agency = operations.save_agency(
-            agency, {"member_code": f"2{agency.pk:010d}"}, note="joined the exchange"
+            agency,
+            {"member_code": f"2{agency.pk:010d}"},
+            note="joined the exchange",
+            author=operations.SYSTEM,
         )
     exchange_keys = [
         {**row.public_jwk, "kid": row.kid}

@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from panjereh.catalogue.models import Agency, AgencyMembership
+from panjereh.catalogue import roles
+from panjereh.catalogue.models import Agency
 
 from . import documents, engine, keys, workflow
 from .models import Application, Document, JourneyEvent, ServiceDefinition, State
@@ -191,9 +192,8 @@ def status_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _agency_ids(user) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(AgencyMembership.objects.filter(user=user).values_list("agency_id", flat=True))
+    """The agencies whose queue ``user`` may read (the actions check their own rights)."""
+    return sorted(roles.agencies_for(user, roles.READ))
 
 
 def _is_agency_staff(user, agency_id: int) -> bool:
@@ -245,14 +245,7 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "assign":
-            Application.objects.filter(pk=application.pk).update(assigned_to=request.user)
-            workflow.record(
-                application,
-                JourneyEvent.Kind.ASSIGNED,
-                "به کارشناس واگذار شد",
-                "Assigned to an officer",
-                {"officer": request.user.pk},
-            )
+            workflow.assign(application, request.user)
         elif action in ("approve", "reject") and application.state == State.HUMAN_REVIEW:
             note = request.POST.get("note", "").strip()[:500]
             if action == "reject" and not note:
@@ -264,7 +257,7 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
             document = Document.objects.filter(application=application).first()
             note = request.POST.get("note", "").strip()
             if document and note:
-                documents.revoke(document, note)
+                documents.revoke(document, note, actor=request.user)
         return redirect("services:agency_detail", tracking_code)
     fetched = {row.name: row.record for row in application.fetched.all()}
     return render(

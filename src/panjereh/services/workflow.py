@@ -10,6 +10,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.catalogue import roles
 
 from .models import Application, JourneyEvent, State
 
@@ -82,4 +85,35 @@ def transition(
     )
     for field in locked._meta.concrete_fields:
         setattr(application, field.attname, getattr(locked, field.attname))
+    return application
+
+
+# -- the agency's officers ---------------------------------------------------------------------
+
+
+def require_officer(officer, application: Application) -> None:
+    """Only the agency's deciding staff (editors, admins) act on its applications."""
+    roles.require(
+        officer,
+        roles.DECIDE,
+        application.agency_id,
+        _("Only the agency's officers (editors and administrators) can act on its applications."),
+    )
+
+
+@transaction.atomic
+def assign(application: Application, officer) -> Application:
+    """An officer takes the case: it is assigned to them and the journey says so."""
+    require_officer(officer, application)
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    locked.assigned_to = roles.person(officer)
+    locked.save(update_fields=["assigned_to"])
+    record(
+        locked,
+        JourneyEvent.Kind.ASSIGNED,
+        "به کارشناس واگذار شد",
+        "Assigned to an officer",
+        {"officer": getattr(officer, "pk", None)},
+    )
+    application.assigned_to_id = locked.assigned_to_id
     return application

@@ -109,6 +109,7 @@ class IncidentAdmin(_OperatorAccess, admin.ModelAdmin):
                 note_fa=obj.note_fa,
                 note_en=obj.note_en,
                 ended_at=obj.ended_at,
+                actor=request.user,
             )
             obj.pk = created.pk
             obj.refresh_from_db()
@@ -119,9 +120,9 @@ class IncidentAdmin(_OperatorAccess, admin.ModelAdmin):
         obj.state = before.state
         obj.save()
         if ended_at and before.state == IncidentState.OPEN:
-            incidents.resolve(obj, ended_at)
+            incidents.resolve(obj, ended_at, actor=request.user)
         elif ended_at is None and before.state == IncidentState.RESOLVED:
-            incidents.reopen(obj)
+            incidents.reopen(obj, actor=request.user)
         elif ended_at and ended_at != before.ended_at:
             Incident.objects.filter(pk=obj.pk).update(ended_at=ended_at)
 
@@ -134,7 +135,7 @@ class IncidentAdmin(_OperatorAccess, admin.ModelAdmin):
     def resolve_now(self, request, queryset) -> None:
         done = 0
         for incident in queryset.filter(state=IncidentState.OPEN):
-            incidents.resolve(incident, timezone.now())
+            incidents.resolve(incident, timezone.now(), actor=request.user)
             done += 1
         self.message_user(
             request,

@@ -12,7 +12,9 @@ import re
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from panjereh.catalogue import roles
 from panjereh.common import jalali
 from panjereh.common.persian import to_latin_digits
 
@@ -63,6 +65,21 @@ def _number(incident: Incident) -> None:
     raise IntegrityError("could not number the incident")
 
 
+def _require_operator(actor) -> None:
+    """Only the platform operator (ITO, superusers) and the monitor (``roles.SYSTEM``) write
+    incidents: the status page is the window's word to the public."""
+    roles.require(actor, roles.OPERATE, message=_("Only the platform operator records incidents."))
+
+
+def _lock(incident: Incident) -> Incident:
+    """Lock the incident's row and bring ``incident`` up to date with it (a state read before
+    the lock may be stale: two operators, or an operator and the monitor, at once)."""
+    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    for field in Incident._meta.concrete_fields:
+        setattr(incident, field.attname, getattr(locked, field.attname))
+    return incident
+
+
 def _entry(incident: Incident, kind: str, at: dt.datetime, text_fa: str = "", text_en: str = ""):
     return IncidentUpdate.objects.create(
         incident=incident, kind=kind, at=at, text_fa=text_fa, text_en=text_en
@@ -82,8 +99,10 @@ def open_incident(
     note_fa: str = "",
     note_en: str = "",
     ended_at: dt.datetime | None = None,
+    actor,
 ) -> Incident:
     """Record an incident of ``system`` that began at ``started_at`` (ended, if ``ended_at``)."""
+    _require_operator(actor)
     incident = Incident(
         system=system,
         kind=kind,
@@ -113,9 +132,11 @@ def _transition(incident: Incident, to_state: str) -> None:
 
 @transaction.atomic
 def resolve(
-    incident: Incident, ended_at: dt.datetime, *, text_fa: str = "", text_en: str = ""
+    incident: Incident, ended_at: dt.datetime, *, actor, text_fa: str = "", text_en: str = ""
 ) -> Incident:
     """The system is back: the incident ends at ``ended_at`` (the first successful check)."""
+    _require_operator(actor)
+    _lock(incident)
     _transition(incident, IncidentState.RESOLVED)
     incident.ended_at = max(ended_at, incident.started_at)
     incident.save(update_fields=["state", "ended_at", "updated_at"])
@@ -124,7 +145,9 @@ def resolve(
 
 
 @transaction.atomic
-def reopen(incident: Incident, *, text_fa: str = "", text_en: str = "") -> Incident:
+def reopen(incident: Incident, *, actor, text_fa: str = "", text_en: str = "") -> Incident:
+    _require_operator(actor)
+    _lock(incident)
     _transition(incident, IncidentState.OPEN)
     incident.ended_at = None
     incident.save(update_fields=["state", "ended_at", "updated_at"])
@@ -132,7 +155,8 @@ def reopen(incident: Incident, *, text_fa: str = "", text_en: str = "") -> Incid
     return incident
 
 
-def add_note(incident: Incident, text_fa: str, text_en: str = "") -> IncidentUpdate:
+def add_note(incident: Incident, text_fa: str, text_en: str = "", *, actor) -> IncidentUpdate:
+    _require_operator(actor)
     return _entry(incident, IncidentUpdate.Kind.NOTE, timezone.now(), text_fa, text_en)
 
 

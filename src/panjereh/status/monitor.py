@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
+from panjereh.catalogue import roles
 from panjereh.common import addresses, jalali
 
 from . import conf, incidents
@@ -332,6 +333,7 @@ def record(system: System, result: Result) -> Incident | None:
                     started_at,
                     first_error=first.error if first else result.error,
                     failed_checks=system.failures_in_row,
+                    actor=roles.SYSTEM,
                 )
             if current is not None and current.kind == IncidentKind.OUTAGE:
                 Incident.objects.filter(pk=current.pk).update(failed_checks=F("failed_checks") + 1)
@@ -343,7 +345,7 @@ def record(system: System, result: Result) -> Incident | None:
             and current.kind == IncidentKind.OUTAGE
             and system.successes_in_row >= close_after
         ):
-            return incidents.resolve(current, system.run_started_at)
+            return incidents.resolve(current, system.run_started_at, actor=roles.SYSTEM)
         return None
 
 

@@ -36,7 +36,9 @@ class Command(BaseCommand):
         if operator is None:
             if agency != PLATFORM_AGENCY["code"]:
                 raise CommandError(f"no agency with code {agency}")
-            operator = operations.save_agency(Agency(), dict(PLATFORM_AGENCY))
+            operator = operations.save_agency(
+                Agency(), dict(PLATFORM_AGENCY), author=operations.SYSTEM
+            )
         try:
             system = registry_checks.provision(operator, resolution_number=resolution)
         except Exception as exc:  # the data services may not be registered yet
