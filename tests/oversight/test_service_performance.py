@@ -164,15 +164,21 @@ def test_as_of_is_reproducible(journeys):
     )
 
 
-def test_satisfaction_indicator_reads_application_ratings(journeys):
+def test_satisfaction_indicator_reads_application_ratings(journeys, settings):
     as_of = jalali.end_of_day(AS_OF)
-    result = indicators.compute(as_of, include_all_agencies=True)
-    national = result.national["satisfaction"]
     start, end = servperf.month_bounds("1404-03")
     rated = JourneyEvent.objects.filter(kind="rated", at__gt=start, at__lte=end).select_related(
         "application"
     )
     ratings = [e.application.rating for e in rated]
+    # National figures follow the one small-number rule too: withheld below the minimum.
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = len(ratings) + 1
+    national = indicators.compute(as_of, include_all_agencies=True).national["satisfaction"]
+    assert national.withheld and national.value is None
+    assert national.denominator == len(ratings)
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = len(ratings)
+    result = indicators.compute(as_of, include_all_agencies=True)
+    national = result.national["satisfaction"]
     assert national.available
     assert (national.numerator, national.denominator) == (
         sum(1 for r in ratings if r >= 4),

@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from panjereh.common import jalali
+from panjereh.common import csvsafe, jalali
 from panjereh.common.persian import normalize
 
 from . import operations
@@ -109,7 +109,7 @@ def export(what: str, fmt: str) -> str:
         return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
     columns = AGENCY_COLUMNS if what == "agencies" else SERVICE_COLUMNS
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer = csvsafe.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for record in records:
         writer.writerow({name: _to_cell(name, value) for name, value in record.items()})
@@ -181,7 +181,11 @@ def read_records(text: str, fmt: str, what: str) -> tuple[list[dict[str, Any]], 
             return [], [
                 RowError(0, "header", _("Missing columns: %(c)s") % {"c": ", ".join(missing)})
             ]
-        records = list(reader)
+        # A cell the export escaped against spreadsheet formulas (csvsafe) reads back as written.
+        records = [
+            {k: csvsafe.unescape(v) if isinstance(v, str) else v for k, v in r.items()}
+            for r in reader
+        ]
     errors = []
     for number, record in enumerate(records, start=1):
         unknown = sorted(set(record) - set(columns) - {None})

@@ -69,9 +69,10 @@ def max_files() -> int:
 
 
 def min_public_ratings() -> int:
-    """Below this many ratings an agency's shares are not published (one rating is a person's
-    score)."""
-    return int(getattr(settings, "PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS", 5))
+    """The small-number rule's threshold: :func:`panjereh.feedback.queries.min_public_ratings`."""
+    from .queries import min_public_ratings
+
+    return min_public_ratings()
 
 
 def upload_request_limit() -> int:

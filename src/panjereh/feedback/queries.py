@@ -97,6 +97,27 @@ def grouped(key: str, qs: QuerySet | None = None) -> dict[int, Summary]:
     return out
 
 
+# -- the small-number rule of every public figure ----------------------------------------------
+
+
+def min_public_ratings() -> int:
+    """Below this many ratings no share, mean or change computed from them is published (one
+    rating is a person's score): ``PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS``, 5."""
+    return int(getattr(settings, "PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS", 5))
+
+
+def publishable(ratings: int | None) -> bool:
+    """The one rule every public page and open-data file applies to a figure computed from
+    ``ratings`` ratings, national figures included: publish it only from
+    :func:`min_public_ratings` ratings up. Counts of ratings are always published."""
+    return (ratings or 0) >= min_public_ratings()
+
+
+def too_few(ratings: int | None) -> bool:
+    """Some ratings, but too few to publish what they say ("not enough data")."""
+    return 0 < (ratings or 0) < min_public_ratings()
+
+
 # -- change against a baseline and the +20% target ----------------------------------------------
 
 

@@ -617,4 +617,4 @@ def public(request: HttpRequest) -> HttpResponse:
 
 def _few(summary: queries.Summary) -> bool:
     """Some ratings, but too few to publish their shares."""
-    return 0 < summary.ratings < operations.min_public_ratings()
+    return queries.too_few(summary.ratings)

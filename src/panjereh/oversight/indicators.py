@@ -562,7 +562,7 @@ _NO_RATING = _("No rating in the period.")
 def min_ratings() -> int:
     """Fewer ratings than this in a period and its figures are withheld ("not enough data"):
     the feedback app's own rule (``PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS``, 5)."""
-    from panjereh.feedback.operations import min_public_ratings
+    from panjereh.feedback.queries import min_public_ratings
 
     return min_public_ratings()
 
@@ -648,7 +648,7 @@ def figures_from_applications(snap: Snapshot, agency_id: int | None) -> Satisfac
     fig = SatisfactionFigures("applications", ratings=sum(r.ratings for r in rows))
     if not fig.ratings:
         return fig
-    if agency_id is not None and fig.ratings < min_ratings():
+    if fig.ratings < min_ratings():  # national figures too: one rule for every figure
         fig.data = TOO_FEW
         return fig
     fig.favourable = sum(r.favourable for r in rows)
@@ -659,13 +659,12 @@ def figures_from_applications(snap: Snapshot, agency_id: int | None) -> Satisfac
 
 def satisfaction_of(snap: Snapshot, agency_id: int | None) -> SatisfactionFigures:
     """Figures of an agency (None: national), computed once per snapshot. National figures
-    are not withheld: they sum every rating in the country."""
+    are withheld like an agency's: with a handful of ratings in the country, the national
+    share is a person's score (``feedback.queries.publishable``)."""
     key = ("satisfaction", agency_id)
     if key not in snap._cache:
         if snap.satisfaction_progress is not None:
-            fig = satisfaction_figures(
-                snap.satisfaction_progress, agency_id, suppress=agency_id is not None
-            )
+            fig = satisfaction_figures(snap.satisfaction_progress, agency_id)
         else:
             fig = figures_from_applications(snap, agency_id)
         snap._cache[key] = fig

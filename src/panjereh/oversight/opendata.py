@@ -7,10 +7,11 @@ files and the pages cannot disagree.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.conf import settings
+
+from panjereh.common import csvsafe
 
 from . import indicators
 from .indicators import Result
@@ -162,7 +163,7 @@ def service_rows(perf, satisfaction=None) -> list[dict]:
 
 def services_csv(perf, satisfaction=None) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(
+    writer = csvsafe.DictWriter(
         buffer, fieldnames=[f[0] for f in SERVICE_FIELDS], lineterminator="\r\n"
     )
     writer.writeheader()
@@ -214,7 +215,7 @@ def rows(result: Result) -> list[dict]:
 
 def to_csv(result: Result) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[f[0] for f in FIELDS], lineterminator="\r\n")
+    writer = csvsafe.DictWriter(buffer, fieldnames=[f[0] for f in FIELDS], lineterminator="\r\n")
     writer.writeheader()
     for row in rows(result):
         writer.writerow({k: _cell(val) for k, val in row.items()})

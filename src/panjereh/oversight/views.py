@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, Service
 from panjereh.catalogue.vocab import Scope
-from panjereh.common import jalali
+from panjereh.common import csvsafe, jalali
 
 from . import charts, cycle, indicators, obligations, opendata, reports, series, servperf, sources
 from .models import DueInstance, MonthlyReport, Obligation, PlanState, SmarteningPlan
@@ -360,11 +360,22 @@ def service_performance_detail(request: HttpRequest, service_id: str) -> HttpRes
 @_bad_date
 def open_data_services_csv(request: HttpRequest) -> HttpResponse:
     perf = servperf.compute(_as_of(request))
-    response = HttpResponse(
-        opendata.services_csv(perf, _service_satisfaction(perf)),
-        content_type="text/csv; charset=utf-8",
+    return _csv_response(
+        request, opendata.services_csv(perf, _service_satisfaction(perf)), "services"
     )
-    response["Content-Disposition"] = 'inline; filename="services.csv"'
+
+
+def _csv_response(request: HttpRequest, text: str, name: str) -> HttpResponse:
+    """Plain UTF-8 for programs (as datapackage.json says); ``?format=excel`` adds the
+    byte-order mark Excel needs to read Persian, and downloads as ``<name>-excel.csv``."""
+    if request.GET.get("format") == "excel":
+        response = HttpResponse(
+            csvsafe.for_spreadsheet(text), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}-excel.csv"'
+    else:
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="{name}.csv"'
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -398,12 +409,7 @@ def open_data(request: HttpRequest) -> HttpResponse:
 
 @_bad_date
 def open_data_csv(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(
-        opendata.to_csv(result_for(request)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'inline; filename="agencies.csv"'
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _csv_response(request, opendata.to_csv(result_for(request)), "agencies")
 
 
 @_bad_date

@@ -7,7 +7,6 @@ gives 404); the moderation queue is for the moderators' group.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from panjereh.catalogue.models import Agency, Service
+from panjereh.common import csvsafe
 
 from . import limits, operations, queries, roles, weeks
 from .forms import (
@@ -365,7 +365,7 @@ def _live_rows(week: dt.date) -> list[dict]:
 def _open_data(rows: list[dict], meta: dict, fmt: str, filename: str) -> HttpResponse:
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+        writer = csvsafe.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
