@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
+from panjereh.common.persian import to_persian_digits
 from panjereh.identity import audit
 from panjereh.identity.models import AuthEvent
 from panjereh.participation import operations as participation
@@ -73,7 +74,8 @@ def _phone(browser, base: str, user=None):
     context = browser.new_context(
         viewport=PHONE_360, is_mobile=True, has_touch=True, device_scale_factor=2, locale="fa-IR"
     )
-    context.set_default_timeout(10_000)
+    # Generous: the first page of a test compiles templates on a busy machine.
+    context.set_default_timeout(30_000)
     if user is not None:
         client = Client()
         client.force_login(user)
@@ -233,8 +235,66 @@ def test_an_unknown_address_shows_the_windows_persian_404_page(browser, live_ser
         assert page.evaluate("document.documentElement.lang") == "fa"
         assert page.locator("meta[name=viewport]").count() == 1
         assert page.locator(".site-header .brand").is_visible()
-        assert "یافت نشد" in page.locator("h1").inner_text()
+        assert "پیدا نشد" in page.locator("h1").inner_text()
         assert page.locator("main a[href='/']").count() >= 1
         _assert_fits(page, "/no-such-page/")
+    finally:
+        context.close()
+
+
+def test_a_file_too_large_is_refused_with_the_form_kept_and_the_summary_focused(
+    browser, live_server, world, settings, tmp_path
+):
+    settings.PANJEREH_FEEDBACK_MAX_UPLOAD_BYTES = 64 * 1024
+    big = tmp_path / "scan.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (200 * 1024))
+    context, page = _phone(browser, live_server.url, world["citizen"])
+    try:
+        page.goto(live_server.url + "/feedback/complaints/new/")
+        page.fill("#id_description", "از من کپی شناسنامه خواستند با آنکه در سامانه ثبت است")
+        page.set_input_files("#id_evidence", str(big))
+        page.click("#complaint-submit")
+        summary = page.locator(".error-summary")
+        summary.wait_for()
+        assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+        assert summary.locator("a[href='#id_evidence']").count() == 1
+        assert "کپی شناسنامه" in page.input_value("#id_description")
+    finally:
+        context.close()
+
+
+def test_the_error_summary_links_each_message_to_its_field_and_takes_focus(
+    browser, live_server, world
+):
+    context, page = _phone(browser, live_server.url)
+    try:
+        page.goto(live_server.url + "/account/login/")
+        page.fill("#id_national_code", "12345")
+        page.click("#login-submit")
+        summary = page.locator(".error-summary")
+        summary.wait_for()
+        assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+        assert summary.locator("a[href='#id_national_code']").count() == 1
+    finally:
+        context.close()
+
+
+def test_the_complaint_forms_long_agency_list_can_be_searched(browser, live_server, world):
+    for n in range(40):
+        make_agency(
+            code=f"other-{n}",
+            name_fa="سازمان آزمون " + to_persian_digits(f"{n:02d}"),
+            name_en=f"Body {n}",
+        )
+    context, page = _phone(browser, live_server.url, world["citizen"])
+    try:
+        page.goto(live_server.url + "/feedback/complaints/new/")
+        page.fill("#id_agency-search", "رفاه")
+        shown = page.evaluate(
+            "[...document.querySelectorAll('#id_agency option')]"
+            ".filter(o => o.value && !o.hidden).map(o => o.value)"
+        )
+        assert shown == [str(world["agency"].pk)]
+        assert page.input_value("#id_agency") == str(world["agency"].pk)
     finally:
         context.close()

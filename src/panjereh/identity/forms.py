@@ -92,7 +92,13 @@ class TotpForm(AccessibleForm):
 
 
 class PhotoForm(AccessibleForm):
-    photo = forms.FileField(label=_("Your photo"))
+    # A phone offers its front camera; any device only JPEG and PNG pictures.
+    photo = forms.FileField(
+        label=_("Your photo"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png", "capture": "user"}
+        ),
+    )
 
     def clean_photo(self):
         upload = self.cleaned_data["photo"]

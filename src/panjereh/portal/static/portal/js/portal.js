@@ -53,7 +53,94 @@
     }
   }
 
+  // A file larger than the window accepts is refused before anything is sent, so that the
+  // form (which the server could not read back from a refused upload) is kept as typed.
+  function checkUploads(event) {
+    var form = event.target;
+    var inputs = form.querySelectorAll("input[type=file][data-max-mb]");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      var limit = parseFloat(input.getAttribute("data-max-mb")) * 1024 * 1024;
+      var most = parseInt(input.getAttribute("data-max-files") || "0", 10);
+      var files = input.files || [];
+      var bad = most && files.length > most;
+      for (var f = 0; f < files.length; f++) if (files[f].size > limit) bad = true;
+      if (!bad) continue;
+      event.preventDefault();
+      showError(form, input, input.getAttribute("data-too-large"),
+                input.getAttribute("data-summary-title"));
+      return;
+    }
+  }
+
+  function showError(form, input, message, title) {
+    var old = document.getElementById("upload-error-summary");
+    if (old) old.parentNode.removeChild(old);
+    var box = document.createElement("div");
+    box.className = "error-summary";
+    box.id = "upload-error-summary";
+    box.setAttribute("role", "alert");
+    box.setAttribute("tabindex", "-1");
+    var heading = document.createElement("h2");
+    heading.textContent = title;
+    var list = document.createElement("ul");
+    var item = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = "#" + input.id;
+    link.textContent = message;
+    item.appendChild(link);
+    list.appendChild(item);
+    box.appendChild(heading);
+    box.appendChild(list);
+    form.parentNode.insertBefore(box, form);
+    input.setAttribute("aria-invalid", "true");
+    box.focus();
+  }
+
+  // A long list (hundreds of agencies) gets a search box above it that narrows its options;
+  // without the script the list still works, in alphabetical order with type-ahead.
+  function fold(text) {
+    return (text || "").toLowerCase()
+      .replace(/[يى]/g, "ی").replace(/ك/g, "ک").replace(/[\u200c\u064b-\u065f\u0640]/g, "")
+      .replace(/\s+/g, " ").trim();
+  }
+
+  function searchable(select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.id = select.id + "-search";
+    box.className = "list-search";
+    box.setAttribute("autocomplete", "off");
+    var label = document.createElement("label");
+    label.htmlFor = box.id;
+    label.className = "hint";
+    label.textContent = select.getAttribute("data-search-label") || "";
+    select.parentNode.insertBefore(label, select);
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener("input", function () {
+      var words = fold(box.value).split(" ").filter(Boolean);
+      var shown = 0;
+      var first = null;
+      for (var i = 0; i < select.options.length; i++) {
+        var option = select.options[i];
+        if (!option.value) continue;
+        var name = fold(option.text);
+        var match = words.every(function (w) { return name.indexOf(w) !== -1; });
+        option.hidden = !match;
+        if (match) { shown++; if (!first) first = option; }
+      }
+      select.size = words.length ? Math.max(2, Math.min(8, shown + 1)) : 0;
+      if (first && shown === 1) first.selected = true;
+    });
+  }
+
   function run() {
+    var lists = document.querySelectorAll("select[data-searchable]");
+    for (var l = 0; l < lists.length; l++) searchable(lists[l]);
+    var uploads = document.querySelectorAll("form input[type=file][data-max-mb]");
+    for (var u = 0; u < uploads.length; u++) {
+      uploads[u].form.addEventListener("submit", checkUploads);
+    }
     var tables = document.querySelectorAll("main table");
     for (var i = 0; i < tables.length; i++) {
       if (!tables[i].classList.contains("not-stacked")) stack(tables[i]);
