@@ -33,7 +33,7 @@ from django.db import transaction
 from panjereh.common import jalali
 from panjereh.common.persian import normalize, search_key
 
-from . import operations
+from . import operations, search
 from .models import Agency, AgencyMembership, AgencyVersion, Service, ServiceVersion
 from .rules import check_service, make_service_id
 from .vocab import (
@@ -812,6 +812,7 @@ def clear_catalogue() -> None:
     AgencyMembership.objects.all().delete()
     Agency.objects.update(parent=None)
     Agency.objects.all().delete()
+    search.public_changed()
 
 
 @transaction.atomic
@@ -825,6 +826,8 @@ def seed(profile: str = "national", seed: int = DEFAULT_SEED) -> SeedResult:
     agencies = _write_agencies(agency_plans)
     version_count = AgencyVersion.objects.count()
     version_count += _write_services(cards, agencies)
+    # bulk_create sends no signals: tell the index and the kept public pages once.
+    search.public_changed()
     return SeedResult(profile, seed, len(agencies), len(cards), version_count)
 
 

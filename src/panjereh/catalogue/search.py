@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
 
 from panjereh.common.persian import digits_only, search_key, squash
+from panjereh.common.ttlcache import Generation
 
 from .models import Agency, AgencyVersion, Service, ServiceVersion
 from .vocab import SmartStatus
@@ -39,6 +41,9 @@ MAX_QUERY_LENGTH = 200
 # How long a built index is trusted before the signature query is run again. Writes in this
 # process invalidate at once; this bounds how stale another process's writes can look.
 STALE_CHECK_SECONDS = 3.0
+# Moved by every committed change of a card, an agency or a service definition: the portal's
+# kept public pages (``portal.pagecache``) and this process's index are of one generation.
+PUBLIC_PAGES = Generation("pj:catalogue:public")
 SERVICE_ID_LENGTH = 10
 _NON_DIGITS = re.compile(r"[^\d\s]")
 
@@ -551,6 +556,7 @@ _lock = threading.Lock()
 _index: SearchIndex | None = None
 _signature: tuple | None = None
 _checked_at = 0.0
+_generation: int | None = None
 
 
 def _current_signature() -> tuple:
@@ -572,20 +578,30 @@ def _current_signature() -> tuple:
 
 def get_index() -> SearchIndex:
     """The current index, rebuilt if the catalogue changed since it was built."""
-    global _index, _signature, _checked_at
+    global _index, _signature, _checked_at, _generation
     now = time.monotonic()
-    if _index is not None and now - _checked_at < STALE_CHECK_SECONDS:
+    generation = PUBLIC_PAGES.read()
+    if _index is not None and now - _checked_at < STALE_CHECK_SECONDS and generation == _generation:
         return _index
     with _lock:
         now = time.monotonic()
-        if _index is not None and now - _checked_at < STALE_CHECK_SECONDS:
+        if (
+            _index is not None
+            and now - _checked_at < STALE_CHECK_SECONDS
+            and generation == _generation
+        ):
             return _index
         signature = _current_signature()
         if _index is None or signature != _signature:
             _index = SearchIndex.build()
-            _index.snapshot = hashlib.blake2b(repr(signature).encode(), digest_size=8).hexdigest()
             _signature = signature
+        # The snapshot names cached fragments: it follows the public generation too, which
+        # moves with changes the signature does not see (a service definition, say).
+        _index.snapshot = hashlib.blake2b(
+            repr((signature, generation)).encode(), digest_size=8
+        ).hexdigest()
         _checked_at = time.monotonic()
+        _generation = generation
         return _index
 
 
@@ -597,11 +613,24 @@ def invalidate(**_kwargs) -> None:
         _checked_at = 0.0
 
 
+def public_changed(**_kwargs) -> None:
+    """A card, an agency or a service definition changed: every process drops its index and
+    every kept public page, so the next request sees the change.
+
+    The generation moves at once (this transaction's own later reads, and tests that never
+    commit, see the change) and again on commit: a page another process rendered from the old
+    rows in between is kept under the first move only, and the second one drops it.
+    """
+    invalidate()
+    PUBLIC_PAGES.bump()
+    transaction.on_commit(PUBLIC_PAGES.bump)
+
+
 def connect_signals() -> None:
     """Called from ``CatalogueConfig.ready`` so writes invalidate the index in every process."""
     for model in (Service, Agency):
-        post_save.connect(invalidate, sender=model, dispatch_uid=f"search-invalidate-save-{model}")
-        post_delete.connect(invalidate, sender=model, dispatch_uid=f"search-invalidate-del-{model}")
+        post_save.connect(public_changed, sender=model, dispatch_uid=f"search-public-save-{model}")
+        post_delete.connect(public_changed, sender=model, dispatch_uid=f"search-public-del-{model}")
 
 
 def search_services(

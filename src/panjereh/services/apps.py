@@ -6,3 +6,15 @@ class ServicesConfig(AppConfig):
     name = "panjereh.services"
     label = "services"
     verbose_name = _("Smart services")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from panjereh.catalogue.search import public_changed
+
+        from .models import ServiceDefinition
+
+        # A service page's "Start now" follows its definition: a new or retired definition
+        # must show on the next request, so it moves the catalogue's public generation.
+        for signal in (post_save, post_delete):
+            signal.connect(public_changed, sender=ServiceDefinition, dispatch_uid=f"defs-{signal}")
