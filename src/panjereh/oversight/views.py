@@ -690,6 +690,12 @@ def _supervisor_only(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only supervisors can see this page."))
 
 
+def _id(raw: str | None) -> int:
+    """A row id from a form or query string; 0 (no row) when it is not a whole number."""
+    text = (raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def obligation_status(request: HttpRequest) -> HttpResponse:
@@ -697,7 +703,7 @@ def obligation_status(request: HttpRequest) -> HttpResponse:
     _supervisor_only(request)
     errors: list[str] = []
     if request.method == "POST":
-        instance = get_object_or_404(DueInstance, pk=request.POST.get("instance", "0"))
+        instance = get_object_or_404(DueInstance, pk=_id(request.POST.get("instance")))
         to = request.POST.get("to", "")
         text = request.POST.get("evidence", "")
         try:
@@ -737,7 +743,7 @@ def evaluation_round(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     rounds = EvaluationRound.objects.all()
     current = (
-        rounds.filter(pk=request.GET.get("round") or 0).first()
+        rounds.filter(pk=_id(request.GET.get("round"))).first()
         or rounds.filter(closed=False).last()
     )
     if request.method == "POST":
