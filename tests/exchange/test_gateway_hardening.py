@@ -203,6 +203,19 @@ def test_a_nul_byte_anywhere_is_a_clear_400_and_logged(exchange, population, whe
     assert "\x00" not in record.path + record.subject + record.issue + record.client
 
 
+def test_a_query_with_too_many_fields_is_a_clear_400_and_logged(exchange, population, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    service = exchange.service("civil", "identity")
+    exchange.grant(service, ["civil.identity"])
+    code = population.national_code(47)
+    query = "&".join(f"f{i}=1" for i in range(60))
+    response = exchange.client.get(
+        f"{_prefix(service)}/{code}?{query}", headers=exchange.headers(code)
+    )
+    assert response.status_code == 400 and response.json()["code"] == "bad_input"
+    assert _log(response).outcome == Outcome.REFUSED
+
+
 # -- oversized bodies -----------------------------------------------------------------------
 
 

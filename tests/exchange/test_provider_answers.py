@@ -89,7 +89,7 @@ def provider(exchange, settings):
             "operation": {"parameters": [{"name": "national_code", "in": "path", "required": True}]}
         },
         upstream_base_url=f"http://127.0.0.1:{fake.port}/record",
-        timeout_ms=800,
+        timeout_ms=3000,  # generous: the suite shares two cores with other work
     )
     exchange.grant(service, ["civil.identity"])
     gateway.close_connections()
@@ -120,7 +120,7 @@ CODE = "0012345679"
 def _refused_as(exchange, service, code: str) -> dict:
     started = time.monotonic()
     response = exchange.call(service, CODE, CODE)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 12  # bounded by the service's timeout, not the answer
     assert response.status_code in (502, 504), response.content
     body = response.json()
     assert body["fault"] == "provider" and body["code"] == code, body
@@ -214,7 +214,7 @@ def test_a_garbled_answer_is_a_bad_answer(exchange, provider, answer):
 def test_an_answer_dripping_past_the_timeout_is_a_timeout(exchange, provider):
     fake, service = provider
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
-    fake.reply = lambda _head: [(0, head)] + [(0.1, b"x")] * 40
+    fake.reply = lambda _head: [(0, head)] + [(0.2, b"x")] * 40  # 8 s against a 3 s timeout
     _refused_as(exchange, service, "provider_timeout")
 
 
