@@ -118,10 +118,12 @@ def test_a_code_redeems_once_into_linked_rows(client):
     assert RefreshToken.objects.get().access_token == access
     assert AccessToken.objects.get(token_checksum=access.token_checksum).pk == access.pk
     assert body["access_token"] and body["refresh_token"] and body["id_token"]
-    # The same code again: refused, nothing written.
+    # The same code again: refused, no new tokens, and the first ones revoked (RFC 6749
+    # 4.1.2): the access token is gone and the refresh token marked revoked.
     again = _redeem(client, application, secret, code)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
-    assert _counts() == (0, 1, 1, 1)
+    assert _counts() == (0, 1, 0, 1)
+    assert RefreshToken.objects.get().revoked is not None
 
 
 @pytest.mark.django_db

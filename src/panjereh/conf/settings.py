@@ -260,6 +260,7 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "OAUTH2_VALIDATOR_CLASS": "panjereh.identity.oidc.PanjerehValidator",
+    "OIDC_SERVER_CLASS": "panjereh.identity.oidc.PanjerehServer",
     "ACCESS_TOKEN_GENERATOR": "panjereh.identity.oidc.generate_token",
     "REFRESH_TOKEN_GENERATOR": "panjereh.identity.oidc.generate_token",
     "SCOPES_BACKEND_CLASS": "panjereh.identity.oidc.ClientScopes",

@@ -431,6 +431,22 @@ class CodeSession(models.Model):
         return f"code of session {self.sso_session_id}"
 
 
+class RedeemedCode(models.Model):
+    """An authorization code already exchanged for tokens, and which tokens it gave.
+
+    RFC 6749 4.1.2: a code used a second time is refused, and the tokens issued for its first
+    use are revoked (someone else may hold the code). Kept as long as those tokens can live."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    application_id = models.BigIntegerField()
+    access_token_id = models.BigIntegerField(null=True, blank=True)
+    token_family = models.UUIDField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code redeemed at {self.redeemed_at:%Y-%m-%d %H:%M}"
+
+
 class BackchannelDelivery(models.Model):
     """A back-channel logout that an agency window did not accept at once, retried with backoff.
 

@@ -26,19 +26,27 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import router, transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, RSAKey
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
+from oauthlib.openid import Server as OpenIDServer
 
-from .models import ClientProfile, CodeSession, SsoSession
+from .models import ClientProfile, CodeSession, RedeemedCode, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
 # Set while the token view holds the request's transaction (see ``oidc_views.TokenView``).
 IN_TOKEN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "panjereh_in_token_transaction", default=False
+)
+# While set (a list), codes presented again are collected here and their first tokens revoked
+# by the token view after its own transaction (which an error response rolls back).
+REUSED_CODES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "panjereh_reused_codes", default=None
 )
 BASE_SCOPES = ["openid", "profile", "phone"]
 NATIONAL_CODE_SCOPE = "national_code"
@@ -225,6 +233,44 @@ def ec_public_jwk() -> dict:
     """The ES256 key's public half as published in the JWKS (next to the library's RSA keys)."""
     key, kid = _ec_signing_key(settings.PANJEREH_OIDC_EC_KEY)
     return {**key.as_dict(private=False), "alg": "ES256", "use": "sig", "kid": kid}
+
+
+class PanjerehServer(OpenIDServer):
+    """oauthlib's OpenID server cut to what discovery announces.
+
+    PKCE is S256 only: a ``plain`` (or absent) ``code_challenge_method`` is refused at the
+    authorization endpoint with ``invalid_request`` (RFC 7636 4.4.1), so no code is ever issued
+    for it. The token endpoint knows only the authorization code and refresh token grants;
+    any other ``grant_type`` is ``unsupported_grant_type`` (RFC 6749 5.2)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        only_s256 = {"S256": code_challenge_method_s256}
+        for grant in (self.auth_grant, self.openid_connect_auth.proxy_target):
+            grant._code_challenge_methods = only_s256
+        self._grant_types = {
+            name: handler
+            for name, handler in self._grant_types.items()
+            if name in ("authorization_code", "refresh_token")
+        }
+
+
+def revoke_redeemed(hashed_code: str) -> None:
+    """Revoke every token issued for the first redemption of a code (RFC 6749 4.1.2)."""
+    redeemed = RedeemedCode.objects.filter(code_hash=hashed_code).first()
+    if redeemed is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        if redeemed.token_family is not None:
+            RefreshToken.objects.filter(
+                token_family=redeemed.token_family, revoked__isnull=True
+            ).update(revoked=now)
+            AccessToken.objects.filter(
+                source_refresh_token__token_family=redeemed.token_family
+            ).delete()
+        if redeemed.access_token_id is not None:
+            AccessToken.objects.filter(pk=redeemed.access_token_id).delete()
 
 
 class PanjerehValidator(OAuth2Validator):
@@ -434,11 +480,22 @@ class PanjerehValidator(OAuth2Validator):
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
         request = args[0] if args else kwargs.get("request")
         grant = self._client_grant(request, code, client)
-        return grant is not None and grant.redirect_uri_allowed(redirect_uri)
+        if grant is not None and not grant.redirect_uri_allowed(redirect_uri):
+            # RFC 6749 5.2: the redirection URI does not match the authorization request's:
+            # invalid_grant (oauthlib would answer invalid_request).
+            raise errors.InvalidGrantError(
+                description="redirect_uri does not match the authorization request",
+                request=request,
+            )
+        return grant is not None
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         grant = self._client_grant(request, code, client)
-        if grant is None or grant.is_expired():
+        if grant is None:
+            self._refuse_reused(code, client)
+            return False
+        if grant.is_expired() or (grant.code_challenge and grant.code_challenge_method != "S256"):
+            # A code issued for a plain challenge (before plain was refused) is not redeemed.
             return False
         link = (
             CodeSession.objects.select_related("sso_session")
@@ -458,6 +515,18 @@ class PanjerehValidator(OAuth2Validator):
         if grant.claims:
             request.claims = json.loads(grant.claims)
         return True
+
+    def _refuse_reused(self, code: str, client) -> None:
+        if client is None or not isinstance(code, str):
+            return
+        hashed = code_hash(code)
+        if not RedeemedCode.objects.filter(code_hash=hashed, application_id=client.pk).exists():
+            return
+        pending = REUSED_CODES.get()
+        if pending is None:
+            revoke_redeemed(hashed)
+        else:
+            pending.append(hashed)
 
     def _check_and_set_request_resource(self, request):
         if request.grant_type != "authorization_code":
@@ -505,7 +574,11 @@ class PanjerehValidator(OAuth2Validator):
         # row saved by ``finalize_id_token`` in this same request is used instead.
         issued = getattr(request, "id_token", None)
         if not (token.get("id_token") and isinstance(issued, IDToken)):
-            return super()._create_access_token(expires, request, token, source_refresh_token)
+            access_token = super()._create_access_token(
+                expires, request, token, source_refresh_token
+            )
+            request.panjereh_access_token_id = access_token.pk
+            return access_token
         if issued.pk is None:
             issued.save()
         access_token = AccessToken(
@@ -519,6 +592,7 @@ class PanjerehValidator(OAuth2Validator):
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
+        request.panjereh_access_token_id = access_token.pk
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
@@ -531,6 +605,7 @@ class PanjerehValidator(OAuth2Validator):
         )
         self._set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
+        request.panjereh_token_family = refresh_token.token_family
         return refresh_token
 
     # -- using up the code -----------------------------------------------------------------
@@ -549,6 +624,12 @@ class PanjerehValidator(OAuth2Validator):
         ):
             saved = self._save_bearer_token(token, request, *args, **kwargs)
             self._delete_code(request)
+            RedeemedCode.objects.create(
+                code_hash=code_hash(request.code),
+                application_id=request.client.pk,
+                access_token_id=getattr(request, "panjereh_access_token_id", None),
+                token_family=getattr(request, "panjereh_token_family", None),
+            )
         return saved
 
     def _delete_code(self, request) -> None:

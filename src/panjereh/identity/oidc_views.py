@@ -33,9 +33,11 @@ from .oidc import (
     ACR_VALUES,
     IN_TOKEN_TRANSACTION,
     NATIONAL_CODE_SCOPE,
+    REUSED_CODES,
     SID_SESSION_KEY,
     ec_public_jwk,
     pairwise_subject,
+    revoke_redeemed,
 )
 
 # Claims released under each scope, in the order the consent screen lists them.
@@ -182,18 +184,36 @@ class TokenView(dot.TokenView):
         return response
 
     def post(self, request, *args, **kwargs):
+        response = self._post(request, *args, **kwargs)
+        if response.status_code == 401 and request.headers.get("Authorization", "").startswith(
+            "Basic "
+        ):
+            # RFC 6749 5.2: the challenge matches the scheme the client authenticated with
+            # (oauthlib always answers with a Bearer challenge).
+            response["WWW-Authenticate"] = 'Basic realm="panjereh", charset="UTF-8"'
+        return response
+
+    def _post(self, request, *args, **kwargs):
         if connection.vendor == "sqlite":
             return super().post(request, *args, **kwargs)
-        with transaction.atomic():
-            marker = IN_TOKEN_TRANSACTION.set(True)
-            try:
-                response = super().post(request, *args, **kwargs)
-            finally:
-                IN_TOKEN_TRANSACTION.reset(marker)
-            if response.status_code != 200:
-                # The library answers errors instead of raising: undo what it wrote first.
-                transaction.set_rollback(True)
-            return response
+        reused = REUSED_CODES.set([])
+        try:
+            with transaction.atomic():
+                marker = IN_TOKEN_TRANSACTION.set(True)
+                try:
+                    response = super().post(request, *args, **kwargs)
+                finally:
+                    IN_TOKEN_TRANSACTION.reset(marker)
+                if response.status_code != 200:
+                    # The library answers errors instead of raising: undo what it wrote first.
+                    transaction.set_rollback(True)
+            # A code presented again: its first tokens are revoked outside the rolled-back
+            # transaction of this refused request.
+            for hashed in REUSED_CODES.get() or []:
+                revoke_redeemed(hashed)
+        finally:
+            REUSED_CODES.reset(reused)
+        return response
 
 
 class IntrospectView(dot.IntrospectTokenView):
