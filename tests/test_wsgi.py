@@ -1,6 +1,7 @@
-"""The production WSGI application sends the calls only programs make (the exchange gateway,
-the OIDC token, userinfo, introspection, revocation and JWKS endpoints) through a handler
-without middleware, and everything else through the portal's full stack."""
+"""Two WSGI applications: the portal (Django's handler with the full middleware stack, the
+whole URL map: the demo is one process) and the gateway process's (``panjereh serve --app
+gateway``: the endpoints only programs call, under ``gateway_settings``: their URL map and the
+security and common middleware only, so the transport rules are the portal's)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import sys
 
 import pytest
 from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
+from django.test import override_settings
 
-from panjereh.conf import wsgi
+from panjereh.conf import gateway_settings, wsgi
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +29,21 @@ def _keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+@pytest.fixture
+def gateway_app():
+    """The gateway process's application: Django's handler under the gateway's settings."""
+    with override_settings(
+        ROOT_URLCONF=gateway_settings.ROOT_URLCONF, MIDDLEWARE=gateway_settings.MIDDLEWARE
+    ):
+        yield WSGIHandler()
+
+
 def _call(
-    path: str, headers: dict[str, str] | None = None, form: dict[str, str] | None = None
+    app,
+    path: str,
+    headers: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    scheme: str = "http",
 ) -> tuple[str, dict, bytes]:
     from urllib.parse import urlencode
 
@@ -39,9 +55,9 @@ def _call(
         "CONTENT_TYPE": "application/x-www-form-urlencoded",
         "CONTENT_LENGTH": str(len(body)),
         "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
+        "SERVER_PORT": "443" if scheme == "https" else "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
+        "wsgi.url_scheme": scheme,
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
         "HTTP_HOST": "testserver",
@@ -53,41 +69,80 @@ def _call(
         seen["status"] = status
         seen["headers"] = dict(response_headers)
 
-    body = b"".join(wsgi.application(environ, start_response))
+    answer = app(environ, start_response)
+    try:
+        body = b"".join(answer)
+    finally:
+        if hasattr(answer, "close"):
+            answer.close()  # as the server does: Django's request_finished
     return seen["status"], seen["headers"], body
 
 
 @pytest.mark.django_db
-def test_gateway_calls_skip_the_portal_middleware():
-    status, headers, body = _call("/r1/IR/GOV/1/sub/svc/123", {"X-Road-Client": "nope"})
+def test_the_gateway_process_answers_programs_without_the_portals_middleware(gateway_app):
+    status, headers, body = _call(gateway_app, "/r1/IR/GOV/1/sub/svc/123", {"X-Road-Client": "x"})
     assert status.startswith("400")
     payload = json.loads(body)
     assert payload["fault"] == "consumer" and payload["code"] == "missing_client"
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Length"] == str(len(body))
     # No session, CSRF, locale or clickjacking middleware ran for it.
     assert "Set-Cookie" not in headers and "X-Frame-Options" not in headers
     assert "Content-Language" not in headers
 
 
 @pytest.mark.django_db
-def test_the_gateway_answers_a_bare_prefix_and_other_methods_as_json():
-    status, headers, body = _call("/r1/")
+def test_the_gateway_answers_a_bare_prefix_and_other_methods_as_json(gateway_app):
+    status, headers, body = _call(gateway_app, "/r1/")
     assert status.startswith("400") and json.loads(body)["code"] == "bad_address"
     assert headers["Content-Type"].startswith("application/json")
-    status, _headers, body = _call("/r1/IR/GOV/1/sub/svc/123", form={"a": "b"})
+    status, _headers, body = _call(gateway_app, "/r1/IR/GOV/1/sub/svc/123", form={"a": "b"})
     assert json.loads(body)["fault"] == "consumer"  # a POST reaches the gateway's own checks
 
 
 @pytest.mark.django_db
-def test_portal_pages_keep_the_full_middleware_stack():
-    status, headers, _body = _call("/en/")
-    assert status.startswith("200")
-    assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Content-Language"] == "en"
+def test_the_gateway_process_serves_no_page_and_no_browser_endpoint(gateway_app):
+    for path in ("/en/", "/", "/oidc/authorize/", "/oidc/logout/", "/admin/"):
+        status, headers, body = _call(gateway_app, path)
+        assert status.startswith("404"), path
+        assert headers["Content-Type"] == "application/json" and json.loads(body)["detail"]
 
 
 @pytest.mark.django_db
-def test_a_code_is_redeemed_on_the_lean_path_and_the_id_token_verifies():
+def test_the_portal_keeps_the_full_stack_and_serves_the_gateway_too():
+    status, headers, _body = _call(wsgi.application, "/en/")
+    assert status.startswith("200")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Content-Language"] == "en"
+    # The demo is one process: the portal's URL map has the gateway (no bypass around Django).
+    status, _headers, body = _call(wsgi.application, "/r1/IR/GOV/1/sub/svc/123")
+    assert status.startswith("400") and json.loads(body)["fault"] == "consumer"
+
+
+@pytest.mark.django_db
+def test_program_endpoints_follow_the_portals_transport_rules():
+    """Plain HTTP to a program endpoint is redirected to HTTPS as for the portal, and answers
+    over HTTPS carry HSTS (production turns both on)."""
+    with override_settings(SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=3600):
+        portal = WSGIHandler()  # the middleware reads these settings when it is made
+        with override_settings(
+            ROOT_URLCONF=gateway_settings.ROOT_URLCONF, MIDDLEWARE=gateway_settings.MIDDLEWARE
+        ):
+            gateway_app = WSGIHandler()
+            for path in ("/oidc/jwks/", "/r1/IR/GOV/1/sub/svc/123"):
+                for app in (gateway_app, portal):
+                    status, headers, _body = _call(app, path)
+                    assert status.startswith("301"), (path, status)
+                    assert headers["Location"] == f"https://testserver{path}"
+            status, headers, _body = _call(gateway_app, "/oidc/jwks/", scheme="https")
+            assert status.startswith("200")
+            assert headers["Strict-Transport-Security"] == "max-age=3600"
+            status, headers, _body = _call(gateway_app, "/oidc/token/", form={}, scheme="https")
+            assert status.startswith("400") and "Strict-Transport-Security" in headers
+
+
+@pytest.mark.django_db
+def test_a_code_is_redeemed_in_the_gateway_process_and_the_id_token_verifies(gateway_app):
     import base64
     import hashlib
     import secrets
@@ -103,9 +158,9 @@ def test_a_code_is_redeemed_on_the_lean_path_and_the_id_token_verifies():
     from tests.factories import UserFactory
 
     callback = "https://window.example/cb"
-    application, secret = register_agency_client("Lean window", [callback])
+    application, secret = register_agency_client("Gateway window", [callback])
     user = UserFactory(assurance_level=2)
-    session = SsoSession.objects.create(sid="lean-sid", user=user)
+    session = SsoSession.objects.create(sid="gateway-sid", user=user)
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     code = secrets.token_urlsafe(30)
@@ -129,72 +184,44 @@ def test_a_code_is_redeemed_on_the_lean_path_and_the_id_token_verifies():
         "redirect_uri": callback,
         "code_verifier": verifier,
     }
-    status, headers, body = _call("/oidc/token/", {"Authorization": f"Basic {basic}"}, form)
+    status, headers, body = _call(
+        gateway_app, "/oidc/token/", {"Authorization": f"Basic {basic}"}, form
+    )
     assert status.startswith("200"), body
     assert "Set-Cookie" not in headers and headers["X-Content-Type-Options"] == "nosniff"
     tokens = json.loads(body)
-    _status, _headers, jwks = _call("/oidc/jwks/")
+    _status, _headers, jwks = _call(gateway_app, "/oidc/jwks/")
     claims = jwt.decode(tokens["id_token"], KeySet.import_key_set(json.loads(jwks))).claims
-    assert claims["acr"] == "2" and claims["sid"] == "lean-sid" and claims["nonce"] == "n-1"
+    assert claims["acr"] == "2" and claims["sid"] == "gateway-sid" and claims["nonce"] == "n-1"
     assert claims["aud"] == application.client_id
     status, _headers, info = _call(
-        "/oidc/userinfo/", {"Authorization": f"Bearer {tokens['access_token']}"}
+        gateway_app, "/oidc/userinfo/", {"Authorization": f"Bearer {tokens['access_token']}"}
     )
     assert status.startswith("200") and json.loads(info)["sub"] == claims["sub"]
     # The same code again is refused (one use), and a wrong client gets nothing.
-    status, _headers, _body = _call("/oidc/token/", {"Authorization": f"Basic {basic}"}, form)
+    status, _headers, _body = _call(
+        gateway_app, "/oidc/token/", {"Authorization": f"Basic {basic}"}, form
+    )
     assert status.startswith("400")
     wrong = base64.b64encode(f"{application.client_id}:nope".encode()).decode()
-    status, _headers, _body = _call("/oidc/token/", {"Authorization": f"Basic {wrong}"}, form)
+    status, _headers, _body = _call(
+        gateway_app, "/oidc/token/", {"Authorization": f"Basic {wrong}"}, form
+    )
     assert status.startswith("401")
 
 
 @pytest.mark.django_db
-def test_userinfo_without_a_token_is_refused_without_a_session():
-    status, headers, _body = _call("/oidc/userinfo/")
+def test_userinfo_without_a_token_is_refused_without_a_session(gateway_app):
+    status, headers, _body = _call(gateway_app, "/oidc/userinfo/")
     assert status.startswith("401") and "Set-Cookie" not in headers
 
 
 @pytest.mark.django_db
-def test_machine_answers_are_one_finished_body_with_its_length():
-    """The server gets the answer as a one-item list (written at once, not drained chunk by
-    chunk) with its Content-Length, and the response is closed: Django's request_finished ran."""
-    finished = []
+def test_an_exception_the_gateway_lets_through_is_djangos_500(gateway_app, monkeypatch):
+    """The gateway answers its own errors as JSON; what it lets through is Django's 500 answer,
+    signalled and logged by the handler, still with the transport headers."""
+    from panjereh.exchange import gateway
 
-    def on_finished(**_kwargs):
-        finished.append(True)
-
-    signals.request_finished.connect(on_finished)
-    try:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": "/r1/IR/GOV/1/sub/svc/123",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.errors": sys.stderr,
-            "HTTP_HOST": "testserver",
-        }
-        seen: dict = {}
-
-        def start_response(status, response_headers, exc_info=None):
-            seen["headers"] = dict(response_headers)
-
-        answer = wsgi.application(environ, start_response)
-    finally:
-        signals.request_finished.disconnect(on_finished)
-    assert isinstance(answer, list) and len(answer) == 1
-    assert seen["headers"]["Content-Length"] == str(len(answer[0]))
-    assert finished == [True]
-
-
-@pytest.mark.django_db
-def test_an_exception_the_gateway_lets_through_is_djangos_500(monkeypatch):
-    """The last resort of the direct /r1/ path: Django's 500 answer, signalled and logged as its
-    handler would, still with the machine headers."""
     seen = []
 
     def broken(request, path):
@@ -203,10 +230,10 @@ def test_an_exception_the_gateway_lets_through_is_djangos_500(monkeypatch):
     def on_exception(**kwargs):
         seen.append(kwargs.get("request"))
 
-    monkeypatch.setattr(wsgi, "gateway", broken)
+    monkeypatch.setattr(gateway, "_gateway", broken)
     signals.got_request_exception.connect(on_exception)
     try:
-        status, headers, _body = _call("/r1/IR/GOV/1/sub/svc/123")
+        status, headers, _body = _call(gateway_app, "/r1/IR/GOV/1/sub/svc/123")
     finally:
         signals.got_request_exception.disconnect(on_exception)
     assert status.startswith("500") and len(seen) == 1

@@ -5,5 +5,6 @@ from django.urls import path
 from .gateway import gateway
 
 urlpatterns = [
+    path("", gateway, {"path": ""}),  # the bare prefix: answered by the gateway (bad address)
     path("<path:path>", gateway, name="exchange-gateway"),
 ]

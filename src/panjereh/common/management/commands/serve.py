@@ -5,16 +5,28 @@ Granian (a Rust HTTP server running the WSGI application in Python threads) is t
 measured on the exchange gateway it takes about a third less CPU per request than gunicorn's
 threaded workers, whose HTTP parsing and connection handling run in Python
 (docs/benchmarks.md). ``--server gunicorn`` (or ``PANJEREH_SERVER=gunicorn``) runs the same
-application under gunicorn instead; both serve ``panjereh.conf.wsgi:application``.
+application under gunicorn instead.
+
+``--app portal`` (the default) serves the portal, ``panjereh.conf.wsgi:application``: the whole
+site, the gateway's and programs' endpoints included (the demo is one process). ``--app
+gateway`` serves only the endpoints programs call (the exchange gateway ``/r1/`` and the OpenID
+Connect token, revocation, introspection, userinfo and JWKS endpoints) as a process of their own
+with their own settings (``panjereh.conf.gateway_settings``: a short middleware stack, the same
+transport rules as the portal), ``panjereh.conf.gateway_wsgi:application``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-WSGI_TARGET = "panjereh.conf.wsgi:application"
+WSGI_TARGETS = {
+    "portal": "panjereh.conf.wsgi:application",
+    "gateway": "panjereh.conf.gateway_wsgi:application",
+}
+GATEWAY_SETTINGS = "panjereh.conf.gateway_settings"
 
 
 class Command(BaseCommand):
@@ -33,24 +45,35 @@ class Command(BaseCommand):
             choices=["granian", "gunicorn"],
             default=os.environ.get("PANJEREH_SERVER", "granian"),
         )
+        parser.add_argument(
+            "--app", choices=sorted(WSGI_TARGETS), default=os.environ.get("PANJEREH_APP", "portal")
+        )
 
-    def handle(self, *args, bind, workers, threads, server, **options):
+    def handle(self, *args, bind, workers, threads, server, app, **options):
         host, _sep, port = bind.rpartition(":")
         if not host or not port.isdigit():
             raise CommandError(f"--bind must be host:port, not {bind!r}")
+        if app == "gateway" and os.environ.get("DJANGO_SETTINGS_MODULE") != GATEWAY_SETTINGS:
+            # This process has the portal's settings loaded (and its server workers would fork
+            # with them): the gateway starts afresh under its own.
+            argv = ["--bind", bind, "--workers", str(workers), "--threads", str(threads)]
+            argv += ["--server", server, "--app", "gateway"]
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": GATEWAY_SETTINGS}
+            sys.stdout.flush()
+            os.execve(sys.executable, [sys.executable, "-m", "panjereh", "serve", *argv], env)  # noqa: S606
         # Worker processes import the application themselves: they must find the same settings.
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
         if server == "gunicorn":
-            self._gunicorn(bind, workers, threads)
+            self._gunicorn(bind, workers, threads, app)
         else:
-            self._granian(host.strip("[]"), int(port), workers, threads)
+            self._granian(host.strip("[]"), int(port), workers, threads, app)
 
-    def _granian(self, host: str, port: int, workers: int, threads: int) -> None:
+    def _granian(self, host: str, port: int, workers: int, threads: int, app: str) -> None:
         from granian import Granian
         from granian.constants import Interfaces
 
         Granian(
-            WSGI_TARGET,
+            WSGI_TARGETS[app],
             address=host,
             port=port,
             interface=Interfaces.WSGI,
@@ -61,10 +84,11 @@ class Command(BaseCommand):
             respawn_failed_workers=True,
         ).serve()
 
-    def _gunicorn(self, bind: str, workers: int, threads: int) -> None:
+    def _gunicorn(self, bind: str, workers: int, threads: int, app: str) -> None:
+        from django.utils.module_loading import import_string
         from gunicorn.app.base import BaseApplication
 
-        from panjereh.conf.wsgi import application
+        application = import_string(WSGI_TARGETS[app].replace(":", "."))
 
         class _App(BaseApplication):
             def load_config(self):
