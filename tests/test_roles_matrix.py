@@ -29,6 +29,11 @@ the supervising body A; for a grant, the consumer A).
 | catalogue.service       | catalogue.operations.save_service           | EDIT in A          |
 | catalogue.agency        | catalogue.operations.save_agency            | ADMINISTER in A    |
 | exchange.grant          | exchange.grants.reject                      | DECIDE_GRANTS      |
+| exchange.request        | exchange.grants.request_grant               | EDIT membership of A |
+| catalogue.service_id    | catalogue.operations.assign_service_id      | ASSIGN_SERVICE_IDS |
+| oversight.reject        | oversight.cycle.reject                      | CERTIFY or APPROVE_SMART |
+| participation.close     | participation.operations.close_consultation | EDIT membership of A |
+| status.reopen           | status.incidents.reopen                     | OPERATE            |
 
 Actors: nobody (``None``), anonymous, a citizen, A's viewer/editor/admin, B's admin, each
 platform role (AEO, ITO, Steering WG, Interoperability WG, evaluator, moderator), a superuser
@@ -69,7 +74,7 @@ from panjereh.services import documents, engine, workflow
 from panjereh.services.models import Application, Document, ServiceDefinition, State
 from panjereh.status import incidents
 from panjereh.status.models import Incident, IncidentState, System
-from tests.factories import UserFactory, make_agency, make_service
+from tests.factories import UserFactory, make_agency, make_service, next_service_id
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +134,16 @@ ALLOWED: dict[str, set[str]] = {
     "catalogue.service": {"editor", "admin", "aeo", "ito"} | ALWAYS,
     "catalogue.agency": {"admin", "aeo", "ito"} | ALWAYS,
     "exchange.grant": {"interop"} | ALWAYS,
+    "exchange.request": {"editor", "admin", "system"},
+    "catalogue.service_id": {"aeo"} | ALWAYS,
+    "oversight.reject": {"aeo", "steering"} | ALWAYS,
+    "participation.close": {"editor", "admin", "system"},
+    "status.reopen": {"ito"} | ALWAYS,
 }
 # Known holes left on purpose, each failing loudly if it is ever closed (strict xfail).
 KNOWN_HOLES = {
     ("exchange.grant", "nobody"): "exchange.grants still reads actor=None as the system",
+    ("exchange.request", "nobody"): "exchange.grants still reads actor=None as the system",
 }
 
 
@@ -415,14 +426,72 @@ def _save_agency(w):
     )
 
 
-def _grant(w):
-    data_service = DataService.objects.create(
+def _data_service(w):
+    return DataService.objects.create(
         provider=w.b,
         subsystem="civil-registry",
         code="identity",
         title_fa="هویت",
         upstream_base_url="http://127.0.0.1:9/",
+        items=[{"code": "civil.identity", "fields": ["first_name"]}],
     )
+
+
+def _request_grant(w):
+    data_service, purpose = _data_service(w), make_service(w.a)
+    return (
+        lambda actor: grants.request_grant(
+            w.a, data_service, ["civil.identity"], purpose, actor=actor
+        ),
+        lambda: Grant.objects.filter(consumer=w.a).exists(),
+    )
+
+
+def _assign_service_id(w):
+    service = make_service(w.a, service_id=None, connected=False, connection_form="")
+    new_id = next_service_id()
+    return (
+        lambda actor: catalogue.assign_service_id(service, new_id, author=actor),
+        lambda: Service.objects.get(pk=service.pk).service_id == new_id,
+    )
+
+
+def _reject_plan(w):
+    plan = _plan(w, PlanState.SUBMITTED)
+    return (
+        lambda actor: cycle.reject(plan, author=actor, reason="کافی نیست"),
+        lambda: SmarteningPlan.objects.get(pk=plan.pk).state == PlanState.REJECTED,
+    )
+
+
+def _close_consultation(w):
+    now = timezone.now()
+    consultation = Consultation.objects.create(
+        agency=w.a,
+        title="نظرخواهی",
+        text="متن",
+        opens_at=now - dt.timedelta(days=1),
+        closes_at=now + dt.timedelta(days=7),
+        state=ConsultationState.OPEN,
+    )
+    return (
+        lambda actor: participation.close_consultation(actor, consultation),
+        lambda: Consultation.objects.get(pk=consultation.pk).state == ConsultationState.CLOSED,
+    )
+
+
+def _reopen_incident(w):
+    incident = incidents.open_incident(
+        _system(), timezone.now(), ended_at=timezone.now(), actor=roles.SYSTEM
+    )
+    return (
+        lambda actor: incidents.reopen(incident, actor=actor),
+        lambda: Incident.objects.get(pk=incident.pk).state == IncidentState.OPEN,
+    )
+
+
+def _grant(w):
+    data_service = _data_service(w)
     grant = Grant.objects.create(
         consumer=w.a,
         service=data_service,
@@ -458,6 +527,11 @@ SCENES = {
     "catalogue.service": _save_service,
     "catalogue.agency": _save_agency,
     "exchange.grant": _grant,
+    "exchange.request": _request_grant,
+    "catalogue.service_id": _assign_service_id,
+    "oversight.reject": _reject_plan,
+    "participation.close": _close_consultation,
+    "status.reopen": _reopen_incident,
 }
 REFUSALS = (PermissionDenied, feedback.FeedbackError, participation.NotAllowed)
 
@@ -516,6 +590,13 @@ def test_a_membership_gives_no_right_in_another_agency(world):
     assert roles.can(other_admin, roles.REVOKE, world.b)
     assert not roles.can(other_admin, roles.READ, world.a)
     assert not roles.can(other_admin, roles.REVOKE)  # no agency named: platform rights only
+
+
+def test_a_deactivated_member_acts_for_no_agency(world):
+    admin = world.actor("admin")
+    admin.is_active = False
+    assert roles.agencies_for(admin, roles.READ) == set()
+    assert not roles.can(admin, roles.REVOKE, world.a)
 
 
 def test_nobody_is_not_the_system(world):

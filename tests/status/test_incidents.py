@@ -138,3 +138,20 @@ def test_an_outage_after_maintenance_starts_when_the_maintenance_ends(time_machi
     outage = feed(system, False)  # still failing after the announced end
     assert outage.kind == IncidentKind.OUTAGE
     assert outage.started_at == ended
+
+
+def test_an_incident_resolved_meanwhile_is_not_resolved_again_from_a_stale_copy(time_machine):
+    """Two operators (or an operator and the monitor) holding the same open incident: the
+    second resolution reads the row under its lock, sees it resolved and is refused, instead of
+    moving the end and adding a second "resolved" entry."""
+    time_machine.move_to(T0, tick=False)
+    system = make_system()
+    incident = incidents.open_incident(system, T0, kind=IncidentKind.MAINTENANCE, actor=SYSTEM)
+    stale = Incident.objects.get(pk=incident.pk)
+    incidents.resolve(incident, T0 + dt.timedelta(minutes=10), actor=SYSTEM)
+    with pytest.raises(incidents.TransitionError):
+        incidents.resolve(stale, T0 + dt.timedelta(minutes=50), actor=SYSTEM)
+    incident.refresh_from_db()
+    assert incident.ended_at == T0 + dt.timedelta(minutes=10)
+    kinds = incident.updates.values_list("kind", flat=True)
+    assert list(kinds).count(IncidentUpdate.Kind.RESOLVED) == 1

@@ -144,7 +144,7 @@ def platform_capabilities(user) -> frozenset[str]:
 
 def _memberships(user) -> dict[int, str]:
     """{agency id: membership role} of ``user`` (one query, never cached: rights change)."""
-    if user is SYSTEM or not _authenticated(user):
+    if user is SYSTEM or not _authenticated(user) or not getattr(user, "is_active", True):
         return {}
     return dict(user.agency_memberships.values_list("agency_id", "role"))
 

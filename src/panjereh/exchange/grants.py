@@ -118,15 +118,21 @@ def request_grant(
         raise ValidationError(
             {"purpose": [_("The purpose must be a service of the consumer agency.")]}
         )
+    if actor is not None and not (
+        roles.is_system(actor) or consumer.pk in roles.agencies_for(actor, roles.EDIT)
+    ):
+        raise roles.NotPermitted(_("Only an agency's administrators and editors request data."))
     grant = Grant.objects.create(
         consumer=consumer,
         service=service,
         purpose=purpose,
         requested_items=sorted(set(items)),
-        requested_by=actor,
+        requested_by=roles.person(actor),
         note=note,
     )
-    GrantEvent.objects.create(grant=grant, to_state=GrantState.REQUESTED, actor=actor, note=note)
+    GrantEvent.objects.create(
+        grant=grant, to_state=GrantState.REQUESTED, actor=roles.person(actor), note=note
+    )
     return grant
 
 
