@@ -17,7 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from panjereh.common.templatetags.persian import digits as digits_for_language
 
 from . import audit
 from .models import AuthEvent, InPersonCheck, SigningKey, TotpDevice, User
@@ -40,6 +44,25 @@ STEPS = [
     Step("signing_key", 3, _("Enrolled signing key"), "identity:signing_key"),
     Step("in_person", 4, _("Identity check in person at a service counter"), None),
 ]
+
+
+def level_steps(level: int) -> list[Step]:
+    """The steps a level adds to the level below it (levels are cumulative)."""
+    return [step for step in STEPS if step.level == level]
+
+
+def level_label(level: int) -> str:
+    """What a level needs, in words, from :data:`STEPS`: the one definition of the levels that
+    every page naming a level shows (and that :func:`compute_level` applies)."""
+    level = max(1, min(int(level or 0), MAX_LEVEL))
+    titles = [str(step.title) for step in level_steps(level)]
+    text = get_text_list(titles, gettext("and"))
+    if level == 1:
+        return text
+    return gettext("%(steps)s, as well as everything level %(below)s needs") % {
+        "steps": text,
+        "below": digits_for_language(level - 1),
+    }
 
 
 def evidence(user: User) -> dict[str, bool]:

@@ -7,10 +7,12 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.common.forms import AccessibleForm, JalaliDateField
 from panjereh.common.persian import digits_only
+from panjereh.common.templatetags import persian
 
 from .validators import clean_mobile, clean_national_code
 
@@ -40,7 +42,8 @@ class BirthDateField(JalaliDateField):
                 "1370/06/31."
             ),
         )
-        kwargs.setdefault("placeholder", "۱۳۷۰/۰۶/۳۱")
+        # The example date in the digits of the page's language (rendered per request).
+        kwargs.setdefault("placeholder", lazy(persian.digits, str)("1370/06/31"))
         super().__init__(first_year=None, **kwargs)
 
     def clean(self, value) -> dt.date:
