@@ -4,18 +4,27 @@ Playwright's sync API runs an event loop in the test thread, which makes Django 
 database access as "async unsafe"; the tests never share a connection with that loop, so the
 check is switched off here. One browser serves the whole session; each test gets a fresh
 context and page, and a failing test leaves a screenshot under ``test-artifacts/``.
+
+Every page any browser test visits is checked (axe-core, no sideways scrolling, the digits of
+its language): see ``checks.py``. The journeys run twice through the ``variant`` fixture: in
+Persian on a 360×780 touch phone and in English on a 1280×800 desktop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from . import checks
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+checks.install()
 
 CHROMIUM = os.environ.get("PANJEREH_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("PANJEREH_TEST_ARTIFACTS", "test-artifacts"))
@@ -28,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 360, "height": 740}
+PHONE = {"width": 360, "height": 780}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -36,6 +45,131 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Collect what the test's pages showed; fail the test once its body has run."""
+    checks.current = checks.Collector(item.nodeid)
+    try:
+        result = yield
+        checks.check_open_pages()
+    except BaseException:
+        _screenshot_open_pages(item)
+        raise
+    finally:
+        collector, checks.current = checks.current, None
+    checks.totals["pages"] += collector.pages
+    checks.totals["seconds"] += collector.seconds
+    checks.totals["known"] += len(collector.known)
+    if collector.known:
+        item.add_report_section("call", "known page problems", "\n".join(map(str, collector.known)))
+    if collector.problems:
+        raise AssertionError(collector.report())
+    return result
+
+
+def _screenshot_open_pages(item) -> None:
+    """A failed test's pages, including those of contexts the test opened itself."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", item.nodeid)[-140:]
+    for n, page in enumerate(list(checks.tracked_pages())):
+        with contextlib.suppress(Exception):  # a closed or crashed page has nothing to show
+            page.screenshot(path=str(ARTIFACTS / f"{name}-page{n}.png"), full_page=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if checks.totals["pages"]:
+        terminalreporter.write_line(
+            "browser page checks: {pages} documents checked in {seconds:.1f}s;"
+            " {known} known problem(s) let through (tests/browser/checks.py KNOWN)".format(
+                **checks.totals
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way the journeys run: a language and the device it is read on."""
+
+    lang: str
+    device: str
+
+    @property
+    def prefix(self) -> str:
+        """Where the language starts in the address: Persian has none, English "/en"."""
+        return "" if self.lang == "fa" else "/en"
+
+    @property
+    def mobile(self) -> bool:
+        return self.device == "phone"
+
+    def context_options(self) -> dict:
+        return {
+            "viewport": PHONE if self.mobile else DESKTOP,
+            "is_mobile": self.mobile,
+            "has_touch": self.mobile,
+            "device_scale_factor": 2 if self.mobile else 1,
+            "locale": "fa-IR" if self.lang == "fa" else "en-US",
+        }
+
+    def new_context(self, browser, timeout: int = 15_000):
+        context = browser.new_context(**self.context_options())
+        context.set_default_timeout(timeout)
+        return context
+
+    def gettext(self, message: str) -> str:
+        """The interface's text in this variant's language (as the page shows it)."""
+        from django.utils import translation
+
+        with translation.override(self.lang):
+            return translation.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int, **values) -> str:
+        """A counted message, its placeholders filled (numbers in the variant's digits)."""
+        from django.utils import translation
+
+        with translation.override(self.lang):
+            text = translation.ngettext(singular, plural, n)
+        return text % {k: self.digits(v) for k, v in values.items()}
+
+    def digits(self, text) -> str:
+        """Digits in this variant's script."""
+        from panjereh.common.persian import to_persian_digits
+
+        return to_persian_digits(str(text)) if self.lang == "fa" else str(text)
+
+
+VARIANTS = [Variant("fa", "phone"), Variant("en", "desktop")]
+
+
+def chosen_variants() -> list[Variant]:
+    """The variants this run takes: PANJEREH_BROWSER_VARIANTS, "all" (the default) or ids such
+    as "fa-phone"; on SQLite PANJEREH_BROWSER_VARIANTS_SQLITE overrides it, so that
+    scripts/test.sh can run both variants in one of its two legs only."""
+    wanted = os.environ.get("PANJEREH_BROWSER_VARIANTS", "all")
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        wanted = os.environ.get("PANJEREH_BROWSER_VARIANTS_SQLITE", wanted)
+    if wanted.strip() == "all":
+        return VARIANTS
+    ids = {part.strip() for part in wanted.split(",")}
+    chosen = [v for v in VARIANTS if f"{v.lang}-{v.device}" in ids]
+    assert chosen, f"no browser variant called {wanted!r}: use 'all', 'fa-phone' or 'en-desktop'"
+    return chosen
+
+
+@pytest.fixture(params=chosen_variants(), ids=lambda v: f"{v.lang}-{v.device}")
+def variant(request) -> Variant:
+    return request.param
+
+
+@pytest.fixture
+def variant_page(request, browser, variant) -> Iterator:
+    """A fresh page for the variant (Persian phone or English desktop)."""
+    context = variant.new_context(browser)
+    page = context.new_page()
+    yield page
+    _finish(context, page, request)
 
 
 @pytest.fixture(scope="session")
