@@ -45,6 +45,9 @@ if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   echo "== installing axe-core for the browser tests (npm ci)"
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
+# The browser journeys run in Persian on a phone and in English on a desktop in the PostgreSQL
+# leg; the SQLite leg runs the Persian phone ones only (tests/browser/conftest.py).
+export PANJEREH_BROWSER_VARIANTS_SQLITE="${PANJEREH_BROWSER_VARIANTS_SQLITE:-fa-phone}"
 
 echo "== lint (ruff)"
 $BIN/ruff check src tests benchmarks
