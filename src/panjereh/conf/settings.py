@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -194,6 +195,23 @@ X_FRAME_OPTIONS = "DENY"
 # 0 (the default): the client's address is REMOTE_ADDR and X-Forwarded-For is never read, so a
 # client cannot choose the address that rate limits and the audit trail count it by.
 PANJEREH_TRUSTED_PROXIES = int(os.environ.get("PANJEREH_TRUSTED_PROXIES", "0"))
+# Content-Security-Policy on every page (django-csp), in every mode so that tests meet it: no
+# inline script, style or event handler anywhere; scripts, styles, fonts and images come from
+# this site only. form-action is left open: the consent form's answer redirects to the agency
+# window, which a form-action of 'self' would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 # A signed-in session at the national window lasts two hours unless configured otherwise.
 SESSION_COOKIE_AGE = int(os.environ.get("PANJEREH_SESSION_SECONDS", "7200"))

@@ -42,7 +42,7 @@ def _head(width: int, height: int, title: str, desc: str) -> tuple[str, str]:
     uid = f"chart{next(_ids)}"
     return uid, (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="100%" style="direction:ltr;max-width:{width}px" '
+        f'viewBox="0 0 {width} {height}" width="{width}" direction="ltr" '
         f'aria-labelledby="{uid}-t {uid}-d" font-family="Vazirmatn, Tahoma, sans-serif">'
         f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>'
     )
