@@ -102,6 +102,22 @@ def test_a_form_post_with_a_nul_changes_nothing(client, cards):
     assert response.status_code == 302 and Suggestion.objects.count() == 1
 
 
+def test_a_multipart_form_with_a_nul_is_refused_when_read(client, cards):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    citizen = User.objects.create(username="c3", national_code="0000000003", assurance_level=2)
+    client.force_login(citizen)
+    data = {
+        "p-agency": cards["agency"].pk,
+        "p-goal": "electronic",
+        "p-text": "صدور پروانه ساختمان به‌صورت کاملا برخط\x00",
+        "attachment": SimpleUploadedFile("a.txt", b"x"),  # makes the body multipart
+    }
+    response = client.post("/en/participate/propose/", data)
+    assert response.status_code == 400 and "null character" in response.content.decode()
+    assert not Suggestion.objects.exists()
+
+
 def test_a_form_post_over_the_size_limit_answers_413_and_changes_nothing(client, cards, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
     citizen = User.objects.create(username="c2", national_code="0000000002", assurance_level=2)
@@ -133,3 +149,17 @@ def test_the_exchange_gateway_answers_its_own_refusals(client):
     body = json.loads(response.content)
     assert "error" not in body or body.get("error") != "invalid_characters"
     assert body.get("fault") == "consumer"
+
+
+def test_the_gateway_process_refuses_a_token_code_with_a_nul(client, settings):
+    """In production the token endpoint runs in the gateway process, under its own short
+    middleware stack (conf/gateway_settings.py): the guard is in it too."""
+    from panjereh.conf import gateway_settings
+
+    settings.ROOT_URLCONF = gateway_settings.ROOT_URLCONF
+    settings.MIDDLEWARE = gateway_settings.MIDDLEWARE
+    response = client.post(
+        "/oidc/token/",
+        {"grant_type": "authorization_code", "code": "abc\x00", "redirect_uri": "https://x/"},
+    )
+    _json_refusal(response, where="form")

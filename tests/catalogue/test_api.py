@@ -71,3 +71,67 @@ def test_stats_as_of_rejects_a_bad_jalali_date(client, cards):
     assert client.get("/api/catalogue/stats/", {"as_of": "1404-13-01"}).status_code == 400
     body = client.get("/api/catalogue/stats/", {"as_of": "۱۴۰۴/۰۳/۳۱"}).json()
     assert body["as_of"] == "1404-03-31"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": str(2**63)}, "limit"),
+        ({"offset": str(2**63)}, "offset"),
+        ({"offset": str(10**30)}, "offset"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"smart": "maybe"}, "smart"),
+        ({"life_event": "holiday"}, "life_event"),
+        ({"recipient": "X"}, "recipient"),
+    ],
+)
+def test_wrong_or_out_of_range_parameters_answer_400_with_the_fields_error(
+    client, cards, params, field
+):
+    response = client.get("/api/catalogue/services/", params)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_agencies_page_parameters_are_validated(client, cards):
+    response = client.get("/api/catalogue/agencies/", {"limit": str(2**63)})
+    assert response.status_code == 400 and "limit" in response.json()
+    body = client.get("/api/catalogue/agencies/", {"limit": "2", "offset": "1"}).json()
+    assert body["count"] == 3 and len(body["results"]) == 2
+
+
+def test_stats_bad_date_names_the_parameter(client, cards):
+    response = client.get("/api/catalogue/stats/", {"as_of": "tomorrow"})
+    assert response.status_code == 400
+    assert "1404-03-31" in response.json()["as_of"][0]
+
+
+def test_nullable_fields_are_null_as_documented(client, cards):
+    from panjereh.catalogue.models import Service
+
+    Service.objects.filter(pk=cards["licence"].pk).update(service_id=None)
+    body = client.get("/api/catalogue/services/", {"agency": "moh"}).json()
+    rows = {r["title_en"]: r for r in body["results"]}
+    assert rows["Clinic licence"]["service_id"] is None
+    assert rows["Clinic licence"]["parent"] is None and rows["Clinic licence"]["agency"] == "moh"
+    assert client.get("/api/catalogue/agencies/moh/").json()["parent"] is None
+    assert body["previous"] is None
+
+
+def test_smart_filter_reads_the_usual_booleans(client, cards):
+    assert client.get("/api/catalogue/services/", {"smart": "true"}).json()["count"] == 0
+    assert client.get("/api/catalogue/services/", {"smart": "0"}).status_code == 200
+
+
+def test_unknown_addresses_under_the_api_answer_json_404(client, cards):
+    for url in (
+        "/api/catalogue/services/abc/",
+        "/api/catalogue/agencies/a.b/",
+        "/api/catalogue/x/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert "detail" in response.json()

@@ -21,7 +21,7 @@ import logging
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import format_html
 from django.utils.translation import get_language_bidi
@@ -33,7 +33,10 @@ EXEMPT_PREFIXES = ("/r1/",)
 API_PREFIXES = ("/api/", "/oidc/", "/.well-known/")
 
 
-class BadInput(Exception):
+class BadInput(SuspiciousOperation):
+    """Input no view can use. A SuspiciousOperation, so that where it escapes the middleware
+    (raised while CSRF middleware reads a multipart body) Django still answers 400."""
+
     def __init__(self, where: str, status: int = 400):
         super().__init__(where)
         self.where, self.status = where, status
@@ -82,6 +85,28 @@ def _check_json(value, where: str) -> None:
             _check_json(item, where)
 
 
+def _check_multipart_when_read(request) -> None:
+    """Check a multipart form's text fields when something first reads them, not here: views
+    that refuse an upload by its declared size must be able to do it before the body is read
+    (feedback's complaint form does). A bad field then raises :class:`BadInput` from the
+    reader; :meth:`BadInputMiddleware.process_exception` answers it."""
+    load = request._load_post_and_files
+
+    def load_and_check():
+        try:
+            load()
+        except RequestDataTooBig as error:
+            raise BadInput("size", 413) from error
+        except TooManyFieldsSent as error:
+            raise BadInput("fields") from error
+        for key, values in request._post.lists():
+            for value in [key, *values]:
+                if not clean_text(value):
+                    raise BadInput("form")
+
+    request._load_post_and_files = load_and_check
+
+
 def check_request(request) -> None:
     """Raise :class:`BadInput` when the request carries input no view can use."""
     meta = request.META
@@ -104,10 +129,7 @@ def check_request(request) -> None:
             _check_urlencoded(request.body, "form")
             request.POST  # noqa: B018 -- parse now, so the field-count limit is ours to answer
         elif content_type == "multipart/form-data":
-            for key, values in request.POST.lists():
-                for value in [key, *values]:
-                    if not clean_text(value):
-                        raise BadInput("form")
+            _check_multipart_when_read(request)
         elif content_type == "application/json" or content_type.endswith("+json"):
             body = request.body
             if not body:
@@ -191,3 +213,25 @@ class BadInputMiddleware:
                 )
                 return refusal(request, error)
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Read a multipart form now, where CSRF middleware (next) would read it anyway, so a
+        bad field or an oversized form gets this answer; views exempt from CSRF read it
+        themselves (after their own size checks), and :meth:`process_exception` answers."""
+        if (
+            request.method == "POST"
+            and (request.content_type or "").lower() == "multipart/form-data"
+            and not getattr(view_func, "csrf_exempt", False)
+            and not request.path_info.startswith(EXEMPT_PREFIXES)
+        ):
+            try:
+                request.POST  # noqa: B018
+            except BadInput as error:
+                return self.process_exception(request, error)
+        return None
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, BadInput):  # a multipart field, found when the view read it
+            logger.warning("refused bad input in %s: %s", exception.where, request.method)
+            return refusal(request, exception)
+        return None
