@@ -13,6 +13,7 @@ from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from panjereh.common import periodic
 from panjereh.identity import backchannel
 from panjereh.identity.clients import register_agency_client
 from panjereh.identity.models import AuthEvent, BackchannelDelivery, SsoSession
@@ -101,3 +102,64 @@ def test_a_window_that_never_accepts_is_given_up_after_the_last_attempt(signed_o
     assert len(window.tokens) == backchannel.MAX_ATTEMPTS
     event = AuthEvent.objects.get(kind=AuthEvent.Kind.BACKCHANNEL_LOGOUT, user=user)
     assert event.detail["ok"] is False and event.detail["status"] == "503"
+
+
+def _session(window, sid: str):
+    application, _secret = register_agency_client(
+        f"Window {sid}", ["https://d.example/cb"], backchannel_logout_uri=window.url
+    )
+    user = UserFactory()
+    session = SsoSession.objects.create(sid=sid, user=user)
+    session.clients.add(application)
+    return session
+
+
+def test_every_logout_is_written_down_before_anything_is_sent(db, window, monkeypatch):
+    """A sign-out whose process dies while telling the windows is not lost: each logout was
+    a delivery row first, and the retry job sends it."""
+    session = _session(window, "sid-durable")
+    real_post = backchannel._post
+
+    def killed(uri, token):
+        raise SystemExit("the worker was killed mid-send")
+
+    monkeypatch.setattr(backchannel, "_post", killed)
+    with pytest.raises(SystemExit):
+        backchannel.notify(session, "http://testserver/oidc")
+    delivery = BackchannelDelivery.objects.get(sid="sid-durable")
+    assert delivery.state == "pending" and delivery.attempts == 0
+    monkeypatch.setattr(backchannel, "_post", real_post)
+    window.status = 200
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=11)):
+        assert backchannel.retry_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered" and len(window.tokens) == 1
+
+
+def test_under_celery_the_logout_goes_through_the_job_queue_and_failures_are_recorded(
+    db, window, settings, django_capture_on_commit_callbacks
+):
+    from panjereh.conf.celery import app
+
+    session = _session(window, "sid-queued")
+    settings.PANJEREH_TASKS = "celery"
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            assert backchannel.notify(session, "http://testserver/oidc") == []
+            assert window.tokens == []  # nothing sent inside the sign-out itself
+    finally:
+        app.conf.task_always_eager = False
+    assert len(queued) == 1 and "identity.deliver_backchannel" in app.tasks
+    delivery = BackchannelDelivery.objects.get(sid="sid-queued")
+    assert delivery.state == "pending" and delivery.attempts == 1
+    assert delivery.last_status == "503" and len(window.tokens) == 1
+    failed = AuthEvent.objects.get(kind=AuthEvent.Kind.BACKCHANNEL_LOGOUT, user=session.user)
+    assert failed.detail["ok"] is False and failed.detail["status"] == "503"
+    # The periodic retry job delivers it later.
+    window.status = 200
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=11)):
+        assert backchannel.retry_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered" and delivery.attempts == 2
+    assert "identity-backchannel-retry" in periodic.DEFAULT_JOBS

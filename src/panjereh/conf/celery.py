@@ -18,7 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 
 app = Celery("panjereh")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["panjereh.services", "panjereh.status"])
+app.autodiscover_tasks(["panjereh.services", "panjereh.status", "panjereh.identity"])
 
 # Beat sends every job of the one table (``panjereh.common.periodic``) as ``common.periodic``.
 app.conf.beat_schedule = beat_schedule()

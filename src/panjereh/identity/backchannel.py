@@ -1,10 +1,14 @@
 """OpenID Connect Back-Channel Logout 1.0: telling every agency window used in a sign-on session
 that the person has signed out, server to server, so that "sign out" means everywhere.
 
-A window that is down or answers anything but 200 is not forgotten: the delivery is kept as a
-:class:`~panjereh.identity.models.BackchannelDelivery` and retried by the worker
-(:func:`retry_due`) after 10 s, 30 s, 90 s, … up to ``MAX_ATTEMPTS`` attempts, each with a
-freshly signed logout token; the person's audit trail records each outcome.
+Every logout to every window is first written down as a
+:class:`~panjereh.identity.models.BackchannelDelivery` (in the sign-out's transaction), then
+handed to the job queue: under Celery the task ``identity.deliver_backchannel`` sends it at
+commit; with the embedded worker it is sent at once. Nothing is fire-and-forget: a window
+that is down, slow or answers anything but 200 (or a process that dies before sending) leaves
+the delivery pending, and the worker's periodic job (:func:`retry_due`) tries again after
+10 s, 30 s, 90 s, … up to ``MAX_ATTEMPTS`` attempts, each with a freshly signed logout token,
+then records it as failed; the person's audit trail records each outcome.
 """
 
 from __future__ import annotations
@@ -67,32 +71,91 @@ def _post(uri: str, token: str) -> tuple[bool, str]:
 
 
 def notify(session: SsoSession, issuer: str) -> list[dict]:
-    """Send a logout token to each client used in ``session``; the outcome for each."""
-    targets = []
+    """Tell each client used in ``session`` that it ended: a delivery row per client, sent
+    through the job queue. The outcome of each attempt made now (none under Celery: the task
+    sends them at commit and records the outcomes)."""
+    from . import tasks
+
+    deliveries = []
     for application in session.clients.select_related("panjereh_profile"):
         profile = client_profile(application)
         if profile is None or not profile.backchannel_logout_uri:
             continue
-        token = logout_token(application, session.user, session.sid, issuer)
-        targets.append((application, profile.backchannel_logout_uri, token))
-    if not targets:
-        return []
-    # Windows are told in parallel: one slow window must not delay the others.
-    with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-        results = list(pool.map(lambda t: _post(t[1], t[2]), targets))
-    outcome = []
-    for (application, uri, _token), (ok, status) in zip(targets, results, strict=True):
-        if not ok:
-            log.warning("back-channel logout to %s failed: %s; will retry", uri, status)
+        deliveries.append(
             BackchannelDelivery.objects.create(
                 sid=session.sid,
                 user=session.user,
                 application=application,
                 issuer=issuer,
-                last_status=status[:40],
+                attempts=0,
+                # The retry job takes it only if the first attempt has not happened by then.
                 next_attempt_at=timezone.now() + dt.timedelta(seconds=FIRST_RETRY_SECONDS),
             )
-        outcome.append({"client": application.name, "ok": ok, "status": status})
+        )
+    if not deliveries:
+        return []
+    if tasks.use_celery():
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: tasks.deliver_backchannel.delay(ids))
+        return []
+    return _send(deliveries)
+
+
+def deliver(ids: list[int]) -> list[dict]:
+    """The first attempt of the deliveries ``ids`` (the job queue's task); the outcomes, each
+    also in the person's audit trail."""
+    from . import audit
+    from .models import AuthEvent
+
+    deliveries = list(
+        BackchannelDelivery.objects.filter(
+            pk__in=ids, state=BackchannelDelivery.State.PENDING, attempts=0
+        ).select_related("application__panjereh_profile", "user")
+    )
+    outcome = _send(deliveries)
+    for delivery, result in zip(deliveries, outcome, strict=True):
+        audit.record(
+            AuthEvent.Kind.BACKCHANNEL_LOGOUT,
+            None,
+            user=delivery.user,
+            client_name=result["client"],
+            ok=result["ok"],
+            status=result["status"],
+            attempts=delivery.attempts,
+        )
+    return outcome
+
+
+def _send(deliveries: list[BackchannelDelivery]) -> list[dict]:
+    """One attempt of each delivery, in parallel (one slow window must not delay the others);
+    each row records the outcome and, when it failed, when to try again."""
+    targets = []
+    for delivery in deliveries:
+        # Claimed first: a retry job running meanwhile does not send it a second time.
+        BackchannelDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=timezone.now() + _backoff(delivery.attempts + 1)
+        )
+        profile = client_profile(delivery.application)
+        uri = profile.backchannel_logout_uri if profile else ""
+        token = logout_token(delivery.application, delivery.user, delivery.sid, delivery.issuer)
+        targets.append((uri, token))
+    with ThreadPoolExecutor(max_workers=min(8, len(targets) or 1)) as pool:
+        results = list(
+            pool.map(lambda t: _post(*t) if t[0] else (False, "no back-channel URI"), targets)
+        )
+    outcome = []
+    for delivery, (uri, _token), (ok, status) in zip(deliveries, targets, results, strict=True):
+        delivery.attempts += 1
+        delivery.last_status = status[:40]
+        delivery.updated_at = timezone.now()
+        if ok:
+            delivery.state = BackchannelDelivery.State.DELIVERED
+        else:
+            log.warning("back-channel logout to %s failed: %s; will retry", uri, status)
+            if not uri:
+                delivery.state = BackchannelDelivery.State.FAILED
+        delivery.save(update_fields=["attempts", "last_status", "updated_at", "state"])
+        outcome.append({"client": delivery.application.name, "ok": ok, "status": status})
     return outcome
 
 

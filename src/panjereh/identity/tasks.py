@@ -1,0 +1,24 @@
+"""Background tasks of identity: the same functions under Celery and the embedded worker."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+from panjereh.conf.celery import app
+
+
+def use_celery() -> bool:
+    """Production mode (``PANJEREH_TASKS=celery``), as for the services' tasks."""
+    mode = getattr(settings, "PANJEREH_TASKS", "") or os.environ.get("PANJEREH_TASKS", "")
+    return mode == "celery"
+
+
+@app.task(name="identity.deliver_backchannel", acks_late=True)
+def deliver_backchannel(ids: list[int]) -> int:
+    """The first attempt of back-channel logouts written at a sign-out; failures stay pending
+    for :func:`panjereh.identity.backchannel.retry_due` (the periodic job)."""
+    from . import backchannel
+
+    return sum(1 for result in backchannel.deliver(ids) if result["ok"])
