@@ -89,7 +89,13 @@ def test_proactive_birth_certificate_in_the_browser(page, smart, population, tmp
     mother = citizen(
         population, lambda i: recent_mother(population, i) and population.mobile(i), level=2
     )
-    assert proactive.poll_births(force=True) >= 1
+    # Births are news only in their window: on the simulated registries' day.
+    import time_machine
+
+    from tests.services.conftest import REGISTRY_NEWS_DAY
+
+    with time_machine.travel(REGISTRY_NEWS_DAY, tick=True):
+        assert proactive.poll_births(force=True) >= 1
     for application in Application.objects.filter(user=mother):
         assert run_until_settled(application).state == State.ISSUED
     _sign_in(page, base, mother, "/inbox/")

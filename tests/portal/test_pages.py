@@ -66,8 +66,22 @@ def test_switcher_keeps_the_query_string(client, catalogue):
     assert "smart=1" in match.group(1)
 
 
+def _answering(host: str) -> None:
+    """The status monitor last found ``host`` answering (a link out is offered only then)."""
+    from panjereh.status.models import System
+
+    System.objects.create(
+        key=host.replace(".", "-"),
+        kind="agency_window",
+        name_fa=host,
+        check_url=f"https://{host}/",
+        last_ok=True,
+    )
+
+
 def test_service_page_in_persian(client, catalogue):
     service = catalogue.birth_certificate
+    _answering("example.org")
     response = client.get(f"/services/{service.service_id}/")
     assert response.status_code == 200
     html = text(response)
@@ -151,6 +165,7 @@ def test_agency_page_counts_and_subsidiaries(client, catalogue):
 
 
 def test_subsidiary_page_has_breadcrumb_and_own_window(client, catalogue):
+    _answering("example.org")
     html = text(client.get("/agencies/tehran-medical-university/"))
     assert 'href="/agencies/health-ministry/"' in html
     assert 'href="https://example.org/tums"' in html

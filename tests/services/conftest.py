@@ -81,15 +81,27 @@ def veteran(population, i: int) -> bool:  # noqa: F811
     return population.person(i)["alive"] and population.veteran_status(i)["is_veteran"]
 
 
-def recent_mother(population, i: int) -> bool:  # noqa: F811
-    """A living mother with a hospital birth in the year before the registries' day."""
+# A day the simulated registries' newest births are news: the proactive tests travel to it.
+REGISTRY_NEWS_DAY = dt.datetime(2025, 3, 21, 9, 0, tzinfo=dt.UTC)
+
+
+def births(population, i: int) -> list[dt.date]:  # noqa: F811
+    return [
+        dt.date.fromisoformat(b["birth_time"][:10]) for b in population.hospital_births_of_mother(i)
+    ]
+
+
+def recent_mother(population, i: int, days: int = 50) -> bool:  # noqa: F811
+    """A living mother with a hospital birth in the ``days`` before the registries' day."""
     if population.person(i)["role"] != 1 or not population.person(i)["alive"]:
         return False
-    for birth in population.hospital_births_of_mother(i):
-        born = dt.date.fromisoformat(birth["birth_time"][:10])
-        if born >= REGISTRY_REFERENCE - dt.timedelta(days=365):
-            return True
-    return False
+    return any(
+        born >= REGISTRY_REFERENCE - dt.timedelta(days=days) for born in births(population, i)
+    )
+
+
+# Two years after the registries' day: their births of that year are two years old by then.
+TWO_YEARS_ON = REGISTRY_NEWS_DAY + dt.timedelta(days=730)
 
 
 def run_until_settled(application, *, timeout: float = 20.0):

@@ -8,6 +8,7 @@ from panjereh.exchange.models import LogRecord
 from panjereh.inbox.models import Message
 from panjereh.services import documents
 from panjereh.services.models import Document, FetchedData, JourneyEvent, State
+from tests.factories import make_agency_staff
 
 from .conftest import (
     citizen,
@@ -133,18 +134,82 @@ def test_under_celery_the_same_task_runs_at_commit(smart, population, settings):
 
 
 def test_a_refused_inquiry_goes_to_an_officer_with_the_incident(smart, population):
-    """A revoked grant will be refused again on every retry: no waiting, an officer at once."""
+    """A revoked grant will be refused again on every retry: a few tries, then an officer,
+    with the reason in words (the exchange's code is for the agency's staff), and the agency
+    is told."""
     from panjereh.exchange import grants
     from panjereh.exchange.models import Grant
+    from panjereh.services import definitions, engine
 
+    staff = make_agency_staff(definitions.active("no-criminal-record").agency)
     user = citizen(population, lambda i: clean_adult(population, i))
     for grant in Grant.objects.filter(service__code="criminal-record"):
         grants.revoke(grant, note="test")
     application = run_until_settled(submit("no-criminal-record", user, purpose="x"))
     assert application.state == State.HUMAN_REVIEW
-    assert "grant_revoked" in application.review_reason
+    assert "the grant for this data was revoked" in application.review_reason
+    assert "grant_revoked" not in application.review_reason  # no raw code before a person
     assert "NIX-" in application.review_reason  # the incident id the officer can quote
-    assert application.attempts == 0  # refused once, not retried
+    assert application.attempts == engine.refused_attempts()  # bounded: tried, not forever
+    told = Message.objects.get(user=staff, application=application)
+    assert "grant_revoked" in told.body_en and application.tracking_code in told.subject_en
+
+
+def _broken(code: str, version: int, change) -> str:
+    """A new version of a definition with a fault no retry fixes; its code."""
+    from panjereh.services import definitions
+
+    spec = definitions.read_file(definitions.DEFINITIONS_DIR / f"{code}.json")
+    spec["version"] = version
+    change(spec)
+    definitions.load_spec(spec)
+    return code
+
+
+def _stops_with_an_officer_and_the_agency_told(application, staff, words: str):
+    from panjereh.services import engine
+
+    application = run_until_settled(application)
+    assert application.state == State.HUMAN_REVIEW, application.state
+    assert words in application.review_reason
+    assert application.attempts == engine.refused_attempts()
+    told = Message.objects.get(user=staff, application=application)
+    assert application.tracking_code in told.subject_en
+    return told
+
+
+def test_a_definition_naming_a_service_the_exchange_lacks_stops_after_a_few_tries(
+    smart, population
+):
+    from panjereh.services import definitions
+
+    def change(spec):
+        spec["data"][1]["service"] = "veteran-status-archive"
+
+    code = _broken("veteran-status", 90, change)
+    staff = make_agency_staff(definitions.active(code).agency)
+    user = citizen(population, lambda i: veteran(population, i))
+    told = _stops_with_an_officer_and_the_agency_told(
+        submit(code, user), staff, "not on the exchange"
+    )
+    assert "unknown_service" in told.body_en
+
+
+def test_a_definition_the_engine_cannot_follow_stops_after_a_few_tries(smart, population):
+    """A document field without its label (which the loader let through) fails at every
+    issuing: bounded, then an officer, not a retry loop forever."""
+    from panjereh.services import definitions
+
+    def change(spec):
+        spec["document"]["fields"][0].pop("label_fa")
+
+    code = _broken("veteran-status", 91, change)
+    staff = make_agency_staff(definitions.active(code).agency)
+    user = citizen(population, lambda i: veteran(population, i))
+    told = _stops_with_an_officer_and_the_agency_told(
+        submit(code, user), staff, "error in the service definition"
+    )
+    assert "KeyError" in told.body_en
 
 
 def test_a_registry_down_for_too_long_goes_to_an_officer(smart, registries, population, settings):

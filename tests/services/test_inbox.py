@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from panjereh.inbox import notify
 from panjereh.inbox.models import Delivery, Message
@@ -46,8 +50,17 @@ def test_a_failing_backend_is_retried_then_marked_failed(settings, tmp_path):
     settings.PANJEREH_INBOX_SMS_BACKEND = "tests.services.test_inbox.BrokenSms"
     user = UserFactory(national_code="0012345679", mobile="09121112233")
     message, _ = _message(user)
-    for _ in range(notify.MAX_ATTEMPTS):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
         notify.deliver_pending()
+        # A second round at once does not try again: an outage of a few seconds must not use
+        # up every attempt.
+        notify.deliver_pending()
+    delivery = message.deliveries.get()
+    assert delivery.attempts == 1 and delivery.status == Delivery.Status.PENDING
+    for hours in range(1, notify.MAX_ATTEMPTS + 2):
+        with time_machine.travel(start + dt.timedelta(hours=hours), tick=False):
+            notify.deliver_pending()
     delivery = message.deliveries.get()
     assert delivery.status == Delivery.Status.FAILED
     assert delivery.attempts == notify.MAX_ATTEMPTS

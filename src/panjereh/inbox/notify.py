@@ -7,10 +7,12 @@ them (the worker calls it), so a failing SMS gateway delays an alert but never t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import backends
@@ -18,6 +20,7 @@ from .models import Delivery, Message
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+FIRST_RETRY_SECONDS = 30
 
 
 def post(
@@ -56,6 +59,37 @@ def post(
     return message, True
 
 
+def tell_agency(
+    agency_id: int | None,
+    *,
+    dedupe_key: str,
+    subject_fa: str,
+    subject_en: str,
+    body_fa: str = "",
+    body_en: str = "",
+    application=None,
+) -> int:
+    """One notice in the inbox of every staff member of an agency; how many were new."""
+    from panjereh.catalogue.models import AgencyMembership
+
+    if agency_id is None:
+        return 0
+    told = 0
+    for membership in AgencyMembership.objects.filter(agency_id=agency_id).select_related("user"):
+        _message, created = post(
+            membership.user,
+            kind=Message.Kind.NOTICE,
+            dedupe_key=dedupe_key,
+            subject_fa=subject_fa,
+            subject_en=subject_en,
+            body_fa=body_fa,
+            body_en=body_en,
+            application=application,
+        )
+        told += int(created)
+    return told
+
+
 def decision(application, *, document=None, data=None) -> None:
     """Tell the applicant (and, for a birth, both parents who use the window) the outcome."""
     from panjereh.services import workflow
@@ -78,6 +112,13 @@ def decision(application, *, document=None, data=None) -> None:
             recipients.append(user)
     title_fa = application.definition.title_fa
     title_en = application.definition.title_en
+    about = spec["document"].get("about")
+    if about and data:
+        # Whom the message is about when it is not the reader (a newborn): named, not implied.
+        from panjereh.services.labels import render
+
+        title_fa += f" — {render(about, data)}"
+        title_en += f" — {render(about, data, 'en')}"
     for user in recipients:
         _message, created = post(
             user,
@@ -99,13 +140,30 @@ def decision(application, *, document=None, data=None) -> None:
             )
 
 
+def retry_after(attempts: int) -> dt.timedelta:
+    """30 s, 90 s, 4½ min, 13½ min… after the ``attempts``-th failure."""
+    return dt.timedelta(seconds=FIRST_RETRY_SECONDS * 3 ** max(0, attempts - 1))
+
+
 def deliver_pending(limit: int = 50) -> int:
-    """Send pending email/SMS alerts; returns how many were sent."""
+    """Send the pending email/SMS alerts that are due; returns how many were sent. A failure is
+    recorded on the delivery and tried again after a growing pause, up to ``MAX_ATTEMPTS``."""
     sent = 0
-    pending = Delivery.objects.filter(
-        status=Delivery.Status.PENDING, attempts__lt=MAX_ATTEMPTS
-    ).select_related("message")[:limit]
+    now = timezone.now()
+    pending = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING, attempts__lt=MAX_ATTEMPTS)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .select_related("message")[:limit]
+    )
     for delivery in pending:
+        # Claimed first (its next attempt moved on): two workers never send it twice.
+        claimed = (
+            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .update(next_attempt_at=now + retry_after(delivery.attempts + 1))
+        )
+        if not claimed:
+            continue
         message = delivery.message
         text = f"پنجره ملی: {message.subject_fa}. صندوق پیام خود را ببینید."
         try:
@@ -113,9 +171,10 @@ def deliver_pending(limit: int = 50) -> int:
         except Exception as exc:  # noqa: BLE001 -- any backend failure is a delivery failure
             delivery.attempts += 1
             delivery.last_error = str(exc)[:300]
+            delivery.next_attempt_at = now + retry_after(delivery.attempts)
             if delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = Delivery.Status.FAILED
-            delivery.save(update_fields=["attempts", "last_error", "status"])
+            delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
             log.warning("delivery %s failed: %s", delivery.pk, exc)
             continue
         delivery.attempts += 1

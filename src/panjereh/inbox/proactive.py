@@ -3,10 +3,15 @@
 The registries publish no event feed, so the national window polls through the exchange: for
 each citizen who uses the window it asks the Ministry of Health's "hospital births by mother"
 data service (as Civil Registration, for the birth certificate's purpose) at most once per
-``PANJEREH_PROACTIVE_POLL_MINUTES``. A birth not seen before, born on or after
-``PANJEREH_PROACTIVE_BIRTHS_SINCE``, starts the newborn birth certificate for the mother (one
-application per child, whatever the number of polls), and she gets an official notice. A real
-deployment would subscribe to a feed of new births instead; the engine part stays the same.
+``PANJEREH_PROACTIVE_POLL_MINUTES``. A proactive service acts only on *new* events: a birth in
+the definition's window (``proactive.window_days``, 60 days by default) before today, and not
+before ``PANJEREH_PROACTIVE_BIRTHS_SINCE`` when that is set (the day the service went live).
+An older birth is history, not news: nobody is congratulated on a two-year-old, and no
+certificate is issued unasked. A new birth starts the newborn birth certificate for the mother
+(one application per child, whatever the number of polls) and she gets one notice per birth
+that names the child (the child's name from Civil Registration through the exchange, else the
+day and place of birth). A real deployment would subscribe to a feed of new births instead;
+the engine part stays the same.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from panjereh.common import jalali
 from panjereh.services import engine, nix
 from panjereh.services.models import Application, Origin, ServiceDefinition
 
@@ -26,15 +32,23 @@ from . import notify
 from .models import BirthWatch, Message
 
 log = logging.getLogger(__name__)
-# The simulated registries answer "as of" 1404-01-01 (2025-03-20); a year before that day
-# is "recent" in the demo. Production sets the day the service went live.
-DEFAULT_SINCE = "2024-03-20"
+DEFAULT_WINDOW_DAYS = 60
 
 
-def _since() -> dt.date:
-    return dt.date.fromisoformat(
-        getattr(settings, "PANJEREH_PROACTIVE_BIRTHS_SINCE", DEFAULT_SINCE)
-    )
+def _since() -> dt.date | None:
+    value = getattr(settings, "PANJEREH_PROACTIVE_BIRTHS_SINCE", None)
+    return dt.date.fromisoformat(value) if value else None
+
+
+def window(definition: ServiceDefinition) -> tuple[dt.date, dt.date]:
+    """The first and last day of birth the service acts on today."""
+    today = timezone.localdate()
+    days = int((definition.spec.get("proactive") or {}).get("window_days", DEFAULT_WINDOW_DAYS))
+    first = today - dt.timedelta(days=days)
+    since = _since()
+    if since and since > first:
+        first = since
+    return first, today
 
 
 def _definition() -> ServiceDefinition | None:
@@ -72,14 +86,21 @@ def poll_births(limit: int = 50, *, force: bool = False) -> int:
 
 
 def _start(definition: ServiceDefinition, mother, birth: dict) -> int:
+    """Start the service for one birth, once; 1 if this call started it."""
     child = birth.get("child_national_code") or ""
     try:
         born = dt.date.fromisoformat(str(birth.get("birth_time", ""))[:10])
     except ValueError:
         return 0
-    if not child or born < _since():
-        return 0
-    if Application.objects.filter(definition__code=definition.code, subject_code=child).exists():
+    first, last = window(definition)
+    if not child or not first <= born <= last:
+        return 0  # not a new event: out of the service's window
+    other = (
+        Application.objects.filter(definition__code=definition.code, subject_code=child)
+        .exclude(user=mother)
+        .exists()
+    )
+    if other:
         return 0
     application, created = engine.submit(
         definition,
@@ -88,22 +109,58 @@ def _start(definition: ServiceDefinition, mother, birth: dict) -> int:
         subject_code=child,
         origin=Origin.PROACTIVE,
     )
-    if created:
-        notify.post(
-            mother,
-            kind=Message.Kind.NOTICE,
-            dedupe_key=f"proactive:{application.tracking_code}",
-            subject_fa="تولد فرزندتان مبارک؛ گواهی ولادت او در حال صدور است",
-            subject_en="Congratulations on your child's birth; the birth certificate is on its way",
-            body_fa=(
-                "ولادت فرزندتان در "
-                f"{birth.get('hospital', '')} ثبت شد. گواهی ولادت بدون نیاز به درخواست شما "
-                f"صادر می‌شود. کد رهگیری: {application.tracking_code}"
-            ),
-            body_en=(
-                f"Your child's birth at the hospital was recorded. The birth certificate is "
-                f"issued without you applying. Tracking code: {application.tracking_code}"
-            ),
-            application=application,
-        )
+    # One notice per birth: posted again by a later poll only if an earlier one stopped
+    # between the application and the notice.
+    if not Message.objects.filter(user=mother, dedupe_key=_notice_key(child)).exists():
+        _notice(definition, mother, application, birth, born)
     return int(created)
+
+
+def _notice_key(child: str) -> str:
+    return f"proactive:birth:{child}"
+
+
+def _child_name(definition: ServiceDefinition, child: str, issue: str) -> str:
+    """The child's name from Civil Registration (the definition's own fetch of the subject's
+    identity, under its grant); "" when the registry does not give it now."""
+    for fetch_spec in definition.spec.get("data", []):
+        if fetch_spec.get("subject") == "subject" and "civil.identity" in fetch_spec["items"]:
+            try:
+                answer = nix.fetch(definition, fetch_spec, child, issue=issue)
+            except nix.ProviderUnavailable as exc:
+                log.info("no name for the notice of %s: %s", issue, exc)
+                return ""
+            record = answer.record if answer.found else {}
+            return " ".join(
+                str(record[k]) for k in ("first_name", "last_name") if record.get(k)
+            ).strip()
+    return ""
+
+
+def _notice(definition, mother, application, birth: dict, born: dt.date) -> None:
+    name = _child_name(definition, application.subject_code, application.tracking_code)
+    hospital = birth.get("hospital") or ""
+    day_fa = jalali.format_fa(born)
+    day_en = jalali.iso(born).replace("-", "/")
+    son = birth.get("sex") == "male"
+    who_fa = name or ("پسرتان" if son else "دخترتان" if birth.get("sex") else "فرزندتان")
+    who_en = name or ("your son" if son else "your daughter" if birth.get("sex") else "your child")
+    notify.post(
+        mother,
+        kind=Message.Kind.NOTICE,
+        dedupe_key=_notice_key(application.subject_code),
+        subject_fa=f"تولد {who_fa} مبارک؛ گواهی ولادت در حال صدور است",
+        subject_en=f"Congratulations on the birth of {who_en}; the birth certificate is on its way",
+        body_fa=(
+            f"ولادت {who_fa} (کد ملی {application.subject_code}) در تاریخ {day_fa}"
+            + (f" در {hospital}" if hospital else "")
+            + " ثبت شد. گواهی ولادت بدون نیاز به درخواست شما صادر می‌شود. "
+            f"کد رهگیری: {application.tracking_code}"
+        ),
+        body_en=(
+            f"The birth of {who_en} (national code {application.subject_code}) on {day_en} "
+            "(Solar Hijri) was recorded. The birth certificate is issued without you applying. "
+            f"Tracking code: {application.tracking_code}"
+        ),
+        application=application,
+    )

@@ -194,6 +194,7 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
             "cache_seconds": CACHE_SECONDS,
             "page_number": page_number,
             "agency": agency,
+            "window_link": SimpleLazyObject(lambda: _outside_link(agency.own_window_url) or {}),
             "ancestors": SimpleLazyObject(lambda: _ancestors(agency)),
             "counts": SimpleLazyObject(counts),
             "has_subsidiaries": SimpleLazyObject(lambda: bool(lazy_children)),
@@ -273,8 +274,29 @@ def service_detail(request: HttpRequest, key: str) -> HttpResponse:
             "target": _duration(service.target_minutes),
             "ancestors": [*_ancestors(service.agency), service.agency],
             "apply_url": _apply_url(service),
+            "online_link": _outside_link(service.online_url),
+            "agency_window_link": _outside_link(service.agency.own_window_url),
         },
     )
+
+
+def _outside_link(url: str) -> dict | None:
+    """A link out of the national window: its host, to say where it goes, and whether the
+    status monitor last found that host answering (a link is offered only then)."""
+    from urllib.parse import urlsplit
+
+    from panjereh.status.models import System
+
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    answers = System.objects.filter(
+        enabled=True, last_ok=True, check_url__startswith=origin + "/"
+    ).exists() or System.objects.filter(enabled=True, last_ok=True, check_url=origin).exists()
+    return {"url": url, "host": parts.hostname, "answers": answers}
 
 
 def _apply_url(service: Service) -> str:

@@ -27,10 +27,10 @@ from panjereh.catalogue.rules import _check_smart, is_valid_service_id
 from panjereh.catalogue.vocab import REGISTRY_ITEMS, InputSource, SmartStatus
 
 from . import rules
+from .labels import FORMATS, PLACEHOLDER_RE
 from .models import ServiceDefinition
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
-PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 REQUIRED_KEYS = (
     "code",
     "version",
@@ -156,6 +156,20 @@ def validate(spec: dict[str, Any]) -> list[str]:
         if not fetch.get("registry") or not fetch.get("service"):
             problems.append(_("Fetch %(name)s needs a registry and a service.") % {"name": name})
         names.add(name)
+    labels: dict[tuple, str] = {}
+    for fetch in spec["data"]:
+        # Each fetch reads differently in the citizen's journey (not "data requested from
+        # Civil Registration" four times over).
+        key = (
+            fetch.get("registry"),
+            fetch.get("label_fa") or tuple(sorted(fetch.get("items", []))),
+        )
+        if key in labels:
+            problems.append(
+                _("Fetches %(a)s and %(b)s read the same in the journey; label each.")
+                % {"a": labels[key], "b": fetch.get("name", "")}
+            )
+        labels[key] = fetch.get("name", "")
     input_codes = {item.get("code") for item in spec.get("inputs", [])}
     for entry in spec["eligibility"]:
         try:
@@ -181,10 +195,12 @@ def validate(spec: dict[str, Any]) -> list[str]:
     document = spec["document"]
     if not document.get("type") or not document.get("title_fa"):
         problems.append(_("The document needs a type and a Persian title."))
-    templates = [document.get("statement_fa", ""), document.get("statement_en", "")]
+    templates = [document.get(k, "") for k in ("statement_fa", "statement_en", "about")]
     templates += [f.get("value", "") for f in document.get("fields", [])]
     for template in templates:
-        for path in PLACEHOLDER_RE.findall(template):
+        for path, fmt in PLACEHOLDER_RE.findall(template):
+            if fmt and fmt not in FORMATS:
+                problems.append(_("The document names an unknown format: %(f)s") % {"f": fmt})
             head, _sep, rest = path.partition(".")
             if head == "subject" and not rest:
                 continue

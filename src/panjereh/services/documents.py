@@ -48,16 +48,13 @@ QR_MAX_TOKEN = 1200  # longer tokens make a QR code too dense to scan from paper
 FONT_DIR = Path(settings.BASE_DIR) / "portal" / "static" / "portal" / "fonts"
 
 
-def _fill(template: str, data: dict[str, Any]) -> str:
-    """Replace ``{a.b}`` placeholders with fetched values (no format(): no attribute access)."""
-    from .definitions import PLACEHOLDER_RE
-    from .rules import lookup
+def _fill(template: str, data: dict[str, Any], lang: str = "fa") -> str:
+    """Replace ``{a.b}`` / ``{a.b|format}`` placeholders with fetched values written for people
+    (labels, not codes; Jalali, not Gregorian: see ``labels.py``). No format(): no attribute
+    access."""
+    from .labels import render
 
-    def one(match: re.Match) -> str:
-        value = lookup(data, match.group(1))
-        return "—" if value in (None, "") else str(value)
-
-    return PLACEHOLDER_RE.sub(one, template)
+    return render(template, data, lang)
 
 
 def payload_for(application: Application, data: dict[str, Any], number: str) -> dict[str, Any]:
@@ -66,6 +63,7 @@ def payload_for(application: Application, data: dict[str, Any], number: str) -> 
     claims: dict[str, Any] = {
         "iss": application.agency.code,
         "iss_fa": application.agency.name_fa,
+        "iss_en": application.agency.name_en,
         "num": number,
         "typ": spec["type"],
         "svc": application.definition.service.service_id,
@@ -75,8 +73,14 @@ def payload_for(application: Application, data: dict[str, Any], number: str) -> 
         "title_fa": spec["title_fa"],
         "title_en": spec.get("title_en", ""),
         "text_fa": _fill(spec.get("statement_fa", ""), data),
+        # label fa, label en, value fa, value en (the English value only differs for labels)
         "fields": [
-            [f["label_fa"], f.get("label_en", ""), _fill(f["value"], data)]
+            [
+                f["label_fa"],
+                f.get("label_en", ""),
+                _fill(f["value"], data),
+                _fill(f["value"], data, "en"),
+            ]
             for f in spec.get("fields", [])
         ],
     }
@@ -103,7 +107,9 @@ def issue(application: Application, data: dict[str, Any]) -> Document:
     existing = Document.objects.filter(application=application).first()
     if existing is not None:
         return existing
-    number = f"{application.agency.code.upper()[:6]}-{timezone.now():%Y%m%d}-{secrets.token_hex(4).upper()}"
+    # The day in the number is the Jalali day of issue (a document carries no Gregorian date).
+    day = jalali.iso(timezone.now()).replace("-", "")
+    number = f"{application.agency.code.upper()[:6]}-{day}-{secrets.token_hex(4).upper()}"
     claims = payload_for(application, data, number)
     try:
         with transaction.atomic():
@@ -310,6 +316,25 @@ def check_status(result: Verification, list_token: str, jwks_data: dict[str, Any
     return result
 
 
+NOT_FOUND_FA = "سندی با این شماره در پنجره ملی صادر نشده است؛ اگر این شماره روی برگه‌ای آمده، آن برگه معتبر نیست."
+NOT_FOUND_EN = "No document with this number was issued by the national window; a paper that shows this number is not valid."
+REFERENCE_RE = re.compile(r"[A-Z0-9_-]{1,6}-[0-9]{8}-[0-9A-F]{8}")
+
+
+def verify_reference(reference: str) -> Verification:
+    """Online verification of a document number (the QR code's short form): the verdict of its
+    token, or "not found" for a number never issued (unknown, mistyped or forged)."""
+    reference = (reference or "").strip()
+    document = (
+        Document.objects.filter(number=reference).first()
+        if REFERENCE_RE.fullmatch(reference)
+        else None
+    )
+    if document is None or not document.token:
+        return Verification("not_found", NOT_FOUND_FA, NOT_FOUND_EN)
+    return verify(document.token)
+
+
 def verify(token: str) -> Verification:
     """Online verification: the signature against our published keys, then revocation."""
     result = verify_signature(token, keys.jwks())
@@ -364,14 +389,21 @@ def qr_svg(text: str) -> str:
 def render_pdf(document: Document) -> bytes:
     from weasyprint import HTML
 
+    return HTML(string=pdf_html(document), base_url=str(FONT_DIR)).write_pdf()
+
+
+def pdf_html(document: Document) -> str:
+    """The HTML the PDF is printed from."""
     from panjereh.common.persian import to_persian_digits
 
     claims = json.loads(_b64(document.token.split(".")[1]))
     # Persian digits on paper; the signed data keeps the registries' own values.
     claims["text_fa"] = to_persian_digits(claims.get("text_fa", ""))
-    claims["fields"] = [[a, b, to_persian_digits(str(c))] for a, b, c in claims.get("fields", [])]
+    claims["fields"] = [
+        [field[0], field[1], to_persian_digits(str(field[2]))] for field in claims.get("fields", [])
+    ]
     link = verification_url(document)
-    html = render_to_string(
+    return render_to_string(
         "services/document_pdf.html",
         {
             "document": document,
@@ -383,7 +415,6 @@ def render_pdf(document: Document) -> bytes:
             "token": document.token,
         },
     )
-    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf()
 
 
 def _b64(part: str) -> bytes:

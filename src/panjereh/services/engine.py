@@ -24,11 +24,12 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from panjereh.catalogue.vocab import REGISTRY_ITEMS
+from panjereh.common import jalali
 
 from . import documents, nix, rules, workflow
 from .models import Application, FetchedData, JourneyEvent, Origin, ServiceDefinition, State
@@ -68,6 +69,44 @@ def max_attempts() -> int:
     return int(_setting("PANJEREH_SERVICES_MAX_ATTEMPTS", 36))
 
 
+def refused_attempts() -> int:
+    """Tries of a call refused for a reason no retry fixes (no grant, a service the exchange
+    does not have, a fault in the definition) before the application goes to an officer and
+    the agency is told: a few, in case someone is fixing it right now, never forever."""
+    return int(_setting("PANJEREH_SERVICES_REFUSED_ATTEMPTS", 3))
+
+
+# Why the exchange refused, for people (the code itself stays in the journey's data and in the
+# message to the agency's staff, who can quote it to the exchange).
+REFUSALS = {
+    "no_grant": (
+        "دستگاه برای دریافت این اطلاعات مجوز ندارد",
+        "the agency has no grant for this data",
+    ),
+    "grant_revoked": ("مجوز دریافت این اطلاعات لغو شده است", "the grant for this data was revoked"),
+    "grant_expired": (
+        "مجوز دریافت این اطلاعات منقضی شده است",
+        "the grant for this data has expired",
+    ),
+    "unknown_service": (
+        "خدمت داده‌ای که تعریف این خدمت نام می‌برد در تبادل اطلاعات نیست",
+        "the data service the service definition names is not on the exchange",
+    ),
+    "no_consumer_system": (
+        "سامانه دستگاه در تبادل اطلاعات ثبت نشده است",
+        "the agency's system is not registered with the exchange",
+    ),
+}
+REFUSED_OTHER = (
+    "تبادل اطلاعات درخواست دستگاه را نپذیرفت",
+    "the exchange refused the agency's call",
+)
+FAULT = (
+    "خطایی در تعریف این خدمت یا در پنجره، پردازش را متوقف کرد",
+    "an error in the service definition or in the window stopped the processing",
+)
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Exponential backoff: base × 2^(attempts-1), capped."""
     base = _setting("PANJEREH_SERVICES_RETRY_BASE_SECONDS", 2)
@@ -79,6 +118,15 @@ def registry_name(registry: str) -> tuple[str, str]:
     return REGISTRY_NAMES.get(registry, (registry, registry))
 
 
+def fetch_label(fetch_spec: dict[str, Any]) -> tuple[str, str]:
+    """What a fetch reads, for the journey: its own label (``label_fa``/``label_en``, needed
+    when two fetches read the same items about different people) or its items' labels."""
+    if fetch_spec.get("label_fa"):
+        return fetch_spec["label_fa"], fetch_spec.get("label_en") or fetch_spec["label_fa"]
+    labels = [REGISTRY_ITEMS.get(code, ("", code, code)) for code in fetch_spec["items"]]
+    return "، ".join(fa for _r, fa, _en in labels), ", ".join(en for _r, _fa, en in labels)
+
+
 # -- submitting -----------------------------------------------------------------------------
 
 
@@ -86,9 +134,39 @@ class SubmissionError(ValueError):
     pass
 
 
+class DuplicateApplication(SubmissionError):
+    """The same person asked for the same service with the same data a moment ago (an
+    application still open, or decided within ``duplicate_hours()``): ask before a second."""
+
+    def __init__(self, existing: Application) -> None:
+        super().__init__(f"an identical application exists: {existing.tracking_code}")
+        self.existing = existing
+
+
+def duplicate_hours() -> float:
+    return _setting("PANJEREH_SERVICES_DUPLICATE_HOURS", 24)
+
+
+def identical_recent(
+    definition: ServiceDefinition, user, subject_code: str, inputs: dict[str, str]
+) -> Application | None:
+    """The person's open or recent application of the same service about the same person with
+    the same inputs, if any."""
+    since = timezone.now() - dt.timedelta(hours=duplicate_hours())
+    candidates = (
+        Application.objects.filter(
+            user=user, definition__code=definition.code, subject_code=subject_code
+        )
+        .filter(Q(submitted_at__gte=since) | ~Q(state__in=workflow.TERMINAL))
+        .order_by("-submitted_at")
+    )
+    return next((a for a in candidates if a.inputs == inputs), None)
+
+
 def new_tracking_code() -> str:
-    today = timezone.localdate()
-    return f"{today:%y%m%d}-{secrets.randbelow(10**8):08d}"
+    # The Jalali day (yymmdd) in front: a code people read carries no Gregorian date.
+    today = jalali.iso(timezone.now()).replace("-", "")[2:]
+    return f"{today}-{secrets.randbelow(10**8):08d}"
 
 
 def submit(
@@ -99,8 +177,13 @@ def submit(
     inputs: dict[str, str] | None = None,
     subject_code: str | None = None,
     origin: str = Origin.CITIZEN,
+    allow_duplicate: bool = True,
 ) -> tuple[Application, bool]:
-    """Create the application, or return the one this key already made: (application, created)."""
+    """Create the application, or return the one this key already made: (application, created).
+
+    With ``allow_duplicate=False`` (the citizen's form, until the citizen confirms) a new key
+    with the same service, person and inputs as an open or recent application raises
+    :class:`DuplicateApplication` instead of making a second one."""
     if not idempotency_key or len(idempotency_key) > 100:
         raise SubmissionError("an idempotency key of 1–100 characters is required")
     existing = Application.objects.filter(user=user, idempotency_key=idempotency_key).first()
@@ -113,6 +196,10 @@ def submit(
         if item.get("required") and not value:
             raise SubmissionError(f"{code} is required")
         clean[code] = value
+    if not allow_duplicate:
+        twin = identical_recent(definition, user, subject_code or user.national_code, clean)
+        if twin is not None:
+            raise DuplicateApplication(twin)
     application = None
     for attempt in range(6):
         now = timezone.now()
@@ -199,38 +286,70 @@ def advance(application_id: int) -> str:
         application = Application.objects.select_related(
             "definition", "definition__service", "agency", "user"
         ).get(pk=application_id)
-        for _guard in range(10):
-            state = application.state
-            if state == State.SUBMITTED:
-                workflow.transition(
-                    application,
-                    State.FETCHING,
-                    text_fa="دریافت اطلاعات از دستگاه‌ها آغاز شد",
-                    text_en="Collecting data from the registries",
-                )
-            elif state == State.WAITING:
-                if application.next_attempt_at and application.next_attempt_at > timezone.now():
-                    return state
-                workflow.transition(
-                    application,
-                    State.FETCHING,
-                    text_fa="تلاش دوباره برای دریافت اطلاعات",
-                    text_en="Trying the registry again",
-                    waiting_for="",
-                )
-            elif state == State.FETCHING:
-                _fetch_all(application)
-                if application.state == State.FETCHING:
-                    _check_complete(application)
-            elif state == State.DECIDING:
-                _decide(application)
-            elif state == State.ISSUING:
-                _issue(application)
-            else:
-                return state
-        return application.state
+        try:
+            return _run(application)
+        except DatabaseError:
+            raise  # the database: transient; the lease expires and the next run continues
+        except Exception as exc:
+            # A fault no retry fixes by itself (a definition the engine cannot follow, a key
+            # that will not sign): a few tries, then an officer, and the agency is told.
+            log.exception("application %s failed", application.tracking_code)
+            return _fault(application, exc)
     finally:
         release(application_id)
+
+
+def _fault(application: Application, exc: Exception) -> str:
+    application.refresh_from_db()
+    attempts = application.attempts + 1
+    reviewable = State.HUMAN_REVIEW in workflow.TRANSITIONS.get(application.state, set())
+    if attempts < refused_attempts() or not reviewable:
+        Application.objects.filter(pk=application.pk).update(
+            attempts=attempts, next_attempt_at=timezone.now() + backoff(attempts)
+        )
+        return application.state
+    Application.objects.filter(pk=application.pk).update(attempts=attempts)
+    _to_review(
+        application,
+        f"{FAULT[0]} (پس از {attempts} بار تلاش).",
+        f"{FAULT[1]} (after {attempts} attempts).",
+        {"fault": type(exc).__name__, "attempts": attempts},
+        tell_agency=f"{type(exc).__name__}: {str(exc)[:300]}",
+    )
+    return application.state
+
+
+def _run(application: Application) -> str:
+    for _guard in range(10):
+        state = application.state
+        if state == State.SUBMITTED:
+            workflow.transition(
+                application,
+                State.FETCHING,
+                text_fa="دریافت اطلاعات از دستگاه‌ها آغاز شد",
+                text_en="Collecting data from the registries",
+            )
+        elif state == State.WAITING:
+            if application.next_attempt_at and application.next_attempt_at > timezone.now():
+                return state
+            workflow.transition(
+                application,
+                State.FETCHING,
+                text_fa="تلاش دوباره برای دریافت اطلاعات",
+                text_en="Trying the registry again",
+                waiting_for="",
+            )
+        elif state == State.FETCHING:
+            _fetch_all(application)
+            if application.state == State.FETCHING:
+                _check_complete(application)
+        elif state == State.DECIDING:
+            _decide(application)
+        elif state == State.ISSUING:
+            _issue(application)
+        else:
+            return state
+    return application.state
 
 
 def _data(application: Application) -> dict[str, Any]:
@@ -262,6 +381,7 @@ def _fetch_all(application: Application) -> None:
         subject = _subject_for(fetch_spec, application, data)
         registry = fetch_spec["registry"]
         fa, en = registry_name(registry)
+        what_fa, what_en = fetch_label(fetch_spec)
         if not subject:
             # The record this fetch depends on did not name the person: incomplete data.
             _to_review(
@@ -274,19 +394,31 @@ def _fetch_all(application: Application) -> None:
         workflow.record(
             application,
             JourneyEvent.Kind.DATA_REQUESTED,
-            f"استعلام از {fa}",
-            f"Data requested from {en}",
+            f"استعلام {what_fa} از {fa}",
+            f"{what_en}: data requested from {en}",
             {"registry": registry, "service": fetch_spec["service"], "fetch": name},
         )
         try:
             answer = nix.fetch(definition, fetch_spec, subject, issue=application.tracking_code)
         except nix.ExchangeRefused as exc:
-            # Not an outage: the exchange will refuse again until someone fixes the grant.
+            # Not an outage: the exchange will refuse again until someone fixes the grant or
+            # the definition. A few tries, then an officer, and the agency is told.
+            why_fa, why_en = REFUSALS.get(exc.code, REFUSED_OTHER)
+            incident_fa = f"، شناسه رخداد {exc.incident}" if exc.incident else ""
+            incident_en = f", incident {exc.incident}" if exc.incident else ""
+            detail = {"fetch": name, "refused": exc.code, "incident": exc.incident}
+            if application.attempts + 1 < refused_attempts():
+                _wait(application, registry, exc.code, refused=True)
+                return
+            Application.objects.filter(pk=application.pk).update(attempts=application.attempts + 1)
             _to_review(
                 application,
-                f"تبادل اطلاعات استعلام از {fa} را نپذیرفت ({exc.code}، شناسه رخداد {exc.incident}).",
-                f"The exchange refused the inquiry to {en} ({exc.code}, incident {exc.incident}).",
-                {"fetch": name, "refused": exc.code, "incident": exc.incident},
+                f"استعلام از {fa} پس از {application.attempts + 1} بار تلاش پذیرفته نشد: "
+                f"{why_fa}{incident_fa}.",
+                f"The inquiry to {en} was refused after {application.attempts + 1} attempts: "
+                f"{why_en}{incident_en}.",
+                detail,
+                tell_agency=f"{exc.code}: {exc.detail}",
             )
             return
         except nix.ProviderUnavailable as exc:
@@ -313,13 +445,13 @@ def _fetch_all(application: Application) -> None:
             workflow.record(
                 application,
                 JourneyEvent.Kind.DATA_RECEIVED,
-                f"اطلاعات از {fa} دریافت شد" if answer.found else f"{fa}: سابقه‌ای یافت نشد",
-                f"Data received from {en}" if answer.found else f"{en}: no record found",
+                f"{what_fa} از {fa} دریافت شد" if answer.found else f"{fa}: {what_fa} یافت نشد",
+                f"{what_en}: received from {en}" if answer.found else f"{en}: no {what_en} found",
                 {"registry": registry, "fetch": name, "x_road_id": answer.message_id},
             )
 
 
-def _wait(application: Application, registry: str, detail: str) -> None:
+def _wait(application: Application, registry: str, detail: str, *, refused: bool = False) -> None:
     fa, en = registry_name(registry)
     attempts = application.attempts + 1
     next_at = timezone.now() + backoff(attempts)
@@ -327,8 +459,8 @@ def _wait(application: Application, registry: str, detail: str) -> None:
         workflow.record(
             application,
             JourneyEvent.Kind.PROVIDER_FAILED,
-            f"{fa} پاسخ نداد",
-            f"{en} did not answer ({detail})",
+            f"تبادل اطلاعات استعلام از {fa} را نپذیرفت" if refused else f"{fa} پاسخ نداد",
+            f"The exchange refused the inquiry to {en}" if refused else f"{en} did not answer",
             {"registry": registry, "detail": detail, "attempt": attempts},
         )
         workflow.transition(
@@ -342,7 +474,16 @@ def _wait(application: Application, registry: str, detail: str) -> None:
         )
 
 
-def _to_review(application: Application, reason_fa: str, reason_en: str, data: dict) -> None:
+def _to_review(
+    application: Application,
+    reason_fa: str,
+    reason_en: str,
+    data: dict,
+    *,
+    tell_agency: str = "",
+) -> None:
+    """To the agency's queue with the reason; with ``tell_agency`` (the technical detail)
+    the agency's staff also get a message: something of theirs needs fixing."""
     with transaction.atomic():
         workflow.record(application, JourneyEvent.Kind.INCOMPLETE, reason_fa, reason_en, data)
         workflow.transition(
@@ -353,6 +494,18 @@ def _to_review(application: Application, reason_fa: str, reason_en: str, data: d
             review_reason=f"{reason_fa}\n{reason_en}",
             next_attempt_at=None,
         )
+        if tell_agency:
+            from panjereh.inbox import notify
+
+            notify.tell_agency(
+                application.agency_id,
+                dedupe_key=f"stopped:{application.tracking_code}",
+                subject_fa=f"درخواست {application.tracking_code} متوقف شد و به کارشناس رسید",
+                subject_en=f"Application {application.tracking_code} stopped and needs an officer",
+                body_fa=f"{reason_fa}\n{tell_agency}",
+                body_en=f"{reason_en}\n{tell_agency}",
+                application=application,
+            )
 
 
 def _check_complete(application: Application) -> None:
@@ -410,20 +563,24 @@ def _decide(application: Application) -> None:
 
 def _finish(application: Application, *, approved: bool, reasons: list[dict], officer=None):
     decision = application.definition.spec["decision"]["approved" if approved else "rejected"]
+    # The journey reads in order: the decision, then the issuing, then the definition's own
+    # outcome text ("your certificate has been issued") once the document exists.
     with transaction.atomic():
         workflow.record(
             application,
             JourneyEvent.Kind.DECIDED,
-            decision["fa"],
-            decision["en"],
+            "تصمیم: پذیرش" if approved else "تصمیم: رد — " + "؛ ".join(r["fa"] for r in reasons),
+            "Decision: approved"
+            if approved
+            else "Decision: rejected — " + "; ".join(r["en"] for r in reasons),
             {"approved": approved, "reasons": reasons, "officer": officer.pk if officer else None},
         )
         if approved:
             workflow.transition(
                 application,
                 State.ISSUING,
-                text_fa="تصمیم: پذیرش",
-                text_en="Decision: approved",
+                text_fa="صدور و امضای سند",
+                text_en="Issuing and signing the document",
                 decision="approved",
                 decision_reasons=reasons,
                 next_attempt_at=timezone.now(),
@@ -432,8 +589,8 @@ def _finish(application: Application, *, approved: bool, reasons: list[dict], of
             workflow.transition(
                 application,
                 State.REJECTED,
-                text_fa="تصمیم: رد — " + "؛ ".join(r["fa"] for r in reasons),
-                text_en="Decision: rejected — " + "; ".join(r["en"] for r in reasons),
+                text_fa=decision["fa"],
+                text_en=decision["en"],
                 decision="rejected",
                 decision_reasons=reasons,
             )
@@ -467,7 +624,8 @@ def _issue(application: Application) -> None:
                 f"Document {document.number} issued and signed",
                 {"number": document.number, "kid": document.kid},
             )
-        workflow.transition(application, State.ISSUED, text_fa="صادر شد", text_en="Issued")
+        outcome = application.definition.spec["decision"]["approved"]
+        workflow.transition(application, State.ISSUED, text_fa=outcome["fa"], text_en=outcome["en"])
         from panjereh.inbox import notify
 
         notify.decision(application, document=document, data=data)

@@ -85,7 +85,10 @@ def _consumer(agency: Agency):
 
     system = ConsumerSystem.objects.filter(agency=agency, subsystem=SUBSYSTEM, enabled=True).first()
     if system is None:
-        raise ProviderUnavailable("exchange", f"{agency.code} has no consumer system")
+        # Nobody registered the agency's system: no retry will register it.
+        raise ExchangeRefused(
+            "exchange", f"{agency.code} has no consumer system", "no_consumer_system", ""
+        )
     return system
 
 
@@ -99,7 +102,10 @@ def _address(registry: str, code: str) -> str:
         .first()
     )
     if service is None:
-        raise ProviderUnavailable(registry, f"no data service {registry}/{code} on the exchange")
+        # The definition names a service the exchange does not have: a definition error.
+        raise ExchangeRefused(
+            registry, f"no data service {registry}/{code} on the exchange", "unknown_service", ""
+        )
     return f"{conf.get('INSTANCE')}/{service.path()}"
 
 
@@ -141,6 +147,13 @@ def fetch(
         # The gateway's own 404 (no such service) is a fault; the registry's is "no record".
         if isinstance(body, dict) and body.get("found") is False:
             return Answer(False, {}, message_id)
+        if isinstance(body, dict) and body.get("fault") == "consumer":
+            raise ExchangeRefused(
+                registry,
+                str(body.get("message", ""))[:300],
+                str(body.get("code", "")),
+                str(body.get("incident", "")),
+            )
         raise ProviderUnavailable(registry, "exchange answered 404")
     if response.status_code != 200:
         log.warning("exchange refused %s: %s %s", url, response.status_code, response.text[:300])

@@ -62,16 +62,45 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         return redirect(f"{reverse('identity:step_up')}?{query}")
     inputs = definition.spec.get("inputs", [])
     errors = []
+    # The form's idempotency key lives in the session until an application is made with it:
+    # the form shown again (Back, a reload, an error) carries the same key, so sending it
+    # twice makes one application.
+    keys = request.session.get(APPLY_KEYS, {})
+    key = keys.get(code) or uuid.uuid4().hex
+    if keys.get(code) != key:
+        request.session[APPLY_KEYS] = {**keys, code: key}
     if request.method == "POST":
-        key = request.POST.get("idempotency_key", "")
+        key = request.POST.get("idempotency_key", "") or key
         values = {item["code"]: request.POST.get(item["code"], "") for item in inputs}
         try:
-            application, _created = engine.submit(
-                definition, request.user, idempotency_key=key, inputs=values
+            application, created = engine.submit(
+                definition,
+                request.user,
+                idempotency_key=key,
+                inputs=values,
+                allow_duplicate=request.POST.get("confirm_duplicate") == "1",
+            )
+        except engine.DuplicateApplication as exc:
+            # The same application a moment ago: ask before making a second one.
+            return render(
+                request,
+                "services/apply_again.html",
+                {
+                    "definition": definition,
+                    "existing": exc.existing,
+                    "values": [(item, values[item["code"]]) for item in inputs],
+                    "idempotency_key": key,
+                },
+                status=409,
             )
         except engine.SubmissionError:
             errors.append(_("Please fill in every required field."))
         else:
+            if created:  # the next form is a new application: a new key
+                request.session[APPLY_KEYS] = {
+                    **request.session.get(APPLY_KEYS, {}),
+                    code: uuid.uuid4().hex,
+                }
             return redirect("services:detail", application.tracking_code)
     return render(
         request,
@@ -80,10 +109,13 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             "definition": definition,
             "inputs": inputs,
             "items": engine.items_label(definition),
-            "idempotency_key": uuid.uuid4().hex,
+            "idempotency_key": key,
             "errors": errors,
         },
     )
+
+
+APPLY_KEYS = "services_apply_keys"
 
 
 def _journey(application: Application) -> list[JourneyEvent]:
@@ -157,11 +189,15 @@ def document_token(request: HttpRequest, number: str) -> HttpResponse:
 
 def verify(request: HttpRequest) -> HttpResponse:
     token = (request.POST.get("token") or request.GET.get("t") or "").strip()
-    reference = request.GET.get("ref", "").strip()
-    if reference and not token:
-        document = Document.objects.filter(number=reference).first()
-        token = document.token if document else ""
-    result = documents.verify(token) if token else None
+    reference = request.GET.get("ref", "").strip()[:100]
+    # Every question gets a verdict: valid, revoked, expired, invalid (altered or forged) or
+    # not found (a number never issued); only the bare page has none.
+    if token or request.method == "POST":
+        result = documents.verify(token)
+    elif "ref" in request.GET:
+        result = documents.verify_reference(reference)
+    else:
+        result = None
     return render(
         request,
         "services/verify.html",
@@ -267,6 +303,15 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
             "application": application,
             "events": _journey(application),
             "fetched": json.dumps(fetched, ensure_ascii=False, indent=1),
+            # What the applicant typed, under each input's label (not its code).
+            "inputs": [
+                (
+                    item.get("label_fa", ""),
+                    item.get("label_en", ""),
+                    application.inputs.get(item["code"], ""),
+                )
+                for item in application.definition.spec.get("inputs", [])
+            ],
             "document": Document.objects.filter(application=application).first(),
         },
     )

@@ -17,12 +17,12 @@ from panjereh.catalogue import roles
 from .models import Application, JourneyEvent, State
 
 TRANSITIONS: dict[str, set[str]] = {
-    State.SUBMITTED: {State.FETCHING},
+    State.SUBMITTED: {State.FETCHING, State.HUMAN_REVIEW},
     State.FETCHING: {State.WAITING, State.DECIDING, State.HUMAN_REVIEW},
-    State.WAITING: {State.FETCHING},
+    State.WAITING: {State.FETCHING, State.HUMAN_REVIEW},
     State.DECIDING: {State.ISSUING, State.REJECTED, State.HUMAN_REVIEW},
     State.HUMAN_REVIEW: {State.ISSUING, State.REJECTED},
-    State.ISSUING: {State.ISSUED},
+    State.ISSUING: {State.ISSUED, State.HUMAN_REVIEW},  # a fault no retry fixes
     State.ISSUED: set(),
     State.REJECTED: set(),
 }
