@@ -5,15 +5,16 @@ Views only read the request, call one of these and show the outcome.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from panjereh.common import ratelimit
 
-from . import audit
+from . import assurance, audit
 from .models import AuthEvent, Delegation, User
 
 
@@ -24,6 +25,43 @@ class IdentityError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def complete_registration(
+    national_code: str, mobile: str, record: dict, birth_date: date, request=None
+) -> tuple[User, bool]:
+    """Create (or refresh) the account of a person whose national code, birth date and mobile
+    the registries matched and whose one-time code was right; returns it and whether it is new.
+
+    The caller has checked all of that: this is the only write of registration."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(national_code=national_code).first()
+            created = user is None
+            if created:
+                user = User(username=f"c-{uuid.uuid4().hex[:20]}", national_code=national_code)
+                user.set_unusable_password()
+            user.first_name = record["first_name"]
+            user.last_name = record["last_name"]
+            user.father_name = record["father_name"]
+            user.birth_date = birth_date
+            user.mobile = mobile
+            user.registry_verified_at = now
+            user.mobile_verified_at = now
+            user.save()
+    except IntegrityError:
+        # Two confirmations of one national code raced; the other one created the account.
+        user = User.objects.get(national_code=national_code)
+        created = False
+    audit.record(
+        AuthEvent.Kind.REGISTERED, request, user=user, created=created, mobile_tail=user.mobile[-4:]
+    )
+    assurance.recompute(user, request)
+    return user, created
 
 
 # -- delegations -------------------------------------------------------------------------------

@@ -9,14 +9,12 @@ whether it has or not, and a code is "sent" either way.
 from __future__ import annotations
 
 import secrets
-import uuid
 from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -237,31 +235,9 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
                 "mobile": state["mobile"],
             },
         )
-    now = timezone.now()
-    code = state["national_code"]
-    try:
-        with transaction.atomic():
-            user = User.objects.select_for_update().filter(national_code=code).first()
-            created = user is None
-            if created:
-                user = User(username=f"c-{uuid.uuid4().hex[:20]}", national_code=code)
-                user.set_unusable_password()
-            user.first_name = record["first_name"]
-            user.last_name = record["last_name"]
-            user.father_name = record["father_name"]
-            user.birth_date = birth_date
-            user.mobile = state["mobile"]
-            user.registry_verified_at = now
-            user.mobile_verified_at = now
-            user.save()
-    except IntegrityError:
-        # Two confirmations of one national code raced; the other one created the account.
-        user = User.objects.get(national_code=code)
-        created = False
-    audit.record(
-        AuthEvent.Kind.REGISTERED, request, user=user, created=created, mobile_tail=user.mobile[-4:]
+    user, created = operations.complete_registration(
+        state["national_code"], state["mobile"], record, birth_date, request
     )
-    assurance.recompute(user, request)
     request.session.pop(REG_KEY, None)
     _switch_person(request, user)
     request.panjereh_auth_method = "registration+otp"
