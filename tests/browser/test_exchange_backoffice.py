@@ -65,7 +65,7 @@ def setting(transactional_db, settings, tmp_path):
             {"code": "civil.birth_date", "fields": ["birth_date"]},
         ],
         key_fields=["national_code"],
-        legal_basis="Civil Registration Act, Art. 4",
+        legal_basis="قانون ثبت احوال",
         upstream_base_url="http://127.0.0.1:9/identity",
     )
     consumer = make_agency(code="welfare", name_fa="سازمان بهزیستی", name_en="Welfare Organisation")
