@@ -96,7 +96,7 @@ def test_no_baseline_means_no_verdict(world):
     assert p.met is None and p.change_relative is None
 
 
-def test_agency_satisfaction_for_oversight(world):
+def test_agency_satisfaction_for_oversight(world, settings):
     assert sources.satisfaction_progress(NOW) is None  # no rating yet
     _rate_many(world, [(5, 5), (4, 4), (1, 2)], at=NOW - dt.timedelta(days=3))
     _rate_many(world, [(2, 3)], definition=world.other_definition, at=NOW - dt.timedelta(days=3))
@@ -106,6 +106,10 @@ def test_agency_satisfaction_for_oversight(world):
     assert (table.national.current.ratings, table.national.current.favourable) == (4, 2)
     result = indicators.compute(NOW, include_all_agencies=True)
     national = result.national["satisfaction"]
+    # National figures follow the one small-number rule: 4 ratings are too few under 5...
+    assert national.withheld and (national.numerator, national.denominator) == (None, 4)
+    settings.PANJEREH_FEEDBACK_MIN_PUBLIC_RATINGS = 4  # ...and published from 4
+    national = indicators.compute(NOW, include_all_agencies=True).national["satisfaction"]
     assert (national.numerator, national.denominator) == (2, 4)
 
 
