@@ -164,7 +164,7 @@ def test_index_notices_writes_made_by_other_processes(catalogue, monkeypatch):
     monkeypatch.setattr(search, "STALE_CHECK_SECONDS", 0.0)
     search.get_index()
     receivers = [
-        (signal, model, f"search-invalidate-{kind}-{model}")
+        (signal, model, f"search-public-{kind}-{model}")
         for signal, kind in ((post_save, "save"), (post_delete, "del"))
         for model in (Service, Agency)
     ]
@@ -181,7 +181,7 @@ def test_index_notices_writes_made_by_other_processes(catalogue, monkeypatch):
         assert search_services("سازمان ثبت اسناد").agency_pks == [catalogue.registry.pk]
     finally:
         for signal, model, uid in receivers:
-            signal.connect(search.invalidate, sender=model, dispatch_uid=uid)
+            signal.connect(search.public_changed, sender=model, dispatch_uid=uid)
 
 
 def test_index_is_reused_while_the_catalogue_is_unchanged(catalogue, monkeypatch):

@@ -6,8 +6,11 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
+from panjereh.portal.views import switch_language
+
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/<str:language>/", switch_language, name="switch_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/catalogue/", include("panjereh.catalogue.api_urls")),
     path("r1/", include("panjereh.exchange.gateway_urls")),

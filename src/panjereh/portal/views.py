@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from panjereh.catalogue import queries
@@ -26,6 +28,8 @@ from panjereh.catalogue.vocab import (
     SmartStatus,
 )
 from panjereh.common.persian import digits_only
+
+from .pagecache import public_page
 
 PAGE_SIZE = 20
 # Rendered page bodies are cached per language and catalogue snapshot (``{% cache %}`` in the
@@ -49,6 +53,7 @@ def _counts_for(agency_ids: set[int], per_agency: dict) -> dict:
     }
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     top = (
         Agency.objects.filter(parent__isnull=True, kind__in=TOP_LEVEL_KINDS)
@@ -83,6 +88,7 @@ def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and len(value) < 12 else None
 
 
+@public_page
 def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "")[:MAX_QUERY_LENGTH].strip()
     agency_code = (request.GET.get("agency") or "")[:60]
@@ -162,6 +168,7 @@ def _agency_choices(selected: Agency | None) -> list[dict]:
     return choices
 
 
+@public_page
 def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     agency = get_object_or_404(Agency.objects.select_related("parent"), code=code)
     index = get_index()
@@ -214,6 +221,7 @@ def _ancestors(agency: Agency) -> list[Agency]:
     return list(reversed(chain))
 
 
+@public_page
 def service_detail(request: HttpRequest, key: str) -> HttpResponse:
     # A service ID may arrive in Persian or Arabic digits and with separators; a primary key
     # is fewer digits. Anything else is not a service address.
@@ -293,9 +301,12 @@ def _outside_link(url: str) -> dict | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     origin = f"{parts.scheme}://{parts.netloc}"
-    answers = System.objects.filter(
-        enabled=True, last_ok=True, check_url__startswith=origin + "/"
-    ).exists() or System.objects.filter(enabled=True, last_ok=True, check_url=origin).exists()
+    answers = (
+        System.objects.filter(
+            enabled=True, last_ok=True, check_url__startswith=origin + "/"
+        ).exists()
+        or System.objects.filter(enabled=True, last_ok=True, check_url=origin).exists()
+    )
     return {"url": url, "host": parts.hostname, "answers": answers}
 
 
@@ -338,10 +349,12 @@ def _life_event_counts() -> list[dict]:
     ]
 
 
+@public_page
 def life_events(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/life_events.html", {"life_events": _life_event_counts()})
 
 
+@public_page
 def life_event_detail(request: HttpRequest, code: str) -> HttpResponse:
     if code not in LifeEvent.values:
         raise Http404(_("No such life event."))
@@ -369,3 +382,31 @@ def life_event_detail(request: HttpRequest, code: str) -> HttpResponse:
             "page_query": "",
         },
     )
+
+
+def switch_language(request: HttpRequest, language: str) -> HttpResponse:
+    """Remember the chosen language and go back to the page in it.
+
+    A plain link rather than a form: every page carries the switch, and a form would need a
+    CSRF token, which would make the public pages personal and unfit to share from the cache.
+    The language is the only thing it changes (a cookie), and ``next`` may only point into the
+    window.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise Http404(_("No such language."))
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+    return response

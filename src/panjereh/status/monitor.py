@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from panjereh.catalogue import roles
+from panjereh.catalogue.search import public_changed
 from panjereh.common import addresses, jalali
 
 from . import conf, incidents
@@ -300,6 +301,10 @@ def record(system: System, result: Result) -> Incident | None:
             system.failures_in_row += 1
             system.successes_in_row = 0
         system.last_checked_at = result.at
+        if system.last_ok != result.ok:
+            # Public service and agency pages link out only to addresses that answer: a
+            # change here must show on the next request of a kept page (portal.pagecache).
+            public_changed()
         system.last_ok = result.ok
         system.last_latency_ms = result.latency_ms
         system.last_error = result.error
