@@ -20,5 +20,10 @@ app = Celery("panjereh")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["panjereh.services", "panjereh.status", "panjereh.identity"])
 
-# Beat sends every job of the one table (``panjereh.common.periodic``) as ``common.periodic``.
-app.conf.beat_schedule = beat_schedule()
+
+@app.on_after_configure.connect
+def _beat_schedule(sender, source, **_kwargs) -> None:
+    """Beat sends every job of the one table (``panjereh.common.periodic``) as
+    ``common.periodic``; the table is read once the configuration is, after Django's settings
+    (never while this module is imported with them)."""
+    source.beat_schedule = beat_schedule()
