@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
+from celery import shared_task
 from django.conf import settings
-
-from panjereh.conf.celery import app
 
 
 def use_celery() -> bool:
@@ -15,7 +14,7 @@ def use_celery() -> bool:
     return mode == "celery"
 
 
-@app.task(name="identity.deliver_backchannel", acks_late=True)
+@shared_task(name="identity.deliver_backchannel", acks_late=True)
 def deliver_backchannel(ids: list[int]) -> int:
     """The first attempt of back-channel logouts written at a sign-out; failures stay pending
     for :func:`panjereh.identity.backchannel.retry_due` (the periodic job)."""

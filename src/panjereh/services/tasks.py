@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 import os
 
+from celery import shared_task
 from django.conf import settings
-
-from panjereh.conf.celery import app
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,14 @@ def use_celery() -> bool:
     return mode == "celery"
 
 
-@app.task(name="services.process_application", acks_late=True)
+@shared_task(name="services.process_application", acks_late=True)
 def process_application(application_id: int) -> str:
     from . import engine
 
     return engine.advance(application_id)
 
 
-@app.task(name="services.process_due")
+@shared_task(name="services.process_due")
 def process_due(limit: int = 20) -> int:
     from . import engine
 
@@ -49,21 +48,21 @@ def process_due(limit: int = 20) -> int:
     return len(ids)
 
 
-@app.task(name="inbox.deliver_notifications")
+@shared_task(name="inbox.deliver_notifications")
 def deliver_notifications(limit: int = 50) -> int:
     from panjereh.inbox import notify
 
     return notify.deliver_pending(limit)
 
 
-@app.task(name="inbox.poll_registry_events")
+@shared_task(name="inbox.poll_registry_events")
 def poll_registry_events(limit: int = 50) -> int:
     from panjereh.inbox import proactive
 
     return proactive.poll_births(limit)
 
 
-@app.task(name="common.periodic")
+@shared_task(name="common.periodic")
 def periodic(name: str) -> bool:
     """One housekeeping job of ``panjereh.common.periodic`` (Celery beat schedules them)."""
     from panjereh.common import periodic as jobs

@@ -3,10 +3,10 @@ demo's child process call the same functions in a loop."""
 
 from __future__ import annotations
 
-from panjereh.conf.celery import app
+from celery import shared_task
 
 
-@app.task(name="status.probe_round")
+@shared_task(name="status.probe_round")
 def probe_round() -> int:
     """One round over every enabled system; returns how many checks failed."""
     from . import monitor
@@ -14,14 +14,14 @@ def probe_round() -> int:
     return sum(1 for _system, result in monitor.probe_round() if not result.ok)
 
 
-@app.task(name="status.sync_systems")
+@shared_task(name="status.sync_systems")
 def sync_systems() -> dict[str, int]:
     from . import monitor
 
     return monitor.sync_systems()
 
 
-@app.task(name="status.rollup")
+@shared_task(name="status.rollup")
 def rollup() -> dict[str, int]:
     from . import monitor
 
