@@ -70,6 +70,8 @@ def test_lists_use_the_arabic_comma_only_in_persian():
     english = ["Name", "Surname"]
     assert _render("{{ items|andlist }}", "en", items=english) == "Name, Surname"
     assert _render("{{ items|andlist }}", "en", items=[]) == ""
+    assert _render("a{% comma %}b", "fa") == "a، b"
+    assert _render("a{% comma %}b", "en") == "a, b"
 
 
 def test_codes_are_isolated_left_to_right_in_the_pages_digits():

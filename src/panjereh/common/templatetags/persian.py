@@ -89,6 +89,12 @@ def andlist(values):
     return separator.join(str(v) for v in values)
 
 
+@register.simple_tag
+def comma() -> str:
+    """The list separator of the UI's language, for lists written out in a template."""
+    return "، " if _persian_ui() else ", "
+
+
 @register.filter(is_safe=True)
 def code(value):
     """An identifier (tracking code, document number) isolated left to right, its digits in the
