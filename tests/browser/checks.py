@@ -55,7 +55,7 @@ ITEM_27 = "issue 12 item 27 (ug, the digits of each locale)"
 SAMPLES = "not the national window: the sample agency windows stand for other organisations"
 KNOWN: list[tuple[str, str, str, str]] = [
     # Incident ids and the lookup hint's example are printed in Latin digits.
-    (r"/status/(incidents/.*)?", "digits", r"INC-1\d{3}-\d{4}", ITEM_27),
+    (r"/status/(incidents/.*)?", "digits", r"INC-1\d{3}-\d{4}|#incident-id-(hint|error)", ITEM_27),
     # Oversight and transparency: the catalogue version (s30.a6), a month (1405-08), counts
     # ("2 دستگاه اجرایی", "0 مهلت قانونی گذشته است") in Latin digits.
     (
@@ -69,6 +69,7 @@ KNOWN: list[tuple[str, str, str, str]] = [
     # numbers, a Gregorian year; on the English page the issuer's Persian name, unmarked).
     (r"/services/(agency/)?a/[^/]+/", "digits", r"ltr-number|ol#journey", ITEM_27),
     (r"/services/verify/", "digits", r"section#verification|#verified-number", ITEM_27),
+    (r"/inbox/\d+/", "digits", r"#message-body: .*[A-Z]+-\d{8}-", ITEM_27),
     # English pages showing a Persian date from the registry, and Persian-digit placeholders.
     (r"/account/(register/confirm/)?", "digits", r"#registry-record|div\.identity", ITEM_27),
     (r"/account/register/", "digits", r"#id_birth_date placeholder", ITEM_27),

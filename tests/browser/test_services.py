@@ -33,7 +33,31 @@ from tests.services.conftest import (  # noqa: F401  (fixtures used by name)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# What the journey shows, in each language (registry items, agencies, journey steps).
+SHOWN = {
+    "fa": {
+        "criminal record": "سابقه کیفری",
+        "judiciary": "قوه قضاییه",
+        "civil registration": "ثبت احوال",
+        "birth certificate": "گواهی ولادت",
+        "proactively": "خودکار",
+        "case worker": "مددکار",
+        "officer": "کارشناس",
+    },
+    "en": {
+        "criminal record": "Criminal record",
+        "judiciary": "Judiciary",
+        "civil registration": "Civil Registration",
+        "birth certificate": "birth certificate",
+        "proactively": "Started proactively",
+        "case worker": "case worker",
+        "officer": "officer",
+    },
+}
+
+
 def _sign_in(page, base: str, user, next_path: str) -> None:
+    """Sign in at ``base`` (the site, with the language's prefix) and land on ``next_path``."""
     page.goto(f"{base}/account/login/?next={next_path}")
     page.fill("#id_national_code", user.national_code)
     page.click("#login-submit")
@@ -44,7 +68,9 @@ def _sign_in(page, base: str, user, next_path: str) -> None:
 
 def _download_and_verify(page, base: str, link_selector: str, tmp_path) -> Document:
     with page.expect_download() as download:
-        page.click(link_selector)
+        # A download ends the navigation the click started; not waiting for that navigation
+        # keeps a loaded machine from timing out on it (the download itself is awaited).
+        page.click(link_selector, no_wait_after=True)
     path = tmp_path / "document.pdf"
     download.value.save_as(path)
     pdf = path.read_bytes()
@@ -59,33 +85,49 @@ def _download_and_verify(page, base: str, link_selector: str, tmp_path) -> Docum
     assert page.locator("#verification").get_attribute("data-status") == "valid"
     assert document.number in page.locator("#verified-number").inner_text()
     # The QR code's link works too: it carries the token after "#t=" or a short reference.
-    page.goto(documents.verification_url(document).replace("http://127.0.0.1:8000", base))
+    # (The printed link has no language prefix: it opens the Persian page.)
+    site = base.removesuffix("/en")
+    page.goto(documents.verification_url(document).replace("http://127.0.0.1:8000", site))
     page.wait_for_selector("#verification")
     assert page.locator("#verification").get_attribute("data-status") == "valid"
     return document
 
 
-def test_no_criminal_record_certificate_in_the_browser(page, smart, population, tmp_path):  # noqa: F811
-    base = smart.url
+def test_no_criminal_record_certificate_in_the_browser(
+    variant_page,
+    variant,
+    smart,  # noqa: F811
+    population,  # noqa: F811
+    tmp_path,
+):
+    page, shown, lang = variant_page, SHOWN[variant.lang], variant.prefix
+    base = smart.url + lang
     user = citizen(population, lambda i: clean_adult(population, i) and population.mobile(i))
-    _sign_in(page, base, user, "/services/apply/no-criminal-record/")
-    assert "سابقه کیفری" in page.locator("#fetched-items").inner_text()
+    _sign_in(page, base, user, f"{lang}/services/apply/no-criminal-record/")
+    assert shown["criminal record"] in page.locator("#fetched-items").inner_text()
     page.fill("#id_purpose", "سازمان اداری و استخدامی")
     page.click("#apply-submit")
-    page.wait_for_url(re.compile(r"/services/a/[\d-]+/$"))
+    page.wait_for_url(re.compile(rf"{lang}/services/a/[\d-]+/$"))
     application = Application.objects.get(user=user)
     assert run_until_settled(application).state == State.ISSUED
     page.reload()
     assert page.locator("#state").get_attribute("data-state") == "issued"
     journey = page.locator("#journey").inner_text()
-    assert "قوه قضاییه" in journey and "ثبت احوال" in journey
+    assert shown["judiciary"] in journey and shown["civil registration"] in journey
     assert page.locator("#journey li[data-kind='issued']").count() == 1
     document = _download_and_verify(page, base, "#download-pdf", tmp_path)
     assert document.application_id == application.pk
 
 
-def test_proactive_birth_certificate_in_the_browser(page, smart, population, tmp_path):  # noqa: F811
-    base = smart.url
+def test_proactive_birth_certificate_in_the_browser(
+    variant_page,
+    variant,
+    smart,  # noqa: F811
+    population,  # noqa: F811
+    tmp_path,
+):
+    page, shown, lang = variant_page, SHOWN[variant.lang], variant.prefix
+    base = smart.url + lang
     mother = citizen(
         population, lambda i: recent_mother(population, i) and population.mobile(i), level=2
     )
@@ -98,16 +140,16 @@ def test_proactive_birth_certificate_in_the_browser(page, smart, population, tmp
         assert proactive.poll_births(force=True) >= 1
     for application in Application.objects.filter(user=mother):
         assert run_until_settled(application).state == State.ISSUED
-    _sign_in(page, base, mother, "/inbox/")
+    _sign_in(page, base, mother, f"{lang}/inbox/")
     messages = page.locator("#messages li")
     assert page.locator("#messages li[data-kind='notice']").count() >= 1
     assert page.locator("#messages li[data-kind='document']").count() >= 1
-    assert "گواهی ولادت" in messages.first.inner_text()
+    assert shown["birth certificate"] in messages.first.inner_text()
     page.locator("#messages li[data-kind='document'] a").first.click()
     page.wait_for_selector("#document-pdf")
     page.click("#application-link")
     page.wait_for_selector("#journey")
-    assert "خودکار" in page.locator("#journey").inner_text()  # started by itself
+    assert shown["proactively"] in page.locator("#journey").inner_text()  # started by itself
     assert page.locator("#state").get_attribute("data-state") == "issued"
     document = _download_and_verify(page, base, "#download-pdf", tmp_path)
     assert document.application.user_id == mother.pk
@@ -117,30 +159,39 @@ def test_proactive_birth_certificate_in_the_browser(page, smart, population, tmp
     ("code", "fits"), [("student-status", student), ("veteran-status", veteran)]
 )
 def test_student_and_veteran_certificates_in_the_browser(
-    page,
+    variant_page,
+    variant,
     smart,  # noqa: F811
     population,  # noqa: F811
     tmp_path,
     code,
     fits,
 ):
-    base = smart.url
+    page, lang = variant_page, variant.prefix
+    base = smart.url + lang
     user = citizen(population, lambda i: fits(population, i) and population.mobile(i))
-    _sign_in(page, base, user, "/services/")
+    _sign_in(page, base, user, f"{lang}/services/")
     page.click(f"#apply-{code}")
     page.click("#apply-submit")
-    page.wait_for_url(re.compile(r"/services/a/[\d-]+/$"))
+    page.wait_for_url(re.compile(rf"{lang}/services/a/[\d-]+/$"))
     assert run_until_settled(Application.objects.get(user=user)).state == State.ISSUED
     page.reload()
     assert page.locator("#state").get_attribute("data-state") == "issued"
     _download_and_verify(page, base, "#download-pdf", tmp_path)
 
 
-def test_manual_review_by_an_officer_in_the_browser(page, smart, population, tmp_path):  # noqa: F811
+def test_manual_review_by_an_officer_in_the_browser(
+    variant_page,
+    variant,
+    smart,  # noqa: F811
+    population,  # noqa: F811
+    tmp_path,
+):
     from panjereh.catalogue.models import AgencyMembership
     from panjereh.services import definitions
 
-    base = smart.url
+    page, shown, lang = variant_page, SHOWN[variant.lang], variant.prefix
+    base = smart.url + lang
     user = citizen(population, lambda i: clean_adult(population, i) and population.mobile(i))
     officer = citizen(
         population,
@@ -150,21 +201,22 @@ def test_manual_review_by_an_officer_in_the_browser(page, smart, population, tmp
     agency = definitions.active("household-support").agency
     AgencyMembership.objects.create(user=officer, agency=agency, role="editor")
 
-    _sign_in(page, base, user, "/services/apply/household-support/")
+    _sign_in(page, base, user, f"{lang}/services/apply/household-support/")
     page.fill("#id_request_description", "سرپرست خانوار بیکار شده است")
     page.click("#apply-submit")
-    page.wait_for_url(re.compile(r"/services/a/[\d-]+/$"))
+    page.wait_for_url(re.compile(rf"{lang}/services/a/[\d-]+/$"))
     application = run_until_settled(Application.objects.get(user=user))
     assert application.state == State.HUMAN_REVIEW
     page.reload()
     assert page.locator("#state").get_attribute("data-state") == "human_review"
-    assert "مددکار" in page.locator("#review-reason").inner_text()
+    assert shown["case worker"] in page.locator("#review-reason").inner_text()
 
     page.context.clear_cookies()
-    _sign_in(page, base, officer, "/services/agency/")
-    link = page.locator(f"#queue a[href='/services/agency/a/{application.tracking_code}/']")
+    _sign_in(page, base, officer, f"{lang}/services/agency/")
+    href = f"{lang}/services/agency/a/{application.tracking_code}/"
+    link = page.locator(f"#queue a[href='{href}']")
     assert link.count() == 1
-    page.click(f"a[href='/services/agency/a/{application.tracking_code}/']")
+    page.click(f"a[href='{href}']")
     page.click("#assign")
     page.click("#approve")
     application = run_until_settled(application)
@@ -172,7 +224,7 @@ def test_manual_review_by_an_officer_in_the_browser(page, smart, population, tmp
     assert application.assigned_to_id == officer.pk
 
     page.context.clear_cookies()
-    _sign_in(page, base, user, f"/services/a/{application.tracking_code}/")
+    _sign_in(page, base, user, f"{lang}/services/a/{application.tracking_code}/")
     assert page.locator("#state").get_attribute("data-state") == "issued"
-    assert "کارشناس" in page.locator("#journey").inner_text()
+    assert shown["officer"] in page.locator("#journey").inner_text()
     _download_and_verify(page, base, "#download-pdf", tmp_path)
