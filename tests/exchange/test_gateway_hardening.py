@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from panjereh.catalogue.models import AgencyMembership
+from panjereh.common.drain import DRAIN_FACTOR
 from panjereh.exchange import gateway, operations, queries
 from panjereh.exchange.models import DataService, LogRecord, Outcome
 from tests.factories import UserFactory
@@ -292,7 +293,7 @@ def test_a_refused_body_is_read_so_the_connection_can_carry_the_next_request(
 def test_a_body_too_large_to_read_closes_the_connection(exchange, population, settings):
     settings.PANJEREH_EXCHANGE_MAX_REQUEST_BYTES = 1_000
     service = exchange.service("civil", "identity")
-    size = gateway.DRAIN_FACTOR * 1_000 + 1
+    size = DRAIN_FACTOR * 1_000 + 1
     request, path = _oversized_request(exchange, service, population.national_code(46), size)
     response = gateway.gateway(request, path)
     assert response.status_code == 413 and response["Connection"] == "close"

@@ -336,12 +336,16 @@ def test_oversized_request_is_refused_with_413_before_the_upload_is_read(world, 
     assert _submit(client, world).status_code == 403
     assert not Complaint.objects.exists()
     # The request's declared length decides, not what Django would have stored.
-    request = RequestFactory().post(
-        reverse("feedback:complaint_new"), {"description": "x"}, CONTENT_LENGTH=str(limit + 1)
+    request = RequestFactory().generic(
+        "POST",
+        reverse("feedback:complaint_new"),
+        b"x" * (limit + 1),
+        content_type="multipart/form-data; boundary=never-parsed",
     )
     request.user = world.citizen
     request.session = {}
     assert views.complaint_new(request).status_code == 413
+    assert request.read() == b""  # read off the connection, so the next request is answered
     # Just under the limit is read as usual (and refused for the file itself: 400).
     small = _file("small.pdf", PDF + b"0" * settings.PANJEREH_FEEDBACK_MAX_UPLOAD_BYTES)
     assert _submit(_client(world.citizen), world, evidence=[small]).status_code == 400

@@ -27,6 +27,8 @@ from django.utils.html import format_html
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 
+from panjereh.common.drain import refuse_unread
+
 logger = logging.getLogger("panjereh.badinput")
 
 EXEMPT_PREFIXES = ("/r1/",)
@@ -192,6 +194,13 @@ def refusal(request, error: BadInput) -> HttpResponse:
     return HttpResponse(html, status=error.status, content_type="text/html; charset=utf-8")
 
 
+def _answer(request, error: BadInput) -> HttpResponse:
+    response = refusal(request, error)
+    if error.status == 413:  # refused unread: keep the connection usable (common.drain)
+        response = refuse_unread(request, response, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return response
+
+
 class BadInputMiddleware:
     """Answer a clear 400/413 to a request with NUL bytes, text that is not UTF-8 or lone
     surrogates in its path, query string, form fields or JSON body, or a body over the limits.
@@ -211,7 +220,7 @@ class BadInputMiddleware:
                     request.method,
                     request.path_info.encode("utf-8", "backslashreplace")[:200],
                 )
-                return refusal(request, error)
+                return _answer(request, error)
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -233,5 +242,5 @@ class BadInputMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, BadInput):  # a multipart field, found when the view read it
             logger.warning("refused bad input in %s: %s", exception.where, request.method)
-            return refusal(request, exception)
+            return _answer(request, exception)
         return None

@@ -47,6 +47,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from panjereh.catalogue.models import Agency
+from panjereh.common.drain import drain, may_close
 from panjereh.common.ttlcache import Generation, TTLCache
 
 from . import breaker, conf, grants, guard
@@ -82,9 +83,6 @@ _HEADERS_CHECKED = (
     "HTTP_AUTHORIZATION",
 )
 MAX_ASSERTION_CHARS = 8192
-# A refused body up to this many times MAX_REQUEST_BYTES is read and dropped (the connection
-# stays usable); a larger one closes the connection.
-DRAIN_FACTOR = 8
 
 
 class Refusal(Exception):
@@ -829,39 +827,17 @@ def _read_body(request: HttpRequest, call: Call) -> bytes:
     if not declared.isdigit():
         raise _bad_input()
     if int(declared) > _max_request_bytes():
-        call.close = not _drain(request, int(declared)) and _may_close(request)
+        call.close = not drain(request, _max_request_bytes()) and may_close(request)
         raise _body_too_large()
     try:
         body = request.body
     except RequestDataTooBig:
-        call.close = _may_close(request)
+        call.close = may_close(request)
         raise _body_too_large() from None
     if b"\x00" in body:
         raise _consumer("bad_input", 400, _("The request body holds a NUL byte."))
     call.request_hash = _hash(_request_head(request) + body)
     return body
-
-
-def _may_close(request: HttpRequest) -> bool:
-    # The standard library's server (runserver, live-server tests) refuses hop-by-hop headers
-    # from the application and closes such a connection itself.
-    return not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer")
-
-
-def _drain(request: HttpRequest, length: int) -> bool:
-    """Read and drop a refused body of up to DRAIN_FACTOR times the limit, so that the
-    connection can carry the client's next request; False (the connection must close) for a
-    larger one. A server that answers before reading the body closes the connection itself,
-    often without saying so, and the client's next request on it goes unanswered."""
-    if length > DRAIN_FACTOR * _max_request_bytes():
-        return False
-    left = length
-    while left > 0:
-        chunk = request.read(min(left, 65_536))
-        if not chunk:
-            return False
-        left -= len(chunk)
-    return True
 
 
 def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any], int, str]:

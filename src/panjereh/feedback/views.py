@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, Service
 from panjereh.common import ratelimit
+from panjereh.common.drain import refuse_unread
 from panjereh.common.persian import digits_only
 from panjereh.services.models import Application
 from panjereh.services.workflow import TERMINAL
@@ -247,16 +248,21 @@ def mine(request: HttpRequest) -> HttpResponse:
 @login_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and _content_length(request) > operations.upload_request_limit():
-        # Refused before anything reads the body: Django does not store the upload at all.
-        return _complaint_form(
+        # Refused before anything stores the upload; the body is then read off the connection
+        # and dropped, so the browser's next request on it is answered.
+        return refuse_unread(
             request,
-            error=_("The files are too large: at most %(mb)s MB each, up to %(n)s files.")
-            % {
-                "mb": operations.megabytes(operations.max_upload_bytes()),
-                "n": operations.max_files(),
-            },
-            error_field="evidence",
-            status=413,
+            _complaint_form(
+                request,
+                error=_("The files are too large: at most %(mb)s MB each, up to %(n)s files.")
+                % {
+                    "mb": operations.megabytes(operations.max_upload_bytes()),
+                    "n": operations.max_files(),
+                },
+                error_field="evidence",
+                status=413,
+            ),
+            operations.upload_request_limit(),
         )
     return _complaint_new(request)
 
