@@ -256,9 +256,9 @@ def run(args) -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from panjereh.catalogue import dataset
     from panjereh.catalogue.models import Service
     from panjereh.common import jalali
+    from panjereh.demo import dataset
     from panjereh.oversight import indicators, obligations, reports, series
 
     print(

@@ -9,11 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from panjereh.catalogue import dataset, lint, operations, queries, transfer
+from panjereh.catalogue import lint, operations, queries, transfer
 from panjereh.catalogue.models import Agency, Service
 from panjereh.catalogue.vocab import SmartStatus
 from panjereh.common import jalali
 from panjereh.common.persian import search_key
+from panjereh.demo import dataset
 
 pytestmark = pytest.mark.django_db
 

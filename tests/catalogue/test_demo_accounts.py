@@ -8,8 +8,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from panjereh.catalogue import dataset, roles
+from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership
+from panjereh.demo import dataset
 from panjereh.identity.models import User
 
 pytestmark = pytest.mark.django_db

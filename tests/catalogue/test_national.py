@@ -16,10 +16,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 
-from panjereh.catalogue import dataset, lint, queries
+from panjereh.catalogue import lint, queries
 from panjereh.catalogue.models import Agency, AgencyVersion, Service, ServiceVersion
 from panjereh.catalogue.rules import check_service, is_valid_service_id
 from panjereh.common import jalali
+from panjereh.demo import dataset
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from panjereh.catalogue import dataset, transfer
+from panjereh.catalogue import transfer
 from panjereh.catalogue.models import Agency, AgencyVersion, Service, ServiceVersion
 from panjereh.catalogue.rules import make_service_id
+from panjereh.demo import dataset
 
 pytestmark = pytest.mark.django_db
 

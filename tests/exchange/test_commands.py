@@ -57,7 +57,7 @@ def test_registries_run_writes_addresses_and_stops_on_sigterm(tmp_path):
 
 @pytest.mark.django_db
 def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, tmp_path):
-    from panjereh.exchange.demo import start_registries
+    from panjereh.demo.exchange import start_registries
 
     monkeypatch.setenv("PANJEREH_REGISTRY_PORT_BASE", "0")  # free ports
     settings.VAR_DIR = tmp_path

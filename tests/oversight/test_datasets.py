@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from panjereh.catalogue import dataset
 from panjereh.catalogue.models import AgencyVersion, ServiceVersion
 from panjereh.common import jalali
+from panjereh.demo import dataset
 from panjereh.oversight import indicators, opendata
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from panjereh.participation import demo, weeks
+from panjereh.demo import participation as demo
+from panjereh.participation import weeks
 from panjereh.participation.models import Consultation, Suggestion, Vote, WeeklyList
 
 from .conftest import make_citizen

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "panjereh.status",
     "oauth2_provider",
 ]
+# The demo (panjereh demo, seed, demo_accounts and the sample data): never in production.
+if MODE in {"demo", "test"}:
+    INSTALLED_APPS.append("panjereh.demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from panjereh.catalogue.models import Agency
 from panjereh.identity.models import User
-
-from . import operations, queries, weeks
-from .models import (
+from panjereh.participation import operations, queries, weeks
+from panjereh.participation.models import (
     Consultation,
     ConsultationState,
     Goal,
@@ -23,7 +22,7 @@ from .models import (
     Vote,
     WeeklyTally,
 )
-from .roles import MODERATORS
+from panjereh.participation.roles import MODERATORS
 
 PROPOSALS = [
     (Goal.SMART, "صدور گواهی اشتغال به تحصیل بدون مراجعه حضوری و به‌صورت خودکار"),

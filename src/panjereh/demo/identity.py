@@ -3,7 +3,7 @@ the two sample agency windows as child processes.
 
 For the demo command (after the registries are registered)::
 
-    from panjereh.identity.demo import start_identity_demo
+    from panjereh.demo.identity import start_identity_demo
     windows = start_identity_demo(host, self.stdout.write)
     try: ... serve ...
     finally: windows.stop()
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.management import call_command
 
-from .management.commands.sso_windows import WINDOWS, write_window_configs
+from panjereh.identity.management.commands.sso_windows import WINDOWS, write_window_configs
 
 
 @dataclass

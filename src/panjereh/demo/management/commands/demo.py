@@ -95,8 +95,8 @@ class Command(BaseCommand):
         # processes read it from the environment, forked server workers from settings.
         os.environ["PANJEREH_PUBLIC_URL"] = settings.PUBLIC_BASE_URL = host
 
-        from panjereh.exchange.demo import start_registries
-        from panjereh.identity.demo import start_identity_demo
+        from panjereh.demo.exchange import start_registries
+        from panjereh.demo.identity import start_identity_demo
         from panjereh.services.worker import start_child
 
         with contextlib.ExitStack() as children:
@@ -121,8 +121,8 @@ class Command(BaseCommand):
         moderates the public texts."""
         from django.contrib.auth.models import Group
 
+        from panjereh.demo.participation import seed
         from panjereh.identity.models import User
-        from panjereh.participation.demo import seed
         from panjereh.participation.roles import MODERATORS
 
         seed(lambda *_args, **_kwargs: None)

@@ -3,17 +3,20 @@
 The ``national`` profile reproduces, row by row, the status that the Parliament Research Center's
 supervisory report no. 21035 gives for Khordad 1404 (186 executive agencies, 149 connected, 4,715
 services with IDs, 3,505 connectable, 2,127 connected, 780 smart, the per-agency buckets, and the
-other connected bodies). Nothing here stores a figure: the figures are what :func:`queries.stats`
-computes from the rows this module writes. The ``small`` profile is a fast subset for tests.
+other connected bodies). Nothing here stores a figure: the figures are what
+:func:`panjereh.catalogue.queries.stats` computes from the rows this module writes. The ``small``
+profile is a fast subset for tests.
 
 Facts come from the files in ``data/`` (agency names and parents, service domains, places). The
 service counts per agency are drawn from a seeded generator and then adjusted until the totals and
 buckets match, so the same seed always gives the same rows. Every card has versions dated over
 1400-1404 (created, connected, proposed, certified, approved), so "as of" counts tell a history.
 
-Rows are written with ``bulk_create`` for speed, but they are the rows :mod:`.operations` would
-write: same normalisation, same search keys, same version snapshots, and every card passes
-:func:`rules.check_service` (checked here before anything is written).
+Rows are written with ``bulk_create`` for speed, but they are the rows
+:mod:`panjereh.catalogue.operations` would write: same normalisation, same search keys, same
+version snapshots, and every card passes :func:`panjereh.catalogue.rules.check_service` (checked
+here before anything is written). It is demo data, so it lives in the demo app, which production
+does not install.
 """
 
 from __future__ import annotations
@@ -30,13 +33,16 @@ from typing import Any
 
 from django.db import transaction
 
-from panjereh.common import jalali
-from panjereh.common.persian import normalize, search_key
-
-from . import operations, search
-from .models import Agency, AgencyMembership, AgencyVersion, Service, ServiceVersion
-from .rules import check_service, make_service_id
-from .vocab import (
+from panjereh.catalogue import operations, search
+from panjereh.catalogue.models import (
+    Agency,
+    AgencyMembership,
+    AgencyVersion,
+    Service,
+    ServiceVersion,
+)
+from panjereh.catalogue.rules import check_service, make_service_id
+from panjereh.catalogue.vocab import (
     REGISTRY_ITEMS,
     AgencyKind,
     ConnectionForm,
@@ -45,6 +51,8 @@ from .vocab import (
     Scope,
     SmartStatus,
 )
+from panjereh.common import jalali
+from panjereh.common.persian import normalize, search_key
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # The same titles, documents and reasons recur thousands of times; normalise each once.

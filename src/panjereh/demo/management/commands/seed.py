@@ -6,8 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from panjereh.catalogue import dataset
 from panjereh.catalogue.models import Agency, Service
+from panjereh.demo import dataset
 
 
 class Command(BaseCommand):

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from panjereh.exchange.provision import register_registries
 from panjereh.registries.supervisor import Cluster, RegistryStartError
-
-from .provision import register_registries
 
 ADDRESSES_FILE = "registries.json"  # the same file `panjereh registries run` writes
 
