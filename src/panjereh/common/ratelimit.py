@@ -8,6 +8,7 @@ embedded demo's local-memory cache is per process, so its limits are per worker 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -43,15 +44,27 @@ def _key(kind: str, limit: Limit, subject: str) -> str:
     return f"panjereh:rl:{kind}:{limit.scope}:{digest}"
 
 
+# The cache's own expiry (Redis's clock) only frees memory: whether a lock holds and which
+# window an attempt counts in are decided by this process's clock, so that behaviour follows
+# the application's time (and tests that move it) on every cache backend alike.
+
+
+def _window_key(limit: Limit, subject: str) -> str:
+    return f"{_key('count', limit, subject)}:{int(time.time() // limit.window)}"
+
+
 def is_locked(limit: Limit, subject: str) -> bool:
-    return bool(cache.get(_key("lock", limit, subject)))
+    until = cache.get(_key("lock", limit, subject))
+    return isinstance(until, (int, float)) and until > time.time()
 
 
 def hit(limit: Limit, subject: str) -> bool:
-    """Count one attempt; True when the subject is locked (already, or by this attempt)."""
+    """Count one attempt; True when the subject is locked (already, or by this attempt).
+
+    Attempts count in fixed windows of ``limit.window`` seconds."""
     if is_locked(limit, subject):
         return True
-    key = _key("count", limit, subject)
+    key = _window_key(limit, subject)
     cache.add(key, 0, timeout=limit.window)
     try:
         count = cache.incr(key)
@@ -59,14 +72,14 @@ def hit(limit: Limit, subject: str) -> bool:
         cache.set(key, 1, timeout=limit.window)
         count = 1
     if count >= limit.limit:
-        cache.set(_key("lock", limit, subject), 1, timeout=limit.lockout)
+        cache.set(_key("lock", limit, subject), time.time() + limit.lockout, timeout=limit.lockout)
         cache.delete(key)
         return True
     return False
 
 
 def reset(limit: Limit, subject: str) -> None:
-    cache.delete(_key("count", limit, subject))
+    cache.delete(_window_key(limit, subject))
 
 
 def client_ip(request) -> str:
