@@ -31,6 +31,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports  # the dependency order of docs/architecture.md ([tool.importlinter])
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format src tests benchmarks

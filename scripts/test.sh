@@ -49,9 +49,10 @@ fi
 # leg; the SQLite leg runs the Persian phone ones only (tests/browser/conftest.py).
 export PANJEREH_BROWSER_VARIANTS_SQLITE="${PANJEREH_BROWSER_VARIANTS_SQLITE:-fa-phone}"
 
-echo "== lint (ruff)"
+echo "== lint (ruff; import-linter: the dependency order of docs/architecture.md)"
 $BIN/ruff check src tests benchmarks
 $BIN/ruff format --check src tests benchmarks
+$BIN/lint-imports
 
 echo "== migrations are complete"
 $BIN/panjereh makemigrations --check --dry-run >/dev/null

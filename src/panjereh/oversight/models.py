@@ -12,8 +12,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from panjereh.catalogue.models import Agency, Service
-
 
 class Instrument(models.Model):
     """A law, bylaw or resolution that imposes obligations."""
@@ -185,12 +183,16 @@ PLAN_TRANSITIONS: dict[str, set[str]] = {
 class SmarteningPlan(models.Model):
     """An agency's yearly proposal of services to make smart (Art. 6 note, 107(c) bylaw)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="smartening_plans")
+    agency = models.ForeignKey(
+        "catalogue.Agency", on_delete=models.PROTECT, related_name="smartening_plans"
+    )
     year = models.PositiveSmallIntegerField(_("Jalali year"))
     state = models.CharField(
         _("state"), max_length=10, choices=PlanState.choices, default=PlanState.DRAFT
     )
-    services = models.ManyToManyField(Service, related_name="smartening_plans", blank=True)
+    services = models.ManyToManyField(
+        "catalogue.Service", related_name="smartening_plans", blank=True
+    )
     eligible_count = models.PositiveIntegerField(_("eligible services when submitted"), default=0)
     required_count = models.PositiveIntegerField(_("services required"), default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -234,7 +236,9 @@ class PlanEvent(models.Model):
 class MonthlyReport(models.Model):
     """An agency's monthly progress report to the Steering Working Group (Art. 9 note 1)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="monthly_reports")
+    agency = models.ForeignKey(
+        "catalogue.Agency", on_delete=models.PROTECT, related_name="monthly_reports"
+    )
     year = models.PositiveSmallIntegerField(_("Jalali year"))
     month = models.PositiveSmallIntegerField(_("Jalali month"))
     figures = models.JSONField(_("computed figures"), default=dict)
@@ -279,7 +283,7 @@ class EvaluationRound(models.Model):
 
 class Score(models.Model):
     round = models.ForeignKey(EvaluationRound, on_delete=models.CASCADE, related_name="scores")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("catalogue.Agency", on_delete=models.PROTECT, related_name="+")
     indicator = models.CharField(max_length=40)
     score = models.DecimalField(max_digits=5, decimal_places=2)
     evaluator = models.ForeignKey(
@@ -312,8 +316,8 @@ class ServiceTransactions(models.Model):
     outside the national window (counters, post, phone) and the total cost of delivering the
     service. Digital take-up and cost per transaction are computed only where these exist."""
 
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("catalogue.Agency", on_delete=models.PROTECT, related_name="+")
     month = models.CharField(_("Jalali month"), max_length=7, help_text="1404-03")
     offline_transactions = models.PositiveIntegerField(
         _("transactions outside the window"), null=True, blank=True
@@ -354,7 +358,7 @@ class JourneyFact(models.Model):
     month = models.CharField(max_length=7)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "catalogue.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     day = models.DateField(null=True, blank=True)
     n = models.PositiveBigIntegerField(default=0)

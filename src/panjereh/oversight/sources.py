@@ -54,36 +54,13 @@ def exchange_by_provider(as_of: dt.datetime) -> dict[int, ProviderMonth] | None:
     if queries is None:
         return None
     month = report_month(as_of)
-    totals = getattr(queries, "provider_totals", None)
-    if totals is not None:
-        rows = totals(month)
-    else:
-        rows = _provider_totals_from_rollups(month)
+    rows = queries.provider_totals(month)
     if not rows:
         return None
     return {
         int(pk): ProviderMonth(int(v["calls"]), int(v["failures"]))
         for pk, v in rows.items()
         if pk is not None
-    }
-
-
-def _provider_totals_from_rollups(month: str) -> dict[int, dict]:
-    """Sum the exchange's monthly roll-up rows per provider in one aggregate query.
-
-    The exchange's ``queries.monthly`` builds a dict with model objects per row, which is slow
-    for a national month (tens of thousands of provider × consumer × service rows); until the
-    exchange offers a per-provider total, this read-only aggregate over its roll-up table is
-    used instead."""
-    from django.db.models import Sum
-
-    from panjereh.exchange.models import MonthlyStat
-
-    return {
-        row["provider_id"]: row
-        for row in MonthlyStat.objects.filter(month=month)
-        .values("provider_id")
-        .annotate(calls=Sum("calls"), failures=Sum("failures"))
     }
 
 
