@@ -46,7 +46,7 @@ def test_rows_are_what_operations_would_write():
     dataset.seed("small")
     for service in Service.objects.select_related("agency", "parent"):
         service.full_clean(exclude=["search_key"])
-        assert service.search_key == operations._service_search_key(service)
+        assert service.search_key == operations.service_search_key(service)
         assert service.versions.order_by("version").last().data == operations.service_snapshot(
             service
         )

@@ -92,7 +92,9 @@ def agency_snapshot(agency: Agency) -> dict[str, Any]:
     return data
 
 
-def _service_search_key(service: Service) -> str:
+def service_search_key(service: Service) -> str:
+    """A card's search key: its titles, description, agency names and service ID, normalised;
+    the demo's dataset generator writes the same key."""
     parts = [
         service.title_fa,
         service.title_en,
@@ -159,7 +161,7 @@ def save_service(
         service.full_clean(exclude=["search_key", "agency", "parent"], validate_unique=True)
     except ValidationError:
         raise
-    service.search_key = _service_search_key(service)
+    service.search_key = service_search_key(service)
     service.version += 1
     service.save()
     _record_service_version(service, author=roles.person(author), note=note, valid_from=valid_from)

@@ -926,7 +926,7 @@ def _write_services(cards: list[CardPlan], agencies: dict[str, Agency]) -> int:
         history = _card_versions(card)
         service = Service(agency=agency, **card.fields)
         service.version = len(history)
-        service.search_key = operations._service_search_key(service)
+        service.search_key = operations.service_search_key(service)
         services.append(service)
         histories.append(history)
     Service.objects.bulk_create(services, batch_size=500)
