@@ -161,7 +161,7 @@ class ServiceAdminForm(forms.ModelForm):
         else:
             target = Service.objects.select_related("agency").get(pk=self.instance.pk)
         try:
-            operations._check_author_may_edit(self.user, target, changes)
+            operations.check_author_may_edit(self.user, target, changes)
         except PermissionDenied as exc:
             raise ValidationError(str(exc)) from exc
         card = {name: getattr(target, name) for name in operations.SERVICE_FIELDS}

@@ -114,7 +114,7 @@ def _raise_violations(violations) -> None:
         raise ValidationError(errors)
 
 
-def _check_author_may_edit(author, service: Service, changes: dict[str, Any]) -> None:
+def check_author_may_edit(author, service: Service, changes: dict[str, Any]) -> None:
     if roles.is_system(author):  # the window's own writes: seeding, definitions, imports
         return
     if not roles.can(author, roles.EDIT, service.agency_id):
@@ -149,7 +149,7 @@ def save_service(
         # Lock the row so two editors cannot both write version N+1.
         locked = Service.objects.select_for_update().get(pk=service.pk)
         service.version = locked.version
-    _check_author_may_edit(author, service, changes)
+    check_author_may_edit(author, service, changes)
     for name, value in changes.items():
         if name in _TEXT_FIELDS and isinstance(value, str):
             value = normalize(value)

@@ -148,7 +148,7 @@ def check_service(card: Any) -> list[Violation]:
         found.append(Violation("category.unknown", "category", _("Unknown category.")))
     found.extend(_check_inputs(_get(card, "inputs") or []))
     if smart != SmartStatus.NONE:
-        found.extend(_check_smart(card))
+        found.extend(check_smart(card))
     return found
 
 
@@ -175,7 +175,7 @@ def _check_inputs(inputs: list) -> list[Violation]:
     return found
 
 
-def _check_smart(card: Any) -> list[Violation]:
+def check_smart(card: Any) -> list[Violation]:
     """Art. 107(h): a smart service takes no document, no visit, and no registry-held data."""
     found = []
     if _get(card, "documents_required"):

@@ -679,7 +679,7 @@ def _withheld(fig: SatisfactionFigures, ratings: int | None) -> Value:
     return no_data(_NO_RATING)
 
 
-def _too_few() -> Value:
+def too_few() -> Value:
     return Value(None, available=False, note=_TOO_FEW, withheld=True)
 
 
@@ -767,7 +767,7 @@ def satisfaction_change(snap: Snapshot, agency_id: int | None) -> Value:
         return no_data(_NO_FEEDBACK) if fig.source else _withheld(fig, None)
     if fig.change_pct is None:
         if fig.data == TOO_FEW:
-            return _too_few()
+            return too_few()
         return no_data(_("Both periods need ratings (and a baseline share above zero)."))
     return Value(fig.change_pct, fig.share, fig.baseline_share)
 
@@ -798,7 +798,7 @@ def satisfaction_target(snap: Snapshot, agency_id: int | None) -> Value:
         return no_data(_NO_FEEDBACK) if fig.source else _withheld(fig, None)
     if fig.target_met is None:
         if fig.data == TOO_FEW:
-            return _too_few()
+            return too_few()
         return no_data(_("Both periods need ratings."))
     return Value(fig.target_met, fig.share, fig.target_pct)
 

@@ -88,12 +88,12 @@ def quarterly_context(year: int, quarter: int) -> dict:
     )
     buckets = [
         charts.Bar(_("All connectable services smart"), n["smart_full"].numerator or 0,
-                   _num(n["smart_full"].numerator)),
+                   number_text(n["smart_full"].numerator)),
         # xgettext:no-python-format
         charts.Bar(_("Some but under 20% smart"), n["smart_low_nonzero"].numerator or 0,
-                   _num(n["smart_low_nonzero"].numerator)),
+                   number_text(n["smart_low_nonzero"].numerator)),
         charts.Bar(_("No smart service"), n["smart_zero"].numerator or 0,
-                   _num(n["smart_zero"].numerator)),
+                   number_text(n["smart_zero"].numerator)),
     ]  # fmt: skip
     return {
         "title_fa": TITLE_FA,
@@ -139,7 +139,7 @@ def _digits(text) -> str:
     return to_persian_digits(text) if translation.get_language_bidi() else str(text)
 
 
-def _num(value) -> str:
+def number_text(value) -> str:
     return _digits(
         "—"
         if value is None

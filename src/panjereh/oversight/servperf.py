@@ -65,7 +65,7 @@ class Facts:
             self.offline_with_cost += other.offline_with_cost
 
     def values(self) -> dict:
-        from .indicators import Value, _too_few, min_ratings, no_data, ratio
+        from .indicators import Value, min_ratings, no_data, ratio, too_few
 
         completion = ratio(self.completed, self.started)
         if not self.started:
@@ -74,7 +74,7 @@ class Facts:
         if not self.ratings:
             satisfaction = no_data(_("No rating was given in the period."))
         elif self.ratings < min_ratings():  # a single person's score must not be readable
-            satisfaction = _too_few()
+            satisfaction = too_few()
         if self.offline is None:
             takeup = no_data(_("No count of transactions outside the window is entered."))
         else:

@@ -117,7 +117,7 @@ def _bucket_bars(n: dict) -> tuple:
 
 
 def _fmt(value) -> str:
-    return reports._num(value)
+    return reports.number_text(value)
 
 
 def _trend_chart(points: list[series.Point], title: str):

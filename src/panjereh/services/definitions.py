@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from panjereh.catalogue import operations
 from panjereh.catalogue.models import Agency, Service
-from panjereh.catalogue.rules import _check_smart, is_valid_service_id
+from panjereh.catalogue.rules import check_smart, is_valid_service_id
 from panjereh.catalogue.vocab import REGISTRY_ITEMS, InputSource, SmartStatus
 
 from . import rules
@@ -221,7 +221,7 @@ def smart_problems(spec: dict[str, Any]) -> list[str]:
     if not spec.get("smart"):
         return []
     card = card_view(spec)
-    found = [str(v.message) for v in _check_smart(card)]
+    found = [str(v.message) for v in check_smart(card)]
     for step in spec.get("steps", []):
         if step.get("kind") == "manual":
             found.append(
