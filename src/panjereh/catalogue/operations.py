@@ -68,7 +68,7 @@ AGENCY_FIELDS = [
     "member_class",
     "member_code",
 ]
-_TEXT_FIELDS = {
+TEXT_FIELDS = {
     "title_fa",
     "title_en",
     "description_fa",
@@ -151,7 +151,7 @@ def save_service(
         service.version = locked.version
     check_author_may_edit(author, service, changes)
     for name, value in changes.items():
-        if name in _TEXT_FIELDS and isinstance(value, str):
+        if name in TEXT_FIELDS and isinstance(value, str):
             value = normalize(value)
         setattr(service, name, value)
     if service.service_id == "":
@@ -198,7 +198,7 @@ def save_agency(
     changes = dict(changes or {})
     roles.require(author, roles.ADMINISTER, agency.pk, _("You may edit only your own agency."))
     for name, value in changes.items():
-        if name in _TEXT_FIELDS and isinstance(value, str):
+        if name in TEXT_FIELDS and isinstance(value, str):
             value = normalize(value)
         setattr(agency, name, value)
     agency.full_clean(exclude=["search_key", "parent"])

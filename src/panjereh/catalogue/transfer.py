@@ -345,7 +345,7 @@ def _service_fields(row: _Row) -> dict[str, Any]:
 
 def _normalize_texts(fields: dict[str, Any]) -> None:
     """The stored form of text, so that comparing with the current card finds real changes."""
-    for name in operations._TEXT_FIELDS & set(fields):
+    for name in operations.TEXT_FIELDS & set(fields):
         fields[name] = normalize(fields[name])
 
 
