@@ -140,11 +140,6 @@ ALLOWED: dict[str, set[str]] = {
     "participation.close": {"editor", "admin", "system"},
     "status.reopen": {"ito"} | ALWAYS,
 }
-# Known holes left on purpose, each failing loudly if it is ever closed (strict xfail).
-KNOWN_HOLES = {
-    ("exchange.grant", "nobody"): "exchange.grants still reads actor=None as the system",
-    ("exchange.request", "nobody"): "exchange.grants still reads actor=None as the system",
-}
 
 
 class World:
@@ -539,10 +534,7 @@ REFUSALS = (PermissionDenied, feedback.FeedbackError, participation.NotAllowed)
 def _cases():
     for action in SCENES:
         for actor in ACTORS:
-            marks = []
-            if (action, actor) in KNOWN_HOLES:
-                marks = [pytest.mark.xfail(strict=True, reason=KNOWN_HOLES[action, actor])]
-            yield pytest.param(action, actor, id=f"{action}-{actor}", marks=marks)
+            yield pytest.param(action, actor, id=f"{action}-{actor}")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ os.environ["PANJEREH_LOG_SIGNING_KEY"] = base64.b64encode(
 from django.core.cache import cache  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from panjereh.catalogue import roles
 from panjereh.exchange import breaker, gateway, grants, provision  # noqa: E402
 from panjereh.exchange.client import generate_key, make_assertion, public_jwks  # noqa: E402
 from panjereh.exchange.models import DataService, Grant  # noqa: E402
@@ -74,7 +75,9 @@ class Exchange:
         return DataService.objects.get(subsystem=f"{registry}-registry", code=code)
 
     def grant(self, service: DataService, items: list[str], **approval: Any) -> Grant:
-        grant = grants.request_grant(self.consumer, service, items, self.purpose)
+        grant = grants.request_grant(
+            self.consumer, service, items, self.purpose, actor=roles.SYSTEM
+        )
         today = timezone.localdate()
         defaults = {
             "resolution_number": "1404/12",
@@ -84,7 +87,7 @@ class Exchange:
             "implementation_deadline": today + dt.timedelta(days=90),
         }
         defaults.update(approval)
-        return grants.approve(grant, **defaults)
+        return grants.approve(grant, actor=roles.SYSTEM, **defaults)
 
     def headers(self, subject: str, *, key=None, token: str | None = None, **extra: str) -> dict:
         token = token or make_assertion(key or self.key, self.client_id, AUDIENCE)

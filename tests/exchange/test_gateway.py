@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from panjereh.catalogue import roles
 from panjereh.exchange import grants
 from panjereh.exchange.client import generate_key, make_assertion
 from panjereh.exchange.models import GrantEvent, GrantState, LogRecord, Outcome
@@ -94,7 +95,11 @@ def test_call_without_grant_is_refused_and_logged(exchange, population):
 def test_grant_not_yet_approved_is_refused(exchange, population):
     service = exchange.service("judiciary", "criminal-record")
     grants.request_grant(
-        exchange.consumer, service, ["judiciary.criminal_record"], exchange.purpose
+        exchange.consumer,
+        service,
+        ["judiciary.criminal_record"],
+        exchange.purpose,
+        actor=roles.SYSTEM,
     )
     code = population.national_code(0)
     response = exchange.call(service, code, code)
@@ -124,7 +129,7 @@ def test_revocation_takes_effect_on_the_next_call(exchange, population):
     code = population.national_code(12)
     assert exchange.call(service, code, code).status_code == 200
 
-    grants.revoke(grant, note="resolution 1404/19 withdrew access")
+    grants.revoke(grant, note="resolution 1404/19 withdrew access", actor=roles.SYSTEM)
 
     response = exchange.call(service, code, code)
     assert response.status_code == 403 and response.json()["code"] == "grant_revoked"
@@ -143,7 +148,11 @@ def test_a_grant_to_another_agency_does_not_cover_this_one(exchange, population)
     other = make_agency()
     service = exchange.service("martyrs", "veteran-status")
     grant = grants.request_grant(
-        other, service, ["martyrs.veteran_status"], make_service(agency=other)
+        other,
+        service,
+        ["martyrs.veteran_status"],
+        make_service(agency=other),
+        actor=roles.SYSTEM,
     )
     grants.approve(
         grant,
@@ -151,6 +160,7 @@ def test_a_grant_to_another_agency_does_not_cover_this_one(exchange, population)
         resolution_session="1",
         resolution_date=timezone.localdate(),
         valid_until=timezone.localdate() + dt.timedelta(days=10),
+        actor=roles.SYSTEM,
     )
     code = population.national_code(0)
     assert exchange.call(service, code, code).json()["code"] == "no_grant"

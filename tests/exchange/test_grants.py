@@ -17,7 +17,7 @@ from tests.factories import UserFactory, make_service
 pytestmark = pytest.mark.django_db
 
 
-def _approve(grant, actor=None, **changes):
+def _approve(grant, actor=roles.SYSTEM, **changes):
     today = timezone.localdate()
     values = {
         "resolution_number": "1404/31",
@@ -33,7 +33,11 @@ def _approve(grant, actor=None, **changes):
 def test_lifecycle_records_every_transition(exchange):
     service = exchange.service("civil", "identity")
     grant = grants.request_grant(
-        exchange.consumer, service, ["civil.identity", "civil.birth_date"], exchange.purpose
+        exchange.consumer,
+        service,
+        ["civil.identity", "civil.birth_date"],
+        exchange.purpose,
+        actor=roles.SYSTEM,
     )
     wg = UserFactory()
     wg.groups.add(Group.objects.get_or_create(name=roles.INTEROP_WG)[0])
@@ -49,12 +53,14 @@ def test_lifecycle_records_every_transition(exchange):
         ("implemented", "revoked", wg.pk),
     ]
     with pytest.raises(grants.InvalidTransition):
-        grants.transition(grant, GrantState.APPROVED)
+        grants.transition(grant, GrantState.APPROVED, actor=roles.SYSTEM)
 
 
 def test_only_the_working_group_decides(exchange):
     service = exchange.service("civil", "identity")
-    grant = grants.request_grant(exchange.consumer, service, ["civil.identity"], exchange.purpose)
+    grant = grants.request_grant(
+        exchange.consumer, service, ["civil.identity"], exchange.purpose, actor=roles.SYSTEM
+    )
     with pytest.raises(PermissionDenied):
         _approve(grant, actor=UserFactory())
     grant.refresh_from_db()
@@ -65,11 +71,19 @@ def test_request_is_checked(exchange):
     service = exchange.service("civil", "identity")
     with pytest.raises(ValidationError):
         grants.request_grant(
-            exchange.consumer, service, ["judiciary.criminal_record"], exchange.purpose
+            exchange.consumer,
+            service,
+            ["judiciary.criminal_record"],
+            exchange.purpose,
+            actor=roles.SYSTEM,
         )
     with pytest.raises(ValidationError):  # a purpose of another agency
-        grants.request_grant(exchange.consumer, service, ["civil.identity"], make_service())
-    grant = grants.request_grant(exchange.consumer, service, ["civil.identity"], exchange.purpose)
+        grants.request_grant(
+            exchange.consumer, service, ["civil.identity"], make_service(), actor=roles.SYSTEM
+        )
+    grant = grants.request_grant(
+        exchange.consumer, service, ["civil.identity"], exchange.purpose, actor=roles.SYSTEM
+    )
     with pytest.raises(ValidationError):  # more than was asked for
         _approve(grant, items=["civil.identity", "civil.photo"])
 
@@ -78,12 +92,16 @@ def test_overdue_is_derived(exchange):
     service = exchange.service("civil", "photo")
     today = timezone.localdate()
     late = _approve(
-        grants.request_grant(exchange.consumer, service, ["civil.photo"], exchange.purpose),
+        grants.request_grant(
+            exchange.consumer, service, ["civil.photo"], exchange.purpose, actor=roles.SYSTEM
+        ),
         resolution_date=today - dt.timedelta(days=60),
         implementation_deadline=today - dt.timedelta(days=1),
     )
     on_time = _approve(
-        grants.request_grant(exchange.consumer, service, ["civil.photo"], exchange.purpose)
+        grants.request_grant(
+            exchange.consumer, service, ["civil.photo"], exchange.purpose, actor=roles.SYSTEM
+        )
     )
     assert late.overdue and not on_time.overdue
     assert list(queries.overdue_grants()) == [late]
@@ -96,7 +114,9 @@ def test_expire_due(exchange):
     service = exchange.service("civil", "photo")
     today = timezone.localdate()
     grant = _approve(
-        grants.request_grant(exchange.consumer, service, ["civil.photo"], exchange.purpose),
+        grants.request_grant(
+            exchange.consumer, service, ["civil.photo"], exchange.purpose, actor=roles.SYSTEM
+        ),
         resolution_date=today - dt.timedelta(days=60),
         valid_until=today - dt.timedelta(days=1),
     )
@@ -110,7 +130,9 @@ def test_back_office_revokes_through_the_state_machine(exchange):
 
     service = exchange.service("civil", "photo")
     grant = _approve(
-        grants.request_grant(exchange.consumer, service, ["civil.photo"], exchange.purpose)
+        grants.request_grant(
+            exchange.consumer, service, ["civil.photo"], exchange.purpose, actor=roles.SYSTEM
+        )
     )
     operator = UserFactory(is_superuser=True)
     browser = Client()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from panjereh.catalogue import roles
 from panjereh.exchange import gateway, grants, log, stats
 from panjereh.exchange.models import Grant, GrantState, LogRecord, MonthlyStat, Outcome
 
@@ -68,7 +69,7 @@ def test_revocation_takes_effect_on_the_next_call_with_the_grant_cached(exchange
         assert exchange.call(service, code, code).status_code == 200
     assert (grant.consumer_id, service.pk) in gateway._grant_rows
 
-    grants.revoke(Grant.objects.get(pk=grant.pk), note="withdrawn")
+    grants.revoke(Grant.objects.get(pk=grant.pk), note="withdrawn", actor=roles.SYSTEM)
 
     response = exchange.call(service, code, code)
     assert response.status_code == 403 and response.json()["code"] == "grant_revoked"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from panjereh.catalogue import roles
 from panjereh.exchange.models import LogRecord
 from panjereh.inbox.models import Message
 from panjereh.services import documents
@@ -144,7 +145,7 @@ def test_a_refused_inquiry_goes_to_an_officer_with_the_incident(smart, populatio
     staff = make_agency_staff(definitions.active("no-criminal-record").agency)
     user = citizen(population, lambda i: clean_adult(population, i))
     for grant in Grant.objects.filter(service__code="criminal-record"):
-        grants.revoke(grant, note="test")
+        grants.revoke(grant, note="test", actor=roles.SYSTEM)
     application = run_until_settled(submit("no-criminal-record", user, purpose="x"))
     assert application.state == State.HUMAN_REVIEW
     assert "the grant for this data was revoked" in application.review_reason

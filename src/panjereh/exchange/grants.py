@@ -42,7 +42,7 @@ def transition(
     grant: Grant,
     to_state: str,
     *,
-    actor=None,
+    actor,
     note: str = "",
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
@@ -55,7 +55,7 @@ def transition(
             _("A grant in state “%(from)s” cannot become “%(to)s”.")
             % {"from": locked.state, "to": to_state}
         )
-    if actor is not None and to_state in WG_DECISIONS:
+    if to_state in WG_DECISIONS:
         roles.require(
             actor,
             roles.DECIDE_GRANTS,
@@ -101,7 +101,7 @@ def request_grant(
     items: list[str],
     purpose: Service,
     *,
-    actor=None,
+    actor,
     note: str = "",
 ) -> Grant:
     """A consumer agency asks for ``items`` of ``service`` for ``purpose`` (one of its services)."""
@@ -118,9 +118,7 @@ def request_grant(
         raise ValidationError(
             {"purpose": [_("The purpose must be a service of the consumer agency.")]}
         )
-    if actor is not None and not (
-        roles.is_system(actor) or consumer.pk in roles.agencies_for(actor, roles.EDIT)
-    ):
+    if not (roles.is_system(actor) or consumer.pk in roles.agencies_for(actor, roles.EDIT)):
         raise roles.NotPermitted(_("Only an agency's administrators and editors request data."))
     grant = Grant.objects.create(
         consumer=consumer,
@@ -145,7 +143,7 @@ def approve(
     valid_until: dt.date,
     implementation_deadline: dt.date | None = None,
     items: list[str] | None = None,
-    actor=None,
+    actor,
     note: str = "",
 ) -> Grant:
     """The Interoperability Working Group approves, possibly fewer items than were asked for."""
@@ -173,7 +171,7 @@ def approve(
     )
 
 
-def reject(grant: Grant, *, resolution_number: str = "", actor=None, note: str = "") -> Grant:
+def reject(grant: Grant, *, actor, resolution_number: str = "", note: str = "") -> Grant:
     return transition(
         grant,
         GrantState.REJECTED,
@@ -183,7 +181,7 @@ def reject(grant: Grant, *, resolution_number: str = "", actor=None, note: str =
     )
 
 
-def revoke(grant: Grant, *, actor=None, note: str = "", resolution_number: str = "") -> Grant:
+def revoke(grant: Grant, *, actor, note: str = "", resolution_number: str = "") -> Grant:
     """The working group withdraws a grant; the next call through the gateway is refused.
 
     The revoking resolution is kept on the event, not on the grant, whose resolution number
@@ -206,14 +204,14 @@ def mark_implemented(grant: Grant) -> None:
     if grant.state != GrantState.APPROVED:
         return
     try:
-        transition(grant, GrantState.IMPLEMENTED, note="first successful call")
+        transition(grant, GrantState.IMPLEMENTED, note="first successful call", actor=roles.SYSTEM)
     except InvalidTransition:
         pass  # another call got there first
 
 
 def expire(grant: Grant, *, note: str = "validity ended") -> None:
     try:
-        transition(grant, GrantState.EXPIRED, note=note)
+        transition(grant, GrantState.EXPIRED, note=note, actor=roles.SYSTEM)
     except InvalidTransition:
         pass
 

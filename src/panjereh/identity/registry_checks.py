@@ -293,12 +293,13 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
         ).exists()
         if active:
             continue
-        grant = grants.request_grant(agency, service, items, purpose)
+        grant = grants.request_grant(agency, service, items, purpose, actor=operations.SYSTEM)
         grants.approve(
             grant,
             resolution_number=resolution_number,
             resolution_session="1",
             resolution_date=today,
             valid_until=today + dt.timedelta(days=valid_days),
+            actor=operations.SYSTEM,
         )
     return system

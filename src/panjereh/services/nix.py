@@ -23,6 +23,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
+from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency
 
 from . import keys
@@ -228,12 +229,15 @@ def provision(definition: ServiceDefinition, *, resolution_number: str, valid_da
         )
         if any(set(items) <= set(g.items or g.requested_items) for g in active):
             continue
-        grant = grants.request_grant(agency, service, sorted(items), definition.service)
+        grant = grants.request_grant(
+            agency, service, sorted(items), definition.service, actor=roles.SYSTEM
+        )
         grants.approve(
             grant,
             resolution_number=resolution_number,
             resolution_session="1",
             resolution_date=today,
             valid_until=today + dt.timedelta(days=valid_days),
+            actor=roles.SYSTEM,
         )
     return system
