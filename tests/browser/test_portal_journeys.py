@@ -207,7 +207,7 @@ def test_persian_phone_layout_reads_right_to_left(phone_page, live_server, live_
     # Right-to-left: the heading starts at the right edge (container padding is 16px).
     assert width - (heading["x"] + heading["width"]) <= 20
     brand = phone_page.locator(".brand").bounding_box()
-    switch = phone_page.locator(".lang-switch button").bounding_box()
+    switch = phone_page.locator(".lang-switch a").bounding_box()
     assert brand["x"] > switch["x"], "the brand should sit right of the language switcher"
     if which == "home":
         box = phone_page.get_by_role("searchbox").bounding_box()
