@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
+from panjereh.common.persian import to_latin_digits
 from panjereh.feedback.models import Complaint, Rating
 from panjereh.inbox.models import Message
 from tests.feedback.conftest import World
@@ -140,7 +141,7 @@ def test_file_a_complaint_with_evidence_and_follow_it(
         )
         page.click("#complaint-submit")
         page.wait_for_url(re.compile(rf"{variant.prefix}/feedback/complaints/C-\d{{8}}/$"))
-        code = page.locator("#complaint-code").inner_text().strip()
+        code = to_latin_digits(page.locator("#complaint-code").inner_text().strip())
         complaint = Complaint.objects.get(tracking_code=code)
         assert complaint.evidence.count() == 1 and complaint.routed_to == world.ministry
         assert Message.objects.filter(user=world.citizen, subject_en__contains=code).exists()

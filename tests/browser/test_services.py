@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from panjereh.common.persian import to_latin_digits
 from panjereh.inbox import proactive
 from panjereh.services import documents
 from panjereh.services.models import Application, Document, State
@@ -83,7 +84,7 @@ def _download_and_verify(page, base: str, link_selector: str, tmp_path) -> Docum
     page.fill("#id_token", token)
     page.click("#verify-submit")
     assert page.locator("#verification").get_attribute("data-status") == "valid"
-    assert document.number in page.locator("#verified-number").inner_text()
+    assert document.number in to_latin_digits(page.locator("#verified-number").inner_text())
     # The QR code's link works too: it carries the token after "#t=" or a short reference.
     # (The printed link has no language prefix: it opens the Persian page.)
     site = base.removesuffix("/en")

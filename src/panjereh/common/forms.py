@@ -6,10 +6,20 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import jalali
+
+
+def _digits_now(text: str) -> str:
+    from .templatetags.persian import digits
+
+    return digits(text)
+
+
+_example_date = lazy(_digits_now, str)
 
 
 class AccessibleForm(forms.Form):
@@ -42,7 +52,7 @@ class JalaliDateField(forms.CharField):
         self,
         *,
         message: str | None = None,
-        placeholder: str = "۱۴۰۴/۰۳/۳۱",
+        placeholder: str | None = None,
         first_year: int | None = 1300,
         **kwargs,
     ) -> None:
@@ -52,7 +62,8 @@ class JalaliDateField(forms.CharField):
         self.first_year = first_year
         self.widget.attrs.update(
             {
-                "placeholder": placeholder,
+                # The example in the digits of the language active when the form is rendered.
+                "placeholder": placeholder or _example_date("1404/03/31"),
                 "dir": "ltr",
                 "inputmode": "numeric",
                 "autocomplete": "off",

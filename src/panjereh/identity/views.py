@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from panjereh.common import jalali, ratelimit
+from panjereh.common import ratelimit
 
 from . import assurance, audit, operations, otp, registry_checks, sms, totp
 from .forms import (
@@ -230,7 +230,7 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
             "identity/confirm.html",
             {
                 "record": record,
-                "birth_date_fa": jalali.format_fa(birth_date),
+                "birth_date": birth_date,
                 "national_code": state["national_code"],
                 "mobile": state["mobile"],
             },
@@ -403,7 +403,6 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "level": user.assurance_level,
             "steps": assurance.missing_steps(user, assurance.MAX_LEVEL),
-            "birth_date_fa": jalali.format_fa(user.birth_date) if user.birth_date else "",
         },
     )
 

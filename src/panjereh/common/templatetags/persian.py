@@ -106,5 +106,8 @@ def code(value):
 
 @register.simple_tag(takes_context=True)
 def pick(context, fa, en):
-    """The Persian or English field of a bilingual record, falling back to Persian."""
-    return en if (not _persian_ui() and en) else fa
+    """The Persian or English field of a bilingual record, falling back to Persian. On a
+    Persian page the text's digits are Persian (titles are stored with Latin digits)."""
+    if _persian_ui():
+        return digits(fa) if isinstance(fa, str) else fa
+    return en if en else fa
