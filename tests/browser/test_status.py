@@ -53,8 +53,10 @@ def test_outage_shown_looked_up_and_resolved(variant_page, variant, live_server,
     assert one_down in page.locator("#summary").inner_text()
     row = page.locator("#open-incidents tbody tr")
     assert row.count() == 1
-    incident_id = row.locator("th").inner_text().strip()
+    incident_id = row.get_attribute("data-incident")
     assert re.fullmatch(r"INC-\d{4}-\d{4}", incident_id)
+    # Shown in the page's digits, left to right (issue 12 item 27).
+    assert row.locator("th").inner_text().strip() == variant.digits(incident_id)
     assert row.locator("time.started").get_attribute("datetime")
     assert _("Down") in page.locator("#systems").inner_text()
 
@@ -63,7 +65,7 @@ def test_outage_shown_looked_up_and_resolved(variant_page, variant, live_server,
     page.get_by_label(label).fill(incident_id.lower().replace("-000", "-"))
     page.get_by_role("button", name=_("Find the incident")).click()
     page.wait_for_url(re.compile(rf"{variant.prefix}/status/incidents/{incident_id}/$"))
-    assert page.locator("#incident-id-value").inner_text() == incident_id
+    assert page.locator("#incident-id-value").inner_text() == variant.digits(incident_id)
     assert _("Not yet: the system is still affected.") in page.locator("#incident-end").inner_text()
 
     # A wrong id: the error is announced with the field, and focus stays there.

@@ -12,11 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from panjereh.common import ratelimit
+from panjereh.common.templatetags.persian import code
 
 from . import incidents, queries
 from .models import Incident
@@ -102,7 +104,10 @@ def lookup(request: HttpRequest) -> HttpResponse:
     error = ""
     exchange_call = None
     if not text:
-        error = _("Enter the incident id you were given, for example INC-1405-0007.")
+        error = format_html(
+            _("Enter the incident id you were given, for example {example}."),
+            example=code("INC-1405-0007"),
+        )
     else:
         incident = incidents.find(text)
         if incident is not None:
@@ -115,7 +120,10 @@ def lookup(request: HttpRequest) -> HttpResponse:
         exchange_call = queries.exchange_call(text)
         if exchange_call is None:
             if incidents.parse_id(text) is None:
-                error = _("This is not an incident id. Incident ids look like INC-1405-0007.")
+                error = format_html(
+                    _("This is not an incident id. Incident ids look like {example}."),
+                    example=code("INC-1405-0007"),
+                )
             else:
                 error = _("No incident has this id. Check the id and try again.")
     context = {
