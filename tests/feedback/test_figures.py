@@ -254,3 +254,12 @@ def test_supervising_body_without_complaints_gets_an_empty_oversight_page(world)
         other = Client()
         other.force_login(world.other_officer)
         assert other.get("/en/feedback/oversight/").status_code == 200
+
+
+def test_a_target_with_no_figure_says_not_enough_data_once(world):
+    """No baseline yet: the target row said "— — not enough data" (a dash for the missing
+    share, then the separator)."""
+    html = Client().get("/en/feedback/public/").content.decode()
+    target = html.split('data-figure="target"')[1].split("</dd>")[0]
+    assert "not enough data" in target
+    assert "—" not in target
