@@ -356,3 +356,28 @@ def test_a_grant_decided_meanwhile_is_refused(exchange, people):
     )
     assert response.status_code == 409
     assert GrantEvent.objects.filter(grant=grant).count() == 2
+
+
+def test_the_grant_history_names_people_in_the_pages_digits(exchange, people):
+    """Issue 12 item 27: the history shows a person's name, or the username as a left-to-right
+    code in the page's digits; no Arabic comma on the English page."""
+    assert _request(exchange, people, ["civil.identity"]).status_code == 302
+    grant = Grant.objects.get(consumer=exchange.consumer)
+    wg = people["wg"]
+    wg.first_name, wg.last_name, wg.username = "مریم", "احمدی", "wg7"
+    wg.save()
+    assert (
+        _browser(wg).post(f"/en/exchange/review/{grant.pk}/approve/", _approval()).status_code
+        == 302
+    )
+    consumer = _browser(people["consumer"])
+    persian = consumer.get(f"/exchange/grants/{grant.pk}/").content.decode()
+    events = persian.split('id="grant-events"', 1)[1].split("</ol>", 1)[0].split("</ul>", 1)[0]
+    assert "(مریم احمدی)" in events and "wg7" not in events
+    wg.first_name = wg.last_name = ""
+    wg.save()
+    persian = consumer.get(f"/exchange/grants/{grant.pk}/").content.decode()
+    assert '(<bdi dir="ltr" class="code">wg۷</bdi>)' in persian
+    english = consumer.get(f"/en/exchange/grants/{grant.pk}/").content.decode()
+    assert '(<bdi dir="ltr" class="code">wg7</bdi>)' in english
+    assert "،" not in english.split("<main", 1)[1]
