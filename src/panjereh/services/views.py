@@ -7,6 +7,7 @@ citizen (someone else's gives 404), and an officer's together with the agencies 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from urllib.parse import urlencode
 
@@ -187,6 +188,9 @@ def document_token(request: HttpRequest, number: str) -> HttpResponse:
 # -- public verification ----------------------------------------------------------------------
 
 
+PERSIAN_LETTER = re.compile(r"[\u0600-\u06ff]")
+
+
 def verify(request: HttpRequest) -> HttpResponse:
     token = (request.POST.get("token") or request.GET.get("t") or "").strip()
     reference = request.GET.get("ref", "").strip()[:100]
@@ -198,10 +202,18 @@ def verify(request: HttpRequest) -> HttpResponse:
         result = documents.verify_reference(reference)
     else:
         result = None
+    rows = []
+    if result is not None and result.claims:
+        # A value the registry gave in Persian script (a place, an agency's name) is marked
+        # lang="fa" on the English page, so it is read, and checked, as Persian.
+        for label_fa, label_en, value_fa, value_en in result.claims.get("fields", []):
+            shown = value_en or value_fa
+            value_lang = "fa" if PERSIAN_LETTER.search(str(shown)) else ""
+            rows.append((label_fa, label_en, value_fa, value_en, value_lang))
     return render(
         request,
         "services/verify.html",
-        {"result": result, "token": token, "reference": reference},
+        {"result": result, "rows": rows, "token": token, "reference": reference},
         status=200,
     )
 
