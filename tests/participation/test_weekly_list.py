@@ -95,7 +95,13 @@ def test_public_page_and_open_data_show_counts_and_no_personal_data(client, vote
         html = client.get(f"/en/participate/weekly/{label}/").content.decode()
         data = client.get(f"/en/participate/weekly/{label}.json").json()
         text = client.get(f"/en/participate/weekly/{label}.csv").content.decode()
+        excel = client.get(f"/en/participate/weekly/{label}.csv?format=excel")
     assert "Business licence" in html
+    # Programs get plain UTF-8; the spreadsheet download carries the BOM Excel needs.
+    assert not text.startswith("\ufeff")
+    assert excel.content.decode() == "\ufeff" + text
+    assert excel["Content-Disposition"].startswith("attachment;")
+    assert f"{label}.csv?format=excel" in html
     assert data["status"] == "published" and data["total_votes"] == 7 and data["voters"] == 3
     assert [(i["rank"], i["votes"]) for i in data["items"]] == [(1, 3), (2, 3), (3, 1)]
     assert data["items"][0]["service_id"] == voted["offline"].service.service_id

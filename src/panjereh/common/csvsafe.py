@@ -62,3 +62,19 @@ class Writer:
 def for_spreadsheet(text: str) -> str:
     """The CSV text with a UTF-8 byte-order mark, so that Excel reads it as UTF-8."""
     return text if text.startswith(BOM) else BOM + text
+
+
+def csv_response(request, text: str, name: str):
+    """A CSV answer: plain UTF-8 for programs (as the data packages say), or with
+    ``?format=excel`` the byte-order mark Excel needs to read Persian, downloaded as
+    ``<name>-excel.csv``. Open data, so any site may read it."""
+    from django.http import HttpResponse
+
+    if request.GET.get("format") == "excel":
+        response = HttpResponse(for_spreadsheet(text), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}-excel.csv"'
+    else:
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="{name}.csv"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

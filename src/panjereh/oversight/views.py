@@ -360,24 +360,9 @@ def service_performance_detail(request: HttpRequest, service_id: str) -> HttpRes
 @_bad_date
 def open_data_services_csv(request: HttpRequest) -> HttpResponse:
     perf = servperf.compute(_as_of(request))
-    return _csv_response(
+    return csvsafe.csv_response(
         request, opendata.services_csv(perf, _service_satisfaction(perf)), "services"
     )
-
-
-def _csv_response(request: HttpRequest, text: str, name: str) -> HttpResponse:
-    """Plain UTF-8 for programs (as datapackage.json says); ``?format=excel`` adds the
-    byte-order mark Excel needs to read Persian, and downloads as ``<name>-excel.csv``."""
-    if request.GET.get("format") == "excel":
-        response = HttpResponse(
-            csvsafe.for_spreadsheet(text), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}-excel.csv"'
-    else:
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'inline; filename="{name}.csv"'
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 @_bad_date
@@ -409,7 +394,7 @@ def open_data(request: HttpRequest) -> HttpResponse:
 
 @_bad_date
 def open_data_csv(request: HttpRequest) -> HttpResponse:
-    return _csv_response(request, opendata.to_csv(result_for(request)), "agencies")
+    return csvsafe.csv_response(request, opendata.to_csv(result_for(request)), "agencies")
 
 
 @_bad_date

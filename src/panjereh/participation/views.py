@@ -362,18 +362,18 @@ def _live_rows(week: dt.date) -> list[dict]:
     ]
 
 
-def _open_data(rows: list[dict], meta: dict, fmt: str, filename: str) -> HttpResponse:
+def _open_data(
+    request: HttpRequest, rows: list[dict], meta: dict, fmt: str, filename: str
+) -> HttpResponse:
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csvsafe.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'inline; filename="{filename}.csv"'
-    else:
-        response = JsonResponse(
-            {**meta, "items": rows}, json_dumps_params={"ensure_ascii": False, "indent": 1}
-        )
+        return csvsafe.csv_response(request, buffer.getvalue(), filename)
+    response = JsonResponse(
+        {**meta, "items": rows}, json_dumps_params={"ensure_ascii": False, "indent": 1}
+    )
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -391,7 +391,9 @@ def weekly_data(request: HttpRequest, label: str, fmt: str) -> HttpResponse:
         "voters": weekly.voters,
         "size": weekly.size,
     }
-    return _open_data(_published_rows(weekly), meta, fmt, f"services-of-the-week-{meta['week']}")
+    return _open_data(
+        request, _published_rows(weekly), meta, fmt, f"services-of-the-week-{meta['week']}"
+    )
 
 
 @require_GET
@@ -404,7 +406,7 @@ def current_data(request: HttpRequest, fmt: str) -> HttpResponse:
         "status": "live",
         "as_of": timezone.now().isoformat(),
     }
-    response = _open_data(_live_rows(week), meta, fmt, f"standings-{meta['week']}")
+    response = _open_data(request, _live_rows(week), meta, fmt, f"standings-{meta['week']}")
     response["Cache-Control"] = "no-cache"
     return response
 
