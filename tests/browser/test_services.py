@@ -13,8 +13,7 @@ import re
 import pytest
 
 from panjereh.common.persian import to_latin_digits
-from panjereh.inbox import proactive
-from panjereh.services import documents
+from panjereh.services import documents, proactive
 from panjereh.services.models import Application, Document, State
 from tests.identity.helpers import last_code
 from tests.services.conftest import (  # noqa: F401  (fixtures used by name)

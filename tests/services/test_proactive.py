@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from panjereh.inbox import backends, notify, proactive
+from panjereh.inbox import backends, notify
 from panjereh.inbox.models import Delivery, Message
-from panjereh.services import documents
+from panjereh.services import documents, proactive
 from panjereh.services.models import Application, Document, Origin, State
 
 from .conftest import (

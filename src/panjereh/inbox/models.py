@@ -27,6 +27,9 @@ class Message(models.Model):
     application = models.ForeignKey(
         "services.Application", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # The link of the document the message delivers (a signed PDF), set by the app that issued
+    # it: the inbox shows it without knowing what it is.
+    document_url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

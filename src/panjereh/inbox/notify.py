@@ -1,4 +1,8 @@
-"""Putting decisions and documents in citizens' inboxes and sending the alerts.
+"""The mailbox: messages in citizens' and staff's inboxes, and sending their alerts.
+
+The apps write the messages (the services' decision notices are ``services.notices``); the
+inbox knows no service: a message carries its text and, when it delivers one, its document's
+link.
 
 Messages are unique per (person, dedupe key), so the engine can run a step again without a
 second message. Email and SMS deliveries are rows with a status; :func:`deliver_pending` sends
@@ -10,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -33,8 +36,12 @@ def post(
     body_fa: str = "",
     body_en: str = "",
     application=None,
+    document_url: str = "",
 ) -> tuple[Message, bool]:
-    """One message in ``user``'s inbox (and its pending alerts); (message, created)."""
+    """One message in ``user``'s inbox (and its pending alerts); (message, created).
+
+    ``document_url`` is the link of the document the message delivers (a signed PDF), given by
+    the app that issued it: the inbox shows it without knowing what it is."""
     existing = Message.objects.filter(user=user, dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False
@@ -49,6 +56,7 @@ def post(
                 body_fa=body_fa,
                 body_en=body_en,
                 application=application,
+                document_url=document_url[:300],
             )
             if getattr(user, "mobile", ""):
                 Delivery.objects.create(message=message, channel="sms", address=user.mobile)
@@ -88,56 +96,6 @@ def tell_agency(
         )
         told += int(created)
     return told
-
-
-def decision(application, *, document=None, data=None) -> None:
-    """Tell the applicant (and, for a birth, both parents who use the window) the outcome."""
-    from panjereh.services import workflow
-    from panjereh.services.models import JourneyEvent
-    from panjereh.services.rules import lookup
-
-    spec = application.definition.spec
-    outcome = spec["decision"]["approved" if application.decision == "approved" else "rejected"]
-    reasons = application.decision_reasons or []
-    body_fa = outcome["fa"] + "".join("\n• " + r["fa"] for r in reasons)
-    body_en = outcome["en"] + "".join("\n• " + r["en"] for r in reasons)
-    if document is not None:
-        body_fa += f"\nشماره سند: {document.number}"
-        body_en += f"\nDocument number: {document.number}"
-    recipients = [application.user]
-    codes = [lookup(data or {}, path) for path in spec["document"].get("notify", [])]
-    User = get_user_model()
-    for user in User.objects.filter(national_code__in=[c for c in codes if c]):
-        if user.pk != application.user_id:
-            recipients.append(user)
-    title_fa = application.definition.title_fa
-    title_en = application.definition.title_en
-    about = spec["document"].get("about")
-    if about and data:
-        # Whom the message is about when it is not the reader (a newborn): named, not implied.
-        from panjereh.services.labels import render
-
-        title_fa += f" — {render(about, data)}"
-        title_en += f" — {render(about, data, 'en')}"
-    for user in recipients:
-        _message, created = post(
-            user,
-            kind=Message.Kind.DOCUMENT if document is not None else Message.Kind.DECISION,
-            dedupe_key=f"decision:{application.tracking_code}",
-            subject_fa=f"{title_fa}: {outcome['fa']}",
-            subject_en=f"{title_en}: {outcome['en']}",
-            body_fa=body_fa,
-            body_en=body_en,
-            application=application,
-        )
-        if created:
-            workflow.record(
-                application,
-                JourneyEvent.Kind.NOTIFIED,
-                "نتیجه در صندوق پیام شهروند قرار گرفت",
-                "The outcome was put in the citizen's inbox",
-                {"user": user.pk},
-            )
 
 
 def retry_after(attempts: int) -> dt.timedelta:

@@ -24,13 +24,6 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if item.read_at is None:
         Message.objects.filter(pk=item.pk).update(read_at=timezone.now())
-    document = None
-    if item.application_id:
-        from panjereh.services.models import Document
-
-        document = Document.objects.filter(application_id=item.application_id).first()
     return render(
-        request,
-        "inbox/message.html",
-        {"item": item, "deliveries": item.deliveries.all(), "document": document},
+        request, "inbox/message.html", {"item": item, "deliveries": item.deliveries.all()}
     )

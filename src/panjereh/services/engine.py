@@ -594,9 +594,9 @@ def _finish(application: Application, *, approved: bool, reasons: list[dict], of
                 decision="rejected",
                 decision_reasons=reasons,
             )
-            from panjereh.inbox import notify
+            from . import notices
 
-            notify.decision(application)
+            notices.decision(application)
 
 
 def decide_by_officer(application: Application, officer, *, approved: bool, note: str) -> None:
@@ -626,9 +626,9 @@ def _issue(application: Application) -> None:
             )
         outcome = application.definition.spec["decision"]["approved"]
         workflow.transition(application, State.ISSUED, text_fa=outcome["fa"], text_en=outcome["en"])
-        from panjereh.inbox import notify
+        from . import notices
 
-        notify.decision(application, document=document, data=data)
+        notices.decision(application, document=document, data=data)
 
 
 def items_label(definition: ServiceDefinition) -> list[tuple[str, str, str]]:

@@ -57,7 +57,7 @@ def deliver_notifications(limit: int = 50) -> int:
 
 @shared_task(name="inbox.poll_registry_events")
 def poll_registry_events(limit: int = 50) -> int:
-    from panjereh.inbox import proactive
+    from . import proactive
 
     return proactive.poll_births(limit)
 

@@ -25,11 +25,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from panjereh.common import jalali
-from panjereh.services import engine, nix
-from panjereh.services.models import Application, Origin, ServiceDefinition
+from panjereh.inbox import notify
+from panjereh.inbox.models import BirthWatch, Message
 
-from . import notify
-from .models import BirthWatch, Message
+from . import engine, nix
+from .models import Application, Origin, ServiceDefinition
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOW_DAYS = 60

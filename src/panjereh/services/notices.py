@@ -1,0 +1,66 @@
+"""The decision notice: the services tell the applicant (and whom else the definition names)
+the outcome in their inbox, and write that they did into the application's journey.
+
+The inbox is a mailbox that knows no service (``inbox.notify.post``); the notice's text, its
+kind and, when a document was issued, the signed PDF's link travel on the message.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from panjereh.inbox.models import Message
+from panjereh.inbox.notify import post
+
+from . import workflow
+from .labels import render
+from .models import JourneyEvent
+from .rules import lookup
+
+
+def decision(application, *, document=None, data=None) -> None:
+    """Tell the applicant (and, for a birth, both parents who use the window) the outcome."""
+    spec = application.definition.spec
+    outcome = spec["decision"]["approved" if application.decision == "approved" else "rejected"]
+    reasons = application.decision_reasons or []
+    body_fa = outcome["fa"] + "".join("\n• " + r["fa"] for r in reasons)
+    body_en = outcome["en"] + "".join("\n• " + r["en"] for r in reasons)
+    document_url = ""
+    if document is not None:
+        body_fa += f"\nشماره سند: {document.number}"
+        body_en += f"\nDocument number: {document.number}"
+        document_url = reverse("services:document_pdf", args=[document.number])
+    recipients = [application.user]
+    codes = [lookup(data or {}, path) for path in spec["document"].get("notify", [])]
+    User = get_user_model()
+    for user in User.objects.filter(national_code__in=[c for c in codes if c]):
+        if user.pk != application.user_id:
+            recipients.append(user)
+    title_fa = application.definition.title_fa
+    title_en = application.definition.title_en
+    about = spec["document"].get("about")
+    if about and data:
+        # Whom the message is about when it is not the reader (a newborn): named, not implied.
+        title_fa += f" — {render(about, data)}"
+        title_en += f" — {render(about, data, 'en')}"
+    for user in recipients:
+        _message, created = post(
+            user,
+            kind=Message.Kind.DOCUMENT if document is not None else Message.Kind.DECISION,
+            dedupe_key=f"decision:{application.tracking_code}",
+            subject_fa=f"{title_fa}: {outcome['fa']}",
+            subject_en=f"{title_en}: {outcome['en']}",
+            body_fa=body_fa,
+            body_en=body_en,
+            application=application,
+            document_url=document_url,
+        )
+        if created:
+            workflow.record(
+                application,
+                JourneyEvent.Kind.NOTIFIED,
+                "نتیجه در صندوق پیام شهروند قرار گرفت",
+                "The outcome was put in the citizen's inbox",
+                {"user": user.pk},
+            )
