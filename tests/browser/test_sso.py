@@ -88,7 +88,8 @@ def test_register_sso_step_up_sign_out_everywhere(
     page.click("#consent-allow")
     page.wait_for_url(a["base_url"] + "/")
     assert page.locator("#status").inner_text() == "signed-in"
-    assert page.locator("#acr").inner_text() == "1"
+    assert page.locator("#acr").get_attribute("data-acr") == "1"
+    assert page.locator("#acr").inner_text() == "۱"
 
     # 3. Window B: no second sign-in (only B's own consent screen, the first time).
     visited = []
@@ -113,7 +114,8 @@ def test_register_sso_step_up_sign_out_everywhere(
     page.wait_for_selector("#step-up-done")
     page.click("#step-up-continue")
     page.wait_for_url(b["base_url"] + "/service")
-    assert page.locator("#acr").inner_text() == "2"
+    assert page.locator("#acr").get_attribute("data-acr") == "2"
+    assert page.locator("#acr").inner_text() == "۲"
     user.refresh_from_db()
     assert user.assurance_level == 2
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from panjereh.common.persian import to_persian_digits
 from tests.feedback.conftest import make_citizen
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +49,45 @@ def test_an_incident_names_what_the_monitor_saw_in_the_pages_language(
     assert error not in html
     english_html = client.get(f"/en/status/incidents/{incident.public_id}/").content.decode()
     assert english in english_html
+
+
+ASCII_DIGITS = re.compile(r"[0-9]")
+
+
+def _main_text(html: str) -> str:
+    """The visible text of the page's main element (tags and attributes dropped)."""
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return re.sub(r"<[^>]*>", " ", main.split(">", 1)[1])
+
+
+def test_the_incident_lookup_gives_its_example_in_the_pages_digits(client):
+    persian = client.get("/status/incidents/", {"id": ""}).content.decode()
+    assert '<bdi dir="ltr" class="code">INC-۱۴۰۵-۰۰۰۷</bdi>' in persian
+    assert not ASCII_DIGITS.search(_main_text(persian))
+    english = client.get("/en/status/incidents/", {"id": "nonsense"}).content.decode()
+    assert '<bdi dir="ltr" class="code">INC-1405-0007</bdi>' in english
+    assert not PERSIAN_DIGITS.search(_main_text(english))
+
+
+def test_an_incident_id_is_shown_in_the_pages_digits(client):
+    from tests.status.conftest import feed, make_system
+
+    system = make_system()
+    incident = None
+    for _ in range(3):
+        incident = feed(system, False) or incident
+    assert incident is not None
+    year, number = incident.public_id.split("-")[1:]
+    persian = client.get("/status/").content.decode()
+    assert f'data-incident="{incident.public_id}"' in persian
+    shown = f"INC-{to_persian_digits(year)}-{to_persian_digits(number)}"
+    assert f'<bdi dir="ltr" class="code">{shown}</bdi>' in persian
+    page = client.get(f"/status/incidents/{incident.public_id}/").content.decode()
+    assert f'id="incident-id-value"><bdi dir="ltr" class="code">{shown}</bdi>' in page
+
+
+def test_the_sample_agency_windows_write_persian_digits():
+    from panjereh.samples.agency_window import fa_digits
+
+    assert fa_digits(2) == "۲"
+    assert fa_digits("level 10") == "level ۱۰"

@@ -35,6 +35,12 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def fa_digits(value: object) -> str:
+    """The text with Persian digits: this window's pages are Persian (issue 12 item 27)."""
+    return str(value).translate(_FA_DIGITS)
 
 
 class Window:
@@ -207,8 +213,9 @@ class Window:
         else:
             body = (
                 f"<p id='status'>signed-in</p><p>سلام <span id='user-name'>{html.escape(session['name'])}</span></p>"
-                f"<p>سطح اطمینان (assurance level): <span id='acr'>{html.escape(session['acr'])}</span></p>"
-                f"<p><a id='service' href='/service'>خدمت نیازمند سطح {self.service_level}</a></p>"
+                f"<p>سطح اطمینان (assurance level): <span id='acr' data-acr='{html.escape(session['acr'])}'>"
+                f"{html.escape(fa_digits(session['acr']))}</span></p>"
+                f"<p><a id='service' href='/service'>خدمت نیازمند سطح {fa_digits(self.service_level)}</a></p>"
                 "<p><a id='sign-out' href='/logout'>خروج از همه‌جا (Sign out everywhere)</a></p>"
             )
         return self._page(start_response, "Home", body)
@@ -279,8 +286,9 @@ class Window:
             query = urlencode({"acr": self.service_level, "next": "/service"})
             return self._redirect(start_response, f"/login?{query}")
         body = (
-            f"<h1 id='service-title'>خدمت سطح {self.service_level}</h1>"
-            f"<p>سطح اطمینان شما: <span id='acr'>{html.escape(session['acr'])}</span></p>"
+            f"<h1 id='service-title'>خدمت سطح {fa_digits(self.service_level)}</h1>"
+            f"<p>سطح اطمینان شما: <span id='acr' data-acr='{html.escape(session['acr'])}'>"
+            f"{html.escape(fa_digits(session['acr']))}</span></p>"
         )
         return self._page(start_response, "Service", body)
 
