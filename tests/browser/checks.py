@@ -54,16 +54,6 @@ BLOCKING_IMPACTS = ("serious", "critical")
 ITEM_27 = "issue 12 item 27 (ug, the digits of each locale)"
 SAMPLES = "not the national window: the sample agency windows stand for other organisations"
 KNOWN: list[tuple[str, str, str, str]] = [
-    # Incident ids and the lookup hint's example are printed in Latin digits.
-    (r"/status/(incidents/.*)?", "digits", r"INC-1\d{3}-\d{4}|#incident-id-(hint|error)", ITEM_27),
-    # Oversight and transparency: the catalogue version (s30.a6), a month (1405-08), counts
-    # ("2 دستگاه اجرایی", "0 مهلت قانونی گذشته است") in Latin digits.
-    (
-        r"/(oversight|transparency)/.*",
-        "digits",
-        r"s\d+\.a\d+|\d{4}-\d\d|\"\d+ (دستگاه|مهلت)",
-        ITEM_27,
-    ),
     # Document numbers (MSRT-H-20261207-42018B9B) on the application pages, the journey's
     # "document ... issued" line, and the public verification page's claims (national codes,
     # numbers, a Gregorian year; on the English page the issuer's Persian name, unmarked).
@@ -74,22 +64,6 @@ KNOWN: list[tuple[str, str, str, str]] = [
     (r"/account/(register/confirm/)?", "digits", r"#registry-record|div\.identity", ITEM_27),
     (r"/account/register/", "digits", r"#id_birth_date placeholder", ITEM_27),
     (r"/participate/agency/new/", "digits", r"#id_(opens|closes)_on placeholder", ITEM_27),
-    # Exchange back office: a hard-coded Arabic comma on English pages (items asked, the
-    # resolution, the statistics' computed-at line, the seal and the anchor), Persian-digit
-    # date placeholders on the English approval form, staff usernames (user0) in the
-    # Persian history of a grant.
-    (
-        r"/exchange/.*",
-        "digits",
-        r'#items-asked|#resolution|#latest-seal|#last-anchor|p\.muted: "،|placeholder',
-        ITEM_27,
-    ),
-    (r"/exchange/(grants|review)/.*", "digits", r"#grant-events > li: .*\(user\d+\)", ITEM_27),
-    # Exchange statistics: the latency columns' "p50", "p95", "p99" in Latin digits.
-    (r"/exchange/statistics/", "digits", r'"p(50|95|99) ', ITEM_27),
-    # Exchange statistics on the phone is 497 px wide: the skip link and the header's brand
-    # stick out on the right (header and tables on phones: issue 12, ug).
-    (r"/exchange/statistics/", "overflow", r"skip-link|brand", "issue 12 phone layout (ug)"),
     # Pages whose phone overflow is being fixed (issue 12's phone layout, tag ug), named in the
     # brief that set these checks up; each entry is that page and the overflow check only.
     (r"/services/verify/", "overflow", "", "issue 12 phone layout (ug)"),
@@ -99,8 +73,6 @@ KNOWN: list[tuple[str, str, str, str]] = [
     (r"/participate/proposals/", "overflow", "", "issue 12 phone layout (ug)"),
     (r"/feedback/", "overflow", "", "issue 12 phone layout (ug)"),
     (r"/account/step-up/.*", "overflow", "", "issue 12 phone layout (ug)"),
-    # The sample agency windows (samples/): their "level 2" and acr values in Latin digits.
-    (r"/(service)?", "digits", r"span#acr|a#service|h1#service-title", SAMPLES),
     # Titles are stored with Latin digits (persian.normalize) and shown without the digits
     # filter: service titles on the agency page, the feedback, inbox and application pages.
     (r"/.*", "digits", r'"(.* )?(خدمت آزمون|خدمت zagros|خدمت alborz) \d', ITEM_27),
