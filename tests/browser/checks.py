@@ -53,34 +53,7 @@ BLOCKING_IMPACTS = ("serious", "critical")
 # fixes land.
 ITEM_27 = "issue 12 item 27 (ug, the digits of each locale)"
 SAMPLES = "not the national window: the sample agency windows stand for other organisations"
-KNOWN: list[tuple[str, str, str, str]] = [
-    # Document numbers (MSRT-H-20261207-42018B9B) on the application pages, the journey's
-    # "document ... issued" line, and the public verification page's claims (national codes,
-    # numbers, a Gregorian year; on the English page the issuer's Persian name, unmarked).
-    (r"/services/(agency/)?a/[^/]+/", "digits", r"ltr-number|ol#journey", ITEM_27),
-    (r"/services/verify/", "digits", r"section#verification|#verified-number", ITEM_27),
-    (r"/inbox/\d+/", "digits", r"#message-body: .*[A-Z]+-\d{8}-", ITEM_27),
-    # English pages showing a Persian date from the registry, and Persian-digit placeholders.
-    (r"/account/(register/confirm/)?", "digits", r"#registry-record|div\.identity", ITEM_27),
-    (r"/account/register/", "digits", r"#id_birth_date placeholder", ITEM_27),
-    (r"/participate/agency/new/", "digits", r"#id_(opens|closes)_on placeholder", ITEM_27),
-    # Pages whose phone overflow is being fixed (issue 12's phone layout, tag ug), named in the
-    # brief that set these checks up; each entry is that page and the overflow check only.
-    (r"/services/verify/", "overflow", "", "issue 12 phone layout (ug)"),
-    (r"/participate/services/[^/]+/", "overflow", "", "issue 12 phone layout (ug)"),
-    (r"/account/activity/", "overflow", "", "issue 12 phone layout (ug)"),
-    (r"/exchange/my-data/", "overflow", "", "issue 12 phone layout (ug)"),
-    (r"/participate/proposals/", "overflow", "", "issue 12 phone layout (ug)"),
-    (r"/feedback/", "overflow", "", "issue 12 phone layout (ug)"),
-    (r"/account/step-up/.*", "overflow", "", "issue 12 phone layout (ug)"),
-    # Titles are stored with Latin digits (persian.normalize) and shown without the digits
-    # filter: service titles on the agency page, the feedback, inbox and application pages.
-    (r"/.*", "digits", r'"(.* )?(خدمت آزمون|خدمت zagros|خدمت alborz) \d', ITEM_27),
-    # The complaint's tracking code (complaint_detail.html, no |digits), an evidence file's
-    # size in bytes, and the tracking box's placeholder.
-    (r"/feedback/complaints/C-\d+/", "digits", r"#complaint-code|#evidence", ITEM_27),
-    (r"/feedback/", "digits", r"#id_code placeholder", ITEM_27),
-]
+KNOWN: list[tuple[str, str, str, str]] = []
 
 
 @dataclass(frozen=True)
