@@ -40,3 +40,26 @@ def test_a_rejections_notice_has_no_document_link(smart, population, client):
     assert message.document_url == ""
     client.force_login(user)
     assert 'id="document-pdf"' not in client.get(f"/inbox/{message.pk}/").content.decode()
+
+
+def test_the_migration_links_the_documents_of_earlier_messages(smart, population):
+    """Messages written before the link travelled on the message get it from their document."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("panjereh.inbox.migrations.0004_message_document_url")
+    user = citizen(population, lambda i: clean_adult(population, i))
+    application = run_until_settled(submit("no-criminal-record", user, purpose="بانک"))
+    document = Document.objects.get(application=application)
+    Message.objects.filter(user=user).update(document_url="")
+    notice = Message.objects.create(
+        user=user, kind=Message.Kind.NOTICE, dedupe_key="other", subject_fa="اطلاعیه"
+    )
+
+    migration.link_documents(apps, None)
+
+    link = reverse("services:document_pdf", args=[document.number])
+    assert Message.objects.get(user=user, application=application).document_url == link
+    notice.refresh_from_db()
+    assert notice.document_url == ""
