@@ -51,8 +51,6 @@ BLOCKING_IMPACTS = ("serious", "critical")
 # "axe:<rule>", "overflow" or "digits"; the detail is a pattern searched for in the problem's
 # detail (for digits: the element and its text, one problem per element). Empty it as the
 # fixes land.
-ITEM_27 = "issue 12 item 27 (ug, the digits of each locale)"
-SAMPLES = "not the national window: the sample agency windows stand for other organisations"
 KNOWN: list[tuple[str, str, str, str]] = []
 
 

@@ -11,8 +11,8 @@ from django.utils import translation
 
 from panjereh.common.forms import JalaliDateField
 from panjereh.identity.forms import BirthDateField
-from tests.feedback.conftest import make_application, make_citizen, make_definition
 from tests.factories import make_agency
+from tests.feedback.conftest import make_application, make_citizen, make_definition
 
 pytestmark = pytest.mark.django_db
 
