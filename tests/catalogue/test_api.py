@@ -135,3 +135,11 @@ def test_unknown_addresses_under_the_api_answer_json_404(client, cards):
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
         assert "detail" in response.json()
+
+
+def test_an_address_with_a_newline_under_the_api_answers_json(client):
+    """Found by the API fuzz on PostgreSQL: "." in the catch-all did not match a newline, so
+    such an address got the portal's HTML 404."""
+    response = client.get("/api/catalogue/services/a%0Ab/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")

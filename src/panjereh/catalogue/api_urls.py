@@ -19,5 +19,6 @@ def not_found(request, rest=""):
 urlpatterns = [
     path("stats/", api.StatsView.as_view(), name="stats"),
     path("", include(router.urls)),
-    re_path(r"^(?P<rest>.*)$", not_found),
+    # [\s\S], not ".": an address with a newline in it is an address under the API too.
+    re_path(r"^(?P<rest>[\s\S]*)$", not_found),
 ]
