@@ -182,6 +182,8 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(app):
                     test = example(case=case)(test)
             test = settings(
                 max_examples=EXAMPLES,
+                # The same examples on every run: CI fails for a change, not for a draw.
+                derandomize=True,
                 deadline=None,
                 phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck),
