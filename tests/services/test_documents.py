@@ -288,3 +288,21 @@ def test_a_forged_stale_or_foreign_status_list_is_not_trusted(issued, client):
         checked = documents.check_status(result, forged, keys.jwks())
         assert checked.status == "unchecked" and not checked.ok, name
         assert "cannot be confirmed" in checked.message_en
+
+
+def test_a_taken_document_number_is_drawn_again(issued, monkeypatch):
+    application = issued.application
+    second, _ = engine.submit(
+        application.definition,
+        application.user,
+        idempotency_key="k2",
+        inputs={"purpose": "بانک ملی"},
+    )
+    taken = issued.number.rsplit("-", 1)[1].lower()
+    draws = iter([taken, "0badc0de"])
+    monkeypatch.setattr(documents.secrets, "token_hex", lambda _n: next(draws))
+    data = {f.name: f.record for f in application.fetched.all()}
+    data.update(input=dict(second.inputs), subject=second.subject_code)
+    document = documents.issue(second, data)
+    assert document.number.endswith("-0BADC0DE") and document.application_id == second.pk
+    assert documents.issue(second, data).pk == document.pk  # a re-run returns the one issued

@@ -39,6 +39,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey
 
 from panjereh.catalogue import roles
 from panjereh.common import jalali
+from panjereh.common.uniquecode import insert_with_unique_code
 
 from . import keys, workflow
 from .models import AgencyKey, Application, Document, JourneyEvent
@@ -109,23 +110,29 @@ def issue(application: Application, data: dict[str, Any]) -> Document:
         return existing
     # The day in the number is the Jalali day of issue (a document carries no Gregorian date).
     day = jalali.iso(timezone.now()).replace("-", "")
-    number = f"{application.agency.code.upper()[:6]}-{day}-{secrets.token_hex(4).upper()}"
-    claims = payload_for(application, data, number)
-    try:
-        with transaction.atomic():
-            # The row first: its id is the document's index in the agency's status list, which
-            # the signed token names. Nobody sees the row before it has its token.
-            document = Document.objects.create(
-                application=application, number=number, agency=application.agency
-            )
-            claims["status"] = {
-                "status_list": {"idx": document.pk, "uri": status_list_uri(application.agency)}
-            }
-            document.token, document.kid = sign(application.agency, claims)
-            document.save(update_fields=["token", "kid"])
-    except IntegrityError:
-        return Document.objects.get(application=application)  # another run issued it first
-    return document
+    prefix = f"{application.agency.code.upper()[:6]}-{day}-"
+
+    def insert(number: str) -> Document:
+        claims = payload_for(application, data, number)
+        # The row first: its id is the document's index in the agency's status list, which the
+        # signed token names. Nobody sees the row before it has its token (one savepoint).
+        document = Document.objects.create(
+            application=application, number=number, agency=application.agency
+        )
+        claims["status"] = {
+            "status_list": {"idx": document.pk, "uri": status_list_uri(application.agency)}
+        }
+        document.token, document.kid = sign(application.agency, claims)
+        document.save(update_fields=["token", "kid"])
+        return document
+
+    def issued_already(_exc: IntegrityError) -> Document | None:
+        # Another run issued it first; else the random number was taken: draw another.
+        return Document.objects.filter(application=application).first()
+
+    return insert_with_unique_code(
+        lambda: prefix + secrets.token_hex(4).upper(), insert, on_conflict=issued_already
+    )
 
 
 @transaction.atomic

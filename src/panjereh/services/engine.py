@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
-import time
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from panjereh.catalogue.vocab import REGISTRY_ITEMS
 from panjereh.common import jalali
+from panjereh.common.conf import setting
+from panjereh.common.uniquecode import CodeNotStored, insert_with_unique_code
 
 from . import documents, nix, rules, workflow
 from .models import Application, FetchedData, JourneyEvent, Origin, ServiceDefinition, State
@@ -52,11 +51,9 @@ REGISTRY_NAMES = {
 
 
 def _setting(name: str, default: float) -> float:
-    """A number from the Django settings, else the environment (for worker processes)."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, default)
-    return float(value)
+    """A number from the settings (``panjereh.common.conf``: Django setting, else the
+    environment, for worker processes, else ``default``)."""
+    return float(setting(name, float(default)))
 
 
 def lease_seconds() -> float:
@@ -200,47 +197,46 @@ def submit(
         twin = identical_recent(definition, user, subject_code or user.national_code, clean)
         if twin is not None:
             raise DuplicateApplication(twin)
-    application = None
-    for attempt in range(6):
+
+    def insert(tracking_code: str) -> tuple[Application, bool]:
         now = timezone.now()
-        try:
-            with transaction.atomic():
-                application = Application.objects.create(
-                    tracking_code=new_tracking_code(),
-                    definition=definition,
-                    agency=definition.agency,
-                    user=user,
-                    subject_code=subject_code or user.national_code,
-                    origin=origin,
-                    idempotency_key=idempotency_key,
-                    inputs=clean,
-                    state=State.SUBMITTED,
-                    next_attempt_at=now,
-                    submitted_at=now,
-                    due_at=now + dt.timedelta(minutes=definition.target_minutes),
-                )
-                workflow.record(
-                    application,
-                    JourneyEvent.Kind.SUBMITTED,
-                    "درخواست ثبت شد" if origin == Origin.CITIZEN else "خدمت به‌طور خودکار آغاز شد",
-                    "Application submitted" if origin == Origin.CITIZEN else "Started proactively",
-                    {"origin": origin},
-                )
-            break
-        except IntegrityError:
-            # The same key raced in from another request (the other insert won), or, rarely,
-            # the random tracking code was taken: then draw another.
-            existing = Application.objects.filter(
-                user=user, idempotency_key=idempotency_key
-            ).first()
-            if existing is not None:
-                return existing, False
-        except OperationalError:
-            # SQLite's single writer was busy past its timeout: wait and try again rather
-            # than lose the citizen's application.
-            time.sleep(0.05 * 2**attempt)
-    if application is None:
-        raise SubmissionError("the application could not be stored; please try again")
+        application = Application.objects.create(
+            tracking_code=tracking_code,
+            definition=definition,
+            agency=definition.agency,
+            user=user,
+            subject_code=subject_code or user.national_code,
+            origin=origin,
+            idempotency_key=idempotency_key,
+            inputs=clean,
+            state=State.SUBMITTED,
+            next_attempt_at=now,
+            submitted_at=now,
+            due_at=now + dt.timedelta(minutes=definition.target_minutes),
+        )
+        workflow.record(
+            application,
+            JourneyEvent.Kind.SUBMITTED,
+            "درخواست ثبت شد" if origin == Origin.CITIZEN else "خدمت به‌طور خودکار آغاز شد",
+            "Application submitted" if origin == Origin.CITIZEN else "Started proactively",
+            {"origin": origin},
+        )
+        return application, True
+
+    def same_key(_exc: IntegrityError) -> tuple[Application, bool] | None:
+        # The same key raced in from another request (the other insert won); else the random
+        # tracking code was taken, and the helper draws another.
+        existing = Application.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        return None if existing is None else (existing, False)
+
+    try:
+        application, created = insert_with_unique_code(
+            new_tracking_code, insert, attempts=6, on_conflict=same_key
+        )
+    except CodeNotStored as exc:
+        raise SubmissionError("the application could not be stored; please try again") from exc
+    if not created:
+        return application, False
     from . import tasks
 
     transaction.on_commit(lambda: tasks.enqueue(application.pk))
