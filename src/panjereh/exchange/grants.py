@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, Service
+from panjereh.common import statemachine
 
 from .models import Grant, GrantEvent, GrantState
 
@@ -33,11 +34,30 @@ TRANSITIONS: dict[str, set[str]] = {
 WG_DECISIONS = {GrantState.APPROVED, GrantState.REJECTED, GrantState.REVOKED}
 
 
-class InvalidTransition(ValidationError):
-    """The grant cannot move to the asked state from where it is."""
+InvalidTransition = statemachine.InvalidTransition  # the one class; the old name stays
 
 
-@transaction.atomic
+def _event(grant: Grant, from_state: str, to_state: str, *, by, changes, at, note, data) -> None:
+    GrantEvent.objects.create(
+        grant=grant,
+        from_state=from_state,
+        to_state=to_state,
+        at=at,
+        actor=roles.person(by),
+        note=note,
+        data=data,
+    )
+
+
+MACHINE = statemachine.Machine(
+    TRANSITIONS,
+    record=_event,
+    message=lambda grant, to: (
+        _("A grant in state “%(from)s” cannot become “%(to)s”.") % {"from": grant.state, "to": to}
+    ),
+)
+
+
 def transition(
     grant: Grant,
     to_state: str,
@@ -49,43 +69,32 @@ def transition(
 ) -> Grant:
     """Move ``grant`` to ``to_state``, apply ``changes`` and record the event (with ``data``,
     facts of the decision that are not fields of the grant, e.g. a revocation's resolution)."""
-    locked = Grant.objects.select_for_update().get(pk=grant.pk)
-    if not allowed(locked, to_state):
-        raise InvalidTransition(
-            _("A grant in state “%(from)s” cannot become “%(to)s”.")
-            % {"from": locked.state, "to": to_state}
-        )
-    if to_state in WG_DECISIONS:
-        roles.require(
-            actor,
-            roles.DECIDE_GRANTS,
-            message=_("Only the Interoperability Working Group decides grants."),
-        )
+
+    def decided_by_the_working_group(_locked, _changes, _event) -> None:
+        if to_state in WG_DECISIONS:
+            roles.require(
+                actor,
+                roles.DECIDE_GRANTS,
+                message=_("Only the Interoperability Working Group decides grants."),
+            )
+
     now = timezone.now()
-    from_state = locked.state
-    for name, value in (changes or {}).items():
-        setattr(locked, name, value)
-    locked.state = to_state
+    stamps = {}
     if to_state in (GrantState.APPROVED, GrantState.REJECTED):
-        locked.decided_at = now
+        stamps["decided_at"] = now
     elif to_state == GrantState.IMPLEMENTED:
-        locked.implemented_at = now
+        stamps["implemented_at"] = now
     elif to_state in (GrantState.REVOKED, GrantState.EXPIRED):
-        locked.ended_at = now
-    locked.save()
-    GrantEvent.objects.create(
-        grant=locked,
-        from_state=from_state,
-        to_state=to_state,
-        at=now,
-        actor=roles.person(actor),
-        note=note,
-        data={k: _jsonable(v) for k, v in {**(changes or {}), **(data or {})}.items()},
+        stamps["ended_at"] = now
+    facts = {k: _jsonable(v) for k, v in {**(changes or {}), **(data or {})}.items()}
+    return MACHINE.move(
+        grant,
+        to_state,
+        by=actor,
+        check=decided_by_the_working_group,
+        event={"at": now, "note": note, "data": facts},
+        **{**(changes or {}), **stamps},
     )
-    # Keep the caller's object current.
-    for field in locked._meta.concrete_fields:
-        setattr(grant, field.attname, getattr(locked, field.attname))
-    return grant
 
 
 def _jsonable(value: Any) -> Any:
@@ -196,7 +205,7 @@ def can_decide(user) -> bool:
 
 
 def allowed(grant: Grant, to_state: str) -> bool:
-    return to_state in TRANSITIONS.get(grant.state, set())
+    return MACHINE.can(grant, to_state)
 
 
 def mark_implemented(grant: Grant) -> None:

@@ -20,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership, Service
+from panjereh.common import statemachine
 from panjereh.common.persian import normalize, to_latin_digits
 from panjereh.inbox import notify
 from panjereh.inbox.models import Message
+from panjereh.services import notices
 from panjereh.services import ratings as service_ratings
 from panjereh.services.models import Application
 from panjereh.services.workflow import TERMINAL
@@ -204,7 +206,7 @@ def reply(rating: Rating, staff, text: str) -> Rating:
         subject_en=f"The agency replied to your rating of {title_en}",
         body_fa=body,
         body_en=body,
-        application=application,
+        **notices.link(application),
     )
     rating.reply, rating.replied_at = locked.reply, locked.replied_at
     rating.replied_by_id = locked.replied_by_id
@@ -305,7 +307,7 @@ def handle_escalation(rating: Rating, by, outcome: str) -> Rating:
         subject_en=f"The outcome of your escalation about {title_en}",
         body_fa=text,
         body_en=text,
-        application=locked.application,
+        **notices.link(locked.application),
     )
     _tell_staff(
         locked.agency_id,
@@ -534,29 +536,47 @@ TRANSITIONS: dict[str, set[str]] = {
 DECISIONS = {ComplaintState.UPHELD, ComplaintState.NOT_UPHELD}
 
 
-@transaction.atomic
+class InvalidMove(statemachine.InvalidTransition, FeedbackError):
+    """The one :class:`~panjereh.common.statemachine.InvalidTransition`, also a
+    :class:`FeedbackError` (code ``transition``) as the complaint pages expect."""
+
+    def __init__(self, message, code: str = "transition") -> None:
+        super().__init__(message, code)
+
+
+def _event(complaint: Complaint, from_state: str, to_state: str, *, by, note: str, **_context):
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        from_state=from_state,
+        to_state=to_state,
+        by=roles.person(by),
+        note=note,
+    )
+    _tell(complaint, to_state)
+
+
+MACHINE = statemachine.Machine(
+    TRANSITIONS,
+    record=_event,
+    message=lambda _complaint, _to: _("This complaint cannot move to that state now."),
+    error=InvalidMove,
+    update_fields=(),
+)
+
+
 def move(complaint: Complaint, to_state: str, by, note: str = "") -> Complaint:
     """Move a complaint along its states; a decision needs a reply, which goes to the inbox."""
-    locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-    if not can_handle(by, locked):
-        raise FeedbackError(_("You do not handle this complaint."), "forbidden")
-    if to_state not in TRANSITIONS[locked.state]:
-        raise FeedbackError(_("This complaint cannot move to that state now."), "transition")
-    text = _clean_text(note, required=to_state in DECISIONS)
-    from_state = locked.state
-    locked.state = to_state
-    fields = ["state"]
-    if to_state in DECISIONS:
-        locked.reply, locked.decided_at = text, timezone.now()
-        fields += ["reply", "decided_at"]
-    locked.save(update_fields=fields)
-    ComplaintEvent.objects.create(
-        complaint=locked, from_state=from_state, to_state=to_state, by=roles.person(by), note=text
-    )
-    _tell(locked, to_state)
-    complaint.state = locked.state
-    complaint.reply, complaint.decided_at = locked.reply, locked.decided_at
-    return locked
+
+    def handler_only(locked: Complaint) -> None:
+        if not can_handle(by, locked):
+            raise FeedbackError(_("You do not handle this complaint."), "forbidden")
+
+    def with_text(_locked: Complaint, changes: dict, event: dict) -> None:
+        event["note"] = text = _clean_text(note, required=to_state in DECISIONS)
+        if to_state in DECISIONS:
+            changes.update(reply=text, decided_at=timezone.now())
+
+    return MACHINE.move(complaint, to_state, by=by, guard=handler_only, check=with_text)
 
 
 _NOTICES = {

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from panjereh.catalogue import operations, roles
 from panjereh.catalogue.models import Service
 from panjereh.catalogue.vocab import Scope, SmartStatus
-from panjereh.common import jalali
+from panjereh.common import jalali, statemachine
 from panjereh.common.persian import to_persian_digits
 
 from . import data
@@ -51,17 +51,21 @@ def _n(value: int) -> str:
     return to_persian_digits(value) if translation.get_language_bidi() else str(value)
 
 
-def _move(plan: SmarteningPlan, to: str, actor, note: str = "", at=None) -> None:
-    if to not in PLAN_TRANSITIONS[plan.state]:
-        raise ValidationError(
-            _("A smartening plan cannot go from %(from)s to %(to)s.")
-            % {"from": PlanState(plan.state).label, "to": PlanState(to).label}
-        )
+def _event(plan: SmarteningPlan, from_state, to_state, *, by, at, note="", **_context) -> None:
     PlanEvent.objects.create(
-        plan=plan, at=at or timezone.now(), actor=roles.person(actor), from_state=plan.state, to_state=to,
+        plan=plan, at=at, actor=roles.person(by), from_state=from_state, to_state=to_state,
         note=note,
     )  # fmt: skip
-    plan.state = to
+
+
+MACHINE = statemachine.Machine(
+    PLAN_TRANSITIONS,
+    record=_event,
+    message=lambda plan, to: (
+        _("A smartening plan cannot go from %(from)s to %(to)s.")
+        % {"from": PlanState(plan.state).label, "to": PlanState(to).label}
+    ),
+)
 
 
 @transaction.atomic
@@ -106,10 +110,14 @@ def propose(
         agency_id=agency_id, year=year, eligible_count=eligible, required_count=required
     )
     plan.services.set(chosen)
-    _move(plan, PlanState.SUBMITTED, author, at=moment)
-    plan.submitted_at = moment
-    plan.approval_due = moment + dt.timedelta(days=data.targets()["wg_approval_sla_days"])
-    plan.save()
+    MACHINE.move(
+        plan,
+        PlanState.SUBMITTED,
+        by=author,
+        event={"at": moment},
+        submitted_at=moment,
+        approval_due=moment + dt.timedelta(days=data.targets()["wg_approval_sla_days"]),
+    )
     _set_smart_status(
         chosen,
         SmartStatus.PROPOSED,
@@ -125,10 +133,8 @@ def propose(
 def certify(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> SmarteningPlan:
     """AEO certifies that the proposed services can be smart."""
     roles.require(author, roles.CERTIFY, message=_("Only AEO certifies a smartening plan."))
-    plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
     moment = at or timezone.now()
-    _move(plan, PlanState.CERTIFIED, author, at=moment)
-    plan.save()
+    plan = MACHINE.move(plan, PlanState.CERTIFIED, by=author, event={"at": moment})
     _set_smart_status(
         plan.services.all(),
         SmartStatus.CERTIFIED,
@@ -148,11 +154,10 @@ def approve(plan: SmarteningPlan, *, author, at: dt.datetime | None = None) -> S
         roles.APPROVE_SMART,
         message=_("Only the Steering Working Group approves a smartening plan."),
     )
-    plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
     moment = at or timezone.now()
-    _move(plan, PlanState.APPROVED, author, at=moment)
-    plan.decided_at = moment
-    plan.save()
+    plan = MACHINE.move(
+        plan, PlanState.APPROVED, by=author, event={"at": moment}, decided_at=moment
+    )
     _set_smart_status(
         plan.services.all(),
         SmartStatus.APPROVED,
@@ -172,11 +177,14 @@ def reject(
         raise ValidationError(_("Rejecting a smartening plan needs a reason."))
     if not (roles.can_certify(author) or roles.can_approve_smart(author)):
         raise roles.NotPermitted(_("Only AEO or the Steering Working Group rejects a plan."))
-    plan = SmarteningPlan.objects.select_for_update().get(pk=plan.pk)
     moment = at or timezone.now()
-    _move(plan, PlanState.REJECTED, author, note=reason, at=moment)
-    plan.decided_at = moment
-    plan.save()
+    plan = MACHINE.move(
+        plan,
+        PlanState.REJECTED,
+        by=author,
+        event={"at": moment, "note": reason},
+        decided_at=moment,
+    )
     # The reversal is the system's, on the decision just recorded.
     _set_smart_status(
         plan.services.all(),

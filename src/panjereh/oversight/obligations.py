@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from panjereh.catalogue import roles
-from panjereh.common import jalali
+from panjereh.common import jalali, statemachine
 from panjereh.common.persian import to_persian_digits
 
 from . import data
@@ -220,7 +220,28 @@ def generate_due(until: dt.date) -> int:
     return made
 
 
-@transaction.atomic
+def _event(instance: DueInstance, from_status, to_status, *, by, at, note, **_context) -> None:
+    DueEvent.objects.create(
+        instance=instance,
+        at=at,
+        actor=roles.person(by),
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+
+
+MACHINE = statemachine.Machine(
+    DUE_TRANSITIONS,
+    field="status",
+    record=_event,
+    message=lambda instance, to: (
+        _("An obligation cannot go from %(from)s to %(to)s.")
+        % {"from": DueStatus(instance.status).label, "to": DueStatus(to).label}
+    ),
+)
+
+
 def transition(
     instance: DueInstance,
     to: str,
@@ -235,36 +256,29 @@ def transition(
     roles.require(
         actor, roles.SUPERVISE, message=_("Only the supervisors record obligations' status.")
     )
-    instance = DueInstance.objects.select_for_update().get(pk=instance.pk)
     if to not in DueStatus.values:
         raise ValidationError(_("Unknown obligation status."))
-    if to not in DUE_TRANSITIONS[instance.status]:
-        raise ValidationError(
-            _("An obligation cannot go from %(from)s to %(to)s.")
-            % {"from": DueStatus(instance.status).label, "to": DueStatus(to).label}
-        )
-    if to == DueStatus.MET and not evidence.strip():
-        raise ValidationError(_("Marking an obligation as met needs evidence."))
-    if to == DueStatus.WAIVED and not reason.strip():
-        raise ValidationError(_("Waiving an obligation needs a reason."))
+
+    def with_evidence_or_reason(_locked, _changes, _event) -> None:
+        if to == DueStatus.MET and not evidence.strip():
+            raise ValidationError(_("Marking an obligation as met needs evidence."))
+        if to == DueStatus.WAIVED and not reason.strip():
+            raise ValidationError(_("Waiving an obligation needs a reason."))
+
     moment = at or timezone.now()
-    DueEvent.objects.create(
-        instance=instance,
-        at=moment,
-        actor=roles.person(actor),
-        from_status=instance.status,
-        to_status=to,
-        note=evidence or reason,
-    )
-    instance.status = to
-    if evidence:
-        instance.evidence = evidence
+    changes = {"evidence": evidence} if evidence else {}
     if reason:
-        instance.reason = reason
+        changes["reason"] = reason
     if to in (DueStatus.MET, DueStatus.WAIVED):
-        instance.closed_at = moment
-    instance.save()
-    return instance
+        changes["closed_at"] = moment
+    return MACHINE.move(
+        instance,
+        to,
+        by=actor,
+        check=with_evidence_or_reason,
+        event={"at": moment, "note": evidence or reason},
+        **changes,
+    )
 
 
 def mark_missed(on: dt.date, *, actor=roles.SYSTEM) -> int:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles as catalogue_roles
 from panjereh.catalogue.models import Agency, Service
+from panjereh.common import statemachine
 from panjereh.common.persian import normalize
 
 from . import pii, queries, roles, weeks
@@ -227,6 +228,20 @@ MODERATION_TRANSITIONS = {
 }
 
 
+class InvalidMove(statemachine.InvalidTransition, WrongState):
+    """The one :class:`~panjereh.common.statemachine.InvalidTransition`, also a
+    :class:`WrongState` as the participation pages and commands expect."""
+
+
+MODERATION = statemachine.Machine(
+    MODERATION_TRANSITIONS,
+    field="status",
+    message=lambda _item, _to: _("This text has already been moderated."),
+    error=InvalidMove,
+    update_fields=(),
+)
+
+
 def moderate(item: Suggestion | Comment, moderator, approve: bool, reason: str = ""):
     """Approve or reject a public text; a rejection needs a reason (shown to its author)."""
     if not roles.can_moderate(moderator):
@@ -237,16 +252,13 @@ def moderate(item: Suggestion | Comment, moderator, approve: bool, reason: str =
         raise InvalidText(_("Please give the reason for the rejection."))
     if isinstance(item, Suggestion) and item.origin == Origin.CATALOGUE:
         raise NotAllowed(_("Service cards are not moderated here."))
-    with transaction.atomic():
-        locked = type(item).objects.select_for_update().get(pk=item.pk)
-        if target not in MODERATION_TRANSITIONS[Moderation(locked.status)]:
-            raise WrongState(_("This text has already been moderated."))
-        locked.status = target
-        locked.moderated_by = catalogue_roles.person(moderator)
-        locked.moderated_at = timezone.now()
-        locked.moderation_reason = reason
-        locked.save(update_fields=["status", "moderated_by", "moderated_at", "moderation_reason"])
-    return locked
+    return MODERATION.move(
+        item,
+        target,
+        moderated_by=catalogue_roles.person(moderator),
+        moderated_at=timezone.now(),
+        moderation_reason=reason,
+    )
 
 
 # -- consultations ----------------------------------------------------------------------------
@@ -287,26 +299,30 @@ def create_consultation(
     )
 
 
+def _consultation_event(consultation: Consultation, from_state, to_state, *, by, **_context):
+    ConsultationEvent.objects.create(
+        consultation=consultation,
+        from_state=from_state,
+        to_state=to_state,
+        by=catalogue_roles.person(by),
+    )
+
+
+CONSULTATION = statemachine.Machine(
+    TRANSITIONS,
+    record=_consultation_event,
+    message=lambda consultation, _to: (
+        _("This step is not possible for a consultation in the state: %(state)s.")
+        % {"state": consultation.get_state_display()}
+    ),
+    error=InvalidMove,
+    update_fields=(),
+)
+
+
 def transition(consultation: Consultation, to: str, by=None, **fields) -> Consultation:
     """The one way a consultation changes state: checked against TRANSITIONS, recorded."""
-    with transaction.atomic():
-        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
-        if to not in TRANSITIONS[ConsultationState(locked.state)]:
-            raise WrongState(
-                _("This step is not possible for a consultation in the state: %(state)s.")
-                % {"state": locked.get_state_display()}
-            )
-        ConsultationEvent.objects.create(
-            consultation=locked,
-            from_state=locked.state,
-            to_state=to,
-            by=catalogue_roles.person(by),
-        )
-        locked.state = to
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=["state", *fields])
-    return locked
+    return CONSULTATION.move(consultation, to, by=by, **fields)
 
 
 def open_consultation(user, consultation: Consultation) -> Consultation:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles
+from panjereh.common import statemachine
 
 from .models import Application, JourneyEvent, State
 
@@ -31,8 +32,7 @@ TERMINAL = {State.ISSUED, State.REJECTED}
 RUNNABLE = [State.SUBMITTED, State.FETCHING, State.WAITING, State.DECIDING, State.ISSUING]
 
 
-class InvalidTransition(Exception):
-    """The application cannot move from its state to the asked one."""
+InvalidTransition = statemachine.InvalidTransition  # the one class; the old name stays
 
 
 def record(
@@ -52,7 +52,34 @@ def record(
     )
 
 
-@transaction.atomic
+def _state_event(
+    application: Application,
+    from_state: str,
+    to_state: str,
+    *,
+    text_fa: str = "",
+    text_en: str = "",
+    data: dict[str, Any] | None = None,
+    **_context: Any,
+) -> JourneyEvent:
+    return JourneyEvent.objects.create(
+        application=application,
+        kind=JourneyEvent.Kind.STATE,
+        from_state=from_state,
+        to_state=to_state,
+        text_fa=text_fa[:500],
+        text_en=text_en[:500],
+        data=data or {},
+    )
+
+
+MACHINE = statemachine.Machine(
+    TRANSITIONS,
+    record=_state_event,
+    message=lambda application, to: f"{application.tracking_code}: {application.state} → {to}",
+)
+
+
 def transition(
     application: Application,
     to_state: str,
@@ -63,29 +90,14 @@ def transition(
     **changes: Any,
 ) -> Application:
     """Move ``application`` to ``to_state`` (with field ``changes``) and record the event."""
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    if to_state not in TRANSITIONS[locked.state]:
-        raise InvalidTransition(f"{locked.tracking_code}: {locked.state} → {to_state}")
-    from_state = locked.state
-    locked.state = to_state
-    for name, value in changes.items():
-        setattr(locked, name, value)
     if to_state in TERMINAL:
-        locked.completed_at = timezone.now()
-        locked.next_attempt_at = None
-    locked.save()
-    JourneyEvent.objects.create(
-        application=locked,
-        kind=JourneyEvent.Kind.STATE,
-        from_state=from_state,
-        to_state=to_state,
-        text_fa=text_fa[:500],
-        text_en=text_en[:500],
-        data=data or {},
+        changes = {**changes, "completed_at": timezone.now(), "next_attempt_at": None}
+    return MACHINE.move(
+        application,
+        to_state,
+        event={"text_fa": text_fa, "text_en": text_en, "data": data},
+        **changes,
     )
-    for field in locked._meta.concrete_fields:
-        setattr(application, field.attname, getattr(locked, field.attname))
-    return application
 
 
 # -- the agency's officers ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles
-from panjereh.common import jalali
+from panjereh.common import jalali, statemachine
 from panjereh.common.persian import to_latin_digits
 
 from .models import TRANSITIONS, Incident, IncidentKind, IncidentState, IncidentUpdate, System
@@ -24,8 +24,7 @@ PREFIX = "INC"
 _LOOKUP_RE = re.compile(r"^\s*(?:INC)?\s*[-_/\s]*(\d{4})\s*[-_/\s]+\s*(\d{1,6})\s*$", re.IGNORECASE)
 
 
-class TransitionError(ValueError):
-    """The incident cannot go from its state to the one asked for."""
+TransitionError = statemachine.InvalidTransition  # the one class; the old name stays
 
 
 def format_id(year: int, seq: int) -> str:
@@ -69,15 +68,6 @@ def _require_operator(actor) -> None:
     """Only the platform operator (ITO, superusers) and the monitor (``roles.SYSTEM``) write
     incidents: the status page is the window's word to the public."""
     roles.require(actor, roles.OPERATE, message=_("Only the platform operator records incidents."))
-
-
-def _lock(incident: Incident) -> Incident:
-    """Lock the incident's row and bring ``incident`` up to date with it (a state read before
-    the lock may be stale: two operators, or an operator and the monitor, at once)."""
-    locked = Incident.objects.select_for_update().get(pk=incident.pk)
-    for field in Incident._meta.concrete_fields:
-        setattr(incident, field.attname, getattr(locked, field.attname))
-    return incident
 
 
 def _entry(incident: Incident, kind: str, at: dt.datetime, text_fa: str = "", text_en: str = ""):
@@ -124,35 +114,52 @@ def open_incident(
     return incident
 
 
-def _transition(incident: Incident, to_state: str) -> None:
-    if to_state not in TRANSITIONS[incident.state]:
-        raise TransitionError(f"{incident.public_id}: {incident.state} → {to_state}")
-    incident.state = to_state
+# The timeline entry of each move.
+_ENTRY = {
+    IncidentState.RESOLVED: IncidentUpdate.Kind.RESOLVED,
+    IncidentState.OPEN: IncidentUpdate.Kind.REOPENED,
+}
 
 
-@transaction.atomic
+def _event(incident: Incident, _from, to_state: str, *, at, text_fa="", text_en="", **_context):
+    _entry(incident, _ENTRY[to_state], at, text_fa, text_en)
+
+
+# The row is locked before the state is read: two operators, or an operator and the monitor,
+# at once see one move and a refusal, not two "resolved" entries.
+MACHINE = statemachine.Machine(
+    TRANSITIONS,
+    record=_event,
+    message=lambda incident, to: f"{incident.public_id}: {incident.state} → {to}",
+    update_fields=("updated_at",),
+)
+
+
 def resolve(
     incident: Incident, ended_at: dt.datetime, *, actor, text_fa: str = "", text_en: str = ""
 ) -> Incident:
     """The system is back: the incident ends at ``ended_at`` (the first successful check)."""
     _require_operator(actor)
-    _lock(incident)
-    _transition(incident, IncidentState.RESOLVED)
-    incident.ended_at = max(ended_at, incident.started_at)
-    incident.save(update_fields=["state", "ended_at", "updated_at"])
-    _entry(incident, IncidentUpdate.Kind.RESOLVED, incident.ended_at, text_fa, text_en)
-    return incident
+
+    def ends_after_it_started(locked: Incident, changes: dict, event: dict) -> None:
+        changes["ended_at"] = event["at"] = max(ended_at, locked.started_at)
+
+    return MACHINE.move(
+        incident,
+        IncidentState.RESOLVED,
+        check=ends_after_it_started,
+        event={"text_fa": text_fa, "text_en": text_en},
+    )
 
 
-@transaction.atomic
 def reopen(incident: Incident, *, actor, text_fa: str = "", text_en: str = "") -> Incident:
     _require_operator(actor)
-    _lock(incident)
-    _transition(incident, IncidentState.OPEN)
-    incident.ended_at = None
-    incident.save(update_fields=["state", "ended_at", "updated_at"])
-    _entry(incident, IncidentUpdate.Kind.REOPENED, timezone.now(), text_fa, text_en)
-    return incident
+    return MACHINE.move(
+        incident,
+        IncidentState.OPEN,
+        event={"at": timezone.now(), "text_fa": text_fa, "text_en": text_en},
+        ended_at=None,
+    )
 
 
 def add_note(incident: Incident, text_fa: str, text_en: str = "", *, actor) -> IncidentUpdate:
