@@ -147,7 +147,7 @@ def test_proactive_birth_certificate_in_the_browser(
     assert shown["birth certificate"] in messages.first.inner_text()
     page.locator("#messages li[data-kind='document'] a").first.click()
     page.wait_for_selector("#document-pdf")
-    page.click("#application-link")
+    page.click("#message-link")
     page.wait_for_selector("#journey")
     assert shown["proactively"] in page.locator("#journey").inner_text()  # started by itself
     assert page.locator("#state").get_attribute("data-state") == "issued"

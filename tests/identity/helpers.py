@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from panjereh.common import messaging
 from panjereh.common.persian import to_latin_digits
-from panjereh.identity import sms
 
 
 def national_code(body9: str) -> str:
@@ -17,8 +17,8 @@ def national_code(body9: str) -> str:
 
 
 def last_code(mobile: str) -> str:
-    """The one-time code in the latest SMS the file backend wrote for ``mobile``."""
-    messages = sms.messages_for(mobile)
+    """The one-time code in the latest SMS the file provider wrote for ``mobile``."""
+    messages = messaging.sent_sms(mobile)
     assert messages, f"no SMS for {mobile}"
     match = re.search(r"\d{6}", to_latin_digits(messages[-1]["text"]))
     assert match

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from panjereh.identity import sms
+from panjereh.common import messaging
 from panjereh.identity.models import AuthEvent, OneTimeCode, SsoSession, User
 from panjereh.identity.views import REG_KEY
 
@@ -104,7 +104,7 @@ def test_mismatched_birth_date_refused(client, db, fake_registry):
     body = response.content.decode()
     assert fa(NO_MATCH) in body
     assert_nothing_changed(client, 0)
-    assert not OneTimeCode.objects.exists() and sms.messages_for(PERSON_MOBILE) == []
+    assert not OneTimeCode.objects.exists() and messaging.sent_sms(PERSON_MOBILE) == []
 
 
 def test_invalid_birth_date_text_refused(client, db, fake_registry):
@@ -121,7 +121,7 @@ def test_someone_elses_mobile_refused(client, db, fake_registry):
     body = response.content.decode()
     assert fa(NO_MATCH) in body
     assert_nothing_changed(client, 0)
-    assert sms.messages_for(OTHER_MOBILE) == [] and sms.messages_for(PERSON_MOBILE) == []
+    assert messaging.sent_sms(OTHER_MOBILE) == [] and messaging.sent_sms(PERSON_MOBILE) == []
 
 
 def test_registry_down_refused_clearly(client, db, fake_registry):

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
 
-from panjereh.identity import assurance, sms, totp
+from panjereh.common import messaging
+from panjereh.identity import assurance, totp
 from panjereh.identity.models import AuthEvent, Delegation, TotpDevice, User
 from panjereh.identity.oidc import SID_SESSION_KEY
 from tests.factories import make_service
@@ -102,7 +103,7 @@ def test_ip_rate_limit(client, db):
 def test_sms_flooding_limited(client, citizen):
     for _ in range(6):
         Client().post(LOGIN, {"national_code": PERSON_CODE})
-    assert len(sms.messages_for(PERSON_MOBILE)) == 3
+    assert len(messaging.sent_sms(PERSON_MOBILE)) == 3
 
 
 def test_staff_password_lockout(db):

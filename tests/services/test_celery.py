@@ -65,6 +65,7 @@ def test_a_killed_worker_s_application_is_finished_once_after_the_restart(
 ):
     from panjereh.inbox.models import Message
     from panjereh.services.models import Document, FetchedData, JourneyEvent
+    from panjereh.services.notices import link
 
     settings.PANJEREH_TASKS = "celery"
     env = _worker_env(smart, tmp_path)
@@ -94,5 +95,5 @@ def test_a_killed_worker_s_application_is_finished_once_after_the_restart(
     # Exactly once: one document, one issued event, one inbox message, each fetch stored once.
     assert Document.objects.filter(application=application).count() == 1
     assert JourneyEvent.objects.filter(application=application, kind="issued").count() == 1
-    assert Message.objects.filter(application=application).count() == 1
+    assert Message.objects.filter(link_url=link(application)["link_url"]).count() == 1
     assert FetchedData.objects.filter(application=application).count() == 2

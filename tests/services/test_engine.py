@@ -9,6 +9,7 @@ from panjereh.exchange.models import LogRecord
 from panjereh.inbox.models import Message
 from panjereh.services import documents
 from panjereh.services.models import Document, FetchedData, JourneyEvent, State
+from panjereh.services.notices import link
 from tests.factories import make_agency_staff
 
 from .conftest import (
@@ -42,7 +43,7 @@ def test_no_criminal_record_is_issued_through_the_exchange(smart, population):
     logged = LogRecord.objects.filter(issue=application.tracking_code)
     assert logged.count() == 2
     assert set(logged.values_list("subject", flat=True)) == {user.national_code}
-    assert Message.objects.filter(user=user, application=application).count() == 1
+    assert Message.objects.filter(user=user, link_url=link(application)["link_url"]).count() == 1
 
 
 def test_a_conviction_is_a_rejection_with_the_reason(smart, population):
@@ -51,7 +52,7 @@ def test_a_conviction_is_a_rejection_with_the_reason(smart, population):
     assert application.state == State.REJECTED
     assert [r["code"] for r in application.decision_reasons] == ["has_record"]
     assert not Document.objects.filter(application=application).exists()
-    message = Message.objects.get(user=user, application=application)
+    message = Message.objects.get(user=user, link_url=link(application)["link_url"])
     assert "محکومیت" in message.body_fa
 
 
@@ -152,7 +153,7 @@ def test_a_refused_inquiry_goes_to_an_officer_with_the_incident(smart, populatio
     assert "grant_revoked" not in application.review_reason  # no raw code before a person
     assert "NIX-" in application.review_reason  # the incident id the officer can quote
     assert application.attempts == engine.refused_attempts()  # bounded: tried, not forever
-    told = Message.objects.get(user=staff, application=application)
+    told = Message.objects.get(user=staff, dedupe_key=f"stopped:{application.tracking_code}")
     assert "grant_revoked" in told.body_en and application.tracking_code in told.subject_en
 
 
@@ -174,7 +175,7 @@ def _stops_with_an_officer_and_the_agency_told(application, staff, words: str):
     assert application.state == State.HUMAN_REVIEW, application.state
     assert words in application.review_reason
     assert application.attempts == engine.refused_attempts()
-    told = Message.objects.get(user=staff, application=application)
+    told = Message.objects.get(user=staff, dedupe_key=f"stopped:{application.tracking_code}")
     assert application.tracking_code in told.subject_en
     return told
 

@@ -8,16 +8,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from panjereh.common import messaging
 from panjereh.inbox import notify
 from panjereh.inbox.models import Delivery, Message
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-class BrokenSms:
-    def send(self, address: str, subject: str, body: str) -> None:
-        raise ConnectionError("operator gateway down")
 
 
 def _message(user, key="k1"):
@@ -31,7 +27,7 @@ def _message(user, key="k1"):
     )
 
 
-def test_one_message_per_event_and_its_alerts(settings, tmp_path):
+def test_one_message_per_event_and_its_alerts(settings, tmp_path, mailoutbox):
     settings.VAR_DIR = tmp_path
     user = UserFactory(national_code="0012345679", mobile="09121112233", email="a@example.org")
     first, created = _message(user)
@@ -40,14 +36,15 @@ def test_one_message_per_event_and_its_alerts(settings, tmp_path):
     assert set(first.deliveries.values_list("channel", flat=True)) == {"sms", "email"}
     assert notify.deliver_pending() == 2
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
-    from panjereh.inbox import backends
-
-    assert backends.sent_to("sms", "09121112233")[0]["subject"] == "اطلاعیه رسمی"
+    (sms,) = messaging.sent_sms("09121112233")
+    assert "اطلاعیه رسمی" in sms["text"]
+    (email,) = mailoutbox
+    assert email.to == ["a@example.org"] and email.subject == "اطلاعیه رسمی"
 
 
 def test_a_failing_backend_is_retried_then_marked_failed(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    settings.PANJEREH_INBOX_SMS_BACKEND = "tests.services.test_inbox.BrokenSms"
+    settings.PANJEREH_SMS_PROVIDER = "tests.broken_sms"
     user = UserFactory(national_code="0012345679", mobile="09121112233")
     message, _ = _message(user)
     start = timezone.now()

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from panjereh.inbox.models import Message
+from panjereh.services import notices
 from panjereh.services.models import Document, JourneyEvent, State
 
 from .conftest import citizen, clean_adult, convicted, run_until_settled, submit
@@ -19,7 +20,7 @@ def test_an_issued_documents_notice_links_its_signed_pdf(smart, population, clie
     application = run_until_settled(submit("no-criminal-record", user, purpose="بانک"))
     assert application.state == State.ISSUED
     document = Document.objects.get(application=application)
-    message = Message.objects.get(user=user, application=application)
+    message = Message.objects.get(user=user, link_url=notices.link(application)["link_url"])
     link = reverse("services:document_pdf", args=[document.number])
     assert message.kind == Message.Kind.DOCUMENT
     assert message.document_url == link
@@ -35,31 +36,55 @@ def test_a_rejections_notice_has_no_document_link(smart, population, client):
     user = citizen(population, lambda i: convicted(population, i))
     application = run_until_settled(submit("no-criminal-record", user, purpose="بانک"))
     assert application.state == State.REJECTED
-    message = Message.objects.get(user=user, application=application)
+    message = Message.objects.get(user=user, link_url=notices.link(application)["link_url"])
     assert message.kind == Message.Kind.DECISION
     assert message.document_url == ""
     client.force_login(user)
     assert 'id="document-pdf"' not in client.get(f"/inbox/{message.pk}/").content.decode()
 
 
-def test_the_migration_links_the_documents_of_earlier_messages(smart, population):
-    """Messages written before the link travelled on the message get it from their document."""
-    import importlib
+def test_the_migrations_move_the_links_onto_earlier_messages_and_back(smart, population):
+    """Messages written while the inbox pointed at services.Application get the document's and
+    the application's links (inbox 0004, 0005), the polls move to services.BirthWatch
+    (services 0002), and unapplying puts the foreign key and the polls back."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
-    from django.apps import apps
+    from panjereh.services.models import BirthWatch
 
-    migration = importlib.import_module("panjereh.inbox.migrations.0004_message_document_url")
     user = citizen(population, lambda i: clean_adult(population, i))
     application = run_until_settled(submit("no-criminal-record", user, purpose="بانک"))
     document = Document.objects.get(application=application)
-    Message.objects.filter(user=user).update(document_url="")
-    notice = Message.objects.create(
-        user=user, kind=Message.Kind.NOTICE, dedupe_key="other", subject_fa="اطلاعیه"
-    )
+    detail = reverse("services:detail", args=[application.tracking_code])
+    polled = BirthWatch.objects.create(user=user, polled_at=application.submitted_at).polled_at
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    before = [("inbox", "0003_delivery_next_attempt_at")]
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        assert old.get_model("inbox", "BirthWatch").objects.get(user_id=user.pk).polled_at == polled
+        OldMessage = old.get_model("inbox", "Message")
+        decision = OldMessage.objects.get(dedupe_key=f"decision:{application.tracking_code}")
+        assert decision.application_id == application.pk
+        OldMessage.objects.filter(user_id=user.pk).delete()
+        OldMessage.objects.create(
+            user_id=user.pk,
+            kind="document",
+            dedupe_key="old",
+            subject_fa="سند",
+            application_id=application.pk,
+        )
+        OldMessage.objects.create(user_id=user.pk, kind="notice", dedupe_key="n", subject_fa="x")
 
-    migration.link_documents(apps, None)
+        MigrationExecutor(connection).migrate(leaves)
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
 
-    link = reverse("services:document_pdf", args=[document.number])
-    assert Message.objects.get(user=user, application=application).document_url == link
-    notice.refresh_from_db()
-    assert notice.document_url == ""
+    old_message = Message.objects.get(user=user, dedupe_key="old")
+    assert old_message.document_url == reverse("services:document_pdf", args=[document.number])
+    assert old_message.link_url == detail
+    assert old_message.link_label_en == "See the application and its journey"
+    notice = Message.objects.get(user=user, dedupe_key="n")
+    assert notice.link_url == notice.document_url == ""
+    assert BirthWatch.objects.get(user=user).polled_at == polled

@@ -8,10 +8,12 @@ import datetime as dt
 import pytest
 import time_machine
 
-from panjereh.inbox import backends, notify
+from panjereh.common import messaging
+from panjereh.inbox import notify
 from panjereh.inbox.models import Delivery, Message
 from panjereh.services import documents, proactive
 from panjereh.services.models import Application, Document, Origin, State
+from panjereh.services.notices import link
 
 from .conftest import (
     REGISTRY_NEWS_DAY,
@@ -41,7 +43,9 @@ def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, populati
     application = applications[0]
     assert application.origin == Origin.PROACTIVE
     assert application.subject_code != mother.national_code  # about the child
-    notice = Message.objects.get(user=mother, kind=Message.Kind.NOTICE, application=application)
+    notice = Message.objects.get(
+        user=mother, kind=Message.Kind.NOTICE, link_url=link(application)["link_url"]
+    )
     assert application.tracking_code in notice.body_fa
     for other in applications[1:]:
         assert run_until_settled(other).state == State.ISSUED
@@ -55,12 +59,9 @@ def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, populati
     assert values["کد ملی مادر"] == mother.national_code
     assert values["کد ملی پدر"] == father.national_code
     # Both parents have it in their inbox; neither applied.
-    assert (
-        Message.objects.filter(user=mother, application=application, kind="document").count() == 1
-    )
-    assert (
-        Message.objects.filter(user=father, application=application, kind="document").count() == 1
-    )
+    about = link(application)["link_url"]
+    assert Message.objects.filter(user=mother, link_url=about, kind="document").count() == 1
+    assert Message.objects.filter(user=father, link_url=about, kind="document").count() == 1
     assert not Application.objects.filter(user=father).exists()
 
     # The journey says what each registry line asked: no two lines read the same.
@@ -71,10 +72,10 @@ def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, populati
         assert proactive.poll_births(force=True) == 0
     assert Application.objects.filter(subject_code=application.subject_code).count() == 1
 
-    # The SMS alerts go out through the file backend, and their status is kept.
+    # The SMS alerts go out through the file provider, and their status is kept.
     assert notify.deliver_pending() >= 2
     assert not Delivery.objects.filter(status=Delivery.Status.PENDING).exists()
-    assert backends.sent_to("sms", mother.mobile)
+    assert messaging.sent_sms(mother.mobile)
 
 
 def test_a_birth_two_years_old_starts_nothing_and_congratulates_nobody(smart, population):
@@ -102,7 +103,7 @@ def test_a_new_birth_gives_one_notice_naming_the_child_however_often_polled(smar
             user=mother, subject_code=birth["child_national_code"]
         )
         notices = Message.objects.filter(
-            user=mother, kind=Message.Kind.NOTICE, application=application
+            user=mother, kind=Message.Kind.NOTICE, link_url=link(application)["link_url"]
         )
         assert notices.count() == 1
         assert name in notices[0].subject_fa and name in notices[0].body_fa

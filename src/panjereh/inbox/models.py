@@ -24,9 +24,11 @@ class Message(models.Model):
     subject_en = models.CharField(max_length=300, blank=True)
     body_fa = models.TextField(blank=True)
     body_en = models.TextField(blank=True)
-    application = models.ForeignKey(
-        "services.Application", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+    # A link the posting app gives (its page about the matter, e.g. an application and its
+    # journey) with its label in both languages: the inbox shows it without knowing what it is.
+    link_url = models.CharField(max_length=300, blank=True)
+    link_label_fa = models.CharField(max_length=120, blank=True)
+    link_label_en = models.CharField(max_length=120, blank=True)
     # The link of the document the message delivers (a signed PDF), set by the app that issued
     # it: the inbox shows it without knowing what it is.
     document_url = models.CharField(max_length=300, blank=True)
@@ -71,15 +73,3 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.address}: {self.status}"
-
-
-class BirthWatch(models.Model):
-    """When each citizen's hospital births were last polled through the exchange."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    polled_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.user_id} polled {self.polled_at:%Y-%m-%d %H:%M}"

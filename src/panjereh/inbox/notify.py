@@ -1,12 +1,14 @@
 """The mailbox: messages in citizens' and staff's inboxes, and sending their alerts.
 
 The apps write the messages (the services' decision notices are ``services.notices``); the
-inbox knows no service: a message carries its text and, when it delivers one, its document's
-link.
+inbox knows no service: a message carries its text, the link its sender gives (with its label)
+and, when it delivers one, its document's link.
 
 Messages are unique per (person, dedupe key), so the engine can run a step again without a
 second message. Email and SMS deliveries are rows with a status; :func:`deliver_pending` sends
 them (the worker calls it), so a failing SMS gateway delays an alert but never the decision.
+SMS goes through the one SMS client and email through Django's mail backends
+(``panjereh.common.messaging``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import backends
+from panjereh.common import messaging
+
 from .models import Delivery, Message
 
 log = logging.getLogger(__name__)
@@ -35,13 +38,16 @@ def post(
     subject_en: str,
     body_fa: str = "",
     body_en: str = "",
-    application=None,
+    link_url: str = "",
+    link_label_fa: str = "",
+    link_label_en: str = "",
     document_url: str = "",
 ) -> tuple[Message, bool]:
     """One message in ``user``'s inbox (and its pending alerts); (message, created).
 
-    ``document_url`` is the link of the document the message delivers (a signed PDF), given by
-    the app that issued it: the inbox shows it without knowing what it is."""
+    ``link_url`` and its labels are the sender's page about the matter (an application and its
+    journey); ``document_url`` is the link of the document the message delivers (a signed PDF).
+    Both are given by the app that posts: the inbox shows them without knowing what they are."""
     existing = Message.objects.filter(user=user, dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False
@@ -55,7 +61,9 @@ def post(
                 subject_en=subject_en[:300],
                 body_fa=body_fa,
                 body_en=body_en,
-                application=application,
+                link_url=link_url[:300],
+                link_label_fa=link_label_fa[:120],
+                link_label_en=link_label_en[:120],
                 document_url=document_url[:300],
             )
             if getattr(user, "mobile", ""):
@@ -75,9 +83,16 @@ def tell_agency(
     subject_en: str,
     body_fa: str = "",
     body_en: str = "",
+    link_url: str = "",
+    link_label_fa: str = "",
+    link_label_en: str = "",
     application=None,
 ) -> int:
-    """One notice in the inbox of every staff member of an agency; how many were new."""
+    """One notice in the inbox of every staff member of an agency; how many were new.
+
+    ``application`` is accepted and ignored until its last caller (``services.engine``) stops
+    passing it: the inbox links what the sender gives in ``link_url``."""
+    del application
     from panjereh.catalogue.models import AgencyMembership
 
     if agency_id is None:
@@ -92,7 +107,9 @@ def tell_agency(
             subject_en=subject_en,
             body_fa=body_fa,
             body_en=body_en,
-            application=application,
+            link_url=link_url,
+            link_label_fa=link_label_fa,
+            link_label_en=link_label_en,
         )
         told += int(created)
     return told
@@ -125,8 +142,11 @@ def deliver_pending(limit: int = 50) -> int:
         message = delivery.message
         text = f"پنجره ملی: {message.subject_fa}. صندوق پیام خود را ببینید."
         try:
-            backends.get(delivery.channel).send(delivery.address, message.subject_fa, text)
-        except Exception as exc:  # noqa: BLE001 -- any backend failure is a delivery failure
+            if delivery.channel == Delivery.Channel.SMS:
+                messaging.send_sms(delivery.address, text, reference=f"inbox:{delivery.pk}")
+            else:
+                messaging.send_email(delivery.address, message.subject_fa, text)
+        except Exception as exc:  # noqa: BLE001 -- any provider failure is a delivery failure
             delivery.attempts += 1
             delivery.last_error = str(exc)[:300]
             delivery.next_attempt_at = now + retry_after(delivery.attempts)

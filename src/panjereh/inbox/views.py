@@ -12,16 +12,14 @@ from .models import Message
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    messages = Message.objects.filter(user=request.user).select_related("application")[:200]
+    messages = Message.objects.filter(user=request.user)[:200]
     unread = Message.objects.filter(user=request.user, read_at__isnull=True).count()
     return render(request, "inbox/inbox.html", {"messages": messages, "unread": unread})
 
 
 @login_required
 def message(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(
-        Message.objects.select_related("application"), pk=pk, user=request.user
-    )
+    item = get_object_or_404(Message, pk=pk, user=request.user)
     if item.read_at is None:
         Message.objects.filter(pk=item.pk).update(read_at=timezone.now())
     return render(

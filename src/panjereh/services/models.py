@@ -200,3 +200,16 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class BirthWatch(models.Model):
+    """When each citizen's hospital births were last polled through the exchange (the
+    proactive birth certificate, ``services.proactive``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    polled_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} polled {self.polled_at:%Y-%m-%d %H:%M}"

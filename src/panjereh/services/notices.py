@@ -2,7 +2,8 @@
 the outcome in their inbox, and write that they did into the application's journey.
 
 The inbox is a mailbox that knows no service (``inbox.notify.post``); the notice's text, its
-kind and, when a document was issued, the signed PDF's link travel on the message.
+kind, the link to the application and its journey (:func:`link`) and, when a document was
+issued, the signed PDF's link travel on the message.
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ from . import workflow
 from .labels import render
 from .models import JourneyEvent
 from .rules import lookup
+
+
+def link(application) -> dict[str, str]:
+    """The message fields that link the application's page (its journey), for ``notify.post``."""
+    return {
+        "link_url": reverse("services:detail", args=[application.tracking_code]),
+        "link_label_fa": "دیدن درخواست و مراحل آن",
+        "link_label_en": "See the application and its journey",
+    }
 
 
 def decision(application, *, document=None, data=None) -> None:
@@ -53,8 +63,8 @@ def decision(application, *, document=None, data=None) -> None:
             subject_en=f"{title_en}: {outcome['en']}",
             body_fa=body_fa,
             body_en=body_en,
-            application=application,
             document_url=document_url,
+            **link(application),
         )
         if created:
             workflow.record(

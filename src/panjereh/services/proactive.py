@@ -26,10 +26,10 @@ from django.utils import timezone
 
 from panjereh.common import jalali
 from panjereh.inbox import notify
-from panjereh.inbox.models import BirthWatch, Message
+from panjereh.inbox.models import Message
 
-from . import engine, nix
-from .models import Application, Origin, ServiceDefinition
+from . import engine, nix, notices
+from .models import Application, BirthWatch, Origin, ServiceDefinition
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOW_DAYS = 60
@@ -162,5 +162,5 @@ def _notice(definition, mother, application, birth: dict, born: dt.date) -> None
             "(Solar Hijri) was recorded. The birth certificate is issued without you applying. "
             f"Tracking code: {application.tracking_code}"
         ),
-        application=application,
+        **notices.link(application),
     )

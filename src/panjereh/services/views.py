@@ -162,7 +162,8 @@ def _document_for(request: HttpRequest, number: str) -> Document:
         return document
     from panjereh.inbox.models import Message
 
-    if Message.objects.filter(user=request.user, application=document.application).exists():
+    pdf_url = reverse("services:document_pdf", args=[document.number])
+    if Message.objects.filter(user=request.user, document_url=pdf_url).exists():
         return document  # the other parent of a newborn, told in their own inbox
     if _is_agency_staff(request.user, document.agency_id):
         return document
