@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
 
+from panjereh.common.conf import setting
 from panjereh.exchange.provision import register_registries
 from panjereh.registries.supervisor import Cluster, RegistryStartError
 
@@ -16,7 +16,7 @@ ADDRESSES_FILE = "registries.json"  # the same file `panjereh registries run` wr
 def start_registries(profile: str, write=print) -> Cluster:
     """Start the registries (on fixed ports if free, so registered addresses stay valid between
     runs), write their addresses into ``VAR_DIR`` and register them as providers (idempotent)."""
-    port_base = int(os.environ.get("PANJEREH_REGISTRY_PORT_BASE", "8100"))
+    port_base = int(setting("PANJEREH_REGISTRY_PORT_BASE", 8100))
     try:
         cluster = Cluster(profile, port_base=port_base).start()
     except RegistryStartError:

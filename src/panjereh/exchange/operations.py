@@ -5,15 +5,19 @@ Each function checks who may act, runs in one transaction and records what it di
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from panjereh.catalogue import roles
-from panjereh.catalogue.models import AgencyMembership
+from panjereh.catalogue.models import Agency, AgencyMembership, Service
 
-from .models import DataService
+from . import grants
+from .models import DataService, Grant, GrantState
 
 SWITCHING_ROLES = ("admin", "editor")
 
@@ -60,3 +64,48 @@ def set_service_enabled(service: DataService, enabled: bool, *, actor, reason: s
         )
     service.enabled = enabled
     return True
+
+
+def ensure_grant(
+    consumer: Agency,
+    service: DataService,
+    items: list[str],
+    *,
+    actor,
+    purpose: Service,
+    resolution_number: str,
+    resolution_session: str = "1",
+    valid_days: int = 365,
+) -> Grant:
+    """An active (approved or implemented) grant of ``items`` of ``service`` to ``consumer`` for
+    ``purpose``: the one that already covers them, else a new one requested and approved under
+    ``resolution_number``, valid ``valid_days`` from today. Idempotent: a second call returns the
+    first call's grant.
+
+    For setting up the demo, the benchmarks and the tests; in production the Interoperability
+    Working Group decides each grant in the back office. The rights are those of
+    :func:`.grants.request_grant` and :func:`.grants.approve`: ``actor`` must both edit for the
+    consumer and decide grants (``roles.SYSTEM`` does)."""
+    wanted = set(items)
+    with transaction.atomic():
+        # One provisioning at a time per consumer, so that two at once make one grant.
+        Agency.objects.select_for_update().filter(pk=consumer.pk).first()
+        active = Grant.objects.filter(
+            consumer=consumer,
+            service=service,
+            purpose=purpose,
+            state__in=[GrantState.APPROVED, GrantState.IMPLEMENTED],
+        ).order_by("pk")
+        for grant in active:
+            if wanted <= set(grant.items or grant.requested_items):
+                return grant
+        grant = grants.request_grant(consumer, service, sorted(wanted), purpose, actor=actor)
+        today = timezone.localdate()
+        return grants.approve(
+            grant,
+            resolution_number=resolution_number,
+            resolution_session=resolution_session,
+            resolution_date=today,
+            valid_until=today + dt.timedelta(days=valid_days),
+            actor=actor,
+        )

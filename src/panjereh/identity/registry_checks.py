@@ -6,7 +6,11 @@ Working Group approved for it, and every call lands in the exchange's message lo
 citizen can read. This module is the only place in the identity app that knows how; everything
 else uses :func:`match_identity`, :func:`mobile_belongs_to` and :func:`photo_matches`.
 
-Settings (environment, or Django settings of the same name):
+The call itself (assertion, headers, pooled connection, timeout, size cap, typed errors) is
+``panjereh.exchange.client.NixClient``; this module knows which registry services and items
+the checks need and how their answers decide them.
+
+Settings (a Django setting wins over the environment variable of the same name):
 
 - ``PANJEREH_IDENTITY_EXCHANGE_URL``: the gateway's base address (default: the public address);
 - ``PANJEREH_IDENTITY_NIX_KEY``: the national window's consumer private key as a JWK (JSON);
@@ -22,15 +26,14 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+
+from panjereh.common.conf import setting
 
 log = logging.getLogger(__name__)
 
@@ -115,21 +118,6 @@ def photo_matches(national_code: str, image: bytes) -> bool:
 
 # -- calling the gateway ------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_http: httpx.Client | None = None
-
-
-def _client() -> httpx.Client:
-    global _http
-    with _lock:
-        if _http is None:
-            _http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0), trust_env=False)
-        return _http
-
-
-def _setting(name: str, default: str = "") -> str:
-    return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
-
 
 def gateway_url() -> str:
     from panjereh.common.addresses import exchange_url
@@ -147,7 +135,7 @@ def consumer_key():
 
     from panjereh.exchange.client import generate_key
 
-    text = _setting("PANJEREH_IDENTITY_NIX_KEY")
+    text = setting("PANJEREH_IDENTITY_NIX_KEY", "")
     if text:
         return OKPKey.import_key(json.loads(text))
     if settings.MODE == "production":
@@ -182,54 +170,39 @@ def _consumer():
 
 def _address(spec: tuple[str, str, list[str]]) -> str:
     """The service's X-Road address, from the exchange's directory of data services."""
-    from panjereh.exchange import conf
-    from panjereh.exchange.models import DataService
+    from panjereh.exchange.client import service_address
 
     subsystem, code, _items = spec
-    service = (
-        DataService.objects.filter(subsystem=subsystem, code=code, enabled=True)
-        .select_related("provider")
-        .first()
-    )
-    if service is None:
+    address = service_address(subsystem, code)
+    if address is None:
         raise RegistryUnavailable(f"no data service {subsystem}/{code} on the exchange")
-    return f"{conf.get('INSTANCE')}/{service.path()}"
+    return address
 
 
 def _call(spec, national_code: str, *, rest: str = "", query: dict[str, str] | None = None):
     """One call through the gateway; the answer, None for "no such record", or an error."""
-    from panjereh.exchange import conf
-    from panjereh.exchange.client import make_assertion
+    from panjereh.exchange import client as nix_client
 
     system = _consumer()
-    url = f"{gateway_url()}/r1/{_address(spec)}" + (f"/{rest}" if rest else "")
-    headers = {
-        "Authorization": "Bearer "
-        + make_assertion(consumer_key(), system.client_id, conf.get("AUDIENCE")),
-        "X-Road-Client": system.client_id,
-        "X-Road-UserId": national_code,
-        "Accept": "application/json",
-    }
-    purpose = _purpose_service_id(system)
-    if purpose:
-        headers["X-Panjereh-Purpose"] = purpose
-    params = {**(query or {}), "items": ",".join(spec[2])}
+    client = nix_client.NixClient(gateway_url(), system.client_id, consumer_key(), timeout=10.0)
     try:
-        response = _client().get(url, params=params, headers=headers)
-    except httpx.HTTPError as exc:
-        log.warning("exchange call to %s failed: %r", spec[1], exc)
-        raise RegistryUnavailable(type(exc).__name__) from exc
-    if response.status_code == 404:
-        return None
-    if response.status_code != 200:
-        log.warning(
-            "exchange refused %s: %s %s", spec[1], response.status_code, response.text[:300]
+        reply = client.get(
+            _address(spec) + (f"/{rest}" if rest else ""),
+            user_id=national_code,
+            purpose=_purpose_service_id(system),
+            items=spec[2],
+            params=query,
         )
-        raise RegistryUnavailable(f"exchange answered {response.status_code}")
-    try:
-        return response.json()
-    except ValueError as exc:
+    except nix_client.ExchangeUnreachable as exc:
+        log.warning("exchange call to %s failed: %s", spec[1], exc.reason)
+        raise RegistryUnavailable(exc.reason) from exc
+    except nix_client.AnswerNotJSON as exc:
         raise RegistryUnavailable("the exchange answer is not JSON") from exc
+    except nix_client.GatewayRefusal as exc:
+        if exc.status == 404:
+            return None
+        raise RegistryUnavailable(f"exchange answered {exc.status}") from exc
+    return reply.data if reply.found else None
 
 
 def _purpose_service_id(system) -> str:
@@ -254,13 +227,13 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
     Used by ``panjereh identity_exchange`` in the demo and by the tests; in production the
     grants are decided by the Interoperability Working Group in the exchange's back office.
     """
-    from panjereh.catalogue import operations
+    from panjereh.catalogue import operations, roles
     from panjereh.catalogue.models import Service
     from panjereh.catalogue.rules import make_service_id
-    from panjereh.exchange import grants
     from panjereh.exchange import provision as exchange_provision
     from panjereh.exchange.client import public_jwks
-    from panjereh.exchange.models import DataService, Grant, GrantState
+    from panjereh.exchange.models import DataService
+    from panjereh.exchange.operations import ensure_grant
 
     system = exchange_provision.register_consumer(
         agency, SUBSYSTEM, public_jwks(consumer_key()), title="Panjereh national window"
@@ -283,23 +256,14 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
             },
             author=operations.SYSTEM,
         )
-    today = timezone.localdate()
     for subsystem, code, items in SERVICES:
-        service = DataService.objects.get(subsystem=subsystem, code=code)
-        active = Grant.objects.filter(
-            consumer=agency,
-            service=service,
-            state__in=[GrantState.APPROVED, GrantState.IMPLEMENTED],
-        ).exists()
-        if active:
-            continue
-        grant = grants.request_grant(agency, service, items, purpose, actor=operations.SYSTEM)
-        grants.approve(
-            grant,
+        ensure_grant(
+            agency,
+            DataService.objects.get(subsystem=subsystem, code=code),
+            items,
+            actor=roles.SYSTEM,
+            purpose=purpose,
             resolution_number=resolution_number,
-            resolution_session="1",
-            resolution_date=today,
-            valid_until=today + dt.timedelta(days=valid_days),
-            actor=operations.SYSTEM,
+            valid_days=valid_days,
         )
     return system

@@ -7,24 +7,25 @@ and the tracking code as ``X-Road-Issue``, so each call lands in the exchange's 
 and in the citizen's "who read my data" page. The same pattern as
 ``panjereh.identity.registry_checks``.
 
+The call itself (assertion, headers, pooled connection, timeout, size cap, typed errors) is
+``panjereh.exchange.client.NixClient``; this module knows which registry service and items a
+definition asks for and turns the client's errors into :class:`ProviderUnavailable` (retry
+later) and :class:`ExchangeRefused` (a person must look).
+
 ``PANJEREH_SERVICES_EXCHANGE_URL`` (setting or environment) names the gateway; by default the
-public address of this installation.
+public address of this installation. ``PANJEREH_SERVICES_HTTP_TIMEOUT`` (seconds, default 10)
+bounds each call.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from django.conf import settings
-from django.utils import timezone
-
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency
+from panjereh.common.conf import setting
 
 from . import keys
 from .models import AgencyKey, ServiceDefinition
@@ -52,10 +53,6 @@ class ExchangeRefused(ProviderUnavailable):
         self.incident = incident
 
 
-# Consumer faults that are only a matter of time (the rate limit) are retried like outages.
-_TRANSIENT_CONSUMER_CODES = {"rate_limited", "replayed_assertion", "expired_assertion"}
-
-
 @dataclass(frozen=True)
 class Answer:
     found: bool
@@ -63,16 +60,9 @@ class Answer:
     message_id: str
 
 
-_local = threading.local()
-
-
-def _http() -> httpx.Client:
-    client = getattr(_local, "http", None)
-    if client is None:
-        timeout = float(getattr(settings, "PANJEREH_SERVICES_HTTP_TIMEOUT", 10))
-        client = httpx.Client(timeout=httpx.Timeout(timeout, connect=3.0), trust_env=False)
-        _local.http = client
-    return client
+def timeout() -> float:
+    """Seconds the engine waits for one answer through the exchange."""
+    return float(setting("PANJEREH_SERVICES_HTTP_TIMEOUT", 10.0))
 
 
 def gateway_url() -> str:
@@ -94,20 +84,15 @@ def _consumer(agency: Agency):
 
 
 def _address(registry: str, code: str) -> str:
-    from panjereh.exchange import conf
-    from panjereh.exchange.models import DataService
+    from panjereh.exchange.client import service_address
 
-    service = (
-        DataService.objects.filter(subsystem=f"{registry}-registry", code=code, enabled=True)
-        .select_related("provider")
-        .first()
-    )
-    if service is None:
+    address = service_address(f"{registry}-registry", code)
+    if address is None:
         # The definition names a service the exchange does not have: a definition error.
         raise ExchangeRefused(
             registry, f"no data service {registry}/{code} on the exchange", "unknown_service", ""
         )
-    return f"{conf.get('INSTANCE')}/{service.path()}"
+    return address
 
 
 def fetch(
@@ -117,67 +102,37 @@ def fetch(
     *,
     issue: str,
 ) -> Answer:
-    """One data fetch of a definition for ``subject``; raises :class:`ProviderUnavailable`."""
-    from panjereh.exchange import conf
-    from panjereh.exchange.client import make_assertion
+    """One data fetch of a definition for ``subject``; raises :class:`ProviderUnavailable`
+    (:class:`ExchangeRefused` when retrying cannot help)."""
+    from panjereh.exchange import client as nix_client
 
     registry = fetch_spec["registry"]
     system = _consumer(definition.agency)
     row = keys.active_key(definition.agency, AgencyKey.Use.EXCHANGE)
-    assertion = make_assertion(keys.private_key(row), system.client_id, conf.get("AUDIENCE"))
-    url = f"{gateway_url()}/r1/{_address(registry, fetch_spec['service'])}/{subject}"
-    headers = {
-        "Authorization": f"Bearer {assertion}",
-        "X-Road-Client": system.client_id,
-        "X-Road-UserId": subject,
-        "X-Road-Issue": issue,
-        "X-Panjereh-Purpose": definition.service.service_id or "",
-        "Accept": "application/json",
-    }
-    params = {"items": ",".join(fetch_spec["items"])}
+    client = nix_client.NixClient(
+        gateway_url(), system.client_id, keys.private_key(row), timeout=timeout()
+    )
     try:
-        response = _http().get(url, params=params, headers=headers)
-    except httpx.HTTPError as exc:
-        raise ProviderUnavailable(registry, type(exc).__name__) from exc
-    message_id = response.headers.get("X-Road-Id", "")
-    if response.status_code == 404:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        # The gateway's own 404 (no such service) is a fault; the registry's is "no record".
-        if isinstance(body, dict) and body.get("found") is False:
-            return Answer(False, {}, message_id)
-        if isinstance(body, dict) and body.get("fault") == "consumer":
-            raise ExchangeRefused(
-                registry,
-                str(body.get("message", ""))[:300],
-                str(body.get("code", "")),
-                str(body.get("incident", "")),
-            )
-        raise ProviderUnavailable(registry, "exchange answered 404")
-    if response.status_code != 200:
-        log.warning("exchange refused %s: %s %s", url, response.status_code, response.text[:300])
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if (
-            isinstance(body, dict)
-            and body.get("fault") == "consumer"
-            and body.get("code") not in _TRANSIENT_CONSUMER_CODES
-        ):
-            raise ExchangeRefused(
-                registry,
-                str(body.get("message", ""))[:300],
-                str(body.get("code", "")),
-                str(body.get("incident", "")),
-            )
-        raise ProviderUnavailable(registry, f"exchange answered {response.status_code}")
-    try:
-        return Answer(True, response.json(), message_id)
-    except ValueError as exc:
+        reply = client.get(
+            f"{_address(registry, fetch_spec['service'])}/{subject}",
+            user_id=subject,
+            issue=issue,
+            purpose=definition.service.service_id or "",
+            items=fetch_spec["items"],
+        )
+    except nix_client.ExchangeUnreachable as exc:
+        raise ProviderUnavailable(registry, exc.reason) from exc
+    except nix_client.AnswerNotJSON as exc:
         raise ProviderUnavailable(registry, "answer is not JSON") from exc
+    except nix_client.GatewayRefusal as exc:
+        # A consumer fault stops the retries, unless it passes with time (the rate limit); a
+        # 404 that is not the registry's "no record" is the gateway's own (no such service).
+        if exc.consumer_fault and (exc.status == 404 or not exc.transient):
+            raise ExchangeRefused(registry, exc.message, exc.code, exc.incident) from exc
+        raise ProviderUnavailable(registry, f"exchange answered {exc.status}") from exc
+    if not reply.found:
+        return Answer(False, {}, reply.message_id)
+    return Answer(True, reply.data, reply.message_id)
 
 
 # -- provisioning (demo and tests; production grants come from the Working Group) ------------
@@ -185,9 +140,9 @@ def fetch(
 
 def provision(definition: ServiceDefinition, *, resolution_number: str, valid_days: int = 365):
     """Register the agency's consumer system and approved grants for the definition's data."""
-    from panjereh.exchange import grants
     from panjereh.exchange import provision as exchange_provision
-    from panjereh.exchange.models import DataService, Grant, GrantState
+    from panjereh.exchange.models import DataService
+    from panjereh.exchange.operations import ensure_grant
 
     agency = definition.agency
     if not agency.member_code:
@@ -210,7 +165,6 @@ def provision(definition: ServiceDefinition, *, resolution_number: str, valid_da
     system = exchange_provision.register_consumer(
         agency, SUBSYSTEM, {"keys": exchange_keys}, title="Panjereh smart services"
     )
-    today = timezone.localdate()
     wanted: dict[tuple[str, str], set[str]] = {}
     for fetch_spec in definition.spec["data"]:
         wanted.setdefault((fetch_spec["registry"], fetch_spec["service"]), set()).update(
@@ -220,24 +174,13 @@ def provision(definition: ServiceDefinition, *, resolution_number: str, valid_da
     if feed:
         wanted.setdefault((feed["registry"], feed["service"]), set()).update(feed["items"])
     for (registry, code), items in wanted.items():
-        service = DataService.objects.get(subsystem=f"{registry}-registry", code=code)
-        active = Grant.objects.filter(
-            consumer=agency,
-            service=service,
-            purpose=definition.service,
-            state__in=[GrantState.APPROVED, GrantState.IMPLEMENTED],
-        )
-        if any(set(items) <= set(g.items or g.requested_items) for g in active):
-            continue
-        grant = grants.request_grant(
-            agency, service, sorted(items), definition.service, actor=roles.SYSTEM
-        )
-        grants.approve(
-            grant,
-            resolution_number=resolution_number,
-            resolution_session="1",
-            resolution_date=today,
-            valid_until=today + dt.timedelta(days=valid_days),
+        ensure_grant(
+            agency,
+            DataService.objects.get(subsystem=f"{registry}-registry", code=code),
+            sorted(items),
             actor=roles.SYSTEM,
+            purpose=definition.service,
+            resolution_number=resolution_number,
+            valid_days=valid_days,
         )
     return system
