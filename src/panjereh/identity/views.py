@@ -4,16 +4,17 @@ Registration and sign-in keep their progress in the server-side session and chan
 the database until the last step succeeds; every refusal is a clear message on the same page.
 Sign-in never tells whether a national code has an account: the same page and message follow
 whether it has or not, and a code is "sent" either way.
+
+Every write is an operation (:mod:`.operations`): a view reads the form, calls one, and shows
+its outcome or its refusal (:class:`operations.IdentityError`).
 """
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from panjereh.common import ratelimit
 
-from . import assurance, audit, operations, otp, registry_checks, sms, totp
+from . import assurance, audit, operations, totp
 from .forms import (
     CodeForm,
     DelegationForm,
@@ -36,44 +37,21 @@ from .forms import (
     SigningKeyForm,
     TotpForm,
 )
-from .models import AuthEvent, SsoSession, TotpDevice, User
+from .models import AuthEvent, SsoSession
 from .oidc import SID_SESSION_KEY
+from .operations import REG_KEY  # noqa: F401  (where the session keeps a registration; tests)
 
-REG_KEY = "panjereh_registration"
-LOGIN_KEY = "panjereh_login"
-SIGNING_NONCE_KEY = "panjereh_signing_nonce"
-BACKEND = "panjereh.identity.backends.RateLimitedModelBackend"
-
-
-def _msg_ip_locked() -> str:
-    return _("Too many attempts from your connection. Please try again in a few minutes.")
-
-
-def _msg_code_locked() -> str:
-    return _("Too many wrong attempts for this national code. Please try again in 15 minutes.")
-
-
-def _msg_no_match() -> str:
-    return _(
-        "These details do not match the civil registration records. Check your national code "
-        "and birth date, and use a mobile number registered in your own name."
-    )
-
-
-def _msg_unavailable() -> str:
-    return _(
-        "The civil registration service is not answering right now. Nothing was saved; "
-        "please try again in a few minutes."
-    )
-
-
-OTP_MESSAGES = {
-    otp.Outcome.WRONG: lambda: _("The code is not correct."),
-    otp.Outcome.EXPIRED: lambda: _("The code has expired. Ask for a new code."),
-    otp.Outcome.USED: lambda: _("This code has already been used. Ask for a new code."),
-    otp.Outcome.EXHAUSTED: lambda: _("Too many wrong codes for this request. Ask for a new code."),
-    otp.Outcome.UNKNOWN: lambda: _("This request has expired. Please start again."),
+# The status a page answers a refusal with: locked out, too many codes, the registry down.
+REFUSAL_STATUS = {
+    "ip_locked": 429,
+    "code_locked": 429,
+    "too_many_codes": 429,
+    "registry_unavailable": 503,
 }
+
+
+def _status(exc: operations.IdentityError) -> int:
+    return REFUSAL_STATUS.get(exc.code, 200)
 
 
 def _safe_next(request: HttpRequest, default: str | None = None) -> str:
@@ -83,26 +61,6 @@ def _safe_next(request: HttpRequest, default: str | None = None) -> str:
     ):
         return candidate
     return default or reverse("identity:account")
-
-
-def _sms_text(code: str) -> str:
-    # The domain-bound line lets phones offer autofill and warns people off look-alike sites.
-    return _("Panjereh code: %(code)s\nDo not give this code to anyone.") % {"code": code}
-
-
-def _send_code(purpose: str, national_code: str, mobile: str | None) -> int:
-    challenge_id, code = otp.issue(purpose, national_code)
-    if mobile:
-        sms.send_sms(mobile, _sms_text(code))
-    return challenge_id
-
-
-def _refuse(request, form, message: str, national_code: str | None, reason: str, status=200):
-    form.add_error(None, message)
-    audit.record(
-        AuthEvent.Kind.REGISTRATION_REFUSED, request, national_code=national_code, reason=reason
-    )
-    return _register_page(request, form, status)
 
 
 def _register_page(request, form, status: int = 200):
@@ -118,135 +76,85 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _register_page(request, RegisterForm())
     form = RegisterForm(request.POST)
-    ip = ratelimit.client_ip(request)
-    if ratelimit.is_locked(ratelimit.IP_ATTEMPTS, ip):
+    try:
+        operations.count_registration_attempt(request)
+    except operations.IdentityError as exc:
         form.is_valid()
-        return _refuse(request, form, _msg_ip_locked(), None, "ip_locked", status=429)
-    ratelimit.hit(ratelimit.IP_ATTEMPTS, ip)
+        form.add_error(None, exc.message)
+        return _register_page(request, form, _status(exc))
     if not form.is_valid():
         return _register_page(request, form)
-    code = form.cleaned_data["national_code"]
-    birth_date = form.cleaned_data["birth_date"]
-    mobile = form.cleaned_data["mobile"]
-    if ratelimit.is_locked(ratelimit.CODE_FAILURES, code) or ratelimit.is_locked(
-        ratelimit.CODES_SENT, code
-    ):
-        return _refuse(request, form, _msg_code_locked(), code, "code_locked", status=429)
-    audit.record(AuthEvent.Kind.REGISTRATION_STARTED, request, national_code=code)
     try:
-        # Both checks are made every time and a failure of either reads the same, so that the
-        # form does not tell whether a birth date or a mobile number was the wrong one.
-        record = registry_checks.match_identity(code, birth_date)
-        owns_mobile = registry_checks.mobile_belongs_to(code, mobile)
-        if record is None or not record.alive or not owns_mobile:
-            ratelimit.hit(ratelimit.CODE_FAILURES, code)
-            reason = (
-                "mobile_not_owned" if record is not None and record.alive else "registry_mismatch"
-            )
-            return _refuse(request, form, _msg_no_match(), code, reason)
-    except registry_checks.RegistryUnavailable:
-        return _refuse(request, form, _msg_unavailable(), code, "registry_unavailable", 503)
-    if ratelimit.hit(ratelimit.CODES_SENT, code):
-        return _refuse(request, form, _msg_code_locked(), code, "too_many_codes", status=429)
-    challenge_id = _send_code("register", code, mobile)
-    audit.record(AuthEvent.Kind.OTP_SENT, request, national_code=code, purpose="register")
-    request.session[REG_KEY] = {
-        "national_code": code,
-        "mobile": mobile,
-        "challenge": challenge_id,
-        "verified": False,
-        "next": _safe_next(request, ""),
-        "record": {
-            "first_name": record.first_name,
-            "last_name": record.last_name,
-            "father_name": record.father_name,
-            "birth_date": record.birth_date.isoformat(),
-            "sex": record.sex,
-        },
-    }
+        operations.start_registration(
+            request,
+            form.cleaned_data["national_code"],
+            form.cleaned_data["birth_date"],
+            form.cleaned_data["mobile"],
+            next_url=_safe_next(request, ""),
+        )
+    except operations.IdentityError as exc:
+        form.add_error(None, exc.message)
+        return _register_page(request, form, _status(exc))
     return redirect("identity:register_verify")
 
 
 @require_http_methods(["GET", "POST"])
 def register_verify(request: HttpRequest) -> HttpResponse:
-    state = request.session.get(REG_KEY)
+    state = operations.registration_in_progress(request)
     if not state:
         return redirect("identity:register")
     form = CodeForm(request.POST or None)
-    code = state["national_code"]
     context = {
         "form": form,
         "mobile_tail": state["mobile"][-4:],
         "resend": "identity:register_resend",
     }
     if request.method == "POST" and form.is_valid():
-        if ratelimit.is_locked(ratelimit.CODE_FAILURES, code):
-            form.add_error(None, _msg_code_locked())
-            return render(request, "identity/verify.html", context, status=429)
-        outcome = otp.verify(state["challenge"], "register", code, form.cleaned_data["code"])
-        if outcome is otp.Outcome.OK:
-            state["verified"] = True
-            request.session[REG_KEY] = state
-            return redirect("identity:register_confirm")
-        if outcome in (otp.Outcome.WRONG, otp.Outcome.EXHAUSTED):
-            audit.record(AuthEvent.Kind.OTP_FAILED, request, national_code=code, purpose="register")
-            if ratelimit.hit(ratelimit.CODE_FAILURES, code):
-                request.session.pop(REG_KEY, None)
-                audit.record(AuthEvent.Kind.LOCKED_OUT, request, national_code=code)
-                form.add_error(None, _msg_code_locked())
-                return render(request, "identity/verify.html", context, status=429)
-        form.add_error(None, OTP_MESSAGES[outcome]())
+        try:
+            operations.verify_registration_code(request, form.cleaned_data["code"])
+        except operations.IdentityError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "identity/verify.html", context, status=_status(exc))
+        return redirect("identity:register_confirm")
     return render(request, "identity/verify.html", context)
 
 
 @require_POST
 def register_resend(request: HttpRequest) -> HttpResponse:
-    state = request.session.get(REG_KEY)
-    if not state:
+    if not operations.registration_in_progress(request):
         return redirect("identity:register")
-    code = state["national_code"]
-    if ratelimit.is_locked(ratelimit.CODE_FAILURES, code) or ratelimit.hit(
-        ratelimit.CODES_SENT, code
-    ):
-        messages.error(request, _msg_code_locked())
-        return redirect("identity:register_verify")
-    state["challenge"] = _send_code("register", code, state["mobile"])
-    state["verified"] = False
-    request.session[REG_KEY] = state
-    messages.info(request, _("A new code has been sent."))
+    try:
+        operations.resend_registration_code(request)
+    except operations.IdentityError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, _("A new code has been sent."))
     return redirect("identity:register_verify")
 
 
 @require_http_methods(["GET", "POST"])
 def register_confirm(request: HttpRequest) -> HttpResponse:
-    state = request.session.get(REG_KEY)
+    state = operations.registration_in_progress(request)
     if not state or not state.get("verified"):
         return redirect("identity:register")
-    record = state["record"]
-    birth_date = timezone.datetime.fromisoformat(record["birth_date"]).date()
     if request.method != "POST":
+        record = state["record"]
         return render(
             request,
             "identity/confirm.html",
             {
                 "record": record,
-                "birth_date": birth_date,
+                "birth_date": timezone.datetime.fromisoformat(record["birth_date"]).date(),
                 "national_code": state["national_code"],
                 "mobile": state["mobile"],
             },
         )
-    user, created = operations.complete_registration(
-        state["national_code"], state["mobile"], record, birth_date, request
-    )
-    request.session.pop(REG_KEY, None)
-    _switch_person(request, user)
-    request.panjereh_auth_method = "registration+otp"
-    login(request, user, backend=BACKEND)
+    _user, created, next_url = operations.confirm_registration(request)
     if created:
         messages.success(request, _("Your account is ready. You are signed in."))
     else:
         messages.success(request, _("You already had an account; your details were refreshed."))
-    return redirect(state.get("next") or reverse("identity:account"))
+    return redirect(next_url or reverse("identity:account"))
 
 
 # -- sign-in -------------------------------------------------------------------------------------
@@ -259,126 +167,60 @@ def login_view(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "next": next_url}
     if request.method != "POST":
         return render(request, "identity/login.html", context)
-    ip = ratelimit.client_ip(request)
-    if ratelimit.is_locked(ratelimit.IP_ATTEMPTS, ip):
+    try:
+        operations.count_attempt_from(ratelimit.client_ip(request))
+    except operations.IdentityError as exc:
         form.is_valid()
-        form.add_error(None, _msg_ip_locked())
-        return render(request, "identity/login.html", context, status=429)
-    ratelimit.hit(ratelimit.IP_ATTEMPTS, ip)
+        form.add_error(None, exc.message)
+        return render(request, "identity/login.html", context, status=_status(exc))
     if not form.is_valid():
         return render(request, "identity/login.html", context)
-    code = form.cleaned_data["national_code"]
-    if ratelimit.is_locked(ratelimit.CODE_FAILURES, code) or ratelimit.hit(
-        ratelimit.CODES_SENT, code
-    ):
-        form.add_error(None, _msg_code_locked())
-        audit.record(AuthEvent.Kind.LOCKED_OUT, request, national_code=code)
-        return render(request, "identity/login.html", context, status=429)
-    user = User.objects.filter(national_code=code, is_active=True).first()
-    # A challenge is made whether or not the code has an account, so that the next page, its
-    # timing and its message are the same; without an account no SMS goes out and no code
-    # can ever match.
-    challenge_id = _send_code("login", code, user.mobile if user else None)
-    audit.record(AuthEvent.Kind.OTP_SENT, request, user=user, national_code=code, purpose="login")
-    request.session[LOGIN_KEY] = {
-        "national_code": code,
-        "challenge": challenge_id,
-        "next": next_url,
-        "otp_ok": False,
-    }
+    try:
+        operations.send_sign_in_code(request, form.cleaned_data["national_code"], next_url)
+    except operations.IdentityError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "identity/login.html", context, status=_status(exc))
     return redirect("identity:login_verify")
-
-
-def _switch_person(request: HttpRequest, user: User) -> None:
-    """If someone else is signed in on this browser, sign them out properly first, so that
-    their agency windows are told (Django's login would only empty the session)."""
-    if request.user.is_authenticated and request.user.pk != user.pk:
-        logout(request)
-
-
-def _finish_login(request: HttpRequest, user: User, method: str) -> HttpResponse:
-    state = request.session.pop(LOGIN_KEY, {})
-    ratelimit.reset(ratelimit.CODE_FAILURES, user.national_code or "")
-    _switch_person(request, user)
-    request.panjereh_auth_method = method
-    login(request, user, backend=BACKEND)
-    return redirect(state.get("next") or reverse("identity:account"))
-
-
-def _code_failure(request, form, template, context, code, kind, user=None):
-    audit.record(kind, request, user=user, national_code=code)
-    if ratelimit.hit(ratelimit.CODE_FAILURES, code):
-        request.session.pop(LOGIN_KEY, None)
-        audit.record(AuthEvent.Kind.LOCKED_OUT, request, user=user, national_code=code)
-        form.add_error(None, _msg_code_locked())
-        return render(request, template, context, status=429)
-    return None
 
 
 @require_http_methods(["GET", "POST"])
 def login_verify(request: HttpRequest) -> HttpResponse:
-    state = request.session.get(LOGIN_KEY)
-    if not state:
+    if not operations.sign_in_in_progress(request):
         return redirect("identity:login")
     form = CodeForm(request.POST or None)
     context = {"form": form, "login": True}
     if request.method != "POST" or not form.is_valid():
         return render(request, "identity/verify.html", context)
-    code = state["national_code"]
-    if ratelimit.is_locked(ratelimit.CODE_FAILURES, code):
-        form.add_error(None, _msg_code_locked())
-        return render(request, "identity/verify.html", context, status=429)
-    outcome = otp.verify(state["challenge"], "login", code, form.cleaned_data["code"])
-    user = User.objects.filter(national_code=code, is_active=True).first()
-    if outcome is otp.Outcome.OK and user is not None:
-        if TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists():
-            state["otp_ok"] = True
-            request.session[LOGIN_KEY] = state
-            return redirect("identity:login_totp")
-        return _finish_login(request, user, "otp")
-    if outcome in (otp.Outcome.WRONG, otp.Outcome.EXHAUSTED, otp.Outcome.OK):
-        locked = _code_failure(
-            request, form, "identity/verify.html", context, code, AuthEvent.Kind.OTP_FAILED, user
-        )
-        if locked:
-            return locked
-        outcome = otp.Outcome.WRONG if outcome is otp.Outcome.OK else outcome
-    form.add_error(None, OTP_MESSAGES[outcome]())
-    return render(request, "identity/verify.html", context)
+    try:
+        step = operations.verify_sign_in_code(request, form.cleaned_data["code"])
+    except operations.IdentityError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "identity/verify.html", context, status=_status(exc))
+    if not step.signed_in:
+        return redirect("identity:login_totp")
+    return redirect(step.next_url or reverse("identity:account"))
 
 
 @require_http_methods(["GET", "POST"])
 def login_totp(request: HttpRequest) -> HttpResponse:
-    state = request.session.get(LOGIN_KEY)
-    if not state or not state.get("otp_ok"):
-        return redirect("identity:login")
-    code = state["national_code"]
-    user = User.objects.filter(national_code=code, is_active=True).first()
-    device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
-    if user is None or device is None:
+    if not operations.awaiting_authenticator(request):
         return redirect("identity:login")
     form = TotpForm(request.POST or None)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        if ratelimit.is_locked(ratelimit.CODE_FAILURES, code):
-            form.add_error(None, _msg_code_locked())
-            return render(request, "identity/totp_login.html", context, status=429)
-        if totp.verify(device, form.cleaned_data["code"]):
-            return _finish_login(request, user, "otp+totp")
-        locked = _code_failure(
-            request, form, "identity/totp_login.html", context, code, AuthEvent.Kind.TOTP_FAILED
-        )
-        if locked:
-            return locked
-        form.add_error(None, _("The authenticator code is not correct."))
+        try:
+            next_url = operations.verify_sign_in_authenticator(request, form.cleaned_data["code"])
+        except operations.IdentityError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "identity/totp_login.html", context, status=_status(exc))
+        return redirect(next_url or reverse("identity:account"))
     return render(request, "identity/totp_login.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if request.user.is_authenticated:
-            logout(request)
+        if operations.sign_out(request):
             messages.success(
                 request, _("You have signed out of the national window and every agency window.")
             )
@@ -455,21 +297,18 @@ def step_up(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo(request: HttpRequest) -> HttpResponse:
-    user = request.user
     form = PhotoForm(request.POST or None, request.FILES or None)
     next_url = _safe_next(request, reverse("identity:step_up"))
     if request.method == "POST" and form.is_valid():
         try:
-            matches = registry_checks.photo_matches(user.national_code, form.cleaned_data["photo"])
-        except registry_checks.RegistryUnavailable:
-            form.add_error(None, _msg_unavailable())
+            operations.check_photo(
+                request.user, form.cleaned_data["photo"], actor=request.user, request=request
+            )
+        except operations.IdentityError as exc:
+            form.add_error(None, exc.message)
         else:
-            if matches:
-                assurance.mark_photo_checked(user, request)
-                messages.success(request, _("Your photo matches the civil registration photo."))
-                return redirect(next_url)
-            audit.record(AuthEvent.Kind.PHOTO_CHECKED, request, user=user, result="no_match")
-            form.add_error(None, _("The photo does not match the civil registration photo."))
+            messages.success(request, _("Your photo matches the civil registration photo."))
+            return redirect(next_url)
     return render(request, "identity/photo.html", {"form": form, "next": next_url})
 
 
@@ -478,20 +317,22 @@ def photo(request: HttpRequest) -> HttpResponse:
 def totp_enrol(request: HttpRequest) -> HttpResponse:
     user = request.user
     next_url = _safe_next(request, reverse("identity:step_up"))
-    device = TotpDevice.objects.filter(user=user).first()
-    if device is not None and device.confirmed_at is not None:
-        messages.info(request, _("Your authenticator app is already enrolled."))
+    try:
+        device = operations.start_authenticator_enrolment(user, actor=user)
+    except operations.IdentityError as exc:  # already enrolled
+        messages.info(request, exc.message)
         return redirect(next_url)
-    if device is None:
-        device = totp.start_enrolment(user)
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if totp.verify(device, form.cleaned_data["code"]):
-            audit.record(AuthEvent.Kind.TOTP_ENROLLED, request, user=user)
-            assurance.recompute(user, request)
+        try:
+            operations.confirm_authenticator(
+                user, form.cleaned_data["code"], actor=user, request=request
+            )
+        except operations.IdentityError as exc:
+            form.add_error(None, exc.message)
+        else:
             messages.success(request, _("Your authenticator app is enrolled."))
             return redirect(next_url)
-        form.add_error(None, _("The authenticator code is not correct."))
     uri = totp.provisioning_uri(device, user.national_code or user.username)
     return render(
         request,
@@ -510,25 +351,20 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
 def signing_key(request: HttpRequest) -> HttpResponse:
     user = request.user
     next_url = _safe_next(request, reverse("identity:step_up"))
-    nonce = request.session.get(SIGNING_NONCE_KEY)
-    if not nonce or request.method == "GET":
-        nonce = secrets.token_urlsafe(16)
-        request.session[SIGNING_NONCE_KEY] = nonce
-    challenge = assurance.signing_challenge(user, nonce)
+    challenge = operations.signing_challenge(request, renew=request.method == "GET")
     form = SigningKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            key = assurance.enroll_signing_key(
-                user, form.cleaned_data["public_key"], form.cleaned_data["signature"], challenge
+            operations.register_signing_key(
+                user,
+                form.cleaned_data["public_key"],
+                form.cleaned_data["signature"],
+                actor=user,
+                request=request,
             )
-        except assurance.SigningKeyError as exc:
-            form.add_error(None, str(exc))
+        except operations.IdentityError as exc:
+            form.add_error(None, exc.message)
         else:
-            request.session.pop(SIGNING_NONCE_KEY, None)
-            audit.record(
-                AuthEvent.Kind.SIGNING_KEY_ENROLLED, request, user=user, fingerprint=key.fingerprint
-            )
-            assurance.recompute(user, request)
             messages.success(request, _("Your signing key is enrolled."))
             return redirect(next_url)
     return render(
@@ -640,5 +476,5 @@ def delegation_act(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def delegation_stop(request: HttpRequest) -> HttpResponse:
-    request.session.pop(audit.ACTING_SESSION_KEY, None)
+    operations.stop_acting(request)
     return redirect("identity:delegations")
