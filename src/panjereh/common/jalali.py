@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -56,12 +57,66 @@ def end_of_day(text_or_date: str | jdatetime.date) -> dt.datetime:
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
-    """The instants (Tehran time) where the Jalali month starts and where the next one starts."""
-    first = jdatetime.date(year, month, 1)
-    following = add_months(first, 1)
-    start = dt.datetime.combine(first.togregorian(), dt.time.min, tzinfo=TEHRAN)
-    end = dt.datetime.combine(following.togregorian(), dt.time.min, tzinfo=TEHRAN)
-    return start, end
+    """The instants (Tehran time) where the Jalali month starts and where the next one starts
+    (:meth:`Month.bounds`)."""
+    return Month(year, month).bounds()
+
+
+_MONTH_RE = re.compile(r"^\s*(\d{4})[/\-.](\d{1,2})\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """One Jalali month: ``Month.parse("1404-03")``, ``str(month) == "1404-03"``; months order
+    by time, and :meth:`bounds` gives the Tehran instants it spans."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
+            raise InvalidJalaliDate(f"{self.year}-{self.month}")
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """``1404-03`` (or ``1404/3``, or in Persian digits) → the month; raises
+        :class:`InvalidJalaliDate` for anything else."""
+        match = _MONTH_RE.match(to_latin_digits(text or ""))
+        if not match:
+            raise InvalidJalaliDate(text)
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, value: dt.date | dt.datetime | jdatetime.date) -> Month:
+        """The month a day falls in; an aware datetime is read in Tehran time."""
+        jdate = value if isinstance(value, jdatetime.date) else from_gregorian(value)
+        return cls(jdate.year, jdate.month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def first_day(self) -> jdatetime.date:
+        return jdatetime.date(self.year, self.month, 1)
+
+    def last_day(self) -> jdatetime.date:
+        return self.next().first_day() - dt.timedelta(days=1)
+
+    def next(self) -> Month:
+        return self.plus(1)
+
+    def previous(self) -> Month:
+        return self.plus(-1)
+
+    def plus(self, months: int) -> Month:
+        year, index = divmod(self.year * 12 + self.month - 1 + months, 12)
+        return Month(year, index + 1)
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """(start, end): the month's first instant and the next month's first instant, as
+        aware datetimes in Tehran; the month is ``start <= t < end``."""
+        start = dt.datetime.combine(self.first_day().togregorian(), dt.time.min, tzinfo=TEHRAN)
+        end = dt.datetime.combine(self.next().first_day().togregorian(), dt.time.min, tzinfo=TEHRAN)
+        return start, end
 
 
 def from_gregorian(value: dt.date | dt.datetime) -> jdatetime.date:

@@ -16,20 +16,20 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from panjereh.common import jalali
+from panjereh.common.jalali import Month
 
 from .models import FAILED_OUTCOMES, LogRecord, MonthlyStat, Outcome
 
 
 def month_key(value: dt.datetime | dt.date | jdatetime.date) -> str:
-    jdate = value if isinstance(value, jdatetime.date) else jalali.from_gregorian(value)
-    return f"{jdate.year:04d}-{jdate.month:02d}"
+    """The roll-up key (``1404-03``) of the Jalali month a moment or day falls in."""
+    return str(Month.of(value))
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """The instants (Tehran time) where a Jalali month ``1404-03`` starts and the next starts."""
-    year, number = (int(part) for part in month.split("-"))
-    return jalali.month_bounds(year, number)
+    """The instants (Tehran time) where a Jalali month ``1404-03`` starts and the next starts:
+    ``Month.parse(month).bounds()``, kept for the benchmarks' callers."""
+    return Month.parse(month).bounds()
 
 
 def _percentile(histogram: list[tuple[int, int]], total: int, fraction: float) -> float | None:
@@ -47,7 +47,7 @@ def _percentile(histogram: list[tuple[int, int]], total: int, fraction: float) -
 
 def rollup(month: str) -> int:
     """Recompute ``month``'s rows; returns how many rows it has now."""
-    start, end = month_bounds(month)
+    start, end = Month.parse(month).bounds()
     groups: dict[tuple, dict] = defaultdict(
         lambda: {"calls": 0, "failures": 0, "refused": 0, "lat": {}}
     )
@@ -99,8 +99,8 @@ def rollup(month: str) -> int:
 def rollup_recent(today: dt.date | None = None) -> list[str]:
     """Roll up this month and the last (records of the last may still be arriving)."""
     today = today or timezone.localdate()
-    this = jalali.from_gregorian(today).replace(day=1)
-    months = [month_key(jalali.add_months(this, -1)), month_key(this)]
+    this = Month.of(today)
+    months = [str(this.previous()), str(this)]
     for month in months:
         rollup(month)
     return months
