@@ -11,7 +11,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 
 from .models import Agency, AgencyVersion, Service, ServiceVersion
 from .vocab import AgencyKind, ConnectionStatus, Scope, SmartStatus
@@ -165,3 +165,80 @@ def stats(as_of: dt.datetime | None = None, as_of_label: str | None = None) -> C
 
 def _pct(numerator: int, denominator: int) -> float | None:
     return round(100.0 * numerator / denominator, 1) if denominator else None
+
+
+# --- for oversight (docs/architecture.md: oversight reads the others through their queries) ---
+
+
+def version_marks(as_of: dt.datetime | None = None) -> tuple[int, int]:
+    """(newest ServiceVersion id, newest AgencyVersion id) valid at ``as_of`` (None: any), 0
+    when none: together they name the catalogue state a figure was computed from."""
+    sv = ServiceVersion.objects.all()
+    av = AgencyVersion.objects.all()
+    if as_of is not None:
+        sv = sv.filter(valid_from__lte=as_of)
+        av = av.filter(valid_from__lte=as_of)
+    return (sv.aggregate(m=Max("id"))["m"] or 0, av.aggregate(m=Max("id"))["m"] or 0)
+
+
+def agency_directory(ids=None) -> dict[int, dict]:
+    """Per agency id: {"id", "code", "name_fa", "name_en", "kind"} (of the given ids, or all),
+    in one query."""
+    rows = Agency.objects.all()
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return {row["id"]: row for row in rows.values("id", "code", "name_fa", "name_en", "kind")}
+
+
+def agency_code(agency_id: int) -> str:
+    """The agency's code; raises ``Agency.DoesNotExist`` for an unknown id."""
+    return Agency.objects.values_list("code", flat=True).get(pk=agency_id)
+
+
+def agencies():
+    """All agencies (a queryset, for lookups such as ``get_object_or_404(agencies(), ...)``)."""
+    return Agency.objects.all()
+
+
+def agencies_in_scope():
+    """The agencies within the law's scope, by Persian name."""
+    return Agency.objects.filter(in_scope=True).order_by("name_fa")
+
+
+def services():
+    """All service cards with their agency (a queryset, for lookups)."""
+    return Service.objects.select_related("agency")
+
+
+def service_cards(pks) -> list[dict]:
+    """{"pk", "service_id", "title_fa", "title_en", "agency_id"} of the given cards, in one
+    query."""
+    return list(
+        Service.objects.filter(pk__in=pks).values(
+            "pk", "service_id", "title_fa", "title_en", "agency_id"
+        )
+    )
+
+
+def connectable_services(agency_id: int):
+    """The agency's connectable services with a service ID (a queryset): the base a connection
+    or smartening share is taken of."""
+    return Service.objects.filter(
+        agency_id=agency_id, scope=Scope.CONNECTABLE, service_id__isnull=False
+    )
+
+
+def service_topic_rows(as_of: dt.datetime):
+    """(service_id, has_id, scope, connected, smart_status, category, life_events) of each
+    card's latest version valid at ``as_of``, in one query read in order."""
+    latest: dict[int, tuple] = {}
+    for row in (
+        ServiceVersion.objects.filter(valid_from__lte=as_of)
+        .order_by("service_id", "version")
+        .values_list(
+            "service_id", "has_id", "scope", "connected", "smart_status", "data__category",
+            "data__life_events",
+        )
+    ):  # fmt: skip
+        latest[row[0]] = row
+    return list(latest.values())

@@ -18,8 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from panjereh.catalogue import operations, roles
-from panjereh.catalogue.models import Service
-from panjereh.catalogue.vocab import Scope, SmartStatus
+from panjereh.catalogue import queries as catalogue
+from panjereh.catalogue.vocab import SmartStatus
 from panjereh.common import jalali, statemachine
 from panjereh.common.persian import to_persian_digits
 
@@ -31,9 +31,7 @@ PENDING = (PlanState.SUBMITTED, PlanState.CERTIFIED)
 
 def eligible_services(agency_id: int):
     """Connectable services with a service ID, the base the 20% is taken of."""
-    return Service.objects.filter(
-        agency_id=agency_id, scope=Scope.CONNECTABLE, service_id__isnull=False
-    )
+    return catalogue.connectable_services(agency_id)
 
 
 def required_count(agency_id: int) -> tuple[int, int]:

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from panjereh.catalogue import queries as catalogue
 from panjereh.catalogue import roles
-from panjereh.catalogue.models import Agency
 
 from .indicators import registry
 from .models import EvaluationRound, RankingConfig, Score
@@ -31,7 +31,7 @@ def open_round(year: int, half: int, indicator_codes: list[str], *, author) -> E
 
 @transaction.atomic
 def record_score(
-    round_: EvaluationRound, agency: Agency, indicator: str, score: float, *, evaluator, note=""
+    round_: EvaluationRound, agency, indicator: str, score: float, *, evaluator, note=""
 ) -> Score:
     roles.require(
         evaluator, roles.EVALUATE, message=_("Only the independent evaluator records scores.")
@@ -70,10 +70,14 @@ def annual_ranking(year: int) -> list[dict] | None:
         mean = sum(scores) / len(scores)
         total, weight = totals.get(agency_id, (Decimal(0), Decimal(0)))
         totals[agency_id] = (total + mean * weights[indicator], weight + weights[indicator])
-    names = dict(Agency.objects.filter(pk__in=totals).values_list("pk", "name_fa"))
-    codes = dict(Agency.objects.filter(pk__in=totals).values_list("pk", "code"))
+    agencies = catalogue.agency_directory(totals)
     rows = [
-        {"agency_id": a, "code": codes[a], "name_fa": names[a], "score": round(t / w, 2)}
+        {
+            "agency_id": a,
+            "code": agencies[a]["code"],
+            "name_fa": agencies[a]["name_fa"],
+            "score": round(t / w, 2),
+        }
         for a, (t, w) in totals.items()
         if w
     ]

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from panjereh.catalogue.models import ServiceVersion
+from panjereh.catalogue import queries as catalogue
 from panjereh.catalogue.vocab import ConnectionStatus, Scope, SmartStatus
 from panjereh.common import jalali
 
@@ -29,18 +29,9 @@ TITLE_FA = "گزارش فصلی کارگروه راهبری و نظارت درب
 def business_coverage(as_of) -> dict:
     """Services for businesses (category or life event "business") as of a moment: the
     coverage of business licences, read from each card's latest version."""
-    latest: dict[int, tuple] = {}
-    for row in (
-        ServiceVersion.objects.filter(valid_from__lte=as_of)
-        .order_by("service_id", "version")
-        .values_list(
-            "service_id", "has_id", "scope", "connected", "smart_status", "data__category",
-            "data__life_events",
-        )
-    ):  # fmt: skip
-        latest[row[0]] = row
     total = connected = smart = 0
-    for _sid, has_id, scope, conn, smart_status, category, events in latest.values():
+    for row in catalogue.service_topic_rows(as_of):
+        _sid, has_id, scope, conn, smart_status, category, events = row
         if not has_id or scope != Scope.CONNECTABLE:
             continue
         if category != BUSINESS and BUSINESS not in (events or []):

@@ -22,18 +22,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import jdatetime
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.common import jalali
 
 from . import sources
-
-FINAL_STATES = ("issued", "rejected")
-FAVOURABLE_RATING = 4  # 4 and 5 of 5: satisfied and very satisfied
 
 
 @dataclass
@@ -154,15 +150,15 @@ class Performance:
         }
 
 
-def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """(exclusive start, inclusive end) of a Jalali month ``1404-03`` as Tehran instants."""
-    year, mon = (int(p) for p in month.split("-"))
-    first = jdatetime.date(year, mon, 1)
-    nxt = jalali.add_months(first, 1)
-    return (
-        jalali.end_of_day(first - dt.timedelta(days=1)),
-        jalali.end_of_day(nxt - dt.timedelta(days=1)),
-    )
+TICK = dt.timedelta(microseconds=1)
+
+
+def month_bounds(month: str | jalali.Month) -> tuple[dt.datetime, dt.datetime]:
+    """(exclusive start, inclusive end) of a Jalali month (``1404-03``) as Tehran instants:
+    the last instant before it and its own last instant (:meth:`jalali.Month.bounds`, one tick
+    earlier each)."""
+    start, end = (month if isinstance(month, jalali.Month) else jalali.Month.parse(month)).bounds()
+    return start - TICK, end - TICK
 
 
 def _installed() -> bool:
@@ -170,48 +166,11 @@ def _installed() -> bool:
 
 
 def rows_from_applications(start, end, as_of) -> dict[int, dict]:
-    """Per catalogue service pk: started, completed, ratings, favourable (from the journey log)."""
-    return _counts(start, end, as_of)
+    """Per catalogue service pk: started, completed, ratings, favourable (from the journey log,
+    :func:`panjereh.services.queries.journey_counts`)."""
+    from panjereh.services import queries as services
 
-
-def _counts(start, end, as_of, *, event_after: int = 0, app_after: int = 0) -> dict[int, dict]:
-    from panjereh.services.models import Application, JourneyEvent
-
-    out: dict[int, dict] = {}
-
-    def slot(pk):
-        return out.setdefault(pk, {"started": 0, "completed": 0, "ratings": 0, "favourable": 0})
-
-    started = Application.objects.filter(
-        pk__gt=app_after, submitted_at__gt=start, submitted_at__lte=end
-    )
-    for row in started.values("definition__service_id").annotate(n=Count("id")):
-        slot(row["definition__service_id"])["started"] = row["n"]
-    finals = JourneyEvent.objects.filter(
-        pk__gt=event_after, kind=JourneyEvent.Kind.STATE, to_state__in=FINAL_STATES, at__lte=as_of
-    ).filter(application__submitted_at__gt=start, application__submitted_at__lte=end)
-    for row in finals.values("application__definition__service_id").annotate(
-        n=Count("application_id", distinct=True)
-    ):
-        slot(row["application__definition__service_id"])["completed"] = row["n"]
-    rated = JourneyEvent.objects.filter(
-        pk__gt=event_after,
-        kind=JourneyEvent.Kind.RATED,
-        at__gt=start,
-        at__lte=min(end, as_of),
-        application__rating__isnull=False,
-    )
-    for row in rated.values("application__definition__service_id").annotate(
-        n=Count("application_id", distinct=True),
-        fav=Count(
-            "application_id",
-            distinct=True,
-            filter=Q(application__rating__gte=FAVOURABLE_RATING),
-        ),
-    ):
-        s = slot(row["application__definition__service_id"])
-        s["ratings"], s["favourable"] = row["n"], row["fav"]
-    return out
+    return services.journey_counts(start, end, as_of)
 
 
 def rollup(month: str) -> int:
@@ -220,72 +179,36 @@ def rollup(month: str) -> int:
     closed months (nightly, like the exchange's monthly roll-up); figures as of a moment up to
     its ``run`` row's time read it instead of the log."""
     from django.db import transaction
-    from django.db.models.functions import TruncDate
 
-    from panjereh.services.models import Application, JourneyEvent
+    from panjereh.services import queries as services
 
     from .models import JourneyFact
 
     start, end = month_bounds(month)
     now = timezone.now()
-    tz = jalali.TEHRAN
-    rows: list[JourneyFact] = []
-    last_event = JourneyEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    last_app = Application.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    started = Application.objects.filter(
-        pk__lte=last_app, submitted_at__gt=start, submitted_at__lte=end
-    )
-    for r in started.values("definition__service_id").annotate(n=Count("id")):
-        rows.append(
-            JourneyFact(
-                month=month, kind="started", service_id=r["definition__service_id"], n=r["n"]
-            )
+    last_event, last_app = services.last_ids()
+    counts = services.journey_counts_by_day(start, end, last_event=last_event, last_app=last_app)
+    rows: list[JourneyFact] = [
+        JourneyFact(month=month, kind="started", service_id=r["service_id"], n=r["n"])
+        for r in counts["started"]
+    ]
+    rows += [
+        JourneyFact(
+            month=month, kind="completed", service_id=r["service_id"], day=r["day"], n=r["n"]
         )
-    # The first final event of each application started in the month, by its day.
-    finals = (
-        JourneyEvent.objects.filter(
-            pk__lte=last_event,
-            kind=JourneyEvent.Kind.STATE,
-            to_state__in=FINAL_STATES,
-            application__submitted_at__gt=start,
-            application__submitted_at__lte=end,
-        )
-        .annotate(day=TruncDate("at", tzinfo=tz))
-        .values("application__definition__service_id", "day")
-        .annotate(n=Count("application_id", distinct=True))
-    )
-    for r in finals:
-        rows.append(
-            JourneyFact(
-                month=month, kind="completed", service_id=r["application__definition__service_id"],
-                day=r["day"], n=r["n"],
-            )
+        for r in counts["completed"]
+    ]
+    rows += [
+        JourneyFact(
+            month=month,
+            kind="rated",
+            service_id=r["service_id"],
+            day=r["day"],
+            n=r["n"],
+            favourable=r["favourable"],
         )  # fmt: skip
-    rated = (
-        JourneyEvent.objects.filter(
-            kind=JourneyEvent.Kind.RATED,
-            at__gt=start,
-            at__lte=end,
-            application__rating__isnull=False,
-        )  # fmt: skip
-        .annotate(day=TruncDate("at", tzinfo=tz))
-        .values("application__definition__service_id", "day")
-        .annotate(
-            n=Count("application_id", distinct=True),
-            fav=Count(
-                "application_id",
-                distinct=True,
-                filter=Q(application__rating__gte=FAVOURABLE_RATING),
-            ),
-        )
-    )
-    for r in rated:
-        rows.append(
-            JourneyFact(
-                month=month, kind="rated", service_id=r["application__definition__service_id"],
-                day=r["day"], n=r["n"], favourable=r["fav"],
-            )
-        )  # fmt: skip
+        for r in counts["rated"]
+    ]
     rows.append(
         JourneyFact(
             month=month, kind="run", computed_at=now, last_event_id=last_event,
@@ -300,9 +223,8 @@ def rollup(month: str) -> int:
 
 def rollup_recent(today: dt.date | None = None) -> list[str]:
     """Roll up this Jalali month and the last (applications of the last may still finish)."""
-    today = today or timezone.localdate()
-    this = jalali.from_gregorian(today).replace(day=1)
-    months = [f"{m.year:04d}-{m.month:02d}" for m in (jalali.add_months(this, -1), this)]
+    this = jalali.Month.of(today or timezone.localdate())
+    months = [str(this.previous()), str(this)]
     for month in months:
         rollup(month)
     return months
@@ -322,7 +244,9 @@ def rows_from_rollup(month: str, as_of: dt.datetime) -> dict[int, dict] | None:
     if run.computed_at < as_of:
         # What the log gained after the roll-up, read by primary key.
         start, end = month_bounds(month)
-        delta = _counts(
+        from panjereh.services import queries as services
+
+        delta = services.journey_counts(
             start, end, as_of, event_after=run.last_event_id, app_after=run.last_application_id
         )
     day = jalali.from_gregorian(as_of).togregorian()
@@ -352,7 +276,7 @@ def rows_from_rollup(month: str, as_of: dt.datetime) -> dict[int, dict] | None:
 
 def compute(as_of: dt.datetime | None = None) -> Performance:
     """Service performance in the report month of ``as_of`` (None: now)."""
-    from panjereh.catalogue.models import Agency, Service
+    from panjereh.catalogue import queries as catalogue
 
     from .models import ServiceTransactions
 
@@ -372,16 +296,14 @@ def compute(as_of: dt.datetime | None = None) -> Performance:
         )
     }
     pks = set(counts) | set(entered)
-    services = Service.objects.filter(pk__in=pks).only(
-        "pk", "service_id", "title_fa", "title_en", "agency_id"
-    )
-    agencies = {a["id"]: a for a in Agency.objects.values("id", "code", "name_fa", "name_en")}
+    services = catalogue.service_cards(pks)
+    agencies = catalogue.agency_directory()
     rows: list[ServiceRow] = []
     per_agency: dict[int, Facts] = {}
     national = Facts()
     for s in services:
-        c = counts.get(s.pk, {})
-        t = entered.get(s.pk)
+        c = counts.get(s["pk"], {})
+        t = entered.get(s["pk"])
         offline = t.offline_transactions if t else None
         cost = t.cost_rials if t else None
         started = c.get("started", 0)
@@ -396,13 +318,13 @@ def compute(as_of: dt.datetime | None = None) -> Performance:
             online_with_cost=started if cost is not None else 0,
             offline_with_cost=(offline or 0) if cost is not None else 0,
         )
-        a = agencies[s.agency_id]
+        a = agencies[s["agency_id"]]
         row = ServiceRow(
-            s.pk, s.service_id or "", s.title_fa, s.title_en, s.agency_id, a["code"],
-            a["name_fa"], a["name_en"], facts, facts.values(),
+            s["pk"], s["service_id"] or "", s["title_fa"], s["title_en"], s["agency_id"],
+            a["code"], a["name_fa"], a["name_en"], facts, facts.values(),
         )  # fmt: skip
         rows.append(row)
-        per_agency.setdefault(s.agency_id, Facts()).add(facts)
+        per_agency.setdefault(s["agency_id"], Facts()).add(facts)
         national.add(facts)
     rows.sort(key=lambda r: (r.agency_name_fa, r.title_fa))
     return Performance(moment, jalali.iso(moment), month, start, end, rows, per_agency, national)

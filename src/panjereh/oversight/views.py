@@ -28,9 +28,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from panjereh.catalogue import queries as catalogue
 from panjereh.catalogue import roles
-from panjereh.catalogue.models import Agency, Service
-from panjereh.catalogue.vocab import Scope
 from panjereh.common import csvsafe, jalali
 
 from . import charts, cycle, indicators, obligations, opendata, reports, series, servperf, sources
@@ -212,9 +211,8 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def _not_offered(agency_id: int):
     return (
-        Service.objects.filter(
-            agency_id=agency_id, scope=Scope.CONNECTABLE, service_id__isnull=False, connected=False
-        )
+        catalogue.connectable_services(agency_id)
+        .filter(connected=False)
         .order_by("title_fa")
         .only("service_id", "title_fa", "title_en")
     )
@@ -345,7 +343,7 @@ def service_performance_detail(request: HttpRequest, service_id: str) -> HttpRes
     perf = servperf.compute(_as_of(request))
     row = perf.service(service_id)
     if row is None:
-        service = get_object_or_404(Service, service_id=service_id)
+        service = get_object_or_404(catalogue.services(), service_id=service_id)
         row = servperf.ServiceRow(
             service.pk, service_id, service.title_fa, service.title_en, service.agency_id,
             service.agency.code, service.agency.name_fa, service.agency.name_en,
@@ -474,14 +472,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_supervisor(request.user):
         own = sorted(roles.agencies_for(request.user, roles.READ))
         if own:
-            code = Agency.objects.values_list("code", flat=True).get(pk=own[0])
+            code = catalogue.agency_code(own[0])
             return redirect("oversight:agency", code=code)
         raise PermissionDenied(_("Only agency staff and supervisors can see the dashboards."))
     result = result_for(request)
     today = obligations.jalali_today()
-    prev_year, prev_month = (
-        (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-    )
+    previous = jalali.Month.of(today).previous()
+    prev_year, prev_month = previous.year, previous.month
     reported = set(
         MonthlyReport.objects.filter(year=prev_year, month=prev_month).values_list(
             "agency_id", flat=True
@@ -510,8 +507,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _agency_for(request: HttpRequest, code: str) -> Agency:
-    agency = get_object_or_404(Agency, code=code)
+def _agency_for(request: HttpRequest, code: str):
+    """The agency of ``code`` (a catalogue Agency), if the user may see it."""
+    agency = get_object_or_404(catalogue.agencies(), code=code)
     if not request.user.is_authenticated:
         raise PermissionDenied
     if not can_see_agency(request.user, agency.id):
@@ -740,7 +738,7 @@ def evaluation_round(request: HttpRequest) -> HttpResponse:
                     author=request.user,
                 )  # fmt: skip
             elif current is not None:
-                agencies = {a.code: a for a in Agency.objects.filter(in_scope=True)}
+                agencies = {a.code: a for a in catalogue.agencies_in_scope()}
                 for key, raw in request.POST.items():
                     if not key.startswith("score:") or not raw.strip():
                         continue
@@ -765,7 +763,7 @@ def evaluation_round(request: HttpRequest) -> HttpResponse:
             "rounds": rounds,
             "current": current,
             "indicators": list(indicators.registry),
-            "agencies": Agency.objects.filter(in_scope=True).order_by("name_fa"),
+            "agencies": catalogue.agencies_in_scope(),
             "scores": scores,
             "errors": errors,
             "can_open": roles.has_role(request.user, roles.ITO),
