@@ -203,3 +203,42 @@ def test_exchange_indicators_read_the_exchange_monthly_rollups(catalogue):
     # A month with no statistics at all is "no data", not zero.
     empty = indicators.compute(jalali.end_of_day("1404-01-31"))
     assert empty.national["exchange_quality"].available is False
+
+
+INDICATOR_ORDER = [
+    ("connection_rate", ("national", "agency")),
+    ("smart_rate", ("national", "agency")),
+    ("agencies_connected", ("national", "agency")),
+    ("own_window", ("national", "agency")),
+    ("sso", ("national", "agency")),
+    ("connection_full", ("national",)),
+    ("connection_low", ("national",)),
+    ("smart_full", ("national",)),
+    ("smart_low_nonzero", ("national",)),
+    ("smart_zero", ("national",)),
+    ("smart_low", ("national",)),
+    ("smart_compliance", ("national", "agency")),
+    ("exchange_activity", ("national", "agency")),
+    ("exchange_quality", ("national", "agency")),
+    ("satisfaction", ("national", "agency")),
+    ("satisfaction_baseline", ("national", "agency")),
+    ("satisfaction_change", ("national", "agency")),
+    ("satisfaction_target", ("national", "agency")),
+    ("completion_rate", ("national", "agency")),
+    ("digital_takeup", ("national", "agency")),
+    ("cost_per_transaction", ("national", "agency")),
+]
+
+
+def test_the_indicators_and_their_order_are_fixed():
+    """Pages, exports and open data list the indicators in registration order; the package's
+    modules register on import, so this pins the codes, their levels and their order."""
+    assert [(i.code, i.levels) for i in indicators.registry] == INDICATOR_ORDER
+
+
+def test_national_and_agency_figures_follow_the_registry_order(catalogue):
+    result = indicators.compute(AS_OF)
+    assert list(result.national) == [c for c, levels in INDICATOR_ORDER if "national" in levels]
+    assert list(result.agencies[0].values) == [
+        c for c, levels in INDICATOR_ORDER if "agency" in levels
+    ]

@@ -1,0 +1,117 @@
+"""The indicator registry: every indicator's definition in words (names, numerator,
+denominator, unit, source) and its function, and the :class:`Value` every function returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .snapshots import Snapshot
+
+PERCENT = "percent"
+COUNT = "count"
+FLAG = "flag"
+STATUS = "status"
+CALLS = "calls_per_month"
+CHANGE = "percent_change"  # a signed relative change, in percent
+MONEY = "rials"
+
+
+@dataclass
+class Value:
+    """One computed figure. ``value`` is what is shown; numerator and denominator let anyone
+    check it. ``available`` is False when the source has no data (nothing is estimated)."""
+
+    value: Any
+    numerator: float | None = None
+    denominator: float | None = None
+    available: bool = True
+    note: str = ""
+    withheld: bool = False  # too few ratings to show without revealing someone's score
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if k == "note" else v) for k, v in asdict(self).items()}
+
+
+def no_data(note: str) -> Value:
+    return Value(None, available=False, note=note)
+
+
+def ratio(numerator: int, denominator: int) -> Value:
+    pct = round(100.0 * numerator / denominator, 1) if denominator else None
+    return Value(pct, numerator, denominator, available=denominator > 0)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_fa: str
+    name_en: str
+    definition_fa: str
+    numerator: str
+    denominator: str
+    unit: str
+    source: str
+    levels: tuple[str, ...]
+    compute: Callable[[Snapshot, int | None], Value]
+    definition_en: str = ""
+
+    def definition(self) -> dict:
+        return {
+            "code": self.code,
+            "name_fa": self.name_fa,
+            "name_en": str(self.name_en),
+            "definition_fa": self.definition_fa,
+            "definition_en": str(self.definition_en),
+            "numerator": str(self.numerator),
+            "denominator": str(self.denominator),
+            "unit": self.unit,
+            "source": str(self.source),
+            "levels": list(self.levels),
+        }
+
+
+class Registry:
+    """Indicators in registration order (the order in which pages and exports list them)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Indicator] = {}
+
+    def register(
+        self,
+        code: str,
+        *,
+        name_fa: str,
+        name_en: str,
+        definition_fa: str,
+        numerator: str,
+        denominator: str,
+        unit: str,
+        source: str,
+        levels: tuple[str, ...] = ("national", "agency"),
+        definition_en: str = "",
+    ) -> Callable:
+        def decorator(fn: Callable[[Snapshot, int | None], Value]):
+            if code in self._items:
+                raise ValueError(f"indicator {code!r} registered twice")
+            self._items[code] = Indicator(
+                code, name_fa, name_en, definition_fa, numerator, denominator, unit, source,
+                levels, fn, definition_en,
+            )  # fmt: skip
+            return fn
+
+        return decorator
+
+    def __iter__(self):
+        return iter(self._items.values())
+
+    def __getitem__(self, code: str) -> Indicator:
+        return self._items[code]
+
+    def for_level(self, level: str) -> list[Indicator]:
+        return [i for i in self if level in i.levels]
+
+
+registry = Registry()
