@@ -14,33 +14,23 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from panjereh.common.conf import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/panjereh
-PROJECT_DIR = Path(os.environ.get("PANJEREH_HOME", Path.cwd()))
-VAR_DIR = Path(os.environ.get("PANJEREH_VAR", PROJECT_DIR / "var"))
+PROJECT_DIR = Path(env("PANJEREH_HOME", str(Path.cwd())))
+VAR_DIR = Path(env("PANJEREH_VAR", str(PROJECT_DIR / "var")))
 
-MODE = os.environ.get("PANJEREH_MODE", "demo")  # demo | production | test
+MODE = env("PANJEREH_MODE", "demo")  # demo | production | test
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-SECRET_KEY = os.environ.get("PANJEREH_SECRET_KEY", "")
+SECRET_KEY = env("PANJEREH_SECRET_KEY", "")
 if not SECRET_KEY:
     if MODE == "production":
         raise ImproperlyConfigured("PANJEREH_SECRET_KEY must be set in production")
     SECRET_KEY = "demo-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
-DEBUG = env_bool("PANJEREH_DEBUG", False)
-ALLOWED_HOSTS = env_list("PANJEREH_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
-CSRF_TRUSTED_ORIGINS = env_list("PANJEREH_CSRF_TRUSTED_ORIGINS", "")
+DEBUG = env("PANJEREH_DEBUG", False)
+ALLOWED_HOSTS = env("PANJEREH_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env("PANJEREH_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -106,8 +96,8 @@ TEMPLATES = [
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'panjereh.sqlite3'}"),
-        conn_max_age=int(os.environ.get("PANJEREH_DB_CONN_MAX_AGE", "60")),
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'panjereh.sqlite3'}"),
+        conn_max_age=env("PANJEREH_DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -143,11 +133,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # demo (one host, no Redis) uses a cache on this host's disk that all its processes share
 # (diskcache's Django backend: atomic add and incr across the server's workers). The SQLite
 # test run is one process and uses the in-memory cache.
-if os.environ.get("REDIS_URL"):
+if env("REDIS_URL", ""):
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": env("REDIS_URL", ""),
             "KEY_PREFIX": "pj",
         }
     }
@@ -176,8 +166,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("PANJEREH_STATIC_ROOT", VAR_DIR / "static"))
-MEDIA_ROOT = Path(os.environ.get("PANJEREH_MEDIA_ROOT", VAR_DIR / "media"))
+STATIC_ROOT = Path(env("PANJEREH_STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env("PANJEREH_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = MODE != "production"
 if WHITENOISE_USE_FINDERS:
@@ -197,7 +187,7 @@ X_FRAME_OPTIONS = "DENY"
 # How many reverse proxies stand in front of the server, each appending to X-Forwarded-For.
 # 0 (the default): the client's address is REMOTE_ADDR and X-Forwarded-For is never read, so a
 # client cannot choose the address that rate limits and the audit trail count it by.
-PANJEREH_TRUSTED_PROXIES = int(os.environ.get("PANJEREH_TRUSTED_PROXIES", "0"))
+PANJEREH_TRUSTED_PROXIES = env("PANJEREH_TRUSTED_PROXIES", 0)
 # Content-Security-Policy on every page (django-csp), in every mode so that tests meet it: no
 # inline script, style or event handler anywhere; scripts, styles, fonts and images come from
 # this site only. form-action is left open: the consent form's answer redirects to the agency
@@ -217,22 +207,22 @@ CONTENT_SECURITY_POLICY = {
 }
 SESSION_COOKIE_HTTPONLY = True
 # A signed-in session at the national window lasts two hours unless configured otherwise.
-SESSION_COOKIE_AGE = int(os.environ.get("PANJEREH_SESSION_SECONDS", "7200"))
+SESSION_COOKIE_AGE = env("PANJEREH_SESSION_SECONDS", 7200)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 if MODE == "production":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("PANJEREH_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env("PANJEREH_HSTS_SECONDS", 31536000)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("PANJEREH_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env("PANJEREH_SSL_REDIRECT", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("PANJEREH_ANON_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_RATES": {"anon": env("PANJEREH_ANON_RATE", "600/minute")},
     # DRF's default (None) would key anonymous throttling by the client-written X-Forwarded-For.
     "NUM_PROXIES": PANJEREH_TRUSTED_PROXIES,
 }
@@ -248,24 +238,26 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("PANJEREH_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env("PANJEREH_LOG_LEVEL", "WARNING")},
 }
 
 # Where the demo's public address is, for links printed by commands and put in QR codes.
-PUBLIC_BASE_URL = os.environ.get("PANJEREH_PUBLIC_URL", "http://127.0.0.1:8000")
+PUBLIC_BASE_URL = env("PANJEREH_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Identity and single sign-on (OpenID Connect provider, django-oauth-toolkit).
-from panjereh.identity.keys import load_or_create_oidc_ec_key, load_or_create_oidc_key  # noqa: E402
+from panjereh.identity.keys import EC_FILE, RSA_FILE, configured_key  # noqa: E402
 
 LOGIN_URL = "identity:login"
 AUTHENTICATION_BACKENDS = ["panjereh.identity.backends.RateLimitedModelBackend"]
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # ES256 ID tokens (the agency windows' default): the library signs RS256 only, Panjereh adds this.
-PANJEREH_OIDC_EC_KEY = load_or_create_oidc_ec_key(VAR_DIR, MODE)
+# The keys are read here, never created: outside production the identity app creates the ones
+# not yet in VAR_DIR/oidc/ when it starts (identity.keys.ensure_oidc_keys).
+PANJEREH_OIDC_EC_KEY = configured_key(env("PANJEREH_OIDC_EC_KEY", ""), VAR_DIR, MODE, EC_FILE)
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": load_or_create_oidc_key(VAR_DIR, MODE),
-    "OIDC_ISS_ENDPOINT": os.environ.get("PANJEREH_OIDC_ISSUER", ""),
+    "OIDC_RSA_PRIVATE_KEY": configured_key(env("PANJEREH_OIDC_KEY", ""), VAR_DIR, MODE, RSA_FILE),
+    "OIDC_ISS_ENDPOINT": env("PANJEREH_OIDC_ISSUER", ""),
     "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
@@ -295,7 +287,7 @@ OAUTH2_PROVIDER = {
     "REQUEST_APPROVAL_PROMPT": "force",
 }
 # Agency windows are told of a sign-out within this many seconds or not at all.
-PANJEREH_BACKCHANNEL_TIMEOUT = float(os.environ.get("PANJEREH_BACKCHANNEL_TIMEOUT", "3"))
+PANJEREH_BACKCHANNEL_TIMEOUT = env("PANJEREH_BACKCHANNEL_TIMEOUT", 3.0)
 # The demo prints one-time codes in its terminal; tests read them from files.
 PANJEREH_SMS_BACKEND = os.environ.get(
     "PANJEREH_SMS_BACKEND",
@@ -310,11 +302,11 @@ PANJEREH_SMS_BACKEND = os.environ.get(
 # another worker (reject_on_worker_lost): every task is idempotent, so work a killed worker
 # left is finished once. Redis hands an unacknowledged task out again after the visibility
 # timeout (an hour unless configured).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "") or env("REDIS_URL", "")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-_visibility = int(os.environ.get("PANJEREH_CELERY_VISIBILITY_TIMEOUT", "3600"))
+_visibility = env("PANJEREH_CELERY_VISIBILITY_TIMEOUT", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility,
     # Workers look for tasks a dead worker left about ten times per visibility timeout.
@@ -324,6 +316,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The tests choose Celery explicitly (tests/celery_fixtures.py): the rest of the PostgreSQL run
 # has a broker but no worker.
-PANJEREH_TASKS = os.environ.get(
+PANJEREH_TASKS = env(
     "PANJEREH_TASKS", "celery" if CELERY_BROKER_URL and MODE != "test" else "inprocess"
 )
+# Background sealing of the exchange log (exchange.conf's SEAL_INTERVAL): off in the tests and
+# the processes they start (PANJEREH_MODE=test), which seal explicitly; a sealer thread would
+# race them.
+if MODE == "test":
+    PANJEREH_EXCHANGE_SEAL_INTERVAL = env("PANJEREH_EXCHANGE_SEAL_INTERVAL", 0.0)

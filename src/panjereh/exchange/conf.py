@@ -1,16 +1,14 @@
 """The exchange's settings, read at call time so that tests and operators can change them.
 
 Each has a default that suits the demo; override in Django settings or the environment
-(``PANJEREH_EXCHANGE_*``).
+(``PANJEREH_EXCHANGE_*``), through the one reader, :class:`panjereh.common.conf.Section`.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from django.conf import settings
-from django.core.signals import setting_changed
+from panjereh.common.conf import Section
 
 DEFAULTS: dict[str, Any] = {
     # X-Road instance identifier: the first part of every client and service identifier.
@@ -50,39 +48,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-_values: dict[str, Any] = {}
+SECTION = Section("PANJEREH_EXCHANGE_", DEFAULTS)
 
 
 def get(name: str) -> Any:
-    # Read on every call of the gateway, several times: looked up once, then kept until a
-    # setting changes (Django's setting_changed signal, sent by tests' settings overrides).
-    try:
-        return _values[name]
-    except KeyError:
-        pass
-    value = _read(name)
-    if name != "SEAL_INTERVAL":  # depends on whether a test is running
-        _values[name] = value
-    return value
+    # Read on every call of the gateway, several times: the section looks a value up once, then
+    # keeps it until a setting changes (Django's setting_changed signal, sent by tests' settings
+    # overrides). The tests' SEAL_INTERVAL of 0 comes from the settings (PANJEREH_MODE=test).
+    return SECTION.get(name)
 
 
 def clear(**_kwargs: Any) -> None:
-    _values.clear()
-
-
-setting_changed.connect(clear, dispatch_uid="panjereh-exchange-conf")
-
-
-def _read(name: str) -> Any:
-    attribute = f"PANJEREH_EXCHANGE_{name}"
-    if getattr(settings, attribute, None) is not None:
-        return getattr(settings, attribute)
-    default = DEFAULTS[name]
-    value = os.environ.get(attribute)
-    if value is None:
-        if name == "SEAL_INTERVAL" and (
-            getattr(settings, "MODE", "") == "test" or "PYTEST_CURRENT_TEST" in os.environ
-        ):
-            return 0.0  # tests seal explicitly; a sealer thread would race them
-        return default
-    return type(default)(value)
+    SECTION.clear()

@@ -19,8 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +30,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import router, transaction
 from django.utils import timezone
+
+from panjereh.common import keyfiles
 
 from . import conf
 from .models import GENESIS, LogHead, LogRecord, Seal
@@ -102,42 +102,26 @@ def _load_key_text(text: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text))
 
 
+def _new_signing_key() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 @lru_cache(maxsize=4)
-def _signing_key_for(source: str) -> Ed25519PrivateKey:
-    if source.startswith("env:"):
-        return _load_key_text(source[4:])
-    path = Path(source[5:])
-    if not path.exists():
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole under a temporary name, then linked into place: a process that loses
-        # the race to create the key (several gateway workers start at once) reads the
-        # winner's complete file instead of failing or reading half of it.
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    return _load_key_text(path.read_text())
+def _signing_key_for(text: str) -> Ed25519PrivateKey:
+    return _load_key_text(text)
 
 
 def signing_key() -> Ed25519PrivateKey:
-    text = os.environ.get("PANJEREH_LOG_SIGNING_KEY", "")
-    if text:
-        return _signing_key_for("env:" + text)
-    if getattr(settings, "MODE", "") == "production":
-        raise ImproperlyConfigured("PANJEREH_LOG_SIGNING_KEY must be set in production")
-    return _signing_key_for("file:" + str(Path(settings.VAR_DIR) / KEY_FILE))
+    """``PANJEREH_LOG_SIGNING_KEY`` (required in production), else the key file in VAR_DIR,
+    created on first use (several gateway workers starting at once all end up with one key)."""
+    text = keyfiles.load_or_create(
+        "PANJEREH_LOG_SIGNING_KEY", Path(settings.VAR_DIR) / KEY_FILE, _new_signing_key
+    )
+    return _signing_key_for(text)
 
 
 def public_key() -> Ed25519PublicKey:

@@ -12,6 +12,9 @@ class IdentityConfig(AppConfig):
         from django.core.exceptions import ImproperlyConfigured
 
         from . import signals  # noqa: F401  (connects the receivers)
+        from .keys import ensure_oidc_keys
+
+        ensure_oidc_keys()  # demo and test: the keys not yet in var/oidc/ (settings only read)
 
         if not settings.OAUTH2_PROVIDER.get("OIDC_RSA_PRIVATE_KEY"):
             # Without its own signing key the national window cannot issue ID tokens; a
