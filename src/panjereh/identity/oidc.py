@@ -16,7 +16,6 @@ import copy
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
@@ -36,6 +35,8 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 from oauthlib.openid import Server as OpenIDServer
 
+from panjereh.common.conf import setting
+
 from .models import ClientProfile, CodeSession, RedeemedCode, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
@@ -54,7 +55,10 @@ ACR_VALUES = ["1", "2", "3", "4"]
 
 
 def _pairwise_salt() -> bytes:
-    salt = os.environ.get("PANJEREH_PAIRWISE_SALT") or settings.SECRET_KEY
+    # Not django.utils.crypto.salted_hmac, on purpose: this key makes every pairwise ``sub`` that
+    # agency windows have stored for their users, so its derivation must never change (a
+    # different one would give everyone a new identity at every agency window).
+    salt = setting("PANJEREH_PAIRWISE_SALT", "") or settings.SECRET_KEY
     return hashlib.sha256(b"panjereh-pairwise:" + salt.encode()).digest()
 
 

@@ -1,9 +1,10 @@
 """Agencies' key pairs: document signing (ES256) and exchange client assertions (Ed25519).
 
 Private keys are stored in the database encrypted at rest with Fernet under a key derived from
-``PANJEREH_SERVICES_KEY_SECRET`` (default: the Django secret key), so a database dump alone
-does not give away an agency's signing key. Rotation makes a new key the active one; older keys
-stay published in the JWKS so that documents they signed keep verifying.
+``PANJEREH_SERVICES_KEY_SECRET`` (default: the Django secret key) with Django's ``salted_hmac``,
+so a database dump alone does not give away an agency's signing key. Keys encrypted under the
+earlier derivation (a bare SHA-256) still decrypt. Rotation makes a new key the active one; older
+keys stay published in the JWKS so that documents they signed keep verifying.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import os
 import threading
 from typing import Any
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
 from joserfc.jwk import ECKey, OKPKey
 
 from panjereh.catalogue.models import Agency
+from panjereh.common.conf import setting
 
 from .models import AgencyKey
 
@@ -28,13 +31,18 @@ _cache: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def _fernet() -> Fernet:
-    secret = os.environ.get("PANJEREH_SERVICES_KEY_SECRET") or getattr(
-        settings, "PANJEREH_SERVICES_KEY_SECRET", ""
+def _fernet() -> MultiFernet:
+    """Encrypts under the salted_hmac-derived key; decrypts under it or the earlier one."""
+    secret = setting("PANJEREH_SERVICES_KEY_SECRET", "") or settings.SECRET_KEY
+    current = salted_hmac("panjereh.services.keys", b"fernet", secret=secret, algorithm="sha256")
+    # Rows written before salted_hmac was used are encrypted under this key: kept for reading.
+    earlier = hashlib.sha256(b"panjereh-services-keys:" + secret.encode()).digest()
+    return MultiFernet(
+        [
+            Fernet(base64.urlsafe_b64encode(current.digest())),
+            Fernet(base64.urlsafe_b64encode(earlier)),
+        ]
     )
-    secret = secret or settings.SECRET_KEY
-    raw = hashlib.sha256(b"panjereh-services-keys:" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(raw))
 
 
 def _generate(agency: Agency, use: str):
