@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
+
+from .conf import setting
 
 
 def _setting(name: str) -> str:
-    return str(getattr(settings, name, "") or os.environ.get(name, "") or "")
+    return str(setting(name, "") or "")
 
 
 def exchange_url(specific: str = "") -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 from celery import shared_task
-from django.conf import settings
+
+from panjereh.common.conf import setting
 
 
 def use_celery() -> bool:
     """Production mode (``PANJEREH_TASKS=celery``), as for the services' tasks."""
-    mode = getattr(settings, "PANJEREH_TASKS", "") or os.environ.get("PANJEREH_TASKS", "")
-    return mode == "celery"
+    return setting("PANJEREH_TASKS", "") == "celery"
 
 
 @shared_task(name="identity.deliver_backchannel", acks_late=True)

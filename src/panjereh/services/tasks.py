@@ -13,17 +13,16 @@ in-process worker picks it up from the database on its next poll.
 from __future__ import annotations
 
 import logging
-import os
 
 from celery import shared_task
-from django.conf import settings
+
+from panjereh.common.conf import setting
 
 log = logging.getLogger(__name__)
 
 
 def use_celery() -> bool:
-    mode = getattr(settings, "PANJEREH_TASKS", "") or os.environ.get("PANJEREH_TASKS", "")
-    return mode == "celery"
+    return setting("PANJEREH_TASKS", "") == "celery"
 
 
 @shared_task(name="services.process_application", acks_late=True)

@@ -6,10 +6,11 @@ the environment variable of the same name.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
+
+from panjereh.common.conf import Section
 
 DEFAULTS: dict[str, Any] = {
     # Seconds between two probe rounds of `panjereh status probe` (and the beat schedule).
@@ -32,15 +33,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+SECTION = Section("PANJEREH_STATUS_", DEFAULTS)
+
+
 def get(name: str) -> Any:
-    attribute = f"PANJEREH_STATUS_{name}"
-    default = DEFAULTS[name]
-    if hasattr(settings, attribute):
-        return getattr(settings, attribute)
-    value = os.environ.get(attribute)
-    if value is None:
-        return default
-    return type(default)(value)
+    return SECTION.get(name)
 
 
 def base_url() -> str:

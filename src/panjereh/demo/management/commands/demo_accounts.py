@@ -8,7 +8,6 @@ again changes nothing but the password, if the environment now gives another one
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from django.db import transaction
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership
+from panjereh.common.conf import setting
 from panjereh.identity.models import User
 
 ROLE_ACCOUNTS = [
@@ -46,7 +46,7 @@ def password_file() -> Path:
 
 def demo_password() -> tuple[str, str]:
     """(password, where it comes from)."""
-    from_env = os.environ.get("PANJEREH_DEMO_PASSWORD", "").strip()
+    from_env = str(setting("PANJEREH_DEMO_PASSWORD", "")).strip()
     if from_env:
         return from_env, "PANJEREH_DEMO_PASSWORD"
     path = password_file()
