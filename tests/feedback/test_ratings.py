@@ -15,6 +15,7 @@ from panjereh.common.persian import to_persian_digits
 from panjereh.feedback import operations, queries
 from panjereh.feedback.models import EscalationState, Rating
 from panjereh.inbox.models import Message
+from panjereh.services import notices
 from panjereh.services.models import Application, JourneyEvent, State
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +161,9 @@ def test_reply_reaches_the_citizens_inbox_once(world):
     rating.refresh_from_db()
     assert rating.reply == "ببخشید، درست شد" and rating.replied_by == world.officer
     message = Message.objects.get(user=world.citizen, dedupe_key=f"feedback:reply:{rating.pk}")
-    assert message.body_fa == "ببخشید، درست شد" and message.application_id == app.pk
+    assert (
+        message.body_fa == "ببخشید، درست شد" and message.link_url == notices.link(app)["link_url"]
+    )
     # A second reply is refused and sends nothing.
     again = staff.post(reverse("feedback:agency_rating", args=[rating.pk]), {"reply": "again"})
     assert again.status_code == 400
@@ -327,7 +330,7 @@ def test_escalation_is_handled_by_the_supervising_body_and_the_citizen_sees_the_
     key = f"feedback:escalation:{rating.pk}:handled"
     message = Message.objects.get(user=world.citizen, dedupe_key=key)
     assert message.body_fa == "The agency must call you this week."
-    assert message.application_id == app.pk
+    assert message.link_url == notices.link(app)["link_url"]
     assert Message.objects.filter(user=world.officer, dedupe_key=key).exists()
     # Handled once only.
     assert handler.post(url, {"outcome": "again"}).status_code == 400
