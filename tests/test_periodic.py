@@ -43,7 +43,9 @@ def test_every_default_job_names_something_that_exists():
     from django.core.management import get_commands
 
     for name, (target, every) in periodic.DEFAULT_JOBS.items():
-        assert every > 0, name
+        if isinstance(every, str):  # an interval that is a setting of its own
+            assert callable(import_string(every)), name
+        assert periodic.jobs()[name][1] > 0, name
         if target.startswith("command:"):
             assert target.split(":", 1)[1] in get_commands(), name
         else:
@@ -65,15 +67,28 @@ def test_beat_and_the_embedded_worker_read_the_one_job_table(settings):
         entry = app.conf.beat_schedule[name]
         assert entry == {"task": "common.periodic", "schedule": float(every), "args": (name,)}
     assert app.tasks["common.periodic"]  # the task beat sends is registered
-    # The embedded worker runs the same table (the health checks have the demo's prober).
+    # The embedded worker runs the same table, the health checks included.
     settings.PANJEREH_PERIODIC_JOBS = {
         "fast": ("tests.test_periodic.ok_job", 5),
         "status-probe": ("tests.test_periodic.ok_job", 30),
     }
     schedule = periodic.Schedule(skip=periodic.OWN_PROCESS)
-    assert schedule.every == {"fast": 5}
+    assert schedule.every == {"fast": 5, "status-probe": 30}
     assert set(periodic.beat_schedule()) == {"fast", "status-probe"}
     assert periodic.Schedule(every={"fast": 0}).every == {"status-probe": 30}  # 0: never
+
+
+def test_the_status_probe_is_a_job_at_the_status_interval(settings):
+    target, every = periodic.DEFAULT_JOBS["status-probe"]
+    assert target == "panjereh.status.tasks.probe_round"
+    settings.PANJEREH_STATUS_INTERVAL = 12.5
+    assert periodic.jobs()["status-probe"] == (target, 12.5)
+    assert periodic.beat_schedule()["status-probe"]["schedule"] == 12.5
+    assert periodic.Schedule(skip=periodic.OWN_PROCESS).every["status-probe"] == 12.5
+    for name in ("status-probe", "status-sync", "status-rollup"):
+        assert name not in periodic.OWN_PROCESS  # the embedded worker runs them all
+    settings.PANJEREH_STATUS_INTERVAL = None  # not set: the environment, else the default
+    assert periodic.jobs()["status-probe"][1] == 30.0  # the documented default
 
 
 @pytest.mark.django_db

@@ -112,20 +112,19 @@ def test_probe_command_once(watched, capsys):
     assert f"{_system(watched, 'civil').key}: ok" in out
 
 
-def test_prober_thread_runs_rounds_and_stops(watched):
-    import time
+def test_the_embedded_worker_runs_the_probe_round_at_the_status_interval(watched, settings):
+    from panjereh.common import periodic
 
-    handle = monitor.start_thread(interval=0.2)
-    try:
-        # Only watch the loop here: the test's in-memory SQLite cannot be read while the
-        # thread writes to it.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and handle.loop.rounds < 2:
-            time.sleep(0.1)
-    finally:
-        handle.stop()
-    assert not handle.thread.is_alive()
-    assert Check.objects.filter(ok=True).count() >= 2 * 13
-    settled = Check.objects.count()
-    time.sleep(0.5)
-    assert Check.objects.count() == settled  # stopped means stopped
+    settings.PANJEREH_STATUS_INTERVAL = 0.2
+    now = [1000.0]
+    schedule = periodic.Schedule(clock=lambda: now[0], skip=periodic.OWN_PROCESS)
+    watched.control("martyrs", mode="fail")
+    assert schedule.run_due() == []  # the first round one interval after the worker starts
+    for _round in range(2):
+        now[0] += 0.2
+        assert "status-probe" in schedule.run_due()
+    assert Check.objects.filter(ok=True).count() >= 2 * 12
+    martyrs = _system(watched, "martyrs")
+    assert Check.objects.filter(system=martyrs, ok=False).count() == 2
+    incident = Incident.objects.get(system=martyrs, state=IncidentState.OPEN)  # two in a row
+    assert incident.first_error == "HTTP 503"

@@ -2,16 +2,18 @@
 embedded worker (``panjereh worker``, started by the demo).
 
 A job is a dotted path to a function taking no argument, or ``command:<name>`` for a
-management command, with the seconds between runs. The table is the setting
+management command, with the seconds between runs: a number, or the dotted path of a function
+giving it (for an interval that is a setting of its own, as the status probe's
+``PANJEREH_STATUS_INTERVAL``; read whenever the table is). The table is the setting
 ``PANJEREH_PERIODIC_JOBS`` (name → (target, seconds)), by default :data:`DEFAULT_JOBS`; apps
 are named by path only, so this module depends on none of them. Beat sends each job as the task
 ``common.periodic`` with the job's name (:func:`beat_schedule`); the embedded worker runs the
 due ones in its loop (:class:`Schedule`). A failing job is logged and tried again at its next
 turn; it never stops the worker or the other jobs.
 
-The health checks (``status-*``) run from this table under beat; the demo runs them in a
-prober process of its own (``panjereh status probe``, which watches the server from outside),
-so the embedded worker leaves them to it (:data:`OWN_PROCESS`).
+The health checks (``status-*``) are jobs like any other: beat sends them in production; in the
+demo the embedded worker runs them, a process apart from the web server, so a probe round sees
+the national window go down too. ``panjereh status probe`` runs one round by hand.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
-DEFAULT_JOBS: dict[str, tuple[str, float]] = {
+DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     # Smart services: applications whose next attempt is due (retries after backoff, and work
     # a crashed worker left once its lease expired; new applications are queued at commit under
     # Celery), email/SMS alerts, and registry events that start proactive services.
     "services-process-due": ("panjereh.services.tasks.process_due", 1),
     "inbox-deliver": ("panjereh.services.tasks.deliver_notifications", 2),
     "inbox-poll-births": ("panjereh.services.tasks.poll_registry_events", 30),
-    # Health checks of the window, the exchange, registries and agency windows.
-    "status-probe": ("panjereh.status.tasks.probe_round", 30),
+    # Health checks of the window, the exchange, registries and agency windows (every
+    # PANJEREH_STATUS_INTERVAL seconds, 30 by default).
+    "status-probe": ("panjereh.status.tasks.probe_round", "panjereh.status.tasks.probe_interval"),
     "status-sync": ("panjereh.status.tasks.sync_systems", 300),
     "status-rollup": ("panjereh.status.tasks.rollup", 3600),
     # The exchange's message log: sign new records (the only sealer), expire grants past their
@@ -53,12 +56,19 @@ DEFAULT_JOBS: dict[str, tuple[str, float]] = {
     "participation-close-expired": ("panjereh.participation.operations.close_expired", 900),
 }
 
-# Jobs the demo runs in a process of their own rather than in the embedded worker.
-OWN_PROCESS = frozenset({"status-probe", "status-sync", "status-rollup"})
+# Jobs kept out of the embedded worker: none any more (the status prober's own process is gone).
+# Kept empty while ``services.worker`` still passes it as ``skip``.
+OWN_PROCESS: frozenset[str] = frozenset()
+
+
+def _seconds(every: float | str) -> float:
+    return float(import_string(every)()) if isinstance(every, str) else float(every)
 
 
 def jobs() -> dict[str, tuple[str, float]]:
-    return dict(getattr(settings, "PANJEREH_PERIODIC_JOBS", DEFAULT_JOBS))
+    """The table, each interval in seconds (an interval named by a function is asked now)."""
+    table = getattr(settings, "PANJEREH_PERIODIC_JOBS", DEFAULT_JOBS)
+    return {name: (target, _seconds(every)) for name, (target, every) in table.items()}
 
 
 def beat_schedule() -> dict[str, dict]:

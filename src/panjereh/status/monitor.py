@@ -1,7 +1,9 @@
 """The monitor: which systems to watch (:func:`sync_systems`), one probe round over all of them
 (:func:`probe_round`), what a check result does to a system's incidents (:func:`record`), the
-daily roll-up that keeps the check table bounded (:func:`rollup`), and the loop that runs it all
-(:func:`run`, as ``panjereh status probe``, a thread or a child process).
+daily roll-up that keeps the check table bounded (:func:`rollup`). What runs them when is the one
+job table (``panjereh.common.periodic``: ``status-probe`` every ``PANJEREH_STATUS_INTERVAL``
+seconds, ``status-sync``, ``status-rollup``), under Celery beat or the embedded worker;
+``panjereh status probe`` runs one round by hand.
 
 A check is one HTTP GET with a short timeout. It succeeds when the answer comes in time with the
 expected status; an answer slower than ``SLOW_MS`` still succeeds but marks the system degraded.
@@ -13,10 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -426,122 +424,14 @@ def rollup(today: dt.date | None = None) -> dict[str, int]:
     return {"days": rolled, "pruned": pruned}
 
 
-# -- running -----------------------------------------------------------------------------------
+# -- telling ----------------------------------------------------------------------------------
 
 
-def _describe_incident(incident: Incident) -> str:
+def describe_incident(incident: Incident) -> str:
+    """One line for the log about an incident a round opened or resolved."""
     if incident.ended_at is None:
         return (
             f"status: {incident.public_id} opened: {incident.system.key} is down "
             f"({incident.first_error or 'failed checks'})"
         )
     return f"status: {incident.public_id} resolved: {incident.system.key} is back"
-
-
-SYNC_EVERY = 300.0  # seconds between refreshes of the list of watched systems
-
-
-class Loop:
-    """The probe loop; ``stop()`` ends it after the current round."""
-
-    def __init__(self) -> None:
-        self.stopping = threading.Event()
-        self.rounds = 0  # rounds finished, for whoever watches the loop
-
-    def stop(self, *_args: object) -> None:
-        self.stopping.set()
-
-    def run(
-        self,
-        *,
-        interval: float | None = None,
-        start_delay: float = 0.0,
-        sync_every: float | None = SYNC_EVERY,
-        rollup_every: float = 3600.0,
-        write: Callable[[str], None] = print,
-    ) -> None:
-        interval = float(interval if interval is not None else conf.get("INTERVAL"))
-        if start_delay and self.stopping.wait(start_delay):
-            return
-        last_sync = last_rollup = -float("inf")
-        while not self.stopping.is_set():
-            began = time.monotonic()
-            close_old_connections()
-            try:
-                if sync_every is not None and began - last_sync >= sync_every:
-                    sync_systems()
-                    last_sync = began
-                probe_round(on_incident=lambda incident: write(_describe_incident(incident)))
-                if began - last_rollup >= rollup_every:
-                    rollup()
-                    last_rollup = began
-            except Exception:
-                # A broken round (the database away for a moment) must not end the monitor.
-                log.exception("status probe round failed")
-            self.rounds += 1
-            self.stopping.wait(max(0.0, interval - (time.monotonic() - began)))
-
-
-def run(**options) -> None:
-    """``panjereh status probe``: run the loop until SIGTERM or Ctrl+C."""
-    loop = Loop()
-    signal.signal(signal.SIGTERM, loop.stop)
-    signal.signal(signal.SIGINT, loop.stop)
-    loop.run(**options)
-
-
-class Handle:
-    """A running prober (thread or child process) that the demo stops on its way out."""
-
-    def __init__(
-        self,
-        thread: threading.Thread | None = None,
-        loop: Loop | None = None,
-        process: subprocess.Popen | None = None,
-    ) -> None:
-        self.thread, self.loop, self.process = thread, loop, process
-
-    def stop(self) -> None:
-        if self.loop is not None:
-            self.loop.stop()
-        if self.thread is not None:
-            self.thread.join(timeout=float(conf.get("TIMEOUT")) + 5)
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_thread(interval: float | None = None, start_delay: float = 0.0) -> Handle:
-    """Run the prober in a daemon thread of this process (it cannot see this process die)."""
-    loop = Loop()
-
-    def target() -> None:
-        try:
-            loop.run(interval=interval, start_delay=start_delay, write=log.info)
-        finally:
-            close_old_connections()
-
-    thread = threading.Thread(target=target, name="panjereh-status-probe", daemon=True)
-    thread.start()
-    return Handle(thread=thread, loop=loop)
-
-
-def start_child(interval: float | None = None, start_delay: float = 10.0) -> Handle:
-    """Run ``panjereh status probe`` as a child process: it watches the web server from outside,
-    so it sees the national window go down too."""
-    command = [
-        sys.executable,
-        "-m",
-        "panjereh",
-        "status",
-        "probe",
-        "--start-delay",
-        str(start_delay),
-    ]
-    if interval is not None:
-        command += ["--interval", str(interval)]
-    return Handle(process=subprocess.Popen(command, stdin=subprocess.DEVNULL))  # noqa: S603

@@ -105,14 +105,14 @@ class Command(BaseCommand):
             windows = start_identity_demo(host, self.stdout.write)
             children.callback(windows.stop)
             call_command("services", "provision")
+            # The systems the status page watches, at this run's addresses; the worker (a
+            # process apart from the server, so it sees the server's own outage too) probes
+            # them every PANJEREH_STATUS_INTERVAL seconds (the job status-probe).
+            from panjereh.status.monitor import sync_systems
+
+            sync_systems()
             worker = start_child()
             children.callback(worker.stop)
-            # Health checks of the window, the exchange, registries and agency windows: a
-            # process of its own, so that it can report the server's own outage.
-            from panjereh.status.monitor import start_child as start_status_prober
-
-            prober = start_status_prober()
-            children.callback(prober.stop)
             self._print_ready(host, profile)
             call_command("serve", bind=bind.replace("http://", ""))
 

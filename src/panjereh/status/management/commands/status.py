@@ -1,4 +1,7 @@
-"""``panjereh status probe|sync|rollup``: run the status monitor."""
+"""``panjereh status probe|sync|rollup``: run the status monitor's work once, by hand.
+
+The repeated rounds are jobs of the one table (``panjereh.common.periodic``), run by Celery
+beat in production and by the embedded worker (``panjereh worker``) in the demo."""
 
 from __future__ import annotations
 
@@ -10,10 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        probe = sub.add_parser("probe", help="Check every system (repeatedly unless --once).")
-        probe.add_argument("--once", action="store_true", help="One round, then exit.")
-        probe.add_argument("--interval", type=float, help="Seconds between rounds.")
-        probe.add_argument("--start-delay", type=float, default=0.0)
+        probe = sub.add_parser(
+            "probe",
+            help="Check every system once and print each result (the rounds that repeat are "
+            "the job status-probe of the worker or of beat).",
+        )
+        probe.add_argument(
+            "--once", action="store_true", help="One round (the only kind; kept for scripts)."
+        )
         probe.add_argument("--no-sync", action="store_true", help="Do not refresh the list.")
         sub.add_parser("sync", help="Refresh the list of watched systems.")
         sub.add_parser("rollup", help="Roll finished days up; prune old raw checks.")
@@ -26,18 +33,12 @@ class Command(BaseCommand):
         elif action == "rollup":
             self.stdout.write(str(monitor.rollup()))
         elif action == "probe":
-            if options["once"]:
-                if not options["no_sync"]:
-                    monitor.sync_systems()
-                for system, result in monitor.probe_round():
-                    state = "ok" if result.ok else f"FAILED ({result.error})"
-                    self.stdout.write(f"{system.key}: {state} {result.latency_ms} ms")
-                return
-            monitor.run(
-                interval=options["interval"],
-                start_delay=options["start_delay"],
-                sync_every=None if options["no_sync"] else monitor.SYNC_EVERY,
-                write=self.stdout.write,
-            )
+            if not options["no_sync"]:
+                monitor.sync_systems()
+            for system, result in monitor.probe_round(
+                on_incident=lambda incident: self.stdout.write(monitor.describe_incident(incident))
+            ):
+                state = "ok" if result.ok else f"FAILED ({result.error})"
+                self.stdout.write(f"{system.key}: {state} {result.latency_ms} ms")
         else:  # pragma: no cover - argparse refuses other actions
             raise CommandError(action)
