@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,30 +301,42 @@ class _Row:
         return day
 
 
+# How an import reads a field of a card or an agency. The fields are the one list of each
+# (``operations.SERVICE_FIELDS`` / ``AGENCY_FIELDS``, which the export's columns come from too);
+# a field named here has its own reader (a type, a default), any other is plain text.
+SERVICE_READERS: dict[str, Callable[[_Row, str], Any]] = {
+    "service_id": lambda row, name: row.text(name) or None,
+    "level": lambda row, name: row.text(name) or "service",
+    "category": lambda row, name: row.text(name) or "other",
+    "scope": lambda row, name: row.choice(name, Scope.values, Scope.CONNECTABLE),
+    "connected": _Row.boolean,
+    "connection_form": lambda row, name: row.choice(name, ConnectionForm.values, ""),
+    "smart_status": lambda row, name: row.choice(name, SmartStatus.values, SmartStatus.NONE),
+    "electronification_level": _Row.integer,
+    "min_assurance_level": lambda row, name: row.integer(name, default=2),
+    "fee": _Row.integer,
+    "target_minutes": lambda row, name: row.integer(name, optional=True),
+    "inputs": _Row.json_list,
+    **dict.fromkeys(SERVICE_LISTS, _Row.string_list),
+}
+AGENCY_READERS: dict[str, Callable[[_Row, str], Any]] = {
+    "kind": lambda row, name: row.choice(name, AgencyKind.values),
+    "in_scope": lambda row, name: row.boolean(name, default=True),
+    "connection_status": lambda row, name: row.choice(
+        name, ConnectionStatus.values, ConnectionStatus.NOT_CONNECTED
+    ),
+    "connection_form": lambda row, name: row.choice(name, ConnectionForm.values, ""),
+    "sso_integrated": _Row.boolean,
+    "member_class": lambda row, name: row.text(name) or "GOV",
+}
+
+
+def _read(row: _Row, names: list[str], readers: dict[str, Callable[[_Row, str], Any]]) -> dict:
+    return {name: readers.get(name, _Row.text)(row, name) for name in names}
+
+
 def _service_fields(row: _Row) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "service_id": row.text("service_id") or None,
-        "level": row.text("level") or "service",
-        "title_fa": row.text("title_fa"),
-        "title_en": row.text("title_en"),
-        "description_fa": row.text("description_fa"),
-        "description_en": row.text("description_en"),
-        "category": row.text("category") or "other",
-        "scope": row.choice("scope", Scope.values, Scope.CONNECTABLE),
-        "exemption_reason": row.text("exemption_reason"),
-        "exemption_document": row.text("exemption_document"),
-        "connected": row.boolean("connected"),
-        "connection_form": row.choice("connection_form", ConnectionForm.values, ""),
-        "smart_status": row.choice("smart_status", SmartStatus.values, SmartStatus.NONE),
-        "electronification_level": row.integer("electronification_level"),
-        "min_assurance_level": row.integer("min_assurance_level", default=2),
-        "fee": row.integer("fee"),
-        "target_minutes": row.integer("target_minutes", optional=True),
-        "inputs": row.json_list("inputs"),
-        "online_url": row.text("online_url"),
-    }
-    for name in SERVICE_LISTS:
-        fields[name] = row.string_list(name)
+    fields = _read(row, operations.SERVICE_FIELDS, SERVICE_READERS)
     if fields["electronification_level"] not in ElectronificationLevel.values:
         row.error(
             "electronification_level",
@@ -350,23 +363,7 @@ def _normalize_texts(fields: dict[str, Any]) -> None:
 
 
 def _agency_fields(row: _Row) -> dict[str, Any]:
-    fields = {
-        "code": row.text("code"),
-        "name_fa": row.text("name_fa"),
-        "name_en": row.text("name_en"),
-        "kind": row.choice("kind", AgencyKind.values),
-        "in_scope": row.boolean("in_scope", default=True),
-        "connection_status": row.choice(
-            "connection_status", ConnectionStatus.values, ConnectionStatus.NOT_CONNECTED
-        ),
-        "connection_reason": row.text("connection_reason"),
-        "connection_evidence": row.text("connection_evidence"),
-        "connection_form": row.choice("connection_form", ConnectionForm.values, ""),
-        "own_window_url": row.text("own_window_url"),
-        "sso_integrated": row.boolean("sso_integrated"),
-        "member_class": row.text("member_class") or "GOV",
-        "member_code": row.text("member_code"),
-    }
+    fields = _read(row, operations.AGENCY_FIELDS, AGENCY_READERS)
     if not fields["code"]:
         row.error("code", _("A code is required."))
     if not fields["name_fa"]:
