@@ -105,12 +105,14 @@ class Command(BaseCommand):
             windows = start_identity_demo(host, self.stdout.write)
             children.callback(windows.stop)
             call_command("services", "provision")
-            # The systems the status page watches, at this run's addresses; the worker (a
-            # process apart from the server, so it sees the server's own outage too) probes
-            # them every PANJEREH_STATUS_INTERVAL seconds (the job status-probe).
-            from panjereh.status.monitor import sync_systems
+            # The systems the status page watches, at this run's addresses, and the days
+            # finished since the last run rolled up; the worker (a process apart from the
+            # server, so it sees the server's own outage too) probes them every
+            # PANJEREH_STATUS_INTERVAL seconds (the job status-probe).
+            from panjereh.status.monitor import rollup, sync_systems
 
             sync_systems()
+            rollup()
             worker = start_child()
             children.callback(worker.stop)
             self._print_ready(host, profile)
