@@ -183,7 +183,9 @@ def test_sigkill_mid_application_then_restart_completes_once(registries, populat
             == 1
         )
         assert (
-            _query(db, "SELECT count(*) FROM inbox_message WHERE application_id=?", app_id)[0][0]
+            _query(
+                db, "SELECT count(*) FROM inbox_message WHERE dedupe_key=?", f"decision:{tracking}"
+            )[0][0]
             == 1
         )
         assert (
