@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "panjereh.common.badinput.BadInputMiddleware",
+    # Public pages for visitors not signed in, from the shared cache: before CSRF, auth and
+    # messages, so that a kept page runs none of them and no SQL (portal.pagecache).
+    "panjereh.portal.pagecache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
