@@ -10,7 +10,9 @@ import time
 
 import httpx
 import pytest
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -30,10 +32,19 @@ from tests.factories import make_agency_staff
 CLIENT_ID = "IR/GOV/10999999999/welfare-portal"
 
 
-def _through_django() -> httpx.Client:
+@pytest.fixture
+def through_django():
     """An httpx client whose requests are served in this process by Django (the real gateway
-    view, the test's database)."""
-    return httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler()))
+    view, the test's database). Like Django's test client, the request does not close the
+    test's database connection when it ends."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler())) as http:
+            yield http
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def _mocked(handler) -> NixClient:
@@ -50,13 +61,13 @@ def _mocked(handler) -> NixClient:
 
 
 @pytest.mark.django_db
-def test_the_client_assertion_and_headers_are_accepted_by_the_gateway(exchange, population):
+def test_the_client_assertion_and_headers_are_accepted_by_the_gateway(
+    exchange, population, through_django
+):
     service = exchange.service("civil", "identity")
     grant = exchange.grant(service, ["civil.identity"])
     code = population.national_code(70)
-    client = NixClient(
-        "http://testserver", exchange.client_id, exchange.key, http=_through_django()
-    )
+    client = NixClient("http://testserver", exchange.client_id, exchange.key, http=through_django)
 
     reply = client.get(
         f"IR/{service.path()}/{code}",
@@ -76,13 +87,11 @@ def test_the_client_assertion_and_headers_are_accepted_by_the_gateway(exchange, 
 
 @pytest.mark.django_db
 def test_a_call_without_a_grant_raises_a_consumer_refusal_that_retrying_cannot_fix(
-    exchange, population
+    exchange, population, through_django
 ):
     service = exchange.service("civil", "identity")
     code = population.national_code(71)
-    client = NixClient(
-        "http://testserver", exchange.client_id, exchange.key, http=_through_django()
-    )
+    client = NixClient("http://testserver", exchange.client_id, exchange.key, http=through_django)
 
     with pytest.raises(nix_client.GatewayRefusal) as refused:
         client.get(f"IR/{service.path()}/{code}", user_id=code, items=["civil.identity"])
@@ -93,12 +102,14 @@ def test_a_call_without_a_grant_raises_a_consumer_refusal_that_retrying_cannot_f
 
 
 @pytest.mark.django_db
-def test_an_assertion_signed_with_an_unregistered_key_is_refused(exchange, population):
+def test_an_assertion_signed_with_an_unregistered_key_is_refused(
+    exchange, population, through_django
+):
     service = exchange.service("civil", "identity")
     exchange.grant(service, ["civil.identity"])
     code = population.national_code(72)
     stranger = NixClient(
-        "http://testserver", exchange.client_id, generate_key(), http=_through_django()
+        "http://testserver", exchange.client_id, generate_key(), http=through_django
     )
     with pytest.raises(nix_client.GatewayRefusal) as refused:
         stranger.get(f"IR/{service.path()}/{code}", user_id=code, items=["civil.identity"])
