@@ -16,7 +16,6 @@ from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import path, re_path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
@@ -27,7 +26,7 @@ from oauth2_provider.signals import app_authorized
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
-from . import audit
+from . import audit, operations
 from .models import AuthEvent, Consent
 from .oidc import (
     ACR_VALUES,
@@ -128,18 +127,7 @@ class AuthorizeView(dot.AuthorizationView):
                 client_id=form.cleaned_data["client_id"]
             )
             scopes = form.cleaned_data.get("scope", "").split()
-            Consent.objects.update_or_create(
-                user=self.request.user,
-                application=application,
-                defaults={"scopes": scopes, "granted_at": timezone.now()},
-            )
-            audit.record(
-                AuthEvent.Kind.CONSENT,
-                self.request,
-                user=self.request.user,
-                client_name=application.name,
-                scopes=scopes,
-            )
+            operations.record_consent(self.request, application, scopes)
         return response
 
     def create_authorization_response(self, request, scopes, credentials, allow):

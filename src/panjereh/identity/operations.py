@@ -27,7 +27,7 @@ from panjereh.catalogue import roles
 from panjereh.common import ratelimit
 
 from . import assurance, audit, otp, registry_checks, sms, totp
-from .models import AuthEvent, Delegation, SigningKey, TotpDevice, User
+from .models import AuthEvent, Consent, Delegation, SigningKey, TotpDevice, User
 
 # The progress of registration and sign-in, and the signing-key nonce, in the session.
 REG_KEY = "panjereh_registration"
@@ -635,3 +635,22 @@ def start_acting(helper: User, pk: int, request) -> Delegation:
 def stop_acting(request) -> None:
     """The helper stops acting for anyone in this browser session."""
     request.session.pop(audit.ACTING_SESSION_KEY, None)
+
+
+def record_consent(request, application, scopes: list[str]) -> Consent:
+    """The signed-in person allowed ``application`` (an agency window) the ``scopes``: kept, so
+    the next sign-in there does not ask again, and audited."""
+    require_person(request.user)
+    consent, _created = Consent.objects.update_or_create(
+        user=request.user,
+        application=application,
+        defaults={"scopes": scopes, "granted_at": timezone.now()},
+    )
+    audit.record(
+        AuthEvent.Kind.CONSENT,
+        request,
+        user=request.user,
+        client_name=application.name,
+        scopes=scopes,
+    )
+    return consent

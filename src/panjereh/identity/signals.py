@@ -32,7 +32,7 @@ def start_sso_session(sender, request, user, **kwargs) -> None:
         request.session[SID_SESSION_KEY] = live.sid
     else:
         # (Django empties the session before this when another person signs in on the browser;
-        # the sign-in views sign the previous person out first, see views._switch_person.)
+        # the sign-in views sign the previous person out first, see operations._switch_person.)
         sid = secrets.token_urlsafe(24)
         SsoSession.objects.create(sid=sid, user=user)
         request.session[SID_SESSION_KEY] = sid
