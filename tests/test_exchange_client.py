@@ -321,3 +321,50 @@ def test_ensure_grant_asks_the_actors_rights(exchange):
             resolution_number="1404/9",
         )
     assert not Grant.objects.filter(consumer=exchange.consumer, service=service).exists()
+
+
+# -- what the smart-services engine makes of the client's errors -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "refused", "detail"),
+    [
+        (nix_client.ExchangeTimeout("ReadTimeout"), False, "ReadTimeout"),
+        (nix_client.ExchangeUnreachable("ConnectError"), False, "ConnectError"),
+        (nix_client.AnswerTooLarge(), False, "AnswerTooLarge"),
+        (nix_client.AnswerNotJSON("x"), False, "answer is not JSON"),
+        (nix_client.GatewayRefusal(502, {"fault": "provider"}), False, "exchange answered 502"),
+        (nix_client.GatewayRefusal(500, "not json"), False, "exchange answered 500"),
+        (
+            nix_client.GatewayRefusal(429, {"fault": "consumer", "code": "rate_limited"}),
+            False,
+            "exchange answered 429",
+        ),
+        (nix_client.GatewayRefusal(404, {}), False, "exchange answered 404"),
+        (
+            nix_client.GatewayRefusal(
+                404, {"fault": "consumer", "code": "unknown_service", "message": "m"}
+            ),
+            True,
+            "m",
+        ),
+        (
+            nix_client.GatewayRefusal(
+                403, {"fault": "consumer", "code": "no_grant", "message": "m", "incident": "I"}
+            ),
+            True,
+            "m",
+        ),
+    ],
+)
+def test_the_engine_retries_outages_and_stops_at_consumer_faults(error, refused, detail):
+    """services.engine waits and retries on ProviderUnavailable and sends ExchangeRefused to an
+    officer: a timeout must stay the first, a missing grant the second."""
+    from panjereh.services import nix
+
+    mapped = nix.error_for("civil", error)
+    assert isinstance(mapped, nix.ProviderUnavailable)
+    assert isinstance(mapped, nix.ExchangeRefused) is refused
+    assert mapped.registry == "civil" and mapped.detail == detail
+    if refused:
+        assert mapped.code == error.code and mapped.incident == error.incident

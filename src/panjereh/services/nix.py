@@ -95,6 +95,22 @@ def _address(registry: str, code: str) -> str:
     return address
 
 
+def error_for(registry: str, exc: Exception) -> ProviderUnavailable:
+    """The engine's error for a call the exchange client could not complete: retry later
+    (:class:`ProviderUnavailable`), or stop retrying (:class:`ExchangeRefused`) when the exchange
+    blames the consumer for something time will not mend."""
+    from panjereh.exchange import client as nix_client
+
+    if isinstance(exc, nix_client.ExchangeUnreachable):  # incl. timeouts and oversized answers
+        return ProviderUnavailable(registry, exc.reason)
+    if isinstance(exc, nix_client.GatewayRefusal):
+        # A 404 that is not the registry's "no record" is the gateway's own (no such service).
+        if exc.consumer_fault and (exc.status == 404 or not exc.transient):
+            return ExchangeRefused(registry, exc.message, exc.code, exc.incident)
+        return ProviderUnavailable(registry, f"exchange answered {exc.status}")
+    return ProviderUnavailable(registry, "answer is not JSON")
+
+
 def fetch(
     definition: ServiceDefinition,
     fetch_spec: dict[str, Any],
@@ -120,16 +136,8 @@ def fetch(
             purpose=definition.service.service_id or "",
             items=fetch_spec["items"],
         )
-    except nix_client.ExchangeUnreachable as exc:
-        raise ProviderUnavailable(registry, exc.reason) from exc
-    except nix_client.AnswerNotJSON as exc:
-        raise ProviderUnavailable(registry, "answer is not JSON") from exc
-    except nix_client.GatewayRefusal as exc:
-        # A consumer fault stops the retries, unless it passes with time (the rate limit); a
-        # 404 that is not the registry's "no record" is the gateway's own (no such service).
-        if exc.consumer_fault and (exc.status == 404 or not exc.transient):
-            raise ExchangeRefused(registry, exc.message, exc.code, exc.incident) from exc
-        raise ProviderUnavailable(registry, f"exchange answered {exc.status}") from exc
+    except nix_client.ExchangeError as exc:
+        raise error_for(registry, exc) from exc
     if not reply.found:
         return Answer(False, {}, reply.message_id)
     return Answer(True, reply.data, reply.message_id)
