@@ -57,7 +57,7 @@ def setup(var: Path) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from panjereh.catalogue import operations
+    from panjereh.catalogue import operations, roles
     from panjereh.catalogue.models import Agency, Service
     from panjereh.exchange import grants, provision
     from panjereh.exchange.client import generate_key, public_jwks
@@ -67,6 +67,7 @@ def setup(var: Path) -> dict:
         "Agency": Agency,
         "Service": Service,
         "operations": operations,
+        "SYSTEM": roles.SYSTEM,
         "grants": grants,
         "provision": provision,
         "generate_key": generate_key,
@@ -89,17 +90,19 @@ def provision_exchange(env: dict, registry_url: str) -> tuple:
             "kind": "organisation",
             "member_code": "10999999999",
         },
+        author=env["SYSTEM"],
     )
     purpose = operations.save_service(
         env["Service"](agency=consumer),
         {"title_fa": "خدمت آزمایشی", "title_en": "Benchmark service", "recipients": ["G2C"]},
+        author=env["SYSTEM"],
     )
     key = env["generate_key"]()
     system = env["provision"].register_consumer(consumer, "bench", env["public_jwks"](key))
     system.rate_per_minute = 10_000_000
     system.save()
     grant = env["grants"].request_grant(
-        consumer, identity, ["civil.identity", "civil.birth_date"], purpose
+        consumer, identity, ["civil.identity", "civil.birth_date"], purpose, actor=env["SYSTEM"]
     )
     today = env["timezone"].localdate()
     env["grants"].approve(
@@ -108,6 +111,7 @@ def provision_exchange(env: dict, registry_url: str) -> tuple:
         resolution_session="1",
         resolution_date=today,
         valid_until=today + env["dt"].timedelta(days=30),
+        actor=env["SYSTEM"],
     )
     return identity, system, key
 

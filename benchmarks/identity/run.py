@@ -23,7 +23,11 @@ a free port and is stopped by its process ID.
 5. The token request again in this process, without HTTP or concurrency: the server's own
    cost per request, which bounds what the cores can sustain.
 
-Goal (issue 4): the token endpoint sustains >= 200 requests/s with p95 <= 50 ms.
+Goal (issue 13, on PostgreSQL + Redis: set ``DATABASE_URL`` to an empty database and
+``REDIS_URL``): the token endpoint's capacity >= 300 requests/s (closed loop) and p95 <= 50 ms
+at 200 requests/s offered (open loop). Codes are single use, so the run pre-mints one per token
+request. ``--app gateway`` sends the token and userinfo requests to the gateway process, which
+serves the programs' OIDC endpoints in production (the full sign-in is then skipped).
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/bench
 from benchlib import LoadClient, free_port, percentile, process_cpu, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
+# Issue 13: on PostgreSQL + Redis, capacity >= 300 req/s (closed loop) and p95 <= 50 ms at
+# 200 req/s offered (open loop). (Issue 4 asked for 200 req/s at p95 <= 50 ms.)
+TOKEN_GOAL_CAPACITY_RPS = 300.0
 TOKEN_GOAL_RPS = 200.0
 TOKEN_GOAL_P95_MS = 50.0
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the benchmark reads the redirect
@@ -303,14 +310,14 @@ def goal_verdict(results: list[dict]) -> str:
     if paced is None:
         return "No open-loop run: goal not assessed."
     met = (
-        capacity["rps"] >= TOKEN_GOAL_RPS
+        capacity["rps"] >= TOKEN_GOAL_CAPACITY_RPS
         and paced["rps"] >= 0.97 * TOKEN_GOAL_RPS
         and paced["p95"] <= TOKEN_GOAL_P95_MS
         and paced["errors"] == 0
     )
     return (
-        f"Token endpoint goal (sustain >= {TOKEN_GOAL_RPS:.0f} req/s with p95 <= "
-        f"{TOKEN_GOAL_P95_MS:.0f} ms): capacity {capacity['rps']:.0f} req/s (closed loop), "
+        f"Token endpoint goal (capacity >= {TOKEN_GOAL_CAPACITY_RPS:.0f} req/s; p95 <= "
+        f"{TOKEN_GOAL_P95_MS:.0f} ms at {TOKEN_GOAL_RPS:.0f} req/s offered): capacity {capacity['rps']:.0f} req/s (closed loop), "
         f"p95 {paced['p95']:.1f} ms at {paced['rps']:.0f} req/s offered: "
         + ("met." if met else "not met on this run.")
     )
@@ -389,8 +396,21 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--app",
+        choices=["portal", "gateway"],
+        default="portal",
+        help="the server the token and userinfo requests go to: the portal process, or the "
+        "gateway process (`panjereh serve --app gateway`, which serves the programs' OIDC "
+        "endpoints in production); the full sign-in needs the portal, so it is skipped with "
+        "gateway",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
+    if args.app == "gateway":
+        args.signins = 0
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        print("note: DATABASE_URL and REDIS_URL unset; issue 13's run is PostgreSQL + Redis")
 
     var = Path(tempfile.mkdtemp(prefix="panjereh-bench-identity-"))
     os.environ.update(
@@ -424,12 +444,15 @@ def main() -> None:
                 str(args.workers),
                 "--threads",
                 str(args.threads),
+                "--app",
+                args.app,
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_http(f"{base}/.well-known/openid-configuration")
+        # The JWKS (the gateway process's discovery document fails: see docs/benchmarks.md).
+        wait_http(f"{base}/oidc/jwks/", 180)
         auth = (data["client_id"], data["secret"])
         # Warm every worker (the first client-secret check in a process runs Argon2).
         import httpx
@@ -507,15 +530,16 @@ def main() -> None:
 
         people = data["people"][: args.signins]
         # SMS codes per person are limited (3 per 15 minutes): each person signs in once.
-        latencies, seconds, errors = run_concurrently(
-            people,
-            min(4, args.clients),
-            lambda _http, person: full_sign_in(base, data, person, var),
-            base,
-        )
-        results.append(
-            summary("full sign-in to verified ID token, 4 clients", latencies, seconds, errors)
-        )
+        if people:
+            latencies, seconds, errors = run_concurrently(
+                people,
+                min(4, args.clients),
+                lambda _http, person: full_sign_in(base, data, person, var),
+                base,
+            )
+            results.append(
+                summary("full sign-in to verified ID token, 4 clients", latencies, seconds, errors)
+            )
 
         # The same token request without HTTP or concurrency: the server's own cost per request.
         if local_jobs:
@@ -551,9 +575,11 @@ def main() -> None:
         load = os.getloadavg()
         database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
         setup = (
-            f"{os.cpu_count()} cores shared by server and clients, `panjereh serve` (Granian) "
+            f"{os.cpu_count()} cores shared by server and clients, "
+            f"`panjereh serve --app {args.app}` (Granian) "
             f"{args.workers} workers x {args.threads} threads, Argon2-hashed client secret, "
-            "ES256 ID tokens; load average after the run "
+            f"ES256 ID tokens, cache: {'Redis' if os.environ.get('REDIS_URL') else 'local'}; "
+            "load average after the run "
             f"{load[0]:.1f}. {cpu_note}"
         )
         print(setup)

@@ -1,0 +1,1 @@
+"""The bare forwarder for ``benchmarks/exchange/trust.py`` (never installed in production)."""
