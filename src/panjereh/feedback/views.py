@@ -373,7 +373,7 @@ def complaint(request: HttpRequest, tracking_code: str) -> HttpResponse:
             error = exc.message
         else:
             return redirect("feedback:complaint", item.tracking_code)
-    moves = sorted(operations.TRANSITIONS.get(item.state, ())) if handler else []
+    moves = sorted(operations.MACHINE.allowed(item)) if handler else []
     return render(
         request,
         "feedback/complaint_detail.html",
