@@ -7,6 +7,13 @@ LABEL_FA = "دیدن درخواست و مراحل آن"
 LABEL_EN = "See the application and its journey"
 
 
+def _check_now(schema_editor):
+    # PostgreSQL checks foreign keys at commit; checked now, the rows leave no pending trigger
+    # events, which would refuse this migration's ALTER TABLE (backwards: dropping the links).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def link_applications(apps, schema_editor):
     from django.urls import reverse
 
@@ -14,9 +21,9 @@ def link_applications(apps, schema_editor):
     Application = apps.get_model("services", "Application")
     linked = Message.objects.filter(application__isnull=False)
     codes = dict(
-        Application.objects.filter(
-            pk__in=linked.values("application_id")
-        ).values_list("pk", "tracking_code")
+        Application.objects.filter(pk__in=linked.values("application_id")).values_list(
+            "pk", "tracking_code"
+        )
     )
     for pk, code in codes.items():
         linked.filter(application_id=pk).update(
@@ -24,6 +31,7 @@ def link_applications(apps, schema_editor):
             link_label_fa=LABEL_FA,
             link_label_en=LABEL_EN,
         )
+    _check_now(schema_editor)
 
 
 def unlink_applications(apps, schema_editor):
@@ -44,6 +52,7 @@ def unlink_applications(apps, schema_editor):
             if application is not None:
                 message.application = application
                 message.save(update_fields=["application"])
+    _check_now(schema_editor)
 
 
 class Migration(migrations.Migration):
