@@ -210,8 +210,8 @@ def _signing_key(pem: str) -> tuple[RSAKey, str]:
     return _parsed_key(pem, RSAKey)
 
 
-# ES256: an ECDSA P-256 signature costs about a tenth of an RSA-2048 one (0.05 against 0.6 ms
-# on the 2-core benchmark machine), and the token is shorter. The library signs RS256 only, so
+# ES256: an ECDSA P-256 signature costs a small fraction of an RSA-2048 one (docs/benchmarks.md
+# has the measurement), and the token is shorter. The library signs RS256 only, so
 # Panjereh signs ES256 here, publishes the key in the JWKS and verifies ``id_token_hint``s
 # with it (``_get_key_for_token``).
 

@@ -2,9 +2,8 @@
 threads, on loopback by default.
 
 Granian (a Rust HTTP server running the WSGI application in Python threads) is the default:
-measured on the exchange gateway it takes about a third less CPU per request than gunicorn's
-threaded workers, whose HTTP parsing and connection handling run in Python
-(docs/benchmarks.md). ``--server gunicorn`` (or ``PANJEREH_SERVER=gunicorn``) runs the same
+its HTTP parsing and connection handling run in Rust, where gunicorn's threaded workers run
+them in Python (docs/benchmarks.md compares the two). ``--server gunicorn`` (or ``PANJEREH_SERVER=gunicorn``) runs the same
 application under gunicorn instead.
 
 ``--app portal`` (the default) serves the portal, ``panjereh.conf.wsgi:application``: the whole
