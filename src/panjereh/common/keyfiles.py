@@ -1,11 +1,12 @@
 """Key files: the one way Panjereh reads a private key that may live in a file under VAR_DIR.
 
 A key is read from its setting (the Django setting or environment variable of its name, see
-:mod:`panjereh.common.conf`) if that is set. Production reads keys from there only. Outside
-production the key is otherwise read from its file, and a missing file is created: the key is written whole under a temporary name (``O_EXCL``, mode 0600) and
-linked into place, so a file is never overwritten and, when several processes start at once,
-every one of them ends up reading the one key that won. Production never creates a key: a key
-generated on one node would differ on the next and from one deployment to the next.
+:mod:`panjereh.common.conf`) if that is set; production reads keys from there only. Outside
+production the key is otherwise read from its file, and a missing file is created: the key is
+written whole under a temporary name (``O_EXCL``, mode 0600) and linked into place, so a file
+is never overwritten and, when several processes start at once, every one of them ends up
+reading the one key that won. Production never creates a key: a key generated on one node
+would differ on the next and from one deployment to the next.
 """
 
 from __future__ import annotations
