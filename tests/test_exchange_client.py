@@ -4,6 +4,7 @@ provision a grant (``exchange.operations.ensure_grant``)."""
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -19,7 +20,14 @@ from joserfc.jwk import KeySet
 from panjereh.catalogue import roles
 from panjereh.exchange import client as nix_client
 from panjereh.exchange.client import NixClient, generate_key, public_jwks
-from panjereh.exchange.models import Grant, GrantEvent, GrantState, LogRecord, Outcome
+from panjereh.exchange.models import (
+    ConsumerSystem,
+    Grant,
+    GrantEvent,
+    GrantState,
+    LogRecord,
+    Outcome,
+)
 from panjereh.exchange.operations import ensure_grant
 from tests.exchange.conftest import (  # noqa: F401 -- fixtures
     _clean_state,
@@ -368,3 +376,21 @@ def test_the_engine_retries_outages_and_stops_at_consumer_faults(error, refused,
     assert mapped.registry == "civil" and mapped.detail == detail
     if refused:
         assert mapped.code == error.code and mapped.incident == error.incident
+
+
+@pytest.mark.django_db
+def test_provisioning_the_national_window_twice_makes_its_grants_once(exchange, settings, tmp_path):
+    """``panjereh identity_exchange`` (the demo's set-up) provisions through ensure_grant."""
+    from django.core.management import call_command
+
+    from panjereh.identity import registry_checks
+
+    settings.VAR_DIR = tmp_path  # the national window's demo key is generated here
+    call_command("identity_exchange", "--resolution", "1404/demo", stdout=io.StringIO())
+    system = ConsumerSystem.objects.get(subsystem=registry_checks.SUBSYSTEM)
+    granted = Grant.objects.filter(consumer=system.agency, state=GrantState.APPROVED)
+    assert granted.count() == len(registry_checks.SERVICES)
+    assert set(granted.values_list("resolution_number", flat=True)) == {"1404/demo"}
+
+    call_command("identity_exchange", "--resolution", "1404/demo", stdout=io.StringIO())
+    assert Grant.objects.filter(consumer=system.agency).count() == len(registry_checks.SERVICES)
