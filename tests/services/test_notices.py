@@ -29,6 +29,11 @@ def test_an_issued_documents_notice_links_its_signed_pdf(smart, population, clie
     client.force_login(user)
     page = client.get(f"/inbox/{message.pk}/").content.decode()
     assert f'id="document-pdf" href="{link}"' in page
+    # The application's link, in the reader's language.
+    code = application.tracking_code
+    assert f'id="message-link" href="/services/a/{code}/">دیدن درخواست و مراحل آن' in page
+    english = client.get(f"/en/inbox/{message.pk}/").content.decode()
+    assert f'id="message-link" href="/en/services/a/{code}/">See the application' in english
     assert client.get(link).status_code == 200
 
 
@@ -55,7 +60,7 @@ def test_the_migrations_move_the_links_onto_earlier_messages_and_back(smart, pop
     user = citizen(population, lambda i: clean_adult(population, i))
     application = run_until_settled(submit("no-criminal-record", user, purpose="بانک"))
     document = Document.objects.get(application=application)
-    detail = reverse("services:detail", args=[application.tracking_code])
+    detail = notices.link(application)["link_url"]
     polled = BirthWatch.objects.create(user=user, polled_at=application.submitted_at).polled_at
     leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
     before = [("inbox", "0003_delivery_next_attempt_at")]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.urls import translate_url
+from django.utils import timezone, translation
 
 from .models import Message
 
@@ -23,5 +25,21 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
     if item.read_at is None:
         Message.objects.filter(pk=item.pk).update(read_at=timezone.now())
     return render(
-        request, "inbox/message.html", {"item": item, "deliveries": item.deliveries.all()}
+        request,
+        "inbox/message.html",
+        {
+            "item": item,
+            "link_url": in_reader_language(item.link_url),
+            "deliveries": item.deliveries.all(),
+        },
     )
+
+
+def in_reader_language(url: str) -> str:
+    """A sender's link (stored in the default language's form) in the reader's language; a
+    link this site does not serve is given as it is."""
+    if not url:
+        return url
+    language = translation.get_language()
+    with translation.override(settings.LANGUAGE_CODE):
+        return translate_url(url, language)

@@ -8,8 +8,10 @@ issued, the signed PDF's link travel on the message.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import translation
 
 from panjereh.inbox.models import Message
 from panjereh.inbox.notify import post
@@ -21,9 +23,13 @@ from .rules import lookup
 
 
 def link(application) -> dict[str, str]:
-    """The message fields that link the application's page (its journey), for ``notify.post``."""
+    """The message fields that link the application's page (its journey), for ``notify.post``.
+
+    The address is the default language's; the inbox gives it in the reader's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        url = reverse("services:detail", args=[application.tracking_code])
     return {
-        "link_url": reverse("services:detail", args=[application.tracking_code]),
+        "link_url": url,
         "link_label_fa": "دیدن درخواست و مراحل آن",
         "link_label_en": "See the application and its journey",
     }

@@ -15,7 +15,9 @@ def _check_now(schema_editor):
 
 
 def link_applications(apps, schema_editor):
+    from django.conf import settings
     from django.urls import reverse
+    from django.utils import translation
 
     Message = apps.get_model("inbox", "Message")
     Application = apps.get_model("services", "Application")
@@ -26,8 +28,10 @@ def link_applications(apps, schema_editor):
         )
     )
     for pk, code in codes.items():
+        with translation.override(settings.LANGUAGE_CODE):  # the inbox gives the reader's
+            url = reverse("services:detail", args=[code])
         linked.filter(application_id=pk).update(
-            link_url=reverse("services:detail", args=[code]),
+            link_url=url,
             link_label_fa=LABEL_FA,
             link_label_en=LABEL_EN,
         )
@@ -36,13 +40,16 @@ def link_applications(apps, schema_editor):
 
 def unlink_applications(apps, schema_editor):
     """Backwards: the application again from the link (0006 backwards re-added the field)."""
+    from django.conf import settings
     from django.urls import Resolver404, resolve
+    from django.utils import translation
 
     Message = apps.get_model("inbox", "Message")
     Application = apps.get_model("services", "Application")
     for message in Message.objects.exclude(link_url=""):
         try:
-            match = resolve(message.link_url)
+            with translation.override(settings.LANGUAGE_CODE):
+                match = resolve(message.link_url)
         except Resolver404:
             continue
         if match.view_name == "services:detail":
