@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,6 +28,8 @@ from typing import Any
 import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey
+
+from panjereh.common import httpclient
 
 log = logging.getLogger(__name__)
 
@@ -139,33 +139,19 @@ class Reply:
 
 
 # -- the connection pool ------------------------------------------------------------------------
-# One httpx client per process (the gateway's pattern for its providers): a pool of kept-alive
-# connections shared by the process's threads; a forked worker makes its own, as sockets are not
-# shared. Timeouts are given per call.
+# The process's one pool of kept-alive connections to the gateway (common.httpclient).
 
-_pool_lock = threading.Lock()
-_pool: tuple[int, httpx.Client] | None = None
+_POOL = "exchange-gateway"
 
 
 def http() -> httpx.Client:
     """This process's pooled client for calls to the gateway."""
-    global _pool
-    held = _pool
-    if held is not None and held[0] == os.getpid():
-        return held[1]
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), httpx.Client(trust_env=False, follow_redirects=False))
-        return _pool[1]
+    return httpclient.pooled(_POOL)
 
 
 def close_connections() -> None:
     """Close this process's connections to the gateway (tests, shutdown)."""
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool[1].close()
-            _pool = None
+    httpclient.close(_POOL)
 
 
 def max_answer_bytes() -> int:
@@ -180,20 +166,11 @@ def read_capped(response: httpx.Response, cap: int, deadline: float) -> bytes:
     """The body of a streamed ``response``, refused past ``cap`` bytes or ``deadline``
     (``time.monotonic()``) whatever its framing says; the response is closed either way."""
     try:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise AnswerTooLarge()
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > cap:
-                raise AnswerTooLarge()
-            if time.monotonic() > deadline:
-                raise ExchangeTimeout("ReadTimeout")
-            chunks.append(chunk)
-    finally:
-        response.close()  # back to the pool once read in full; closed if cut short
-    return b"".join(chunks)
+        return httpclient.read_capped(response, cap, deadline)
+    except httpclient.TooLarge as exc:
+        raise AnswerTooLarge() from exc
+    except httpx.ReadTimeout as exc:
+        raise ExchangeTimeout("ReadTimeout") from exc
 
 
 def service_address(subsystem: str, code: str) -> str | None:

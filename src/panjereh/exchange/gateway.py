@@ -23,10 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from panjereh.catalogue.models import Agency
+from panjereh.common import httpclient
 from panjereh.common.drain import drain, may_close
 from panjereh.common.ttlcache import Generation, TTLCache
 
@@ -469,68 +468,32 @@ class ProviderAnswer:
         return json.loads(self.content)
 
 
-_http_lock = threading.Lock()
-_http_client: tuple[int, httpx.Client] | None = None
-
-
-def _http() -> httpx.Client:
-    """This process's client (a forked worker makes its own: sockets are not shared)."""
-    global _http_client
-    held = _http_client
-    if held is not None and held[0] == os.getpid():
-        return held[1]
-    with _http_lock:
-        if _http_client is None or _http_client[0] != os.getpid():
-            client = httpx.Client(
-                trust_env=False,
-                follow_redirects=False,
-                limits=httpx.Limits(
-                    max_connections=200, max_keepalive_connections=64, keepalive_expiry=30.0
-                ),
-            )
-            _http_client = (os.getpid(), client)
-        return _http_client[1]
+_PROVIDER_POOL = "exchange-providers"
+_PROVIDER_LIMITS = httpx.Limits(
+    max_connections=200, max_keepalive_connections=64, keepalive_expiry=30.0
+)
 
 
 def close_connections() -> None:
     """Close this process's connections to providers (tests, shutdown)."""
-    global _http_client
-    with _http_lock:
-        if _http_client is not None:
-            _http_client[1].close()
-            _http_client = None
-
-
-class _TooLarge(Exception):
-    pass
+    httpclient.close(_PROVIDER_POOL)
 
 
 def _fetch(
     method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
 ) -> ProviderAnswer:
-    """One request to a provider; httpx's errors, or :class:`_TooLarge`."""
+    """One request to a provider; httpx's errors, or :class:`httpclient.TooLarge`."""
     cap = int(conf.get("MAX_RESPONSE_BYTES"))
     deadline = time.monotonic() + timeout
     limits = httpx.Timeout(timeout, connect=min(timeout, 2.0), pool=min(timeout, 2.0))
-    request = _http().build_request(method, url, headers=headers, content=body, timeout=limits)
-    response = _http().send(request, stream=True)
-    try:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise _TooLarge()
-        if response.headers.get("content-encoding", "identity").lower() != "identity":
-            raise httpx.DecodingError("the provider compressed its answer unasked")
-        chunks, size = [], 0
-        for chunk in response.iter_raw():
-            size += len(chunk)
-            if size > cap:
-                raise _TooLarge()
-            if time.monotonic() > deadline:
-                raise httpx.ReadTimeout("the provider's answer took too long")
-            chunks.append(chunk)
-    finally:
-        response.close()  # back to the pool once read in full; closed if cut short
-    return ProviderAnswer(response.status_code, b"".join(chunks))
+    http = httpclient.pooled(_PROVIDER_POOL, limits=_PROVIDER_LIMITS)
+    request = http.build_request(method, url, headers=headers, content=body, timeout=limits)
+    response = http.send(request, stream=True)
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        response.close()
+        raise httpx.DecodingError("the provider compressed its answer unasked")
+    content = httpclient.read_capped(response, cap, deadline, raw=True)
+    return ProviderAnswer(response.status_code, content)
 
 
 def _upstream_url(service: DataService, forwarded_path: str, request: HttpRequest) -> str:
@@ -578,7 +541,7 @@ def _call_provider(
                 "provider_timeout", 504, _("The provider did not answer in time. Retry later.")
             )
             continue
-        except _TooLarge:
+        except httpclient.TooLarge:
             failure = _provider(
                 "provider_answer_too_large",
                 502,
