@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership, Service
-from panjereh.common import statemachine
+from panjereh.common import statemachine, uniquecode
 from panjereh.common.persian import normalize, to_latin_digits
 from panjereh.inbox import notify
 from panjereh.inbox.models import Message
@@ -480,24 +480,22 @@ def file_complaint(
     written: list[Path] = []
     try:
         with transaction.atomic():
-            complaint = None
-            for _attempt in range(10):
-                try:
-                    with transaction.atomic():
-                        complaint = Complaint.objects.create(
-                            tracking_code=new_tracking_code(),
-                            user=user,
-                            agency=agency,
-                            service=service,
-                            kind=kind,
-                            description=text,
-                            routed_to=supervising_body(agency),
-                        )
-                    break
-                except IntegrityError:
-                    continue
-            if complaint is None:
-                raise FeedbackError(_("Please try again."), "busy")
+            try:
+                complaint = uniquecode.insert_with_unique_code(
+                    new_tracking_code,
+                    lambda code: Complaint.objects.create(
+                        tracking_code=code,
+                        user=user,
+                        agency=agency,
+                        service=service,
+                        kind=kind,
+                        description=text,
+                        routed_to=supervising_body(agency),
+                    ),
+                    attempts=10,
+                )
+            except uniquecode.CodeNotStored as exc:
+                raise FeedbackError(_("Please try again."), "busy") from exc
             ComplaintEvent.objects.create(
                 complaint=complaint, to_state=ComplaintState.RECEIVED, by=user
             )

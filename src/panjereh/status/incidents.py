@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles
-from panjereh.common import jalali, statemachine
+from panjereh.common import jalali, statemachine, uniquecode
 from panjereh.common.persian import to_latin_digits
 
 from .models import TRANSITIONS, Incident, IncidentKind, IncidentState, IncidentUpdate, System
@@ -51,17 +51,18 @@ def find(text: str) -> Incident | None:
 def _number(incident: Incident) -> None:
     """Give the incident the next number of its start's Jalali year, and save it."""
     incident.year = jalali.from_gregorian(incident.started_at).year
-    for _attempt in range(5):
+
+    def next_number() -> str:
         last = Incident.objects.filter(year=incident.year).aggregate(m=Max("seq"))["m"] or 0
         incident.seq = last + 1
         incident.public_id = format_id(incident.year, incident.seq)
-        try:
-            with transaction.atomic():
-                incident.save()
-            return
-        except IntegrityError:
-            incident.pk = None  # another prober took the number: take the next one
-    raise IntegrityError("could not number the incident")
+        return incident.public_id
+
+    def save(_public_id: str) -> None:
+        incident.pk = None  # a number another prober took left no row: insert afresh
+        incident.save()
+
+    uniquecode.insert_with_unique_code(next_number, save, attempts=5)
 
 
 def _require_operator(actor) -> None:
