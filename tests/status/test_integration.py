@@ -117,7 +117,7 @@ def test_the_embedded_worker_runs_the_probe_round_at_the_status_interval(watched
 
     settings.PANJEREH_STATUS_INTERVAL = 0.2
     now = [1000.0]
-    schedule = periodic.Schedule(clock=lambda: now[0], skip=periodic.OWN_PROCESS)
+    schedule = periodic.Schedule(clock=lambda: now[0])
     watched.control("martyrs", mode="fail")
     assert schedule.run_due() == []  # the first round one interval after the worker starts
     for _round in range(2):

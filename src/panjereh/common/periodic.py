@@ -56,10 +56,6 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "participation-close-expired": ("panjereh.participation.operations.close_expired", 900),
 }
 
-# Jobs kept out of the embedded worker: none any more (the status prober's own process is gone).
-# Kept empty while ``services.worker`` still passes it as ``skip``.
-OWN_PROCESS: frozenset[str] = frozenset()
-
 
 def _seconds(every: float | str) -> float:
     return float(import_string(every)()) if isinstance(every, str) else float(every)

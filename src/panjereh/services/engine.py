@@ -298,7 +298,7 @@ def advance(application_id: int) -> str:
 def _fault(application: Application, exc: Exception) -> str:
     application.refresh_from_db()
     attempts = application.attempts + 1
-    reviewable = State.HUMAN_REVIEW in workflow.TRANSITIONS.get(application.state, set())
+    reviewable = workflow.MACHINE.can(application, State.HUMAN_REVIEW)
     if attempts < refused_attempts() or not reviewable:
         Application.objects.filter(pk=application.pk).update(
             attempts=attempts, next_attempt_at=timezone.now() + backoff(attempts)

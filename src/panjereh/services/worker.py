@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections
 
-from panjereh.common.periodic import OWN_PROCESS, Schedule
+from panjereh.common.periodic import Schedule
 
 
 def run(
@@ -37,7 +37,7 @@ def run(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     every = {} if events_every is None else {"inbox-poll-births": events_every}
-    schedule = Schedule(every=every, skip=OWN_PROCESS)
+    schedule = Schedule(every=every)
     write("worker ready")
     if once:
         close_old_connections()
