@@ -25,15 +25,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-from panjereh.common.conf import setting
+from panjereh.common import keyfiles
 
 log = logging.getLogger(__name__)
 
@@ -135,24 +133,12 @@ def consumer_key():
 
     from panjereh.exchange.client import generate_key
 
-    text = setting("PANJEREH_IDENTITY_NIX_KEY", "")
-    if text:
-        return OKPKey.import_key(json.loads(text))
-    if settings.MODE == "production":
-        raise ImproperlyConfigured("PANJEREH_IDENTITY_NIX_KEY must be set in production")
-    path = _key_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(generate_key().as_dict(private=True)))
-        os.chmod(tmp, 0o600)
-        try:
-            os.link(tmp, path)  # the first process to get here wins; the others read its key
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return OKPKey.import_key(json.loads(path.read_text()))
+    text = keyfiles.load_or_create(
+        "PANJEREH_IDENTITY_NIX_KEY",
+        _key_path(),
+        lambda: json.dumps(generate_key().as_dict(private=True)).encode(),
+    )
+    return OKPKey.import_key(json.loads(text))
 
 
 def _consumer():
