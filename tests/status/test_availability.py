@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from panjereh.common import jalali
 from panjereh.common.jalali import TEHRAN
 from panjereh.status import monitor, queries
 from panjereh.status.models import Check, DailyRollup
@@ -40,7 +41,8 @@ def test_month_bounds_are_jalali_in_tehran():
     assert queries.Month.of(dt.datetime(2026, 11, 21, 20, 45, tzinfo=dt.UTC)) == AZAR_1405
     assert queries.Month.of(dt.datetime(2026, 11, 21, 20, 15, tzinfo=dt.UTC)) == ABAN_1405
     assert queries.Month.parse("۱۴۰۵-۰۸") == ABAN_1405
-    assert queries.Month.parse("1405-13") is None
+    with pytest.raises(jalali.InvalidJalaliDate):
+        queries.Month.parse("1405-13")
 
 
 def test_availability_from_raw_rows_and_from_rollups(settings):

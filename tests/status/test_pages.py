@@ -203,3 +203,13 @@ def test_health_views(client):
     assert exchange.status_code == 200
     assert set(exchange.json()["checks"]) == {"configuration", "message_log", "cache"}
     assert not Check.objects.exists()
+
+
+@pytest.mark.parametrize("month", ["1405-13", "abc", "0001-01", "۱۴۰۵-۰۸"])
+def test_a_month_in_the_address_is_shown_or_the_current_month_instead(client, scene, month):
+    response = client.get("/en/status/", {"month": month})
+    assert response.status_code == 200
+    shown = (
+        queries.Month.parse("1405-08") if month == "۱۴۰۵-۰۸" else queries.Month.of(timezone.now())
+    )
+    assert f'data-month="{shown.iso}"' in response.content.decode()

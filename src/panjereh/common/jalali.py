@@ -95,6 +95,21 @@ class Month:
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    @property
+    def iso(self) -> str:
+        """``1404-03``, for addresses and keys (templates cannot call ``str``)."""
+        return str(self)
+
+    @property
+    def name_fa(self) -> str:
+        """``خرداد ۱۴۰۴``."""
+        return to_persian_digits(f"{MONTHS_FA[self.month - 1]} {self.year}")
+
+    @property
+    def name_en(self) -> str:
+        """``Khordad 1404``."""
+        return f"{jdatetime.date(self.year, self.month, 1).j_months_en[self.month - 1]} {self.year}"
+
     def first_day(self) -> jdatetime.date:
         return jdatetime.date(self.year, self.month, 1)
 

@@ -13,13 +13,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-import jdatetime
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from panjereh.common import jalali
-from panjereh.common.persian import to_latin_digits, to_persian_digits
+from panjereh.common.persian import to_latin_digits
 
 from . import conf
 from .models import (
@@ -105,53 +104,8 @@ def system_states(
 # -- months and availability -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Month:
-    year: int
-    month: int
-
-    @classmethod
-    def of(cls, value: dt.date | dt.datetime) -> Month:
-        day = jalali.from_gregorian(value)
-        return cls(day.year, day.month)
-
-    @classmethod
-    def parse(cls, text: str) -> Month | None:
-        """``1405-08`` (ASCII or Persian digits) → the Jalali month; anything else → None."""
-        parts = to_latin_digits(text or "").strip().replace("/", "-").split("-")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts):
-            return None
-        year, month = int(parts[0]), int(parts[1])
-        if not (1300 <= year <= 1500 and 1 <= month <= 12):
-            return None
-        return cls(year, month)
-
-    def first_day(self) -> dt.date:
-        return jdatetime.date(self.year, self.month, 1).togregorian()
-
-    def next(self) -> Month:
-        following = jalali.add_months(jdatetime.date(self.year, self.month, 1), 1)
-        return Month(following.year, following.month)
-
-    def previous(self) -> Month:
-        before = jalali.add_months(jdatetime.date(self.year, self.month, 1), -1)
-        return Month(before.year, before.month)
-
-    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        """The month's first instant and the next month's, in Tehran."""
-        return jalali.month_bounds(self.year, self.month)
-
-    @property
-    def iso(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def name_fa(self) -> str:
-        return to_persian_digits(f"{jalali.MONTHS_FA[self.month - 1]} {self.year}")
-
-    @property
-    def name_en(self) -> str:
-        return f"{jdatetime.date(self.year, self.month, 1).j_months_en[self.month - 1]} {self.year}"
+# The status pages' months are the one Jalali month type.
+Month = jalali.Month
 
 
 @dataclass

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from panjereh.common import ratelimit
+from panjereh.common import jalali, ratelimit
 from panjereh.common.templatetags.persian import code
 
 from . import incidents, queries
@@ -38,7 +38,12 @@ MONTHS_SHOWN = 3
 
 def _months(request: HttpRequest) -> tuple[queries.Month, list[queries.Month]]:
     current = queries.Month.of(timezone.now())
-    chosen = queries.Month.parse(request.GET.get("month", "")) or current
+    try:
+        chosen = queries.Month.parse(request.GET.get("month", ""))
+    except jalali.InvalidJalaliDate:
+        chosen = current
+    if not 1300 <= chosen.year <= 1500:  # no status history before or after the window
+        chosen = current
     if (chosen.year, chosen.month) > (current.year, current.month):
         chosen = current
     months = [chosen]
