@@ -26,7 +26,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from panjereh.catalogue import roles
-from panjereh.identity import operations, registry_checks, sms, totp
+from panjereh.common import messaging
+from panjereh.identity import operations, registry_checks, totp
 from panjereh.identity.models import (
     AuthEvent,
     Delegation,
@@ -64,7 +65,9 @@ def _fresh_cache():
 def texts(monkeypatch) -> list[tuple[str, str]]:
     """The SMS identity sends, as (mobile, text)."""
     sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(sms, "send_sms", lambda mobile, text: sent.append((mobile, text)))
+    monkeypatch.setattr(
+        messaging, "send_sms", lambda mobile, text, **_kw: sent.append((mobile, text))
+    )
     return sent
 
 

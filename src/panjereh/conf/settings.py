@@ -7,7 +7,6 @@ refuses to start without a real secret key and turns on the secure-cookie settin
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
@@ -291,13 +290,22 @@ OAUTH2_PROVIDER = {
 }
 # Agency windows are told of a sign-out within this many seconds or not at all.
 PANJEREH_BACKCHANNEL_TIMEOUT = env("PANJEREH_BACKCHANNEL_TIMEOUT", 3.0)
-# The demo prints one-time codes in its terminal; tests read them from files.
-PANJEREH_SMS_BACKEND = os.environ.get(
-    "PANJEREH_SMS_BACKEND",
-    "panjereh.identity.sms.ConsoleSmsBackend"
-    if MODE == "demo"
-    else "panjereh.identity.sms.FileSmsBackend",
+# Email (the inbox's alerts) goes through Django's mail backends: SMTP in production, files
+# under VAR_DIR/mail in the demo (the tests use locmem). SMS goes through
+# panjereh.common.messaging (PANJEREH_SMS_PROVIDER).
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if MODE == "production"
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 # Smart services: background work through Celery when a broker is configured (production);
 # otherwise the in-process worker (`panjereh worker`) runs the same task functions.

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from panjereh.catalogue import roles
-from panjereh.common import ratelimit
+from panjereh.common import messaging, ratelimit
 
-from . import assurance, audit, otp, registry_checks, sms, totp
+from . import assurance, audit, otp, registry_checks, totp
 from .models import AuthEvent, Consent, Delegation, SigningKey, TotpDevice, User
 
 # The progress of registration and sign-in, and the signing-key nonce, in the session.
@@ -131,7 +131,7 @@ def _send_code(purpose: str, national_code: str, mobile: str | None) -> int:
     an SMS. Returns the challenge's id (kept in the session)."""
     challenge_id, code = otp.issue(purpose, national_code)
     if mobile:
-        sms.send_sms(mobile, _sms_text(code))
+        messaging.send_sms(mobile, _sms_text(code), reference=f"identity:{purpose}")
     return challenge_id
 
 

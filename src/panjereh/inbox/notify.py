@@ -86,13 +86,8 @@ def tell_agency(
     link_url: str = "",
     link_label_fa: str = "",
     link_label_en: str = "",
-    application=None,
 ) -> int:
-    """One notice in the inbox of every staff member of an agency; how many were new.
-
-    ``application`` is accepted and ignored until its last caller (``services.engine``) stops
-    passing it: the inbox links what the sender gives in ``link_url``."""
-    del application
+    """One notice in the inbox of every staff member of an agency; how many were new."""
     from panjereh.catalogue.models import AgencyMembership
 
     if agency_id is None:

@@ -493,6 +493,8 @@ def _to_review(
         if tell_agency:
             from panjereh.inbox import notify
 
+            from . import notices
+
             notify.tell_agency(
                 application.agency_id,
                 dedupe_key=f"stopped:{application.tracking_code}",
@@ -500,7 +502,7 @@ def _to_review(
                 subject_en=f"Application {application.tracking_code} stopped and needs an officer",
                 body_fa=f"{reason_fa}\n{tell_agency}",
                 body_en=f"{reason_en}\n{tell_agency}",
-                application=application,
+                **notices.staff_link(application),
             )
 
 

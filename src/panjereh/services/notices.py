@@ -35,6 +35,18 @@ def link(application) -> dict[str, str]:
     }
 
 
+def staff_link(application) -> dict[str, str]:
+    """The message fields that link the agency's review page of the application, for
+    ``notify.tell_agency``."""
+    with translation.override(settings.LANGUAGE_CODE):
+        url = reverse("services:agency_detail", args=[application.tracking_code])
+    return {
+        "link_url": url,
+        "link_label_fa": "بررسی درخواست",
+        "link_label_en": "Review the application",
+    }
+
+
 def decision(application, *, document=None, data=None) -> None:
     """Tell the applicant (and, for a birth, both parents who use the window) the outcome."""
     spec = application.definition.spec

@@ -31,7 +31,6 @@ from .file import sent_sms
 __all__ = ["SmsClient", "provider_name", "send_email", "send_sms", "sent_sms", "sms_client"]
 
 OWN = ("file", "console")
-DJANGO_DEFAULT_EMAIL = "django.core.mail.backends.smtp.EmailBackend"
 
 
 def provider_name() -> str:
@@ -68,17 +67,4 @@ def send_email(address: str, subject: str, body: str) -> None:
         body,
         None,  # DEFAULT_FROM_EMAIL
         [address],
-        connection=_email_connection(),
     )
-
-
-def _email_connection():
-    # Until conf/settings.py names an EMAIL_BACKEND, Django's default (SMTP to localhost) is
-    # replaced outside production by the file backend in VAR_DIR/mail, as the demo did before.
-    # The tests use locmem (pytest-django sets it), production sets EMAIL_BACKEND.
-    if settings.EMAIL_BACKEND == DJANGO_DEFAULT_EMAIL and settings.MODE != "production":
-        return mail.get_connection(
-            "django.core.mail.backends.filebased.EmailBackend",
-            file_path=str(getattr(settings, "EMAIL_FILE_PATH", None) or settings.VAR_DIR / "mail"),
-        )
-    return mail.get_connection()
