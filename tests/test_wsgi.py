@@ -10,6 +10,7 @@ import json
 import sys
 
 import pytest
+from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
@@ -102,10 +103,23 @@ def test_the_gateway_answers_a_bare_prefix_and_other_methods_as_json(gateway_app
 
 @pytest.mark.django_db
 def test_the_gateway_process_serves_no_page_and_no_browser_endpoint(gateway_app):
-    for path in ("/en/", "/", "/oidc/authorize/", "/oidc/logout/", "/admin/"):
+    for path in ("/en/", "/", "/admin/"):
         status, headers, body = _call(gateway_app, path)
         assert status.startswith("404"), path
         assert headers["Content-Type"] == "application/json" and json.loads(body)["detail"]
+    for path in ("/oidc/authorize/", "/oidc/logout/"):  # a browser is sent to the portal
+        status, headers, _body = _call(gateway_app, path)
+        assert status.startswith("302"), path
+        assert headers["Location"] == settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+@pytest.mark.django_db
+def test_the_gateway_process_serves_the_discovery_document(gateway_app):
+    status, _headers, body = _call(gateway_app, "/.well-known/openid-configuration")
+    assert status.startswith("200")
+    document = json.loads(body)
+    assert document["token_endpoint"].endswith("/oidc/token/")
+    assert document["authorization_endpoint"].endswith("/oidc/authorize/")
 
 
 @pytest.mark.django_db
