@@ -418,7 +418,7 @@ def main() -> None:
             "PANJEREH_VAR": str(var),
             "PANJEREH_MODE": "demo",
             "DJANGO_SETTINGS_MODULE": "panjereh.conf.settings",
-            "PANJEREH_SMS_BACKEND": "panjereh.identity.sms.FileSmsBackend",
+            "PANJEREH_SMS_PROVIDER": "file",
         }
     )
     port = free_port()
