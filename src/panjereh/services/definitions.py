@@ -4,9 +4,13 @@ A definition names the data it needs (registry, data service, items, whose recor
 applicant may type, the eligibility rules, the decision texts, the document, the steps, the
 target time and the assurance level. :func:`validate` returns every problem; for a definition
 that claims to be smart it applies the catalogue's Art. 107 rules (no upload, no in-person step,
-no typed registry item) plus "no manual step", and says which part breaks them.
-:func:`load` writes each valid definition (a new row per new version) and onto its catalogue
-card; an invalid one is refused with its reasons and nothing of it is written.
+no typed registry item) plus "no manual step", and says which part breaks them in plain words
+(:func:`explain`, both languages). Before the semantic checks a definition must match the JSON
+Schema ``schema/definition.schema.json`` (draft 2020-12; ``docs/definition-schema.json`` is its
+copy). :func:`load` writes each valid definition through the designer's operations
+(``services.design``) as the system: a new version row, published (certified by the system
+when smart), the previous version retired; an invalid one is refused with its reasons and
+nothing of it is written.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator
 
 from panjereh.catalogue import operations
 from panjereh.catalogue.models import Agency, Service
@@ -31,6 +37,9 @@ from .labels import FORMATS, PLACEHOLDER_RE
 from .models import ServiceDefinition
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "definition.schema.json"
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+_SCHEMA_VALIDATOR = Draft202012Validator(SCHEMA)
 REQUIRED_KEYS = (
     "code",
     "version",
@@ -120,12 +129,45 @@ def card_view(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def validate(spec: dict[str, Any]) -> list[str]:
-    """Every problem of a definition (empty when it may be loaded)."""
+def _where(path) -> str:
+    return "/".join(str(part) for part in path) or "/"
+
+
+def schema_problems(spec: Any) -> list[str]:
+    """Where ``spec`` breaks the JSON Schema, in words (empty when it matches)."""
+    if not isinstance(spec, dict):
+        return [_("A definition is a JSON object.")]
     missing = [key for key in REQUIRED_KEYS if key not in spec]
     if missing:
         return [_("Missing keys: %(keys)s") % {"keys": ", ".join(missing)}]
-    problems: list[str] = []
+    problems = []
+    for error in sorted(_SCHEMA_VALIDATOR.iter_errors(spec), key=lambda e: list(e.path)):
+        where = _where(error.absolute_path)
+        kind = error.validator
+        if kind == "required":
+            text = _("%(where)s: a required part is missing (%(detail)s).")
+        elif kind == "type":
+            text = _("%(where)s: the value has the wrong type (%(detail)s).")
+        elif kind == "additionalProperties":
+            text = _("%(where)s: a part the format does not know (%(detail)s).")
+        elif kind in ("enum", "pattern", "minimum", "maximum"):
+            text = _("%(where)s: the value is not allowed (%(detail)s).")
+        elif kind in ("minLength", "maxLength", "minItems", "maxItems"):
+            text = _("%(where)s: too short or too long (%(detail)s).")
+        else:
+            text = _("%(where)s: does not match the definition format (%(detail)s).")
+        problems.append(text % {"where": where, "detail": error.message[:200]})
+        if len(problems) >= 50:
+            break
+    return problems
+
+
+def validate(spec: dict[str, Any]) -> list[str]:
+    """Every problem of a definition (empty when it may be loaded): first the JSON Schema,
+    then the semantic checks and, for a smart one, why it is not smart (:func:`explain`)."""
+    problems = schema_problems(spec)
+    if problems:
+        return problems
     if not re.fullmatch(r"[a-z0-9-]+", str(spec["code"])):
         problems.append(_("The code is lower-case letters, digits and hyphens."))
     if not isinstance(spec["version"], int) or spec["version"] < 1:
@@ -216,26 +258,137 @@ def validate(spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def smart_problems(spec: dict[str, Any]) -> list[str]:
-    """Why a definition may not carry the smart flag (empty if it may, or is not smart)."""
-    if not spec.get("smart"):
+@dataclass(frozen=True)
+class Reason:
+    """One reason a definition marked smart is not smart: the rule broken (``code``), the
+    part of the definition that breaks it (a JSON pointer, e.g. ``/uploads/0``) and a plain
+    sentence in each language."""
+
+    code: str
+    part: str
+    fa: str
+    en: str
+
+    def text(self, lang: str | None = None) -> str:
+        return self.en if (lang or get_language() or "fa").startswith("en") else self.fa
+
+
+def _label(entry: Any, lang: str) -> str:
+    if isinstance(entry, str):
+        return entry
+    if not isinstance(entry, dict):
+        return str(entry)
+    if lang == "en" and entry.get("label_en"):
+        return str(entry["label_en"])
+    return str(entry.get("label_fa") or entry.get("label_en") or entry.get("code") or "—")
+
+
+def registry_item_of(entry: dict[str, Any]) -> str | None:
+    """The base-registry item a typed input asks for, if any: named (``item``), or its code is
+    a registry item's code or the last part of one (``birth_date`` → ``civil.birth_date``)."""
+    item = entry.get("item")
+    if item in REGISTRY_ITEMS:
+        return item
+    code = str(entry.get("code") or "")
+    if code in REGISTRY_ITEMS:
+        return code
+    return _ITEM_BY_SUFFIX.get(code)
+
+
+_ITEM_BY_SUFFIX = {code.split(".", 1)[1]: code for code in REGISTRY_ITEMS}
+
+
+def explain(spec: dict[str, Any]) -> list[Reason]:
+    """Why a definition marked smart is not smart, in plain words naming each part (empty if
+    it is smart, or does not claim to be): an upload, an in-person step, a typed input a base
+    registry holds (Art. 107(h)), a manual step."""
+    if not isinstance(spec, dict) or not spec.get("smart"):
         return []
-    card = card_view(spec)
-    found = [str(v.message) for v in check_smart(card)]
-    for step in spec.get("steps", []):
-        if step.get("kind") == "manual":
-            found.append(
-                _("A smart service may not have a manual step: %(step)s")
-                % {"step": step.get("label_fa") or step.get("code")}
+    found: list[Reason] = []
+    for i, upload in enumerate(_list(spec.get("uploads"))):
+        fa, en = _label(upload, "fa"), _label(upload, "en")
+        found.append(
+            Reason(
+                "smart.upload",
+                f"/uploads/{i}",
+                f"این خدمت هوشمند نیست، چون از متقاضی می‌خواهد «{fa}» را بارگذاری کند.",
+                f"Not smart: it asks the applicant to upload “{en}”.",
             )
+        )
+    for i, step in enumerate(_list(spec.get("in_person_steps"))):
+        fa, en = _label(step, "fa"), _label(step, "en")
+        found.append(
+            Reason(
+                "smart.in_person",
+                f"/in_person_steps/{i}",
+                f"این خدمت هوشمند نیست، چون متقاضی باید برای «{fa}» حضوری مراجعه کند.",
+                f"Not smart: it has an in-person step: “{en}”.",
+            )
+        )
+    for i, entry in enumerate(_list(spec.get("inputs"))):
+        if not isinstance(entry, dict):
+            continue
+        fa, en = _label(entry, "fa"), _label(entry, "en")
+        if entry.get("source") == InputSource.DOCUMENT:
+            found.append(
+                Reason(
+                    "smart.upload",
+                    f"/inputs/{i}",
+                    f"این خدمت هوشمند نیست، چون از متقاضی می‌خواهد «{fa}» را بارگذاری کند.",
+                    f"Not smart: it asks the applicant to upload “{en}”.",
+                )
+            )
+            continue
+        item = registry_item_of(entry)
+        if entry.get("source", InputSource.USER) == InputSource.USER and item:
+            _registry, item_fa, item_en = REGISTRY_ITEMS[item]
+            found.append(
+                Reason(
+                    "smart.registry_item_typed",
+                    f"/inputs/{i}",
+                    f"این خدمت هوشمند نیست، چون از متقاضی می‌خواهد «{fa}» را تایپ کند، در حالی "
+                    f"که «{item_fa}» را یک پایگاه پایه نگه می‌دارد و باید از تبادل اطلاعات "
+                    "دریافت شود (بند ح ماده ۱۰۷).",
+                    f"Not smart: it asks the applicant to type what a base registry holds: "
+                    f"“{en}” ({item_en}); fetch it through the exchange instead (Art. 107(h)).",
+                )
+            )
+    for i, step in enumerate(_list(spec.get("steps"))):
+        if isinstance(step, dict) and step.get("kind") == "manual":
+            fa, en = _label(step, "fa"), _label(step, "en")
+            found.append(
+                Reason(
+                    "smart.manual",
+                    f"/steps/{i}",
+                    f"این خدمت هوشمند نیست، چون مرحله «{fa}» را کارشناس انجام می‌دهد (مرحله دستی).",
+                    f"Not smart: it has a manual step, “{en}”, that an officer must do.",
+                )
+            )
+    # The catalogue's own Art. 107 rules stay the authority: anything they find that the
+    # sentences above do not cover is said in their words.
+    covered = {reason.code for reason in found} | {"smart.documents"}
+    for violation in check_smart(card_view(spec)):
+        if violation.code not in covered:
+            message = str(violation.message)
+            found.append(Reason(violation.code, "/" + violation.field, message, message))
     return found
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def smart_problems(spec: dict[str, Any]) -> list[str]:
+    """Why a definition may not carry the smart flag (empty if it may, or is not smart), in
+    the current language."""
+    return [reason.text() for reason in explain(spec)]
 
 
 def digest(spec: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def _agency(spec: dict[str, Any]) -> Agency:
+def agency_for(spec: dict[str, Any]) -> Agency:
     data = spec["agency"]
     agency = Agency.objects.filter(code=data["code"]).first()
     if agency is not None:
@@ -255,7 +408,7 @@ def _agency(spec: dict[str, Any]) -> Agency:
     )
 
 
-def _card(spec: dict[str, Any], agency: Agency) -> Service:
+def sync_card(spec: dict[str, Any], agency: Agency) -> Service:
     """The catalogue card the definition implements, brought in line with the definition."""
     view = card_view(spec)
     changes = {
@@ -299,7 +452,11 @@ def _card(spec: dict[str, Any], agency: Agency) -> Service:
 
 @transaction.atomic
 def load_spec(spec: dict[str, Any]) -> tuple[ServiceDefinition, bool]:
-    """Write one definition; (definition, created). Raises :class:`DefinitionError`."""
+    """Write one definition from a file, as the system, through the designer's operations:
+    created, submitted, certified by the system when smart, published (the previous version
+    retired). (definition, created). Raises :class:`DefinitionError`."""
+    from . import design
+
     problems = validate(spec)
     if problems:
         raise DefinitionError(str(spec.get("code", "?")), problems)
@@ -315,23 +472,14 @@ def load_spec(spec: dict[str, Any]) -> tuple[ServiceDefinition, bool]:
                 ],
             )
         return existing, False
-    agency = _agency(spec)
-    service = _card(spec, agency)
-    ServiceDefinition.objects.filter(code=spec["code"]).update(active=False)
-    definition = ServiceDefinition.objects.create(
-        code=spec["code"],
-        version=spec["version"],
-        service=service,
-        agency=service.agency,
-        smart=bool(spec["smart"]),
-        title_fa=spec["title_fa"],
-        title_en=spec.get("title_en", ""),
-        assurance_level=spec["assurance_level"],
-        target_minutes=spec["target_minutes"],
-        spec=spec,
-        digest=sha,
-        active=True,
+    system = design.roles.SYSTEM
+    definition = design.create_draft(
+        agency_for(spec), spec, actor=system, version=spec["version"], note=design.FROM_FILE
     )
+    design.submit(definition, actor=system, note=design.FROM_FILE)
+    if definition.smart:
+        design.certify(definition, actor=system, note=design.CERTIFIED_BY_SYSTEM)
+    design.publish(definition, actor=system, note=design.FROM_FILE)
     return definition, True
 
 

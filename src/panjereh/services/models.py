@@ -15,8 +15,43 @@ from django.utils.translation import gettext_lazy as _
 from panjereh.catalogue.models import Agency, Service
 
 
+class DefinitionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for review")
+    CERTIFIED = "certified", _("Certified by AEO")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+# What a published (or retired) version may never change: the engine and every application
+# that started on it read these.
+DEFINITION_CONTENT = (
+    "code",
+    "version",
+    "service_id",
+    "agency_id",
+    "smart",
+    "title_fa",
+    "title_en",
+    "assurance_level",
+    "target_minutes",
+    "spec",
+    "digest",
+)
+
+
+class ImmutableDefinition(ValueError):
+    """A published or retired version's content was about to change."""
+
+
 class ServiceDefinition(models.Model):
-    """One version of a declarative service definition (the file it came from, as JSON)."""
+    """One version of a declarative service definition (the file it came from, as JSON).
+
+    Its ``status`` moves through ``services.design.MACHINE``: draft → submitted → (certified,
+    for a smart one) → published → retired. ``active`` marks the one published version of a
+    code the engine uses. A published or retired version's content is never changed
+    (:meth:`save` refuses); a change is a new version.
+    """
 
     code = models.SlugField(_("code"), max_length=80)
     version = models.PositiveIntegerField(_("version"))
@@ -30,7 +65,15 @@ class ServiceDefinition(models.Model):
     spec = models.JSONField()
     digest = models.CharField(max_length=64)
     active = models.BooleanField(default=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=DefinitionStatus.choices,
+        default=DefinitionStatus.DRAFT,
+        db_index=True,
+    )
     loaded_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -40,6 +83,47 @@ class ServiceDefinition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        fields = {name.removesuffix("_id") for name in DEFINITION_CONTENT} | set(DEFINITION_CONTENT)
+        if self.pk is not None and (update_fields is None or fields & set(update_fields)):
+            stored = (
+                type(self).objects.filter(pk=self.pk).values("status", *DEFINITION_CONTENT).first()
+            )
+            if stored and stored["status"] in (
+                DefinitionStatus.PUBLISHED,
+                DefinitionStatus.RETIRED,
+            ):
+                changed = [n for n in DEFINITION_CONTENT if stored[n] != getattr(self, n)]
+                if changed:
+                    raise ImmutableDefinition(
+                        f"{self.code} v{self.version} is {stored['status']}: its content "
+                        f"({', '.join(changed)}) never changes; make a new version"
+                    )
+        super().save(*args, **kwargs)
+
+
+class DefinitionEvent(models.Model):
+    """One move of a definition version through its lifecycle: who, when, from, to, why."""
+
+    definition = models.ForeignKey(
+        ServiceDefinition, on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    by_system = models.BooleanField(default=False)  # the window itself (loading its files)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.definition_id} {self.from_status or '-'} → {self.to_status}"
 
 
 class State(models.TextChoices):
