@@ -33,6 +33,13 @@ CATALOGUE_CODES: dict[str, tuple[str, ...]] = {
     "martyrs": ("martyrs",),
     "relief": ("relief",),
     "ssi": ("ssi",),
+    "tax": ("inta",),
+    "vehicle": ("traffic-police", "faraja"),
+    "insurance": ("ihio",),
+    "welfare": ("mcls-hq", "mcls"),
+    "vocational": ("tvto",),
+    "location": ("post",),
+    "foreign": ("bafia",),
 }
 
 

@@ -18,6 +18,13 @@ REGISTRIES: tuple[str, ...] = (
     "martyrs",
     "relief",
     "ssi",
+    "tax",
+    "vehicle",
+    "insurance",
+    "welfare",
+    "vocational",
+    "location",
+    "foreign",
 )
 
 PROFILES: dict[str, int] = {"small": 10_000, "national": 1_000_000}

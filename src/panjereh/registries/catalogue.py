@@ -56,6 +56,39 @@ ORGANISATIONS: dict[str, tuple[str, str, str]] = {
     ),
     "relief": (_member_code(10), "کمیته امداد امام خمینی", "Imam Khomeini Relief Committee"),
     "ssi": (_member_code(11), "سازمان تأمین اجتماعی", "Social Security Organization"),
+    "tax": (_member_code(12), "سازمان امور مالیاتی کشور", "Iranian National Tax Administration"),
+    "vehicle": (
+        _member_code(13),
+        "پلیس راهنمایی و رانندگی فراجا",
+        "Traffic Police (vehicle and driving licence registry)",
+    ),
+    "insurance": (
+        _member_code(14),
+        "سازمان بیمه سلامت ایران",
+        "Iran Health Insurance Organization",
+    ),
+    "welfare": (
+        _member_code(15),
+        "وزارت تعاون، کار و رفاه اجتماعی (پایگاه اطلاعات رفاه ایرانیان)",
+        "Ministry of Cooperatives, Labour and Social Welfare (Iranian Welfare Database)",
+    ),
+    "vocational": (
+        _member_code(16),
+        "سازمان آموزش فنی و حرفه‌ای کشور",
+        "Technical and Vocational Training Organization",
+    ),
+    # The location-based address database (postcode, GNAF, standard address description) is the
+    # Post Company's (seed 002, §1.5): the same exchange member as "post", another subsystem.
+    "location": (
+        _member_code(3),
+        "شرکت ملی پست (سامانه نشانی مکان‌محور)",
+        "National Post Company (location-based address system)",
+    ),
+    "foreign": (
+        _member_code(17),
+        "سازمان امور اتباع و مهاجرین خارجی (وزارت کشور)",
+        "National Organization for Foreign Nationals and Immigrants Affairs (Ministry of Interior)",
+    ),
 }
 
 # Each service: code, path prefix on the registry, the path parameter, English and Persian
@@ -311,6 +344,227 @@ SERVICES: dict[str, list[dict[str, Any]]] = {
                 ],
             },
         }
+    ],
+    "tax": [
+        {
+            "code": "taxpayer",
+            "title_en": "Taxpayer status and income tax band",
+            "title_fa": "استعلام وضعیت مودی و طبقه مالیات بر درآمد",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "tax.taxpayer_status": [
+                    "registered",
+                    "tax_file_number",
+                    "activity",
+                    "tax_office",
+                    "status",
+                ],
+                "tax.income_bracket": ["tax_year", "rate_percent", "exempt"],
+            },
+        },
+        {
+            "code": "clearance",
+            "title_en": "Tax clearance",
+            "title_fa": "استعلام مفاصاحساب مالیاتی",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"tax.clearance": ["clear", "outstanding_rial", "as_of", "as_of_jalali"]},
+        },
+    ],
+    "vehicle": [
+        {
+            "code": "owned-vehicles",
+            "title_en": "Vehicles registered to a person",
+            "title_fa": "استعلام خودروهای به نام شخص",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"vehicle.owned_vehicles": ["vehicles"]},
+        },
+        {
+            "code": "vehicle",
+            "title_en": "Vehicle, plate and owner by VIN",
+            "title_fa": "استعلام مشخصات خودرو، پلاک و مالک با شماره شاسی",
+            "param": "vin",
+            "key_fields": ["vin"],
+            "items": {
+                "vehicle.plate": [
+                    "plate",
+                    "owner_national_code",
+                    "make_model",
+                    "kind",
+                    "model_year",
+                    "colour",
+                    "status",
+                ],
+            },
+        },
+        {
+            "code": "driving-licence",
+            "title_en": "Driving licence",
+            "title_fa": "استعلام گواهینامه رانندگی",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "vehicle.driving_licence": [
+                    "has_licence",
+                    "licence_number",
+                    "classes",
+                    "issued",
+                    "valid_until",
+                    "status",
+                ],
+            },
+        },
+    ],
+    "insurance": [
+        {
+            "code": "coverage",
+            "title_en": "Basic health insurance coverage",
+            "title_fa": "استعلام پوشش بیمه پایه سلامت",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "insurance.health_coverage": [
+                    "covered",
+                    "insurer",
+                    "insurer_name",
+                    "scheme",
+                    "scheme_name",
+                    "relation",
+                    "insured_number",
+                    "valid_until",
+                ],
+            },
+        },
+        {
+            "code": "family-physician",
+            "title_en": "Family physician",
+            "title_fa": "استعلام پزشک خانواده",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "insurance.family_physician": ["enrolled", "physician", "health_centre"],
+            },
+        },
+    ],
+    "welfare": [
+        {
+            "code": "subsidy",
+            "title_en": "Income decile and subsidies",
+            "title_fa": "استعلام دهک درآمدی و یارانه",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "welfare.subsidy_decile": ["decile", "as_of"],
+                "welfare.subsidy_status": [
+                    "cash_subsidy",
+                    "monthly_rial_per_person",
+                    "electronic_coupon",
+                ],
+            },
+        },
+        {
+            "code": "household",
+            "title_en": "Welfare household",
+            "title_fa": "استعلام خانوار رفاهی",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"welfare.household_members": ["head_national_code", "members", "size"]},
+        },
+    ],
+    "vocational": [
+        {
+            "code": "certificates",
+            "title_en": "Technical and vocational certificates of a person",
+            "title_fa": "استعلام گواهینامه‌های مهارت فنی و حرفه‌ای شخص",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {"vocational.certificates": ["certificates"]},
+        },
+        {
+            "code": "certificate",
+            "title_en": "Vocational certificate authenticity",
+            "title_fa": "استعلام اصالت گواهینامه مهارت",
+            "param": "certificate_number",
+            "key_fields": ["certificate_number"],
+            "items": {
+                "vocational.certificates": [
+                    "holder_national_code",
+                    "title",
+                    "standard_code",
+                    "issued",
+                    "issued_jalali",
+                    "centre",
+                    "authentic",
+                ],
+            },
+        },
+    ],
+    "location": [
+        {
+            "code": "geo",
+            "title_en": "Location of a postcode",
+            "title_fa": "استعلام موقعیت مکانی کد پستی",
+            "param": "postcode",
+            "key_fields": ["postcode"],
+            "items": {
+                "location.geo": ["latitude", "longitude", "accuracy_m"],
+                "location.area": ["settlement", "municipal_district", "building_id"],
+            },
+        },
+        {
+            "code": "residence-geo",
+            "title_en": "Location of a person's registered residence",
+            "title_fa": "استعلام موقعیت مکانی محل سکونت",
+            "param": "national_code",
+            "key_fields": ["national_code"],
+            "items": {
+                "location.geo": ["postcode", "latitude", "longitude", "accuracy_m"],
+                "location.area": ["settlement", "municipal_district", "building_id"],
+            },
+        },
+    ],
+    "foreign": [
+        {
+            "code": "person",
+            "title_en": "Foreign national's identity",
+            "title_fa": "استعلام هویت اتباع خارجی",
+            "param": "fida_code",
+            "key_fields": ["fida_code"],
+            "items": {
+                "foreign.identity": [
+                    "first_name",
+                    "last_name",
+                    "father_name",
+                    "sex",
+                    "birth_date",
+                    "birth_date_jalali",
+                    "nationality",
+                    "nationality_code",
+                    "passport_number",
+                ],
+            },
+        },
+        {
+            "code": "residence-permit",
+            "title_en": "Foreign national's residence permit",
+            "title_fa": "استعلام مدرک اقامت اتباع خارجی",
+            "param": "fida_code",
+            "key_fields": ["fida_code"],
+            "items": {
+                "foreign.residence_permit": [
+                    "permit_type",
+                    "permit_type_fa",
+                    "permit_number",
+                    "issued",
+                    "valid_until",
+                    "valid",
+                    "province",
+                    "city",
+                ],
+            },
+        },
     ],
 }
 

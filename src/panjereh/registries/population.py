@@ -155,8 +155,670 @@ def _day(rng: random.Random, year: int) -> dt.date:
     return dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
+# == The registries added for the whole state's data ===========================================
+#
+# Every fact below is drawn with its own seeded generator (a tag of its own), so adding them
+# changed none of the facts above. One household "wealth" draw ties them together as they are
+# tied in life: the subsidy decile, the tax bracket, the vehicles, the health insurance scheme.
+
+_VOC_MOD = 10**11
+_VOC_MUL = 31_415_926_537  # odd and not a multiple of 5: coprime with 10**11
+_FIDA_MOD = 9 * 10**10
+_FIDA_MUL = 7_777_777_777  # coprime with 2, 3 and 5
+_VIN_MOD = 10**7
+_VIN_MUL = 1_234_567  # coprime with 10**7
+FOREIGN_SHARE = 20  # one registered foreign national for every twenty people
+
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Province codes on licence plates ("ایران ۱۰"), a few of each province's (simulated subset).
+PLATE_CODES: dict[str, tuple[int, ...]] = {
+    "تهران": (10, 11, 20, 22, 33),
+    "اصفهان": (13, 23, 43, 53),
+    "خراسان رضوی": (12, 32, 36, 42),
+    "فارس": (63, 73, 83, 93),
+    "آذربایجان شرقی": (15, 25, 35),
+    "خوزستان": (14, 24, 34),
+    "مازندران": (62, 72, 82),
+    "کرمان": (45, 65, 75),
+    "گیلان": (46, 56, 76),
+    "یزد": (54, 64),
+    "سیستان و بلوچستان": (85, 95),
+    "کردستان": (51, 61),
+}
+PLATE_LETTERS = "ب ج د س ص ط ق ل م ن و ه ی".split()
+# (make and model, VIN world manufacturer code, kind, least household wealth to own one)
+VEHICLE_MODELS: tuple[tuple[str, str, str, float], ...] = (
+    ("سایپا پراید ۱۳۱", "NAS", "car", 0.0),
+    ("سایپا تیبا", "NAS", "car", 0.1),
+    ("سایپا کوییک", "NAS", "car", 0.2),
+    ("سایپا شاهین", "NAS", "car", 0.35),
+    ("ایران خودرو پژو ۴۰۵", "NAA", "car", 0.1),
+    ("ایران خودرو سمند", "NAA", "car", 0.15),
+    ("ایران خودرو پژو ۲۰۶", "NAA", "car", 0.3),
+    ("ایران خودرو پژو پارس", "NAA", "car", 0.3),
+    ("ایران خودرو دنا", "NAA", "car", 0.45),
+    ("ایران خودرو تارا", "NAA", "car", 0.55),
+    ("پارس خودرو رنو تندر ۹۰", "NAP", "car", 0.3),
+    ("کیا اسپورتیج", "KNA", "car", 0.85),
+    ("تویوتا کمری", "JTD", "car", 0.9),
+    ("موتورسیکلت هوندا ۱۲۵", "NAM", "motorcycle", 0.0),
+    ("موتورسیکلت بنلی ۲۵۰", "NAM", "motorcycle", 0.2),
+)
+VEHICLE_COLOURS = ("سفید", "مشکی", "نقره‌ای", "خاکستری", "نوک‌مدادی", "آبی", "قرمز")
+LICENCE_CLASSES = ("پایه سوم", "پایه دوم", "پایه یکم", "موتورسیکلت")
+# Approximate centres of the cities above (latitude, longitude).
+CITY_CENTRES: dict[str, tuple[float, float]] = {
+    "تهران": (35.6892, 51.3890),
+    "شهریار": (35.6596, 51.0592),
+    "ورامین": (35.3242, 51.6457),
+    "اسلامشهر": (35.5522, 51.2350),
+    "اصفهان": (32.6546, 51.6680),
+    "کاشان": (33.9850, 51.4100),
+    "نجف‌آباد": (32.6344, 51.3668),
+    "مشهد": (36.2605, 59.6168),
+    "نیشابور": (36.2133, 58.7958),
+    "سبزوار": (36.2126, 57.6819),
+    "شیراز": (29.5918, 52.5837),
+    "مرودشت": (29.8742, 52.8025),
+    "کازرون": (29.6195, 51.6542),
+    "تبریز": (38.0800, 46.2919),
+    "مراغه": (37.3917, 46.2398),
+    "مرند": (38.4329, 45.7749),
+    "اهواز": (31.3183, 48.6706),
+    "دزفول": (32.3811, 48.4058),
+    "آبادان": (30.3392, 48.3043),
+    "ساری": (36.5633, 53.0601),
+    "بابل": (36.5513, 52.6790),
+    "آمل": (36.4696, 52.3507),
+    "کرمان": (30.2839, 57.0834),
+    "رفسنجان": (30.4067, 55.9939),
+    "سیرجان": (29.4520, 55.6814),
+    "رشت": (37.2808, 49.5832),
+    "لاهیجان": (37.2071, 50.0039),
+    "انزلی": (37.4728, 49.4622),
+    "یزد": (31.8974, 54.3569),
+    "میبد": (32.2301, 54.0180),
+    "اردکان": (32.3100, 54.0175),
+    "زاهدان": (29.4963, 60.8629),
+    "چابهار": (25.2919, 60.6430),
+    "زابل": (31.0287, 61.5012),
+    "سنندج": (35.3219, 46.9862),
+    "سقز": (36.2499, 46.2735),
+    "مریوان": (35.5219, 46.1760),
+}
+# (title, standard code, share of holders who are men)
+VOCATIONAL_STANDARDS: tuple[tuple[str, str, float], ...] = (
+    ("برق‌کار ساختمان درجه ۲", "741120530320001", 0.97),
+    ("جوشکار سازه‌های فولادی", "721220530140001", 0.98),
+    ("کاربر رایانه", "251340530090001", 0.45),
+    ("حسابداری مالی", "331340530210001", 0.40),
+    ("تعمیرکار خودروهای سبک بنزینی", "723130530280001", 0.97),
+    ("آرایشگر موی زنانه", "514120530450001", 0.0),
+    ("خیاط لباس زنانه", "753120530110001", 0.05),
+    ("لوله‌کش گاز ساختمان", "712620530070001", 0.98),
+    ("طراح صفحات وب", "251320530190001", 0.6),
+    ("آشپز غذاهای ایرانی", "512020530160001", 0.5),
+    ("تعمیرکار تلفن همراه", "742220530230001", 0.9),
+    ("مربی مهدکودک", "531120530050001", 0.02),
+)
+HEALTH_INSURERS = {
+    "ihio": "سازمان بیمه سلامت ایران",
+    "ssi": "سازمان تأمین اجتماعی",
+    "armed_forces": "سازمان بیمه خدمات درمانی نیروهای مسلح",
+    "other_fund": "صندوق‌های بیمه‌ای خاص (بانک‌ها، صنعت نفت، صداوسیما)",
+}
+IHIO_SCHEMES = {
+    "universal": "بیمه همگانی سلامت",
+    "rural": "بیمه روستاییان و عشایر",
+    "government_employees": "بیمه کارکنان دولت",
+    "relief": "بیمه مددجویان کمیته امداد",
+}
+# (nationality in Persian, ISO 3166 alpha-3, share of registered foreign nationals)
+NATIONALITIES: tuple[tuple[str, str, float], ...] = (
+    ("افغانستان", "AFG", 0.90),
+    ("عراق", "IRQ", 0.05),
+    ("پاکستان", "PAK", 0.02),
+    ("سوریه", "SYR", 0.01),
+    ("ترکیه", "TUR", 0.01),
+    ("جمهوری آذربایجان", "AZE", 0.01),
+)
+FOREIGN_MALE_NAMES = (
+    "احمد محمد نورالله عبدالله گل‌محمد شیرعلی قربان‌علی ظاهر نجیب‌الله فرید "
+    "عبدالرحمن جمیل حیدر عباس کریم رحمت‌الله ذبیح‌الله سید‌علی حامد"
+).split()
+FOREIGN_FEMALE_NAMES = (
+    "فاطمه زینب شکریه گل‌بیبی ملالی نازیه فریبا حلیمه مرضیه زهرا "
+    "خدیجه رقیه نرگس سمیه عزیزه شبنم پروانه ماریا"
+).split()
+FOREIGN_SURNAMES = (
+    "محمدی حسینی احمدزی رحیمی نوری حیدری کریمی یوسفزی صدیقی هزاره‌ای "
+    "سادات جعفری قاسمی العبیدی الموسوی خان بلوچ"
+).split()
+# Where registered foreign nationals live (the provinces open to them, weighted).
+FOREIGN_PROVINCES: tuple[tuple[str, float], ...] = (
+    ("تهران", 0.35),
+    ("خراسان رضوی", 0.17),
+    ("اصفهان", 0.14),
+    ("کرمان", 0.09),
+    ("فارس", 0.08),
+    ("یزد", 0.06),
+    ("سیستان و بلوچستان", 0.05),
+    ("خوزستان", 0.03),
+    ("مازندران", 0.03),
+)
+# (permit type, Persian name, share, months of validity)
+PERMIT_TYPES: tuple[tuple[str, str, float, int], ...] = (
+    ("refugee_card", "کارت آمایش (پناهندگی)", 0.18, 12),
+    ("census_slip", "برگه سرشماری", 0.50, 6),
+    ("family_passport", "اقامت خانوادگی گذرنامه‌ای", 0.15, 12),
+    ("work", "اقامت کار (با پروانه کار)", 0.10, 12),
+    ("student", "اقامت تحصیلی", 0.05, 12),
+    ("investor", "اقامت سرمایه‌گذاری", 0.02, 24),
+)
+
+
+def luhn_check_digit(body: str) -> int:
+    """The Luhn check digit of ``body`` (the rule of payment cards)."""
+    total = 0
+    for position, digit in enumerate(reversed(body)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return (10 - total % 10) % 10
+
+
+def fida_check_digit(body11: str) -> int:
+    """The check digit of a 12-digit foreign national identifier (کد فراگیر اتباع, FIDA).
+
+    The simulation's rule, the national code's extended to eleven digits: weights 12 down to 2,
+    remainder ``r`` of the sum by 11, check digit ``r`` if ``r < 2`` else ``11 - r``. (The real
+    FIDA rule is not published; this one catches every single-digit error and adjacent swap.)
+    """
+    total = sum(int(digit) * (12 - position) for position, digit in enumerate(body11))
+    remainder = total % 11
+    return remainder if remainder < 2 else 11 - remainder
+
+
+def is_valid_fida(code: str) -> bool:
+    if len(code or "") != 12 or not code.isdigit() or code[0] == "0":
+        return False
+    return fida_check_digit(code[:11]) == int(code[11])
+
+
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin_check_digit(vin: str) -> str:
+    """The ninth character of a 17-character VIN (ISO 3779 transliteration, weights, mod 11)."""
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def is_valid_vin(vin: str) -> bool:
+    if len(vin or "") != 17 or any(c not in _VIN_VALUES for c in vin):
+        return False
+    return vin[8] == vin_check_digit(vin)
+
+
+def _persian(value: object) -> str:
+    return str(value).translate(PERSIAN_DIGITS)
+
+
+def _weighted(rng: random.Random, options, weight_at: int):
+    return rng.choices(options, weights=[o[weight_at] for o in options])[0]
+
+
+def _vin_year_code(year: int) -> str:
+    # Model-year characters cycle every 30 years; 2010 is "A", 2001 is "1".
+    codes = "ABCDEFGHJKLMNPRSTVWXY123456789"
+    return codes[(year - 2010) % 30]
+
+
+class _StateRegistries:
+    """What the seven later registries answer; mixed into :class:`Population`."""
+
+    seed: int
+    size: int
+
+    # -- the household's economy -------------------------------------------------------------
+
+    @lru_cache(maxsize=65_536)  # noqa: B019
+    def economy(self, k: int) -> dict[str, Any]:
+        house = self.household(k)
+        rng = self._rng("economy", k)
+        base = rng.random()
+        if house["relief"]:
+            wealth = base * 0.15
+        elif house["owns_home"]:
+            wealth = 0.25 + base * 0.75
+        else:
+            wealth = base * 0.8
+        return {
+            "wealth": wealth,
+            "decile": min(10, 1 + int(wealth * 10)),
+            "rural": rng.random() < 0.25,
+            "government_employee": rng.random() < 0.10,
+            "armed_forces": rng.random() < 0.04,
+            "other_fund": rng.random() < 0.03,
+            "uninsured": rng.random() < 0.04,
+            "self_employed": rng.random() < 0.30,
+            "vehicles": (rng.random() < 0.35 + 0.55 * wealth) + (rng.random() < 0.1 + 0.4 * wealth),
+        }
+
+    # -- tax (Iranian National Tax Administration) ------------------------------------------
+
+    def taxpayer(self, i: int) -> dict[str, Any]:
+        p = self.person(i)
+        k = p["household"]
+        economy = self.economy(k)
+        rng = self._rng("tax", i)
+        earner = p["age"] >= 18 and (p["role"] == 0 or rng.random() < 0.3)
+        registered = earner and (
+            (p["role"] == 0 and economy["self_employed"]) or rng.random() < 0.08
+        )
+        if not registered:
+            return {
+                "registered": False,
+                "tax_file_number": None,
+                "activity": None,
+                "tax_office": None,
+                "status": None,
+            }
+        province = self.household(k)["province"]
+        return {
+            "registered": True,
+            "tax_file_number": f"{rng.randrange(10**9, 10**10)}",
+            "activity": rng.choice(("retail", "services", "professional", "rental", "trade")),
+            "tax_office": f"اداره کل امور مالیاتی استان {province}",
+            "status": "active" if p["alive"] and rng.random() < 0.9 else "inactive",
+        }
+
+    def income_bracket(self, i: int) -> dict[str, Any]:
+        """The person's band in the income tax scale of the last tax year (rate in percent)."""
+        p = self.person(i)
+        economy = self.economy(p["household"])
+        rng = self._rng("income", i)
+        earner = p["age"] >= 18 and p["alive"] and (p["role"] == 0 or rng.random() < 0.3)
+        if not earner:
+            rate = 0
+        else:
+            score = economy["wealth"] + rng.uniform(-0.15, 0.15)
+            rate = 0 if score < 0.45 else 10 if score < 0.65 else 15 if score < 0.8 else 20
+            rate = 30 if score > 0.95 else rate
+        return {"tax_year": 1402, "rate_percent": rate, "exempt": rate == 0}
+
+    def tax_clearance(self, i: int) -> dict[str, Any]:
+        taxpayer = self.taxpayer(i)
+        rng = self._rng("clearance", i)
+        debt = 0
+        if taxpayer["registered"] and rng.random() < 0.15:
+            debt = rng.randrange(1, 500) * 1_000_000
+        return {
+            "clear": debt == 0,
+            "outstanding_rial": debt,
+            "as_of": REFERENCE_DATE.isoformat(),
+            "as_of_jalali": jalali(REFERENCE_DATE),
+        }
+
+    # -- vehicles and driving licences (Traffic Police) --------------------------------------
+
+    def vin(self, v: int) -> str | None:
+        k, slot = divmod(v, 2)
+        if not 0 <= v < _VIN_MOD or k >= self.households or slot >= self.economy(k)["vehicles"]:
+            return None  # (serials have seven digits: vehicles of the first 2*10**7 people)
+        model, wmi, _kind, _least = self._vehicle_model(v)
+        year = self._vehicle_year(v)
+        serial = f"{(_VIN_MUL * v + self._offset(6)) % _VIN_MOD:07d}"
+        vds = f"{VEHICLE_MODELS.index(self._vehicle_model(v)):02d}"
+        body = f"{wmi}M{vds}A1"  # world maker, make line, body, engine
+        partial = body + "0" + _vin_year_code(year) + serial
+        return partial[:8] + vin_check_digit(partial) + partial[9:]
+
+    def vehicle_of_vin(self, vin: str) -> int | None:
+        if not is_valid_vin(vin or ""):
+            return None
+        serial = vin[10:]
+        if not serial.isdigit():
+            return None
+        v = ((int(serial) - self._offset(6)) * pow(_VIN_MUL, -1, _VIN_MOD)) % _VIN_MOD
+        return v if self.vin(v) == vin else None
+
+    def _vehicle_model(self, v: int) -> tuple[str, str, str, float]:
+        rng = self._rng("vehicle", v)
+        wealth = self.economy(v // 2)["wealth"]
+        affordable = [m for m in VEHICLE_MODELS if m[3] <= wealth] or [VEHICLE_MODELS[0]]
+        return rng.choice(affordable)
+
+    def _vehicle_year(self, v: int) -> int:
+        return 2000 + self._rng("vehicle-year", v).randrange(25)
+
+    def vehicle(self, v: int) -> dict[str, Any] | None:
+        vin = self.vin(v)
+        if vin is None:
+            return None
+        k, slot = divmod(v, 2)
+        house = self.household(k)
+        rng = self._rng("plate", v)
+        owner = 4 * k if slot == 0 else 4 * k + 1 + rng.randrange(3)
+        model, _wmi, kind, _least = self._vehicle_model(v)
+        year = self._vehicle_year(v)
+        letter = rng.choice(PLATE_LETTERS)
+        code = rng.choice(PLATE_CODES[house["province"]])
+        if kind == "motorcycle":
+            plate = f"{_persian(rng.randrange(111, 999))} - {_persian(rng.randrange(10000, 99999))}"
+        else:
+            plate = (
+                f"{_persian(rng.randrange(11, 99))} {letter} {_persian(rng.randrange(111, 999))}"
+                f" ایران {_persian(code)}"
+            )
+        draw = rng.random()
+        status = "scrapped" if draw < 0.02 else "reported_stolen" if draw < 0.025 else "active"
+        return {
+            "vin": vin,
+            "plate": plate,
+            "owner_national_code": self.national_code(owner),
+            "make_model": model,
+            "kind": kind,
+            "model_year": year,
+            "colour": rng.choice(VEHICLE_COLOURS),
+            "status": status,
+        }
+
+    def owned_vehicles(self, i: int) -> list[dict[str, Any]]:
+        k = self.person(i)["household"]
+        code = self.national_code(i)
+        vehicles = (self.vehicle(2 * k), self.vehicle(2 * k + 1))
+        return [v for v in vehicles if v and v["owner_national_code"] == code]
+
+    def driving_licence(self, i: int) -> dict[str, Any]:
+        p = self.person(i)
+        rng = self._rng("licence", i)
+        chance = 0.75 if p["sex"] == "male" else 0.4
+        if p["age"] < 18 or rng.random() >= chance:
+            return {
+                "has_licence": False,
+                "licence_number": None,
+                "classes": [],
+                "issued": None,
+                "valid_until": None,
+                "status": None,
+            }
+        first = p["birth_date"].year + 18 + rng.randrange(max(1, min(20, p["age"] - 17)))
+        issued = min(_day(rng, first), REFERENCE_DATE)
+        renewed = issued
+        while renewed + dt.timedelta(days=3652) < REFERENCE_DATE and rng.random() < 0.8:
+            renewed += dt.timedelta(days=3652)
+        valid_until = renewed + dt.timedelta(days=3652)
+        classes = ["پایه سوم"]
+        if rng.random() < 0.2:
+            classes.append("پایه دوم")
+        if p["sex"] == "male" and rng.random() < 0.3:
+            classes.append("موتورسیکلت")
+        if not p["alive"]:
+            status = "cancelled"
+        elif valid_until < REFERENCE_DATE:
+            status = "expired"
+        else:
+            status = "suspended" if rng.random() < 0.01 else "valid"
+        return {
+            "has_licence": True,
+            "licence_number": f"{rng.randrange(10**9, 10**10)}",
+            "classes": classes,
+            "issued": issued.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "status": status,
+        }
+
+    # -- health insurance (Iran Health Insurance Organization) -------------------------------
+
+    def health_coverage(self, i: int) -> dict[str, Any]:
+        p = self.person(i)
+        k = p["household"]
+        economy = self.economy(k)
+        house = self.household(k)
+        rng = self._rng("health-insurance", i)
+        relation = "main_insured"
+        insurer = scheme = None
+        if self.insurance_record(i)["insured"]:
+            insurer = "ssi"
+        elif (p["role"] >= 2 and p["age"] < 20) or p["role"] == 1:
+            # A dependant of an insured parent (or spouse).
+            for parent in (4 * k, 4 * k + 1):
+                if parent != i and self.insurance_record(parent)["insured"]:
+                    insurer, relation = "ssi", "dependant"
+                    break
+        if insurer is None:
+            if economy["armed_forces"]:
+                insurer = "armed_forces"
+            elif economy["other_fund"]:
+                insurer = "other_fund"
+            elif economy["uninsured"] and not house["relief"]:
+                insurer = None
+            else:
+                insurer = "ihio"
+                if house["relief"]:
+                    scheme = "relief"
+                elif economy["government_employee"]:
+                    scheme = "government_employees"
+                elif economy["rural"]:
+                    scheme = "rural"
+                else:
+                    scheme = "universal"
+                if p["role"] != 0 and scheme in ("government_employees",):
+                    relation = "dependant"
+        if insurer is None or not p["alive"]:
+            return {
+                "covered": False,
+                "insurer": None,
+                "insurer_name": None,
+                "scheme": None,
+                "scheme_name": None,
+                "relation": None,
+                "insured_number": None,
+                "valid_until": None,
+            }
+        valid_until = REFERENCE_DATE + dt.timedelta(days=30 + rng.randrange(335))
+        return {
+            "covered": True,
+            "insurer": insurer,
+            "insurer_name": HEALTH_INSURERS[insurer],
+            "scheme": scheme,
+            "scheme_name": IHIO_SCHEMES.get(scheme or ""),
+            "relation": relation,
+            "insured_number": f"{rng.randrange(10**10, 10**11)}",
+            "valid_until": valid_until.isoformat(),
+        }
+
+    def family_physician(self, i: int) -> dict[str, Any]:
+        """The family physician programme: every rural household, and urban ones in Fars and
+        Mazandaran (the provinces of the urban pilot)."""
+        p = self.person(i)
+        k = p["household"]
+        house = self.household(k)
+        enrolled = p["alive"] and (
+            self.economy(k)["rural"] or house["province"] in ("فارس", "مازندران")
+        )
+        if not enrolled:
+            return {"enrolled": False, "physician": None, "health_centre": None}
+        rng = self._rng("physician", k)
+        sex = rng.choice(("male", "female"))
+        name = rng.choice(MALE_NAMES if sex == "male" else FEMALE_NAMES)
+        return {
+            "enrolled": True,
+            "physician": f"دکتر {name} {rng.choice(SURNAMES)}",
+            "health_centre": f"مرکز خدمات جامع سلامت {house['city']} شماره {rng.randrange(1, 30)}",
+        }
+
+    # -- subsidies and welfare (Iranian Welfare Database) ------------------------------------
+
+    def subsidy(self, i: int) -> dict[str, Any]:
+        p = self.person(i)
+        decile = self.economy(p["household"])["decile"]
+        per_person = 0 if decile == 10 else 4_000_000 if decile <= 3 else 3_000_000
+        return {
+            "decile": decile,
+            "as_of": REFERENCE_DATE.isoformat(),
+            "cash_subsidy": per_person > 0 and p["alive"],
+            "monthly_rial_per_person": per_person,
+            "electronic_coupon": decile <= 7 and p["alive"],
+        }
+
+    def welfare_household(self, i: int) -> dict[str, Any]:
+        k = self.person(i)["household"]
+        alive = [j for j in range(4 * k, 4 * k + HOUSEHOLD_SIZE) if self.person(j)["alive"]]
+        head = alive[0] if alive else 4 * k
+        relations = ("head", "spouse", "child", "child")
+        members = []
+        for j in alive:
+            other = self.person(j)
+            relation = "head" if j == head else relations[other["role"]]
+            members.append(
+                {
+                    "national_code": self.national_code(j),
+                    "first_name": other["first_name"],
+                    "last_name": other["last_name"],
+                    "relation": relation,
+                    "birth_date": other["birth_date"].isoformat(),
+                }
+            )
+        return {
+            "head_national_code": self.national_code(head),
+            "members": members,
+            "size": len(members),
+        }
+
+    # -- vocational certificates (Technical and Vocational Training Organization) ------------
+
+    def _certificate_count(self, i: int) -> int:
+        p = self.person(i)
+        rng = self._rng("vocational", i)
+        if p["age"] < 16 or rng.random() >= 0.18:
+            return 0
+        return 1 + (rng.random() < 0.3) + (rng.random() < 0.1)
+
+    def certificate_number(self, i: int, n: int) -> str:
+        body = f"{(_VOC_MUL * (3 * i + n) + self._offset(7)) % _VOC_MOD:011d}"
+        return body + str(luhn_check_digit(body))
+
+    def certificate_of_number(self, number: str) -> tuple[int, int] | None:
+        if len(number or "") != 12 or not number.isdigit():
+            return None
+        if luhn_check_digit(number[:11]) != int(number[11]):
+            return None
+        c = ((int(number[:11]) - self._offset(7)) * pow(_VOC_MUL, -1, _VOC_MOD)) % _VOC_MOD
+        i, n = divmod(c, 3)
+        if i >= self.size or n >= self._certificate_count(i):
+            return None
+        return i, n
+
+    def certificate(self, i: int, n: int) -> dict[str, Any]:
+        p = self.person(i)
+        rng = self._rng(f"vocational-{n}", i)
+        weights = [s[2] if p["sex"] == "male" else 1 - s[2] for s in VOCATIONAL_STANDARDS]
+        title, standard, _men = rng.choices(VOCATIONAL_STANDARDS, weights=weights)[0]
+        year = min(p["birth_date"].year + 16 + rng.randrange(max(1, p["age"] - 15)), 2024)
+        issued = min(_day(rng, year), REFERENCE_DATE)
+        city = self.household(p["household"])["city"]
+        return {
+            "certificate_number": self.certificate_number(i, n),
+            "holder_national_code": self.national_code(i),
+            "title": title,
+            "standard_code": standard,
+            "issued": issued.isoformat(),
+            "issued_jalali": jalali(issued),
+            "centre": f"مرکز آموزش فنی و حرفه‌ای {city}",
+            "authentic": True,
+        }
+
+    def certificates(self, i: int) -> list[dict[str, Any]]:
+        return [self.certificate(i, n) for n in range(self._certificate_count(i))]
+
+    # -- location-based address (National Post Company, GNAF) --------------------------------
+
+    def geo(self, k: int) -> dict[str, Any] | None:
+        house = self.household(k)
+        if not house["has_residence"]:
+            return None
+        rng = self._rng("geo", k)
+        latitude, longitude = CITY_CENTRES[house["city"]]
+        rural = self.economy(k)["rural"]
+        spread = 0.25 if rural else 0.05  # villages lie farther from the city centre
+        return {
+            "postcode": self.postcode(k),
+            "latitude": round(latitude + rng.uniform(-spread, spread), 6),
+            "longitude": round(longitude + rng.uniform(-spread, spread), 6),
+            "accuracy_m": rng.choice((5, 10, 25, 50)) if not house["address_incomplete"] else 500,
+            "settlement": "rural" if rural else "urban",
+            "municipal_district": None
+            if rural
+            else rng.randrange(1, 23 if house["city"] == "تهران" else 9),
+            "building_id": f"{k:09d}{rng.randrange(100):02d}",
+        }
+
+    # -- foreign nationals (National Organization for Foreign Nationals and Immigrants) ------
+
+    @property
+    def foreigners(self) -> int:
+        return max(1, self.size // FOREIGN_SHARE)
+
+    def fida(self, f: int) -> str:
+        body = str(10**10 + (_FIDA_MUL * f + self._offset(8)) % _FIDA_MOD)
+        return body + str(fida_check_digit(body))
+
+    def foreigner_of_fida(self, code: str) -> int | None:
+        if not is_valid_fida(code or ""):
+            return None
+        value = int(code[:11]) - 10**10
+        f = ((value - self._offset(8)) * pow(_FIDA_MUL, -1, _FIDA_MOD)) % _FIDA_MOD
+        return f if f < self.foreigners else None
+
+    @lru_cache(maxsize=16_384)  # noqa: B019
+    def foreigner(self, f: int) -> dict[str, Any]:
+        if not 0 <= f < self.foreigners:
+            raise IndexError(f)
+        rng = self._rng("foreigner", f)
+        nationality, iso, _share = _weighted(rng, NATIONALITIES, 2)
+        sex = "male" if rng.random() < 0.55 else "female"
+        birth = _day(rng, 1950 + rng.randrange(70))
+        permit, permit_fa, _share, months = _weighted(rng, PERMIT_TYPES, 2)
+        province = _weighted(rng, FOREIGN_PROVINCES, 1)[0]
+        cities = dict(PROVINCES)[province]
+        has_passport = permit not in ("refugee_card", "census_slip") or rng.random() < 0.1
+        letter = {"AFG": "P", "IRQ": "A", "PAK": "AB"}.get(iso, "N")
+        issued = REFERENCE_DATE - dt.timedelta(days=rng.randrange(30 * (months + 6)))
+        valid_until = issued + dt.timedelta(days=30 * months)
+        return {
+            "fida_code": self.fida(f),
+            "first_name": rng.choice(FOREIGN_MALE_NAMES if sex == "male" else FOREIGN_FEMALE_NAMES),
+            "last_name": rng.choice(FOREIGN_SURNAMES),
+            "father_name": rng.choice(FOREIGN_MALE_NAMES),
+            "sex": sex,
+            "birth_date": birth.isoformat(),
+            "birth_date_jalali": jalali(birth),
+            "nationality": nationality,
+            "nationality_code": iso,
+            "passport_number": f"{letter}{rng.randrange(10**7):07d}" if has_passport else None,
+            "permit_type": permit,
+            "permit_type_fa": permit_fa,
+            "permit_number": f"{rng.randrange(10**8, 10**9)}",
+            "issued": issued.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "valid": valid_until >= REFERENCE_DATE,
+            "province": province,
+            "city": rng.choice(cities),
+        }
+
+
 @dataclass(frozen=True)
-class Population:
+class Population(_StateRegistries):
     """The synthetic population of ``size`` people (a multiple of four) for ``seed``."""
 
     seed: int = 1404

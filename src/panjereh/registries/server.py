@@ -156,6 +156,48 @@ def _handlers(pop: Population) -> dict[tuple[str, str], Callable[[str, dict[str,
     def health_birth(i: int) -> dict[str, Any] | None:
         return pop.hospital_birth(i)
 
+    def of_person(build: Callable[[int], dict[str, Any]]) -> Callable:
+        """A record about person ``i``, under the national code that was asked for."""
+        return with_person(lambda i: {"national_code": pop.national_code(i), **build(i)})
+
+    def vehicle(param: str, query: dict[str, str]) -> Answer:
+        v = pop.vehicle_of_vin(param)
+        record = pop.vehicle(v) if v is not None else None
+        return (200, record) if record else _not_found("vehicle with this VIN")
+
+    def certificate(param: str, query: dict[str, str]) -> Answer:
+        found = pop.certificate_of_number(param)
+        if found is None:
+            return _not_found("certificate with this number")
+        return 200, pop.certificate(*found)
+
+    def geo(param: str, query: dict[str, str]) -> Answer:
+        k = pop.household_of_postcode(param)
+        record = pop.geo(k) if k is not None else None
+        return (200, record) if record else _not_found("location with this postcode")
+
+    def residence_geo(i: int) -> dict[str, Any]:
+        record = pop.geo(pop.person(i)["household"])
+        if record is None:  # no registered residence: the record exists but is empty
+            items = next(s for s in SERVICES["location"] if s["code"] == "residence-geo")["items"]
+            record = dict.fromkeys(f for names in items.values() for f in names)
+        return {"national_code": pop.national_code(i), **record}
+
+    def foreigner(fields: tuple[str, ...]) -> Callable:
+        def handler(param: str, query: dict[str, str]) -> Answer:
+            f = pop.foreigner_of_fida(param)
+            if f is None:
+                return _not_found("foreign national with this identifier")
+            record = pop.foreigner(f)
+            return 200, {name: record[name] for name in ("fida_code", *fields)}
+
+        return handler
+
+    foreign_fields = {
+        service["code"]: tuple(f for names in service["items"].values() for f in names)
+        for service in SERVICES["foreign"]
+    }
+
     return {
         ("civil", "identity"): identity,
         ("civil", "household"): with_person(pop.civil_household),
@@ -199,6 +241,21 @@ def _handlers(pop: Population) -> dict[tuple[str, str], Callable[[str, dict[str,
         ("ssi", "insurance-record"): with_person(
             lambda i: {"national_code": pop.national_code(i), **pop.insurance_record(i)}
         ),
+        ("tax", "taxpayer"): of_person(lambda i: {**pop.taxpayer(i), **pop.income_bracket(i)}),
+        ("tax", "clearance"): of_person(pop.tax_clearance),
+        ("vehicle", "owned-vehicles"): of_person(lambda i: {"vehicles": pop.owned_vehicles(i)}),
+        ("vehicle", "vehicle"): vehicle,
+        ("vehicle", "driving-licence"): of_person(pop.driving_licence),
+        ("insurance", "coverage"): of_person(pop.health_coverage),
+        ("insurance", "family-physician"): of_person(pop.family_physician),
+        ("welfare", "subsidy"): of_person(pop.subsidy),
+        ("welfare", "household"): of_person(pop.welfare_household),
+        ("vocational", "certificates"): of_person(lambda i: {"certificates": pop.certificates(i)}),
+        ("vocational", "certificate"): certificate,
+        ("location", "geo"): geo,
+        ("location", "residence-geo"): with_person(residence_geo),
+        ("foreign", "person"): foreigner(foreign_fields["person"]),
+        ("foreign", "residence-permit"): foreigner(foreign_fields["residence-permit"]),
     }
 
 
