@@ -144,6 +144,10 @@ def schema_problems(spec: Any) -> list[str]:
     for error in sorted(_SCHEMA_VALIDATOR.iter_errors(spec), key=lambda e: list(e.path)):
         where = _where(error.absolute_path)
         kind = error.validator
+        if kind == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            extra = ", ".join(sorted(str(k) for k in error.instance if k not in known))
+            where = f"{where}/{extra}".lstrip("/") if where != "/" else extra
         if kind == "required":
             text = _("%(where)s: a required part is missing (%(detail)s).")
         elif kind == "type":
