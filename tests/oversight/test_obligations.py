@@ -148,3 +148,59 @@ def test_commands_seed_and_list_overdue():
     out = StringIO()
     call_command("oversight", "overdue", "--as-of", "1404-03-31", stdout=out)
     assert "ITO: 1" in out.getvalue()
+
+
+def test_the_tracker_holds_every_duty_the_seeds_name_with_basis_and_source():
+    source = data.obligations()
+    items = source["obligations"]
+    assert len(items) == 60  # 39 from Tables 2-3 and the laws, 21 added from the seeds
+    instruments = {i["id"]: i for i in source["instruments"]}
+    assert all(i.get("title_fa") and i.get("title_en") for i in instruments.values())
+    keys = set()
+    for item in items:
+        assert item["instrument"] in instruments, item
+        suffix, reference, reference_fa = obligations._reference(item)
+        keys.add(f"{item['instrument']}/{item.get('key', suffix)}")
+        assert reference and reference_fa, item  # the legal basis: instrument + article
+        assert item["source"].startswith(("seed001.md", "seed002.md")), item
+        assert item["duty_fa"] and item["duty_en"] and item["responsible"], item
+        # A date, a period of a trigger, a recurrence, or an honest "not stated".
+        spec = item.get("deadline") or {}
+        assert (
+            spec
+            or item.get("recurring")
+            or item.get("deadline_note")
+            or (
+                item["instrument"] == "bylaw-107c"  # the report's Table 3 says "—" for these
+            )
+        ), item
+    assert len(keys) == len(items)  # every duty has its own key
+    clauses = {i.get("clause") for i in items if i["instrument"] == "plan7-107"}
+    assert {"الف", "ب", "پ", "ت", "ث", "ج", "چ", "ح", "خ"} <= clauses
+    assert {"itec-25", "budget-1402", "principle44-7", "npp-center"} <= {
+        i["instrument"] for i in items
+    }
+
+
+def test_the_added_duties_are_seeded_with_their_deadlines():
+    assert obligations.seed()["obligations"] == 60
+    obligations.generate_due(g("1404-03-31"))
+    assert jalali.iso(Obligation.objects.get(key="plan7-107/clause-پ").deadline) == "1403-12-30"
+    assert jalali.iso(Obligation.objects.get(key="itec-25/resolution-2").deadline) == "1401-11-30"
+    permits = Obligation.objects.get(key="principle44-7/clause-notes 3-4")
+    assert jalali.iso(permits.deadline) == "1401-01-01"
+    # No date in the seeds: no date invented.
+    for key in ("plan7-107/clause-ت", "itec-26/resolution-1-art-9", "npp-center/clause-QR"):
+        obligation = Obligation.objects.get(key=key)
+        assert obligation.deadline_kind == "none" and obligation.deadline is None
+        assert DueInstance.objects.get(obligation=obligation).due_on is None
+        assert "no deadline stated" in obligations.details(obligation)["deadline_note"].lower()
+    # A yearly report of Art. 107 falls due at the end of each plan year, as the plan's other
+    # yearly duty does (the seeds give no date of their own; the data says so).
+    report = Obligation.objects.get(key="plan7-107/clause-خ report")
+    assert report.recurrence == "yearly"
+    dates = [jalali.iso(d) for d in report.instances.values_list("due_on", flat=True)]
+    assert dates == ["1403-12-30"]  # the next one falls after 1404-03-31
+    # A quarterly report with no start anywhere waits undated rather than invent one.
+    quarterly = Obligation.objects.get(key="budget-1402/clause-quarterly report")
+    assert list(quarterly.instances.values_list("due_on", flat=True)) == [None]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import jdatetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from panjereh.catalogue import roles
 from panjereh.common import jalali, statemachine
@@ -39,6 +41,34 @@ BODY_FA = {
     "IRIB": "سازمان صداوسیما",
     "agencies": "دستگاه‌های اجرایی",
     "base-registry agencies": "متولیان پایگاه‌های پایه",
+    "Interoperability WG": "کارگروه تعامل‌پذیری دولت الکترونیکی",
+    "Civil Registration": "سازمان ثبت احوال کشور",
+    "PBO": "سازمان برنامه و بودجه کشور",
+    "ministries": "وزارتخانه‌ها",
+    "National Permits Portal": "درگاه ملی مجوزها",
+}
+BODY_EN = {
+    "AEO": "Administrative and Employment Organization",
+    "MICT": "Ministry of ICT",
+    "ITO": "Information Technology Organization",
+    "Steering WG": "Steering and Supervision WG",
+    "IRIB": "IRIB",
+    "agencies": "Every executive agency",
+    "base-registry agencies": "Base-registry custodians",
+    "Interoperability WG": "E-Government Interoperability WG",
+    "Civil Registration": "National Organization for Civil Registration",
+    "PBO": "Plan and Budget Organization",
+    "ministries": "Every ministry",
+    "National Permits Portal": "National Permits Portal",
+}
+# Bodies named in the law that are themselves agencies of the catalogue (by agency code), so
+# that their own duties appear in their compliance export.
+BODY_AGENCIES = {
+    "AEO": {"aeo"},
+    "MICT": {"mict", "mict-hq"},
+    "ITO": {"ito"},
+    "Civil Registration": {"nocr"},
+    "PBO": {"pbo"},
 }
 _RECURRENCE = {
     "monthly": Recurrence.MONTHLY,
@@ -95,6 +125,7 @@ def seed() -> dict[str, int]:
         created["instruments"] += new
     for order, item in enumerate(source["obligations"], start=1):
         suffix, reference, reference_fa = _reference(item)
+        suffix = item.get("key", suffix)  # two duties under one clause need their own key
         spec = item.get("deadline") or {}
         fields = {
             "instrument": instruments[item["instrument"]],
@@ -324,3 +355,148 @@ def days_late(instance: DueInstance, on: dt.date) -> int | None:
 
 def jalali_today() -> jdatetime.date:
     return jalali.from_gregorian(timezone.now())
+
+
+# --- provenance of each duty, and per-agency compliance -----------------------------------
+#
+# The report recommends making support for agencies depend on how far they carry out their
+# smartening duties (a prerequisite for budget allocations, hiring permits, restructuring and
+# development projects: recommendation 2 of Table 5). The export below is that input.
+
+
+def _keyed_items() -> dict[str, dict]:
+    source = data.obligations()
+    result = {}
+    for item in source["obligations"]:
+        suffix = item.get("key", _reference(item)[0])
+        result[f"{item['instrument']}/{suffix}"] = item
+    return result
+
+
+def details(obligation: Obligation) -> dict:
+    """What the shipped data says of a duty beyond the model's fields: ``source`` (the seed
+    file and lines), ``evidence`` (what shows it done), ``deadline_note`` (said when the seeds
+    give no date) and ``exempt`` (bodies the law exempts)."""
+    return _keyed_items().get(obligation.key, {})
+
+
+def instrument_titles() -> dict[str, tuple[str, str]]:
+    """{instrument code: (Persian title, English title)}."""
+    return {
+        item["id"]: (item["title_fa"], item.get("title_en", item["title_fa"]))
+        for item in data.obligations()["instruments"]
+    }
+
+
+def basis(obligation: Obligation, persian: bool) -> str:
+    """The legal basis: the instrument's title and the article, clause or row."""
+    title_fa, title_en = instrument_titles().get(
+        obligation.instrument.code, (obligation.instrument.title_fa,) * 2
+    )
+    if persian:
+        return f"{title_fa}، {obligation.reference_fa}"
+    return f"{title_en}, {obligation.reference}"
+
+
+def body_label(body: str, persian: bool) -> str:
+    return (BODY_FA if persian else BODY_EN).get(body, body)
+
+
+class Standing(TextChoices):
+    """Where one due instance stands for the compliance export."""
+
+    MET_ON_TIME = "met_on_time", gettext_lazy("Met on time")
+    MET_LATE = "met_late", gettext_lazy("Met late")
+    OVERDUE = "overdue", gettext_lazy("Overdue")
+    NOT_YET_DUE = "not_yet_due", gettext_lazy("Not yet due")
+    EXEMPT = "exempt", gettext_lazy("Exempt")
+
+
+# Bodies that stand for many agencies at once: their duty's status is recorded once for all.
+COLLECTIVE = {"agencies", "ministries"}
+
+
+def standing(instance: DueInstance, on: dt.date) -> tuple[str, int | None]:
+    """(standing, days late) of an instance on day ``on``. Met late counts the days from the
+    deadline to the day it was recorded as met; overdue counts them up to ``on``."""
+    if instance.status == DueStatus.WAIVED:
+        return Standing.EXEMPT, None
+    if instance.status == DueStatus.MET:
+        done = timezone.localdate(instance.closed_at) if instance.closed_at else None
+        if done and instance.due_on and done > instance.due_on:
+            return Standing.MET_LATE, (done - instance.due_on).days
+        return Standing.MET_ON_TIME, 0
+    if instance.due_on and (instance.status == DueStatus.MISSED or instance.due_on < on):
+        return Standing.OVERDUE, max((on - instance.due_on).days, 0)
+    if instance.status == DueStatus.MISSED:
+        return Standing.OVERDUE, None
+    return Standing.NOT_YET_DUE, None
+
+
+def binds(obligation: Obligation, agency) -> bool:
+    """Whether the duty binds the agency: every agency in scope for "agencies", every ministry
+    for "ministries", and the agencies that are the named body (AEO, MICT, ITO...)."""
+    for body in obligation.responsible:
+        if body == "agencies" and agency.in_scope:
+            return True
+        if body == "ministries" and agency.kind == "ministry":
+            return True
+        if agency.code in BODY_AGENCIES.get(body, ()):
+            return True
+    return False
+
+
+@dataclass
+class ComplianceRow:
+    agency: object
+    instance: DueInstance
+    standing: str
+    days_late: int | None
+
+    @property
+    def obligation(self) -> Obligation:
+        return self.instance.obligation
+
+    @property
+    def collective(self) -> bool:
+        """Recorded once for every agency the duty binds (not for this agency alone)."""
+        own = BODY_AGENCIES.get
+        return not any(self.agency.code in own(b, ()) for b in self.obligation.responsible)
+
+
+@dataclass
+class AgencyCompliance:
+    agency: object
+    rows: list[ComplianceRow] = field(default_factory=list)
+
+    def count(self, which: str) -> int:
+        return sum(1 for r in self.rows if r.standing == which)
+
+    @property
+    def fallen_due(self) -> int:
+        """Instances whose deadline has come: met (on time or late) or overdue."""
+        return sum(
+            self.count(s) for s in (Standing.MET_ON_TIME, Standing.MET_LATE, Standing.OVERDUE)
+        )
+
+    @property
+    def share_on_time(self) -> float | None:
+        """Met on time ÷ fallen due, in percent (None while nothing has fallen due)."""
+        due = self.fallen_due
+        return round(100 * self.count(Standing.MET_ON_TIME) / due, 1) if due else None
+
+
+def compliance(agencies, on: dt.date) -> list[AgencyCompliance]:
+    """Per agency, each due instance of each duty that binds it, with its standing on ``on``."""
+    instances = sorted(
+        DueInstance.objects.select_related("obligation", "obligation__instrument"),
+        key=lambda i: (i.obligation.order, i.due_on or dt.date.max, i.period),
+    )
+    result = []
+    for agency in agencies:
+        entry = AgencyCompliance(agency)
+        for instance in instances:
+            if binds(instance.obligation, agency):
+                entry.rows.append(ComplianceRow(agency, instance, *standing(instance, on)))
+        result.append(entry)
+    return result

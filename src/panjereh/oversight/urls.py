@@ -12,5 +12,6 @@ urlpatterns = [
     path("agencies/<slug:code>/plan/", views.propose_plan, name="propose"),
     path("plans/<int:pk>/<slug:action>/", views.plan_action, name="plan_action"),
     path("obligations/", views.obligation_status, name="obligations"),
+    path("obligations/export/", views.obligations_export, name="obligations_export"),
     path("evaluation/", views.evaluation_round, name="evaluation"),
 ]

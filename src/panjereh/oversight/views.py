@@ -6,6 +6,7 @@ Public pages show only figures about agencies and services, never a person.
 
 from __future__ import annotations
 
+import io
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -713,6 +714,145 @@ def obligation_status(request: HttpRequest) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+def export_columns() -> dict[str, str]:
+    """The compliance export's columns: key (JSON) -> header in the page's language (CSV)."""
+    return {
+        "agency": _("Agency"),
+        "agency_code": _("Agency code"),
+        "basis": _("Legal basis"),
+        "duty": _("Duty"),
+        "responsible": _("Responsible"),
+        "recorded_for": _("Status recorded for"),
+        "due_on": _("Due on"),
+        "deadline": _("Deadline as the law states it"),
+        "status": _("Status"),
+        "days_late": _("Days late"),
+        "done_on": _("Recorded as met on"),
+        "evidence": _("Evidence or reason"),
+        "evidence_expected": _("Evidence that shows it done"),
+        "source": _("Source in the seed documents"),
+        "agency_fallen_due": _("Agency: instances fallen due"),
+        "agency_met_on_time": _("Agency: met on time"),
+        "agency_share_on_time": _("Agency: share met on time (%)"),
+    }
+
+
+def _deadline_text(ob, extra: dict, persian: bool) -> str:
+    """The kind of deadline, labelled; the English export adds the data's note (e.g. "No
+    deadline stated") where the seeds give no date."""
+    text = str(ob.get_deadline_kind_display())
+    note = extra.get("deadline_note")
+    return f"{text}: {note}" if note and not persian else text
+
+
+def _export_rows(entries, persian: bool) -> list[dict]:
+    def day(value):
+        if value is None:
+            return ""
+        return jalali.iso(value) if persian else value.isoformat()
+
+    rows = []
+    for entry in entries:
+        agency = entry.agency
+        name = agency.name_fa if persian or not agency.name_en else agency.name_en
+        for row in entry.rows:
+            ob, inst = row.obligation, row.instance
+            extra = obligations.details(ob)
+            closed = timezone.localdate(inst.closed_at) if inst.closed_at else None
+            rows.append(
+                {
+                    "agency": name,
+                    "agency_code": agency.code,
+                    "basis": obligations.basis(ob, persian),
+                    "duty": ob.duty_fa if persian else ob.duty_en,
+                    "responsible": ("، " if persian else ", ").join(
+                        obligations.body_label(b, persian) for b in ob.responsible
+                    ),
+                    "recorded_for": (
+                        _("Every agency the duty binds, once")
+                        if row.collective
+                        else _("This agency")
+                    ),
+                    "due_on": day(inst.due_on),
+                    "deadline": _deadline_text(ob, extra, persian),
+                    "status": str(obligations.Standing(row.standing).label),
+                    "days_late": row.days_late if row.days_late is not None else "",
+                    "done_on": day(closed) if inst.status == "met" else "",
+                    "evidence": inst.evidence or inst.reason,
+                    "evidence_expected": extra.get("evidence", ""),
+                    "source": extra.get("source", ""),
+                    "agency_fallen_due": entry.fallen_due,
+                    "agency_met_on_time": entry.count(obligations.Standing.MET_ON_TIME),
+                    "agency_share_on_time": (
+                        entry.share_on_time if entry.share_on_time is not None else ""
+                    ),
+                }
+            )
+    return rows
+
+
+@login_required
+def obligations_export(request: HttpRequest) -> HttpResponse:
+    """Per-agency compliance with the legal duties, for budget and hiring decisions (the
+    report's recommendation 2): CSV (``?format=excel`` adds the BOM) or ``?format=json``.
+    Supervisors see every agency in scope; an agency's staff only their own agencies
+    (``?agency=<code>`` narrows to one)."""
+    code = request.GET.get("agency", "")
+    if code:
+        agency = get_object_or_404(catalogue.agencies(), code=code)
+        if not can_see_agency(request.user, agency.pk):
+            raise PermissionDenied(_("You can export only your own agency's duties."))
+        chosen = [agency]
+    elif is_supervisor(request.user):
+        chosen = list(catalogue.agencies_in_scope())
+    else:
+        own = roles.agencies_for(request.user, roles.READ)
+        if not own:
+            raise PermissionDenied(_("Only supervisors and agency staff can export this."))
+        chosen = list(catalogue.agencies().filter(pk__in=own).order_by("name_fa"))
+    today = obligations.jalali_today().togregorian()
+    persian = (translation.get_language() or "fa").startswith("fa")
+    entries = obligations.compliance(chosen, today)
+    columns = export_columns()
+    rows = _export_rows(entries, persian)
+    if request.GET.get("format") == "json":
+        response = JsonResponse(
+            {
+                "as_of": jalali.iso(today) if persian else today.isoformat(),
+                "calendar": "jalali" if persian else "gregorian",
+                "columns": columns,
+                "agencies": [
+                    {
+                        "agency": e.agency.name_fa
+                        if persian
+                        else (e.agency.name_en or e.agency.name_fa),
+                        "agency_code": e.agency.code,
+                        "summary": {
+                            str(obligations.Standing(s).label): e.count(s)
+                            for s in obligations.Standing.values
+                        }
+                        | {
+                            columns["agency_fallen_due"]: e.fallen_due,
+                            columns["agency_share_on_time"]: e.share_on_time,
+                        },
+                    }
+                    for e in entries
+                ],
+                "rows": rows,
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        out = io.StringIO()
+        writer = csvsafe.Writer(out)
+        writer.writerow(columns.values())
+        writer.writerows([row[key] for key in columns] for row in rows)
+        response = csvsafe.csv_response(request, out.getvalue(), f"compliance-{jalali.iso(today)}")
+        del response["Access-Control-Allow-Origin"]  # staff data: no other site reads it
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
