@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from panjereh.exchange.models import DataService
+from panjereh.registries import REGISTRIES
+from panjereh.registries.catalogue import SERVICES
 
 
 def _alive(pid: int) -> bool:
@@ -40,7 +42,7 @@ def test_registries_run_writes_addresses_and_stops_on_sigterm(tmp_path):
         while not addresses.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         data = json.loads(addresses.read_text())
-        assert len(data["registries"]) == 11
+        assert len(data["registries"]) == len(REGISTRIES) == 18
         health = httpx.get(f"{data['registries']['post']}/_health", trust_env=False).json()
         assert health == {"registry": "post", "ok": True}
         children = list(data["pids"].values())
@@ -64,7 +66,7 @@ def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, t
     first = start_registries("small", write=lambda _text: None)
     try:
         count = DataService.objects.count()
-        assert count == 19
+        assert count == sum(len(services) for services in SERVICES.values()) == 34
         assert (tmp_path / "registries.json").exists()
     finally:
         first.stop()

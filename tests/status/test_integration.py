@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from panjereh.exchange import provision
+from panjereh.registries import REGISTRIES
 from panjereh.status import monitor
 from panjereh.status.models import Check, Incident, IncidentState, System, SystemKind
 
@@ -44,7 +45,8 @@ def _first_check(system: System, ok: bool, after: dt.datetime | None = None) -> 
 def test_registry_down_and_back_on_the_status_page(watched, live_server):
     cluster = watched
     everything = monitor.probe_round()
-    assert len(everything) == 2 + 11  # national window, exchange gateway, eleven registries
+    # The national window, the exchange gateway and the eighteen registries (the Post runs two).
+    assert len(everything) == 2 + len(REGISTRIES) == 20
     assert all(result.ok for _system, result in everything), [
         (s.key, r.error) for s, r in everything if not r.ok
     ]
