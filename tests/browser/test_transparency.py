@@ -97,3 +97,41 @@ def test_agency_dashboard_for_its_own_staff_only(browser, variant, live_server, 
         assert agencies["zagros"].monthly_reports.count() == 1
     finally:
         context.close()
+
+
+def test_once_only_page_lists_justified_exceptions_and_counts(
+    variant_page, variant, live_server, agencies
+):
+    """Art. 107(ح): the public page behind the transparency portal's link."""
+    from panjereh.catalogue import operations, roles
+
+    deed = make_service(
+        agencies["zagros"],
+        title_fa="انتقال سند ملک ۱۲",
+        title_en="Transfer of property 12",
+        connected=False,
+        connection_form="",
+        documents_required=["اصل سند مالکیت"],
+    )
+    operations.record_once_only_justification(
+        deed,
+        "ssaa.deed",
+        reason_fa="سندهای دفترچه‌ای پیش از سال ۱۳۹۰ برخط نیستند.",
+        reason_en="Booklet deeds from before 2011 are not online.",
+        legal_basis="بند «ح» ماده ۱۰۷ قانون برنامه هفتم",
+        author=roles.SYSTEM,
+    )
+    make_service(agencies["alborz"], title_fa="خدمت با کارت ملی", documents_required=["کارت ملی"])
+    page = variant_page
+    page.goto(f"{live_server.url}{variant.prefix}/transparency/")
+    page.locator("a[href$='/once-only/']").first.click()
+    page.wait_for_url(f"**{variant.prefix}/once-only/")
+    rows = page.get_by_test_id("once-only-exceptions").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    title = "انتقال سند ملک ۱۲" if variant.lang == "fa" else "Transfer of property 12"
+    expect(rows.first).to_contain_text(title)
+    agencies_table = page.get_by_test_id("once-only-agencies")
+    expect(agencies_table.locator("tbody tr")).to_have_count(1)
+    expect(agencies_table.locator("tbody tr").first).to_contain_text(
+        name(agencies["alborz"], variant)
+    )

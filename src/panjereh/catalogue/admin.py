@@ -23,7 +23,14 @@ from panjereh.common import jalali
 from panjereh.common.forms import StringListAdminMixin
 
 from . import operations, roles
-from .models import Agency, AgencyMembership, AgencyVersion, Service, ServiceVersion
+from .models import (
+    Agency,
+    AgencyMembership,
+    AgencyVersion,
+    OnceOnlyJustification,
+    Service,
+    ServiceVersion,
+)
 from .rules import check_service
 
 SERVICE_EDITABLE = [*operations.SERVICE_FIELDS, "parent"]
@@ -169,6 +176,15 @@ class ServiceAdminForm(forms.ModelForm):
         if card.get("service_id") == "":
             card["service_id"] = None
         _form_errors(self, check_service(card))
+        _form_errors(
+            self,
+            operations.once_only_refusals(
+                card,
+                before=target if target.pk else None,
+                service_pk=target.pk,
+                author=self.user,
+            ),
+        )
         return cleaned
 
 
@@ -356,3 +372,45 @@ class AgencyMembershipAdmin(_CatalogueAccess, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return _is_platform(request.user)
+
+
+@admin.register(OnceOnlyJustification)
+class OnceOnlyJustificationAdmin(_CatalogueAccess, admin.ModelAdmin):
+    """Read-only: justifications are recorded through
+    ``operations.record_once_only_justification`` and never changed."""
+
+    list_display = ["service", "agency", "item", "version", "recorded_jalali", "author"]
+    list_filter = ["item"]
+    search_fields = ["service__service_id", "service__title_fa", "agency__code", "reason_fa"]
+    list_select_related = ["service", "agency", "author"]
+    readonly_fields = [
+        "service",
+        "agency",
+        "item",
+        "version",
+        "asked",
+        "reason_fa",
+        "reason_en",
+        "legal_basis",
+        "service_version",
+        "author",
+        "recorded_at",
+    ]
+
+    @admin.display(description=_("recorded at"))
+    def recorded_jalali(self, obj) -> str:
+        return _jalali_moment(obj.recorded_at)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _sees_everything(request.user):
+            return queryset
+        return queryset.filter(
+            agency__in=roles.agency_ids(request.user, ("admin", "editor", "viewer"))
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,5 +1,10 @@
 """The catalogue linter: every rule violation, card by card and across the catalogue.
 
+:func:`once_only` is its second report: every document or datum a card asks for that a base
+registry holds (Art. 107(ح) of the 7th Plan), smart or not, justified or not, with counts per
+agency. It is kept apart from :func:`lint` because a request with a recorded justification is
+lawful and an unjustified one on a card not yet offered is a warning, not a broken card.
+
 Writes through :mod:`.operations` cannot break the card rules, but rows can still be wrong: data
 loaded before a rule existed, an agency whose status changed after its cards were connected, or
 the cross-card facts that no single write sees. The linter reports all of them, per agency.
@@ -12,8 +17,8 @@ from dataclasses import asdict, dataclass
 
 from django.utils.translation import gettext as _
 
-from .models import Agency, Service
-from .rules import check_service
+from .models import Agency, OnceOnlyJustification, Service
+from .rules import check_service, once_only_findings
 from .vocab import ConnectionForm, ConnectionStatus, Scope, SmartStatus
 
 
@@ -130,3 +135,83 @@ def lint(agency_code: str | None = None) -> list[Finding]:
             )
     findings.sort(key=lambda f: (f.agency, f.service_id or ""))
     return findings
+
+
+@dataclass(frozen=True)
+class OnceOnlyLine:
+    agency: str
+    service_id: str | None
+    title: str
+    item: str
+    kind: str
+    field: str
+    asked: str
+    connected: bool
+    justified: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class OnceOnlyReport:
+    lines: list[OnceOnlyLine]
+    # agency code -> {"cards", "findings", "unjustified", "unjustified_published"}
+    per_agency: dict[str, dict[str, int]]
+
+    @property
+    def unjustified_published(self) -> int:
+        return sum(c["unjustified_published"] for c in self.per_agency.values())
+
+
+def once_only(agency_code: str | None = None) -> OnceOnlyReport:
+    """Every once-only finding of every card (of one agency, if given), ordered by agency code
+    then service ID, and per agency: cards with findings, findings, and unjustified (card,
+    registry item) pairs, all and on published (connected) cards."""
+    agencies = Agency.objects.all()
+    if agency_code:
+        agencies = agencies.filter(code=agency_code)
+    codes = dict(agencies.values_list("pk", "code"))
+    justified = set(
+        OnceOnlyJustification.objects.filter(agency_id__in=list(codes)).values_list(
+            "service_id", "item"
+        )
+    )
+    lines: list[OnceOnlyLine] = []
+    per_agency: dict[str, dict[str, int]] = {}
+    rows = (
+        Service.objects.filter(agency_id__in=list(codes))
+        .order_by("agency_id", "service_id")
+        .values_list(
+            "pk", "agency_id", "service_id", "title_fa", "connected",
+            "documents_required", "inputs", "in_person_steps",
+        )
+    )  # fmt: skip
+    for pk, agency_id, service_id, title, connected, documents, inputs, steps in rows.iterator(
+        chunk_size=2000
+    ):
+        findings = once_only_findings(
+            {"documents_required": documents, "inputs": inputs, "in_person_steps": steps}
+        )
+        if not findings:
+            continue
+        code = codes[agency_id]
+        counts = per_agency.setdefault(
+            code, {"cards": 0, "findings": 0, "unjustified": 0, "unjustified_published": 0}
+        )
+        counts["cards"] += 1
+        counts["findings"] += len(findings)
+        for item in dict.fromkeys(f.item for f in findings):
+            if (pk, item) not in justified:
+                counts["unjustified"] += 1
+                counts["unjustified_published"] += bool(connected)
+        for f in findings:
+            lines.append(
+                OnceOnlyLine(
+                    code, service_id, title, f.item, f.kind, f.field, f.asked,
+                    bool(connected), (pk, f.item) in justified, f.message,
+                )
+            )  # fmt: skip
+    lines.sort(key=lambda line: (line.agency, line.service_id or ""))
+    return OnceOnlyReport(lines, dict(sorted(per_agency.items())))

@@ -237,3 +237,47 @@ class AgencyMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.agency} ({self.role})"
+
+
+class OnceOnlyJustification(models.Model):
+    """Why a card may ask for something a base registry holds (Art. 107(ح) of the 7th Plan).
+
+    Recorded by :func:`panjereh.catalogue.operations.record_once_only_justification` only, and
+    never changed: a new reason for the same card and registry item is a new row with the next
+    ``version``; the latest one stands. A connected (published) card may not take on a
+    registry-held document or datum without one.
+    """
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="once_only_justifications"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    item = models.CharField(_("registry item"), max_length=60)
+    version = models.PositiveIntegerField()
+    asked = models.CharField(_("what the card asks for"), max_length=300)
+    reason_fa = models.TextField(_("justification (Persian)"))
+    reason_en = models.TextField(_("justification (English)"), blank=True)
+    legal_basis = models.CharField(_("legal basis cited"), max_length=300)
+    service_version = models.PositiveIntegerField(_("card version"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("once-only justification")
+        verbose_name_plural = _("once-only justifications")
+        ordering = ["service_id", "item", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "item", "version"], name="once_only_justification_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.item} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A once-only justification is never changed; record a new one.")
+        super().save(*args, **kwargs)

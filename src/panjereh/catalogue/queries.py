@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 
 from django.db.models import Exists, Max, OuterRef
 
-from .models import Agency, AgencyVersion, Service, ServiceVersion
+from . import lint
+from .models import Agency, AgencyVersion, OnceOnlyJustification, Service, ServiceVersion
+from .rules import once_only_findings
 from .vocab import AgencyKind, ConnectionStatus, Scope, SmartStatus
 
 
@@ -242,3 +244,72 @@ def service_topic_rows(as_of: dt.datetime):
     ):  # fmt: skip
         latest[row[0]] = row
     return list(latest.values())
+
+
+# --- Art. 107(ح): what cards ask for although a base registry holds it (the public page) -------
+
+
+def once_only_exceptions() -> list[dict]:
+    """Every justified exception standing now: one row per card and registry item the card
+    still asks for, with the latest justification recorded for it, newest first."""
+    latest: dict[tuple[int, str], OnceOnlyJustification] = {}
+    for row in OnceOnlyJustification.objects.select_related("service", "agency").order_by(
+        "service_id", "item", "version"
+    ):
+        latest[(row.service_id, row.item)] = row
+    rows = []
+    findings_of: dict[int, list] = {}
+    for (service_pk, item), record in latest.items():
+        service = record.service
+        if service_pk not in findings_of:
+            findings_of[service_pk] = once_only_findings(service)
+        asked = [f for f in findings_of[service_pk] if f.item == item]
+        if not asked:
+            continue  # the card no longer asks for it: nothing left to excuse
+        first = asked[0]
+        rows.append(
+            {
+                "service_pk": service_pk,
+                "service_id": service.service_id,
+                "title_fa": service.title_fa,
+                "title_en": service.title_en,
+                "connected": service.connected,
+                "agency_code": record.agency.code,
+                "agency_fa": record.agency.name_fa,
+                "agency_en": record.agency.name_en,
+                "item": item,
+                "item_fa": first.item_fa,
+                "item_en": first.item_en,
+                "holder_fa": first.holder_fa,
+                "holder_en": first.holder_en,
+                "asked": [f.asked for f in asked],
+                "reason_fa": record.reason_fa,
+                "reason_en": record.reason_en,
+                "legal_basis": record.legal_basis,
+                "recorded_at": record.recorded_at,
+                "version": record.version,
+            }
+        )
+    rows.sort(key=lambda r: (r["recorded_at"], r["service_pk"], r["item"]), reverse=True)
+    return rows
+
+
+def once_only_agency_counts() -> list[dict]:
+    """Per agency with any unjustified request: {"code", "name_fa", "name_en", "unjustified",
+    "unjustified_published"}; a request is one (card, registry item) pair with no justification.
+    Most first. The same count as ``panjereh catalogue lint`` (``lint.once_only``)."""
+    report = lint.once_only()
+    names = {row["code"]: row for row in Agency.objects.values("code", "name_fa", "name_en")}
+    rows = [
+        {
+            "code": code,
+            "name_fa": names[code]["name_fa"],
+            "name_en": names[code]["name_en"],
+            "unjustified": counts["unjustified"],
+            "unjustified_published": counts["unjustified_published"],
+        }
+        for code, counts in report.per_agency.items()
+        if counts["unjustified"]
+    ]
+    rows.sort(key=lambda r: (-r["unjustified_published"], -r["unjustified"], r["code"]))
+    return rows

@@ -10,4 +10,5 @@ urlpatterns = [
     path("services/<str:key>/", views.service_detail, name="service"),
     path("life-events/", views.life_events, name="life_events"),
     path("life-events/<slug:code>/", views.life_event_detail, name="life_event"),
+    path("once-only/", views.once_only, name="once_only"),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from panjereh.catalogue import queries
 from panjereh.catalogue.models import Agency, Service
+from panjereh.catalogue.rules import ONCE_ONLY_BASIS_EN, ONCE_ONLY_BASIS_FA
 from panjereh.catalogue.search import MAX_QUERY_LENGTH, get_index, search_services
 from panjereh.catalogue.vocab import (
     REGISTRY_ITEMS,
@@ -380,6 +381,27 @@ def life_event_detail(request: HttpRequest, code: str) -> HttpResponse:
             "event": {"code": code, "label": LifeEvent(code).label},
             "found": SimpleLazyObject(find),
             "page_query": "",
+        },
+    )
+
+
+@public_page
+def once_only(request: HttpRequest) -> HttpResponse:
+    """Art. 107(ح) in public: every justified exception (a card that asks for what a base
+    registry holds, and why) and the unjustified requests per agency."""
+    index = get_index()
+    exceptions = index.memo("once_only_exceptions", queries.once_only_exceptions)
+    agencies = index.memo("once_only_agencies", queries.once_only_agency_counts)
+    return render(
+        request,
+        "portal/once_only.html",
+        {
+            "exceptions": exceptions,
+            "agencies": agencies,
+            "unjustified_total": sum(a["unjustified"] for a in agencies),
+            "unjustified_published": sum(a["unjustified_published"] for a in agencies),
+            "basis_fa": ONCE_ONLY_BASIS_FA,
+            "basis_en": ONCE_ONLY_BASIS_EN,
         },
     )
 

@@ -38,6 +38,18 @@ class Command(BaseCommand):
         check = sub.add_parser("lint", help="Every rule violation, per agency.")
         check.add_argument("--agency", help="Only this agency's code")
         check.add_argument("--format", choices=["json", "text"], default="text")
+        check.add_argument(
+            "--once-only",
+            action="store_true",
+            help="List every registry-held document or datum a card asks for (Art. 107(h)), "
+            "not only the counts per agency.",
+        )
+        check.add_argument(
+            "--strict",
+            action="store_true",
+            help="Also fail when a card offered online asks, unjustified, for what a base "
+            "registry holds.",
+        )
 
     def handle(self, *args, action: str, **options):
         getattr(self, f"_{action}")(**options)
@@ -113,8 +125,12 @@ class Command(BaseCommand):
 
     # -- lint ---------------------------------------------------------------------------------
 
-    def _lint(self, agency: str | None, format: str, **options) -> None:
+    def _lint(
+        self, agency: str | None, format: str, once_only: bool = False, strict: bool = False,
+        **options,
+    ) -> None:  # fmt: skip
         findings = lint.lint(agency)
+        registry_held = lint.once_only(agency)
         grouped = defaultdict(list)
         for finding in findings:
             grouped[finding.agency].append(finding)
@@ -125,6 +141,14 @@ class Command(BaseCommand):
                     {"agency": code, "findings": [f.as_dict() for f in items]}
                     for code, items in grouped.items()
                 ],
+                "once_only": {
+                    "per_agency": registry_held.per_agency,
+                    **(
+                        {"findings": [x.as_dict() for x in registry_held.lines]}
+                        if once_only
+                        else {}
+                    ),
+                },
             }
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
         else:
@@ -134,9 +158,39 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"  [{f.service_id or '—'}] {f.field}: {f.message} ({f.code})"
                     )
-        if findings:
-            raise CommandError(
-                _("%(count)s problems found.") % {"count": len(findings)}, returncode=1
-            )
+            self._once_only_text(registry_held, once_only)
+        failed = bool(findings) or (strict and registry_held.unjustified_published)
+        if failed:
+            count = len(findings) + (registry_held.unjustified_published if strict else 0)
+            raise CommandError(_("%(count)s problems found.") % {"count": count}, returncode=1)
         if format == "text":
             self.stdout.write(self.style.SUCCESS(_("No problems found.")))
+
+    def _once_only_text(self, report, every: bool) -> None:
+        if not report.per_agency:
+            return
+        self.stdout.write(
+            _(
+                "Asked for although a base registry holds it (Art. 107(h)): %(findings)s on "
+                "%(cards)s cards; %(unjustified)s unjustified, %(published)s of them on cards "
+                "offered online."
+            )
+            % {
+                "findings": len(report.lines),
+                "cards": sum(c["cards"] for c in report.per_agency.values()),
+                "unjustified": sum(c["unjustified"] for c in report.per_agency.values()),
+                "published": report.unjustified_published,
+            }
+        )
+        by_agency = defaultdict(list)
+        for line in report.lines:
+            by_agency[line.agency].append(line)
+        for code, counts in report.per_agency.items():
+            self.stdout.write(
+                f"{code}: {counts['findings']} / {counts['unjustified']} "
+                f"({counts['unjustified_published']})"
+            )
+            if every:
+                for line in by_agency[code]:
+                    mark = "✓" if line.justified else "✗"
+                    self.stdout.write(f"  {mark} [{line.service_id or '—'}] {line.message}")
