@@ -61,6 +61,56 @@ SATISFACTION_FIELDS: list[tuple[str, str, str]] = [
     ),
 ]
 
+# Declared next to observed (indicators.observed): what the catalogue declares (``smart``,
+# ``connection_status``) beside what the window's activity in the report month shows.
+OBSERVED_FIELDS: list[tuple[str, str, str]] = [
+    ("observed_month", "string", "Jalali month (YYYY-MM) the observed columns are about"),
+    (
+        "certified_smart",
+        "integer",
+        "Services with a published (active) definition in the window that validates as smart",
+    ),
+    (
+        "observed_smart",
+        "integer",
+        "Services that in the month completed at least one application (issued, or rejected "
+        "with a reason) and had no application with a human step (sent to or assigned to an "
+        "officer) or an upload",
+    ),
+    ("services_with_applications", "integer", "Services with applications in the month"),
+    (
+        "observed_smart_pct",
+        "number",
+        "observed_smart / services_with_applications × 100, one decimal",
+    ),
+    ("applications_completed", "integer", "Applications completed in the window in the month"),
+    ("applications_automatic", "integer", "Of those, completed with no human step and no upload"),
+    (
+        "declared_smart_without_applications",
+        "integer",
+        "Services declared smart (smart) that took no application in the window in the month",
+    ),
+    (
+        "declared_smart_with_a_person_or_upload",
+        "integer",
+        "Services declared smart with applications in the month that needed a person or an "
+        "upload, or completed none",
+    ),
+    (
+        "sso_sign_ins",
+        "integer",
+        "Sign-on sessions in the month in which one of the agency's windows signed a person "
+        "in through the national window's single sign-on",
+    ),
+    ("applications_submitted", "integer", "Applications submitted to the agency's services"),
+    (
+        "connected_observed",
+        "boolean",
+        "sso_sign_ins > 0 or applications_submitted > 0: connected (observed), beside "
+        "connection_status (declared)",
+    ),
+]
+
 FIELDS: list[tuple[str, str, str]] = [
     # name, Frictionless type, description
     ("as_of", "string", "Jalali date (YYYY-MM-DD) the figures are as of, end of day in Tehran"),
@@ -81,6 +131,7 @@ FIELDS: list[tuple[str, str, str]] = [
     ("own_window", "boolean", "Has its own agency window"),
     ("sso", "boolean", "Uses national single sign-on"),
     *SATISFACTION_FIELDS,
+    *OBSERVED_FIELDS,
 ]
 
 
@@ -208,9 +259,30 @@ def rows(result: Result) -> list[dict]:
                 "own_window": a.info.has_own_window,
                 "sso": a.info.sso_integrated,
                 **indicators.satisfaction_of(result.snapshot, a.info.id).row(),
+                **observed_row(result, a.info.id),
             }
         )
     return out
+
+
+def observed_row(result: Result, agency_id: int) -> dict:
+    """The agency's observed columns (:data:`OBSERVED_FIELDS`)."""
+    cmp = indicators.comparison(result.snapshot, agency_id)
+    connected = indicators.connected_observed(result.snapshot, agency_id)
+    return {
+        "observed_month": cmp.month,
+        "certified_smart": cmp.certified_smart,
+        "observed_smart": cmp.observed_smart,
+        "services_with_applications": cmp.services_active,
+        "observed_smart_pct": indicators.smart_observed(result.snapshot, agency_id).value,
+        "applications_completed": cmp.completed,
+        "applications_automatic": cmp.automatic,
+        "declared_smart_without_applications": cmp.smart_no_application,
+        "declared_smart_with_a_person_or_upload": cmp.smart_manual,
+        "sso_sign_ins": connected.numerator,
+        "applications_submitted": connected.denominator,
+        "connected_observed": connected.value,
+    }
 
 
 def to_csv(result: Result) -> str:
@@ -228,6 +300,7 @@ def to_json(result: Result) -> dict:
         "catalogue_version": result.snapshot.catalogue_version,
         "satisfaction_periods": satisfaction_periods(result.snapshot.satisfaction_progress),
         "national": {k: v.as_dict() for k, v in result.national.items()},
+        "declared_and_observed": indicators.comparison(result.snapshot).as_dict(),
         "agencies": rows(result),
     }
 

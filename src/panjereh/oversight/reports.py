@@ -64,6 +64,22 @@ def behind_schedule(result: indicators.Result) -> list[dict]:
     return rows
 
 
+def observed_rows(result: indicators.Result) -> list[dict]:
+    """Declared next to observed for each agency in scope that declares a smart service, has
+    a certified or an observed one, or is connected either way (the report's section 5)."""
+    rows = []
+    for a in result.agencies:
+        cmp = indicators.comparison(result.snapshot, a.info.id)
+        if (
+            cmp.declared_smart
+            or cmp.certified_smart
+            or cmp.observed_smart
+            or cmp.observed_connected
+        ):
+            rows.append({"agency": a, "cmp": cmp})
+    return rows
+
+
 def quarterly_context(year: int, quarter: int) -> dict:
     end = series.quarter_end(year, quarter)
     start_prev = (
@@ -101,6 +117,8 @@ def quarterly_context(year: int, quarter: int) -> dict:
         "exchange_quality": n["exchange_quality"],
         "exchange_activity": n["exchange_activity"],
         "behind": behind_schedule(result),
+        "comparison": indicators.comparison(result.snapshot),
+        "observed_rows": observed_rows(result),
         "trend": trend,
         "trend_chart": charts.line_chart(
             _("Connected and smart services over time"),

@@ -167,6 +167,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "trend": trend,
             "trend_chart": _trend_chart(trend, _("Connected and smart services over time")),
             "overdue_count": len(obligations.overdue(until.togregorian())),
+            "comparison": indicators.comparison(result.snapshot),
         },
     )
 
@@ -201,6 +202,7 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
         {
             "result": result,
             "row": row,
+            "comparison": indicators.comparison(result.snapshot, row.info.id),
             "not_offered": _not_offered(row.info.id),
             "plans": SmarteningPlan.objects.filter(agency_id=row.info.id).exclude(
                 state=PlanState.DRAFT
@@ -558,6 +560,7 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "perf_rows": [r for r in perf.services if r.agency_id == agency.id],
             "perf": perf,
             "perf_agency": perf.agency_values(agency.id),
+            "comparison": indicators.comparison(result.snapshot, agency.id),
         },
     )
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 
 from panjereh.common.jalali import TEHRAN
 
-from .models import Application, JourneyEvent
+from .models import Application, JourneyEvent, ServiceDefinition
 
 FINAL_STATES = ("issued", "rejected")
 FAVOURABLE_RATING = 4  # 4 and 5 of 5: satisfied and very satisfied
@@ -137,3 +137,78 @@ def journey_counts_by_day(
         )
     ]
     return {"started": started, "completed": completed, "rated": rated}
+
+
+# -- declared and observed smartness ------------------------------------------------------------
+
+HUMAN_STATE = "human_review"
+HUMAN_KINDS = ("assigned",)  # an officer took the case (also only from human review)
+
+
+def certified_smart_service_ids(as_of: dt.datetime | None = None) -> set[int]:
+    """Catalogue service pks with a published (active) definition that validates as smart:
+    the services *smart (certified)*. ``as_of`` bounds the definitions loaded by then.
+
+    TODO: once definitions carry the AEO certification status, also require it here (the
+    published definition must be certified by AEO, not only validate as smart)."""
+    definitions = ServiceDefinition.objects.filter(active=True, smart=True)
+    if as_of is not None:
+        definitions = definitions.filter(loaded_at__lte=as_of)
+    return set(definitions.values_list("service_id", flat=True).distinct())
+
+
+def upload_definition_ids() -> list[int]:
+    """Definition versions whose applicant must upload a document (``uploads`` not empty):
+    every application under one of them had an upload."""
+    return [
+        pk
+        for pk, uploads in ServiceDefinition.objects.values_list("pk", "spec__uploads")
+        if uploads
+    ]
+
+
+def observed_smartness(start: dt.datetime, end: dt.datetime) -> dict[int, dict]:
+    """Per catalogue service pk, the applications of the period [``start``, ``end``): those
+    submitted in it or completed in it. Keys: "agency_id" (the agency that took them),
+    "applications", "submitted" (submitted in the period), "completed" (reached *issued*, or
+    *rejected* with a reason, in the period), "automatic" (of those completed, with no human
+    step and no upload), "manual" (applications of the period with a human step before ``end``
+    — sent to an officer or assigned to one — or an upload). A service is *smart (observed)*
+    when it completed at least one and none was manual.
+
+    One grouped query over the applications; the human step is a semi-join on the journey
+    log by application (the foreign-key index, and the partial index of migration 0003)."""
+    human = JourneyEvent.objects.filter(application_id=OuterRef("pk"), at__lt=end).filter(
+        Q(to_state=HUMAN_STATE) | Q(kind__in=HUMAN_KINDS)
+    )
+    uploads = upload_definition_ids()
+    in_period = Q(submitted_at__gte=start, submitted_at__lt=end) | Q(
+        completed_at__gte=start, completed_at__lt=end
+    )
+    completed = Q(completed_at__gte=start, completed_at__lt=end) & (
+        Q(state="issued") | (Q(state="rejected") & ~Q(decision_reasons=[]))
+    )
+    manual = Q(human=True) | Q(definition_id__in=uploads)
+    rows = (
+        Application.objects.filter(in_period)
+        .annotate(human=Exists(human))
+        .values("definition__service_id", "agency_id")
+        .annotate(
+            applications=Count("id"),
+            submitted=Count("id", filter=Q(submitted_at__gte=start, submitted_at__lt=end)),
+            completed=Count("id", filter=completed),
+            automatic=Count("id", filter=completed & ~manual),
+            manual=Count("id", filter=manual),
+        )
+        .order_by()
+    )
+    out: dict[int, dict] = {}
+    for r in rows:
+        s = out.setdefault(
+            r["definition__service_id"],
+            {"agency_id": r["agency_id"], "applications": 0, "submitted": 0, "completed": 0,
+             "automatic": 0, "manual": 0},
+        )  # fmt: skip
+        for key in ("applications", "submitted", "completed", "automatic", "manual"):
+            s[key] += r[key]
+    return out

@@ -9,12 +9,12 @@ version.
 
 The package is split by source: :mod:`.core` (the registry and values), :mod:`.snapshots`
 (the rows as of a moment), :mod:`.catalogue`, :mod:`.exchange`, :mod:`.feedback`
-(satisfaction) and :mod:`.performance` (the indicators, registered in that order: the order
+(satisfaction), :mod:`.observed` (declared next to observed) and :mod:`.performance` (the indicators, registered in that order: the order
 pages and exports list them), and :mod:`.results` (:func:`compute`). Everything is re-exported
 here: ``from panjereh.oversight import indicators; indicators.compute(...)``.
 
 The indicator modules register on import, so the order of the ``from .<module> import`` lines
-below is the indicators' order (catalogue, exchange, feedback, performance: alphabetical, as
+below is the indicators' order (catalogue, exchange, feedback, observed, performance: alphabetical, as
 the import sorter keeps it); ``tests/oversight/test_indicators.py`` pins the codes and order.
 """
 
@@ -35,8 +35,10 @@ from .core import (
     CALLS,
     CHANGE,
     COUNT,
+    DECLARED,
     FLAG,
     MONEY,
+    OBSERVED,
     PERCENT,
     STATUS,
     Indicator,
@@ -62,6 +64,16 @@ from .feedback import (
     satisfaction_target,
     too_few,
 )
+from .observed import (
+    Comparison,
+    Observed,
+    automatic_completion,
+    comparison,
+    connected_observed,
+    observed,
+    smart_certified,
+    smart_observed,
+)
 from .performance import JOURNEY
 from .results import AgencyResult, Result, as_of_from_jalali, compute
 from .snapshots import AgencyInfo, Snapshot, catalogue_version, snapshot
@@ -72,17 +84,21 @@ __all__ = [
     "CATALOGUE",
     "CHANGE",
     "COUNT",
+    "DECLARED",
     "FLAG",
     "JOURNEY",
     "MONEY",
     "NO_RATINGS",
+    "OBSERVED",
     "PERCENT",
     "SHOWN",
     "STATUS",
     "TOO_FEW",
     "AgencyInfo",
     "AgencyResult",
+    "Comparison",
     "Indicator",
+    "Observed",
     "Registry",
     "Result",
     "SatisfactionFigures",
@@ -90,9 +106,12 @@ __all__ = [
     "Value",
     "agencies_connected",
     "as_of_from_jalali",
+    "automatic_completion",
     "catalogue_version",
+    "comparison",
     "compute",
     "connection_bucket",
+    "connected_observed",
     "connection_rate",
     "data",
     "exchange_activity",
@@ -100,6 +119,7 @@ __all__ = [
     "figures_from_applications",
     "min_ratings",
     "no_data",
+    "observed",
     "own_window",
     "ratio",
     "registry",
@@ -111,7 +131,9 @@ __all__ = [
     "satisfaction_target",
     "servperf",
     "smart_bucket",
+    "smart_certified",
     "smart_compliance",
+    "smart_observed",
     "smart_rate",
     "snapshot",
     "sources",

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from .snapshots import Snapshot
 
@@ -17,6 +19,12 @@ STATUS = "status"
 CALLS = "calls_per_month"
 CHANGE = "percent_change"  # a signed relative change, in percent
 MONEY = "rials"
+
+# What a figure rests on: what agencies and the catalogue declare, or what the window's own
+# activity (applications, sign-ins) shows. Every indicator says which; pages and exports too.
+DECLARED = "declared"
+OBSERVED = "observed"
+BASIS_LABELS = {DECLARED: _("Declared"), OBSERVED: _("Observed")}
 
 
 @dataclass
@@ -57,6 +65,11 @@ class Indicator:
     levels: tuple[str, ...]
     compute: Callable[[Snapshot, int | None], Value]
     definition_en: str = ""
+    basis: str = DECLARED
+
+    @property
+    def basis_label(self) -> str:
+        return str(BASIS_LABELS[self.basis])
 
     def definition(self) -> dict:
         return {
@@ -70,6 +83,7 @@ class Indicator:
             "unit": self.unit,
             "source": str(self.source),
             "levels": list(self.levels),
+            "basis": self.basis,
         }
 
 
@@ -92,13 +106,14 @@ class Registry:
         source: str,
         levels: tuple[str, ...] = ("national", "agency"),
         definition_en: str = "",
+        basis: str = DECLARED,
     ) -> Callable:
         def decorator(fn: Callable[[Snapshot, int | None], Value]):
             if code in self._items:
                 raise ValueError(f"indicator {code!r} registered twice")
             self._items[code] = Indicator(
                 code, name_fa, name_en, definition_fa, numerator, denominator, unit, source,
-                levels, fn, definition_en,
+                levels, fn, definition_en, basis,
             )  # fmt: skip
             return fn
 

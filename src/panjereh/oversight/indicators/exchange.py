@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from .. import data
-from .core import CALLS, PERCENT, Value, no_data, ratio, registry
+from .core import CALLS, OBSERVED, PERCENT, Value, no_data, ratio, registry
 from .snapshots import Snapshot
 
 _NO_EXCHANGE = _("No exchange statistics are available for this period.")
@@ -26,6 +26,7 @@ _NO_EXCHANGE = _("No exchange statistics are available for this period.")
     denominator=_("National: connected agencies in scope"),
     unit=CALLS,
     source=_("Exchange message log (monthly statistics per provider)"),
+    basis=OBSERVED,
 )
 def exchange_activity(snap: Snapshot, agency_id: int | None) -> Value:
     if snap.exchange is None:
@@ -57,6 +58,7 @@ def exchange_activity(snap: Snapshot, agency_id: int | None) -> Value:
     ),
     unit=PERCENT,
     source=_("Exchange message log (monthly statistics per provider)"),
+    basis=OBSERVED,
 )
 def exchange_quality(snap: Snapshot, agency_id: int | None) -> Value:
     if snap.exchange is None:

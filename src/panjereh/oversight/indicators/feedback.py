@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .core import CHANGE, FLAG, PERCENT, Value, no_data, registry
+from .core import CHANGE, FLAG, OBSERVED, PERCENT, Value, no_data, registry
 from .snapshots import Snapshot
 
 # Satisfaction: the share rating it high or very high in the current period, the baseline
@@ -176,6 +176,7 @@ _FEEDBACK_SOURCE = _("Feedback app ratings (or, without them, ratings of finishe
     denominator=_("All ratings in the current period (applications: in the report month)"),
     unit=PERCENT,
     source=_FEEDBACK_SOURCE,
+    basis=OBSERVED,
 )
 def satisfaction(snap: Snapshot, agency_id: int | None) -> Value:
     fig = satisfaction_of(snap, agency_id)
@@ -201,6 +202,7 @@ def satisfaction(snap: Snapshot, agency_id: int | None) -> Value:
     denominator=_("All ratings in the baseline period"),
     unit=PERCENT,
     source=_("Feedback app ratings"),
+    basis=OBSERVED,
 )
 def satisfaction_baseline(snap: Snapshot, agency_id: int | None) -> Value:
     fig = satisfaction_of(snap, agency_id)
@@ -227,6 +229,7 @@ def satisfaction_baseline(snap: Snapshot, agency_id: int | None) -> Value:
     denominator=_("Share of high or very high satisfaction in the baseline period"),
     unit=CHANGE,
     source=_("Feedback app ratings"),
+    basis=OBSERVED,
 )
 def satisfaction_change(snap: Snapshot, agency_id: int | None) -> Value:
     fig = satisfaction_of(snap, agency_id)
@@ -258,6 +261,7 @@ def satisfaction_change(snap: Snapshot, agency_id: int | None) -> Value:
     denominator=_("Target share: baseline share × (1 + the target rise), at most 100%"),
     unit=FLAG,
     source=_("Feedback app ratings; the target rise set for the feedback app"),
+    basis=OBSERVED,
 )
 def satisfaction_target(snap: Snapshot, agency_id: int | None) -> Value:
     fig = satisfaction_of(snap, agency_id)

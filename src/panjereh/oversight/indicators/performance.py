@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
 
-from .core import MONEY, PERCENT, Value, no_data, registry
+from .core import DECLARED, MONEY, OBSERVED, PERCENT, Value, no_data, registry
 from .snapshots import Snapshot
 
 JOURNEY = _("Applications and their journey log (smart services), in the report month")
 
-for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src in [
+for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src, _basis in [
     (
         "completion_rate",
         "نرخ تکمیل درخواست‌ها",
@@ -29,6 +29,7 @@ for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src in [
         _("Applications started in the report month"),
         PERCENT,
         JOURNEY,
+        OBSERVED,
     ),
     (
         "digital_takeup",
@@ -46,6 +47,7 @@ for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src in [
         _("Applications through the window plus transactions outside it entered by the agency"),
         PERCENT,
         _("Journey log; agencies' monthly entries of transactions outside the window"),
+        DECLARED,
     ),
     (
         "cost_per_transaction",
@@ -63,6 +65,7 @@ for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src in [
         _("Applications through the window plus transactions outside it entered"),
         MONEY,
         _("Agencies' monthly entries of costs; journey log"),
+        DECLARED,
     ),
 ]:
 
@@ -84,4 +87,5 @@ for _code, _fa, _en, _def_fa, _def_en, _num, _den, _unit, _src in [
         denominator=_den,
         unit=_unit,
         source=_src,
+        basis=_basis,
     )(_perf())

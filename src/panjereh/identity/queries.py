@@ -1,0 +1,30 @@
+"""Read queries over sign-ins, for other apps (oversight's observed connection).
+
+Every function is one grouped aggregate and returns plain dicts, never model instances.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count
+
+from .models import SsoSession
+
+
+def sso_sign_ins_by_agency(start: dt.datetime, end: dt.datetime) -> dict[int, int]:
+    """Per catalogue agency pk: sign-on sessions started in [``start``, ``end``) under which
+    one of the agency's windows (an OIDC client whose profile names the agency) signed the
+    person in through the national window's single sign-on. One grouped query over the
+    sessions' client links."""
+    links = SsoSession.clients.through.objects.filter(
+        ssosession__started_at__gte=start,
+        ssosession__started_at__lt=end,
+        application__panjereh_profile__agency__isnull=False,
+    )
+    rows = (
+        links.values("application__panjereh_profile__agency_id")
+        .annotate(n=Count("ssosession_id", distinct=True))
+        .order_by()
+    )
+    return {r["application__panjereh_profile__agency_id"]: r["n"] for r in rows}
