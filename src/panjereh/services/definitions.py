@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,12 @@ from .models import ServiceDefinition
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "definition.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-_SCHEMA_VALIDATOR = Draft202012Validator(SCHEMA)
+# The schema is checked a top-level part at a time, each part's answer remembered by its
+# content: the designer validates as the staff member types, and a keystroke changes one part.
+_TOP_VALIDATOR = Draft202012Validator(
+    {**SCHEMA, "properties": {key: True for key in SCHEMA["properties"]}}
+)
+_PART_VALIDATORS = {key: Draft202012Validator(sub) for key, sub in SCHEMA["properties"].items()}
 REQUIRED_KEYS = (
     "code",
     "version",
@@ -133,6 +139,40 @@ def _where(path) -> str:
     return "/".join(str(part) for part in path) or "/"
 
 
+def _schema_error(error, prefix: tuple = ()) -> tuple[str, str, str]:
+    """(where, kind, detail) of one schema error."""
+    path = (*prefix, *error.absolute_path)
+    where = _where(path)
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        extra = ", ".join(sorted(str(k) for k in error.instance if k not in known))
+        where = f"{where}/{extra}".lstrip("/") if path else extra
+    return where, kind, error.message[:200]
+
+
+@lru_cache(maxsize=1024)
+def _part_errors(key: str, text: str) -> tuple[tuple[str, str, str], ...]:
+    errors = _PART_VALIDATORS[key].iter_errors(json.loads(text))
+    return tuple(
+        _schema_error(e, (key,)) for e in sorted(errors, key=lambda e: [str(p) for p in e.path])
+    )
+
+
+def schema_errors(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Every place ``spec`` breaks the JSON Schema: (where, kind, detail)."""
+    found = [_schema_error(e) for e in _TOP_VALIDATOR.iter_errors(spec)]
+    for key in _PART_VALIDATORS:
+        if key in spec:
+            try:
+                text = json.dumps(spec[key], sort_keys=True, ensure_ascii=False)
+            except (TypeError, ValueError):
+                found.append((key, "type", "not JSON"))
+                continue
+            found.extend(_part_errors(key, text))
+    return found
+
+
 def schema_problems(spec: Any) -> list[str]:
     """Where ``spec`` breaks the JSON Schema, in words (empty when it matches)."""
     if not isinstance(spec, dict):
@@ -141,13 +181,7 @@ def schema_problems(spec: Any) -> list[str]:
     if missing:
         return [_("Missing keys: %(keys)s") % {"keys": ", ".join(missing)}]
     problems = []
-    for error in sorted(_SCHEMA_VALIDATOR.iter_errors(spec), key=lambda e: list(e.path)):
-        where = _where(error.absolute_path)
-        kind = error.validator
-        if kind == "additionalProperties" and isinstance(error.instance, dict):
-            known = error.schema.get("properties", {})
-            extra = ", ".join(sorted(str(k) for k in error.instance if k not in known))
-            where = f"{where}/{extra}".lstrip("/") if where != "/" else extra
+    for where, kind, detail in schema_errors(spec)[:50]:
         if kind == "required":
             text = _("%(where)s: a required part is missing (%(detail)s).")
         elif kind == "type":
@@ -160,9 +194,7 @@ def schema_problems(spec: Any) -> list[str]:
             text = _("%(where)s: too short or too long (%(detail)s).")
         else:
             text = _("%(where)s: does not match the definition format (%(detail)s).")
-        problems.append(text % {"where": where, "detail": error.message[:200]})
-        if len(problems) >= 50:
-            break
+        problems.append(text % {"where": where, "detail": detail})
     return problems
 
 

@@ -357,13 +357,21 @@ def _data(application: Application) -> dict[str, Any]:
     return data
 
 
-def _subject_for(fetch_spec: dict[str, Any], application: Application, data: dict) -> str:
+def subject_of(fetch_spec: dict[str, Any], applicant: str, subject_code: str, data: dict) -> str:
+    """Whom a fetch asks about: the applicant, the application's subject, or a person a
+    fetched record names (``household.father_national_code``); empty if it names nobody."""
     subject = fetch_spec.get("subject", "applicant")
     if subject == "applicant":
-        return application.user.national_code or ""
+        return applicant
     if subject == "subject":
-        return application.subject_code
+        return subject_code
     return str(rules.lookup(data, subject) or "")
+
+
+def _subject_for(fetch_spec: dict[str, Any], application: Application, data: dict) -> str:
+    return subject_of(
+        fetch_spec, application.user.national_code or "", application.subject_code, data
+    )
 
 
 def _fetch_all(application: Application) -> None:
@@ -506,23 +514,35 @@ def _to_review(
             )
 
 
-def _check_complete(application: Application) -> None:
-    """Never decide on incomplete data: a missing record or field sends it to an officer."""
-    rows = {row.name: row for row in FetchedData.objects.filter(application=application)}
+def incomplete(
+    spec: dict[str, Any], answers: dict[str, tuple[bool, dict[str, Any]]]
+) -> tuple[list[str], list[str], list[dict]]:
+    """What is missing from the answers ({fetch name: (found, record)}) of a definition's
+    fetches: (Persian problems, English problems, detail); empty lists when complete."""
     problems_fa, problems_en, detail = [], [], []
-    for fetch_spec in application.definition.spec["data"]:
-        row = rows[fetch_spec["name"]]
+    for fetch_spec in spec["data"]:
+        found, record = answers[fetch_spec["name"]]
         fa, en = registry_name(fetch_spec["registry"])
-        if not row.found:
+        if not found:
             problems_fa.append(f"{fa}: سابقه‌ای برای این شخص نیست")
             problems_en.append(f"{en}: no record for this person")
             detail.append({"fetch": fetch_spec["name"], "missing": "record"})
             continue
-        missing = [f for f in fetch_spec.get("required", []) if row.record.get(f) is None]
+        missing = [f for f in fetch_spec.get("required", []) if record.get(f) is None]
         if missing:
             problems_fa.append(f"{fa}: سابقه ناقص است ({'، '.join(missing)})")
             problems_en.append(f"{en}: incomplete record ({', '.join(missing)})")
             detail.append({"fetch": fetch_spec["name"], "missing": missing})
+    return problems_fa, problems_en, detail
+
+
+def _check_complete(application: Application) -> None:
+    """Never decide on incomplete data: a missing record or field sends it to an officer."""
+    rows = {row.name: row for row in FetchedData.objects.filter(application=application)}
+    problems_fa, problems_en, detail = incomplete(
+        application.definition.spec,
+        {name: (row.found, row.record) for name, row in rows.items()},
+    )
     if problems_fa:
         _to_review(
             application, "؛ ".join(problems_fa), "; ".join(problems_en), {"problems": detail}
@@ -536,13 +556,19 @@ def _check_complete(application: Application) -> None:
     )
 
 
-def _decide(application: Application) -> None:
-    spec = application.definition.spec
-    data = _data(application)
+def judge(spec: dict[str, Any], data: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """The eligibility reasons ``data`` fails (a rejection when any) and the manual steps
+    (an officer decides when any and nothing failed)."""
     failed = [
         entry["reason"] for entry in spec["eligibility"] if not rules.evaluate(entry["rule"], data)
     ]
     manual = [step for step in spec["steps"] if step["kind"] == "manual"]
+    return failed, manual
+
+
+def _decide(application: Application) -> None:
+    spec = application.definition.spec
+    failed, manual = judge(spec, _data(application))
     if failed:
         _finish(application, approved=False, reasons=failed)
         return
