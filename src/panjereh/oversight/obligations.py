@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 import jdatetime
 from django.core.exceptions import ValidationError
@@ -364,7 +365,9 @@ def jalali_today() -> jdatetime.date:
 # development projects: recommendation 2 of Table 5). The export below is that input.
 
 
+@cache
 def _keyed_items() -> dict[str, dict]:
+    """{obligation key: its item in the shipped data} (the data is read once a process)."""
     source = data.obligations()
     result = {}
     for item in source["obligations"]:
@@ -380,6 +383,7 @@ def details(obligation: Obligation) -> dict:
     return _keyed_items().get(obligation.key, {})
 
 
+@cache
 def instrument_titles() -> dict[str, tuple[str, str]]:
     """{instrument code: (Persian title, English title)}."""
     return {
