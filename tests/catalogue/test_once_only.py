@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 
 from panjereh.catalogue import lint, operations, queries, roles
@@ -393,3 +394,47 @@ def test_a_new_justification_shows_on_the_next_request(catalogue, agency, editor
 
 def test_every_registry_item_has_a_holder():
     assert {registry for registry, _fa, _en in REGISTRY_ITEMS.values()} <= set(REGISTRY_HOLDERS)
+
+
+# --- the back office ----------------------------------------------------------------------------
+
+
+def form_data(response) -> dict:
+    """What a browser posts back: every field of the admin form and its inlines as shown."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            else:
+                data[key] = "" if value is None else value
+    return data
+
+
+def test_the_back_office_shows_the_refusal_as_a_form_error(client, offline_card, editor):
+    card = ask_for_deed(offline_card, editor)
+    client.force_login(editor)
+    url = reverse("admin:catalogue_service_change", args=[card.pk])
+    data = form_data(client.get(url))
+    data["connected"] = "on"
+    data["connection_form"] = "direct"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = " ".join(str(e) for e in response.context["adminform"].form.errors.values())
+    assert "سند مالکیت" in errors
+    card.refresh_from_db()
+    assert not card.connected
+    operations.record_once_only_justification(
+        card, "ssaa.deed", reason_fa=REASON, legal_basis=BASIS, author=editor
+    )
+    assert client.post(url, data).status_code == 302
+    card.refresh_from_db()
+    assert card.connected
