@@ -297,3 +297,25 @@ def test_periods_follow_tehran_month_edges(rows):
     # On the month's last day the month itself is reported, up to the as-of moment.
     month, _start, end = observed_module.period(jalali.end_of_day("1404-03-31"))
     assert month == "1404-03" and end <= MONTH_END
+
+
+def test_the_demo_history_is_simulated_deterministic_and_fills_the_observed_figures(db):
+    from panjereh.demo import history
+
+    definitions.load()
+    Agency.objects.update(in_scope=True, connection_status="connected", sso_integrated=True)
+    first = history.seed(months=2, per_month=6)
+    assert first.applications and first.events and first.sign_ins
+    assert history.seed(months=2).skipped  # once only
+    assert all(e["simulated"] for e in JourneyEvent.objects.values_list("data", flat=True))
+    cmp = indicators.comparison(indicators.compute().snapshot)
+    assert cmp.completed and cmp.observed_connected
+    # The same seed gives the same rows.
+    codes = sorted(Application.objects.values_list("tracking_code", "state", "definition_id"))
+    Application.objects.all().delete()
+    SsoSession.objects.all().delete()
+    again = history.seed(months=2, per_month=6)
+    assert again.applications == first.applications
+    assert (
+        sorted(Application.objects.values_list("tracking_code", "state", "definition_id")) == codes
+    )

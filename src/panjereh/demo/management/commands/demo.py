@@ -78,8 +78,15 @@ class Command(BaseCommand):
         parser.add_argument("--profile", default="national", choices=["national", "small"])
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="Prepare only.")
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=6,
+            help="Months of SIMULATED activity (applications, sign-ins, exchange calls) to seed "
+            "once, so that observed figures are not empty; 0: none.",
+        )
 
-    def handle(self, *args, profile, bind, no_serve, **options):
+    def handle(self, *args, profile, bind, no_serve, history=6, **options):
         call_command("migrate", verbosity=0, interactive=False)
         if not Agency.objects.exists():
             self.stdout.write(f"Loading the {profile} dataset (first run only)…")
@@ -88,6 +95,7 @@ class Command(BaseCommand):
         call_command("demo_accounts")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
+        self._seed_history(history)
         if no_serve:
             return
         host = bind if bind.startswith("http") else f"http://{bind}"
@@ -117,6 +125,22 @@ class Command(BaseCommand):
             children.callback(worker.stop)
             self._print_ready(host, profile)
             call_command("serve", bind=bind.replace("http://", ""))
+
+    def _seed_history(self, months: int) -> None:
+        """Simulated applications, sign-ins and exchange calls (panjereh.demo.history), once."""
+        import time
+
+        from panjereh.demo.history import seed
+
+        started = time.perf_counter()
+        done = seed(months)
+        if not done.skipped:
+            self.stdout.write(
+                f"Simulated history ({done.months} months, SIMULATED): {done.applications} "
+                f"applications, {done.events} journey events, {done.sign_ins} sign-ins, "
+                f"{done.exchange_rows} exchange statistics rows in "
+                f"{time.perf_counter() - started:.1f} s."
+            )
 
     def _seed_participation(self) -> None:
         """Proposals, consultations and last week's votes; the Steering WG's demo member

@@ -1,0 +1,286 @@
+"""A simulated history for the demo, so that observed figures are not empty: applications
+with their journeys for the window's service definitions, sign-ins through simulated agency
+windows (national single sign-on), and the exchange's monthly call statistics, over the last
+Jalali months. SIMULATED DATA: nothing here happened; the docs and the command say so.
+
+Deterministic (a seeded random generator, dates counted back from the current month) and
+idempotent (nothing is written when simulated applications exist). Written in bulk; a few
+thousand rows, well under a second or two. Demo only: never imported by production code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from panjereh.common import jalali
+
+PREFIX = "SIM-"  # tracking codes (and SSO sids) of simulated rows
+DEFAULT_MONTHS = 6
+DEFAULT_SEED = 1405
+
+# Share of applications that go to an officer, per definition code (the rest are automatic).
+HUMAN_SHARE = {
+    "household-support": 0.22,
+    "no-criminal-record": 0.06,
+    "veteran-status": 0.0,
+    "student-status": 0.0,
+    "newborn-birth-certificate": 0.0,
+}
+REJECTED_SHARE = 0.12  # rejected by a rule, with a reason
+SIMULATED_WINDOWS = 40  # connected agencies using SSO that get a simulated window
+
+
+@dataclass
+class HistoryResult:
+    months: int = 0
+    applications: int = 0
+    events: int = 0
+    sign_ins: int = 0
+    exchange_rows: int = 0
+    skipped: bool = False
+
+
+def _months(months: int) -> list[jalali.Month]:
+    current = jalali.Month.of(jalali.from_gregorian(timezone.now()))
+    return [current.plus(-i) for i in range(months, 0, -1)] + [current]
+
+
+_BOUNDS: dict[jalali.Month, tuple[dt.datetime, dt.datetime]] = {}
+
+
+def _moment(rng: random.Random, month: jalali.Month, now: dt.datetime) -> dt.datetime:
+    if month not in _BOUNDS:
+        _BOUNDS[month] = month.bounds()
+    start, end = _BOUNDS[month]
+    end = min(end, now - dt.timedelta(hours=1))
+    if end <= start:
+        return start
+    return start + dt.timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
+
+
+def _citizens(count: int = 20):
+    from panjereh.identity.models import User
+
+    users = list(User.objects.filter(username__startswith="sim-citizen-").order_by("pk"))
+    for i in range(len(users), count):
+        users.append(
+            User.objects.create(
+                username=f"sim-citizen-{i:02d}",
+                national_code=f"99{i:08d}",
+                first_name="شهروند",
+                last_name=f"شبیه‌سازی‌شده {i}",
+                is_active=False,  # cannot sign in: a name on simulated rows only
+            )
+        )
+    return users
+
+
+def seed(months: int = DEFAULT_MONTHS, seed: int = DEFAULT_SEED, per_month: int = 30):
+    """Write the simulated history of the last ``months`` Jalali months and this one."""
+    from panjereh.services.models import Application, JourneyEvent, ServiceDefinition
+
+    result = HistoryResult(months=months)
+    if months <= 0 or Application.objects.filter(tracking_code__startswith=PREFIX).exists():
+        result.skipped = True
+        return result
+    rng = random.Random(seed)
+    now = timezone.now()
+    spans = _months(months)
+    definitions = list(ServiceDefinition.objects.filter(active=True).order_by("code"))
+    with transaction.atomic():
+        users = _citizens()
+        apps: list[Application] = []
+        paths: list[list[tuple[str, str, str]]] = []
+        for month in spans:
+            for d in definitions:
+                for _ in range(rng.randint(per_month // 2, per_month)):
+                    submitted = _moment(rng, month, now)
+                    human = rng.random() < HUMAN_SHARE.get(d.code, 0.05)
+                    rejected = rng.random() < REJECTED_SHARE
+                    done = submitted + dt.timedelta(
+                        minutes=rng.randint(2, 30) if not human else rng.randint(300, 4000)
+                    )
+                    open_ = done > now
+                    final = "rejected" if rejected else "issued"
+                    steps = [("submitted", "", "")]
+                    steps.append(("state", "submitted", "fetching"))
+                    if human:
+                        steps.append(("state", "fetching", "human_review"))
+                        steps.append(("assigned", "", ""))
+                        if not open_:
+                            steps.append(("decided", "", ""))
+                            steps.append(
+                                ("state", "human_review", "issuing" if not rejected else final)
+                            )
+                    else:
+                        steps.append(("state", "fetching", "deciding"))
+                        steps.append(("decided", "", ""))
+                        steps.append(("state", "deciding", "issuing" if not rejected else final))
+                    if not rejected and not open_:
+                        steps.append(("state", "issuing", "issued"))
+                        steps.append(("issued", "", ""))
+                    state = steps[-1][2] if steps[-1][0] == "state" else final
+                    if human and open_:
+                        state = "human_review"
+                    user = users[rng.randrange(len(users))]
+                    n = len(apps)
+                    apps.append(
+                        Application(
+                            tracking_code=f"{PREFIX}{month.year % 100:02d}{month.month:02d}-{n:06d}",
+                            definition=d,
+                            agency_id=d.agency_id,
+                            user=user,
+                            subject_code=user.national_code,
+                            idempotency_key=f"sim-{n}",
+                            state=state,
+                            decision=""
+                            if state == "human_review"
+                            else ("rejected" if rejected else "approved"),
+                            decision_reasons=[
+                                {
+                                    "code": "rule",
+                                    "fa": "شرط احراز نشد",
+                                    "en": "A condition was not met",
+                                }
+                            ]
+                            if rejected and not (human and open_)
+                            else [],
+                            submitted_at=submitted,
+                            due_at=submitted + dt.timedelta(minutes=d.target_minutes),
+                            completed_at=None if state not in ("issued", "rejected") else done,
+                            rating=rng.choice([None, None, 3, 4, 5, 5, 2]) if not open_ else None,
+                        )  # fmt: skip
+                    )
+                    paths.append([(k, f, t, submitted, done) for k, f, t in steps])
+        Application.objects.bulk_create(apps, batch_size=2000)
+        events = []
+        for app, steps in zip(apps, paths, strict=True):
+            for i, (kind, from_state, to_state, submitted, done) in enumerate(steps):
+                at = submitted if i == 0 else min(done, now)
+                at = at if i < 2 else at + dt.timedelta(microseconds=i)
+                events.append(
+                    JourneyEvent(
+                        application_id=app.pk,
+                        at=at,
+                        kind=kind,
+                        from_state=from_state,
+                        to_state=to_state,
+                        text_fa="رویداد شبیه‌سازی‌شده",
+                        text_en="Simulated event",
+                        data={"simulated": True},
+                    )  # fmt: skip
+                )
+        JourneyEvent.objects.bulk_create(events, batch_size=5000)
+        result.applications, result.events = len(apps), len(events)
+        result.sign_ins = _sign_ins(rng, spans, users, now)
+        result.exchange_rows = _exchange(rng, spans, definitions)
+    return result
+
+
+def _sign_ins(rng: random.Random, spans, users, now) -> int:
+    """Simulated windows of connected agencies using SSO, and their sign-ins each month."""
+    from panjereh.catalogue.models import Agency
+    from panjereh.identity.clients import Application
+    from panjereh.identity.models import ClientProfile, SsoSession
+
+    agencies = list(
+        Agency.objects.filter(in_scope=True, connection_status="connected", sso_integrated=True)
+        .order_by("code")
+        .only("pk", "code", "name_fa")
+    )
+    rng.shuffle(agencies)
+    agencies = agencies[:SIMULATED_WINDOWS]
+    # Registered in bulk (register_agency_client hashes a secret per client: seconds for 40).
+    # Nobody holds their secret: a random one, never shown; they only name whose window it was.
+    Application.objects.bulk_create(
+        [
+            Application(
+                client_id=f"simulated-window-{a.code}",
+                name=f"{a.name_fa} (پنجره شبیه‌سازی‌شده، simulated)"[:255],
+                client_type=Application.CLIENT_CONFIDENTIAL,
+                authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+                redirect_uris=f"https://simulated.invalid/{a.code}/callback",
+                client_secret=secrets.token_urlsafe(32),
+                hash_client_secret=False,
+                algorithm=Application.RS256_ALGORITHM,
+            )
+            for a in agencies
+        ],
+        ignore_conflicts=True,
+    )
+    clients = list(
+        Application.objects.filter(client_id__startswith="simulated-window-").order_by("client_id")
+    )
+    by_code = {a.code: a for a in agencies}
+    ClientProfile.objects.bulk_create(
+        [
+            ClientProfile(
+                application=c, agency=by_code[c.client_id.removeprefix("simulated-window-")]
+            )
+            for c in clients
+            if c.client_id.removeprefix("simulated-window-") in by_code
+        ],
+        ignore_conflicts=True,
+    )
+    sessions, links = [], []
+    for month in spans:
+        for client in clients:
+            for _ in range(rng.randint(0, 8)):
+                sid = f"{PREFIX}{len(sessions):08d}"
+                sessions.append(
+                    SsoSession(
+                        sid=sid,
+                        user=users[rng.randrange(len(users))],
+                        started_at=_moment(rng, month, now),
+                        ended_at=None,
+                    )
+                )
+                links.append((sid, client.pk))
+    SsoSession.objects.bulk_create(sessions, batch_size=5000)
+    ids = dict(SsoSession.objects.filter(sid__startswith=PREFIX).values_list("sid", "pk"))
+    through = SsoSession.clients.through
+    through.objects.bulk_create(
+        [through(ssosession_id=ids[sid], application_id=pk) for sid, pk in links],
+        batch_size=5000,
+    )
+    return len(sessions)
+
+
+def _exchange(rng: random.Random, spans, definitions) -> int:
+    """Monthly call statistics (the exchange's roll-up rows) of the registries the
+    definitions read, as consumed by the definitions' agencies."""
+    from panjereh.exchange.models import DataService, MonthlyStat
+
+    services = list(DataService.objects.order_by("pk"))
+    consumers = sorted({d.agency_id for d in definitions})
+    rows = []
+    for month in spans[:-1]:  # complete months only, as the roll-up would
+        key = str(month)
+        if MonthlyStat.objects.filter(month=key).exists():
+            continue  # a real roll-up exists for the month: keep it
+        for service in services:
+            for consumer in consumers:
+                calls = rng.randint(40, 2500)
+                failures = int(calls * rng.uniform(0.0, 0.04))
+                rows.append(
+                    MonthlyStat(
+                        month=key,
+                        provider_id=service.provider_id,
+                        consumer_id=consumer,
+                        service=service,
+                        calls=calls,
+                        failures=failures,
+                        refused=rng.randint(0, 3),
+                        latency_p50_ms=rng.uniform(20, 80),
+                        latency_p95_ms=rng.uniform(90, 300),
+                        latency_p99_ms=rng.uniform(300, 900),
+                    )  # fmt: skip
+                )
+    MonthlyStat.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
