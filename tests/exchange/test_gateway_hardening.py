@@ -363,3 +363,18 @@ def test_only_the_providers_editors_switch_a_service(exchange):
             operations.set_service_enabled(service, False, actor=user)
     service.refresh_from_db()
     assert service.enabled
+
+
+def test_a_foreign_nationals_fida_code_is_bound_to_the_subject_too(exchange, population):
+    service = exchange.service("foreign", "person")
+    exchange.grant(service, ["foreign.identity"])
+    fida_a, fida_b = population.fida(1), population.fida(2)
+    assert len(fida_a) == 12
+
+    other = exchange.call(service, fida_b, fida_a)
+    assert other.status_code == 403, other.content
+    assert other.json()["code"] == "subject_mismatch"
+
+    own = exchange.call(service, fida_b, fida_b)
+    assert own.status_code == 200, own.content
+    assert own.json()["fida_code"] == fida_b

@@ -63,10 +63,11 @@ from .models import (
 logger = logging.getLogger(__name__)
 ALGORITHMS = ["Ed25519", "ES256", "PS256", "RS256"]
 _CLIENT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_SUBJECT_RE = re.compile(r"^[0-9]{10,11}$")
+_SUBJECT_RE = re.compile(r"^[0-9]{10,12}$")  # national code, national ID, FIDA code
 _RETRY_STATUSES = {502, 503, 504}
-# Parameters that name a person or company: their value must be the call's X-Road-UserId.
-SUBJECT_PARAMETERS = frozenset({"national_code", "national_id"})
+# Parameters that name a person or company: their value must be the call's X-Road-UserId
+# (a citizen's national code, a company's national ID, a foreign national's FIDA code).
+SUBJECT_PARAMETERS = frozenset({"national_code", "national_id", "fida_code"})
 # One path segment forwarded to a provider: RFC 3986 unreserved characters only, so that no
 # segment is a dot segment, an encoded slash, backslash or percent sign for the provider to
 # decode again.
@@ -825,7 +826,10 @@ def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any],
         raise _consumer(
             "missing_user",
             400,
-            _("X-Road-UserId must give the national code (or national ID) the call is about."),
+            _(
+                "X-Road-UserId must give the national code (or national ID, or FIDA code) the "
+                "call is about."
+            ),
         )
     forwarded_path = _check_address(request, service, rest, call.subject)
     grant, items = _authorise(request, call)
