@@ -148,6 +148,8 @@ def count_from_rows(agency_id=None, start=MONTH_START, end=MONTH_END):
         if (
             d.active
             and d.smart
+            and d.status == "published"
+            and any(e.to_status == "certified" for e in d.events.all())
             and agency_id in (None, Service.objects.get(pk=d.service_id).agency_id)
         ):
             certified.add(d.service_id)
