@@ -531,3 +531,34 @@ def test_the_designer_refuses_a_smart_draft_saying_why_in_plain_words(
 def test_a_smart_definition_has_nothing_to_explain():
     for path in definitions.DEFINITIONS_DIR.glob("*.json"):
         assert definitions.explain(definitions.read_file(path)) == []
+
+
+def test_an_in_person_step_with_its_reason_is_listed_on_the_card_by_its_label(people):
+    spec = spec_for(people["a"], smart=False)
+    spec["in_person_steps"].append(
+        {"label_fa": "مراجعه به دفتر", "label_en": "Office visit", "reason": "امضای دستی"}
+    )
+    draft = design.create_draft(people["a"], spec, actor=people["editor_a"])
+    design.submit(draft, actor=people["editor_a"])
+    design.publish(draft, actor=people["admin_a"])
+    assert draft.service.in_person_steps == ["مراجعه به دفتر"]
+
+
+def test_the_migration_makes_the_active_rows_published_and_the_others_retired():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("panjereh.services.migrations.0003_definition_lifecycle")
+    definitions.load()
+    changed = shipped("student-status")
+    changed["version"] += 1
+    definitions.load_spec(changed)
+    ServiceDefinition.objects.update(status=S.DRAFT, published_at=None)  # as before 0003
+    DefinitionEvent.objects.all().delete()
+    migration.statuses(apps, None)
+    for row in ServiceDefinition.objects.all():
+        assert row.status == (S.PUBLISHED if row.active else S.RETIRED)
+        assert row.published_at == row.loaded_at
+        assert DefinitionEvent.objects.get(definition=row).by_system
+    assert ServiceDefinition.objects.filter(status=S.RETIRED).count() == 1

@@ -130,7 +130,11 @@ def card_view(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "inputs": unique_inputs,
         "documents_required": [u.get("label_fa") or u.get("code") for u in spec.get("uploads", [])],
-        "in_person_steps": list(spec.get("in_person_steps", [])),
+        # A step is a label, or a label with its reason: the card lists the labels.
+        "in_person_steps": [
+            step if isinstance(step, str) else _label(step, "fa")
+            for step in spec.get("in_person_steps", [])
+        ],
         "smart_status": SmartStatus.PROPOSED if spec.get("smart") else SmartStatus.NONE,
     }
 
