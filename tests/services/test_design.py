@@ -562,3 +562,27 @@ def test_the_migration_makes_the_active_rows_published_and_the_others_retired():
         assert row.published_at == row.loaded_at
         assert DefinitionEvent.objects.get(definition=row).by_system
     assert ServiceDefinition.objects.filter(status=S.RETIRED).count() == 1
+
+
+def test_the_designer_is_told_which_actions_each_person_has_now(people):
+    draft = at(S.DRAFT, people["a"])
+    assert design.actions(draft, people["editor_a"]) == {"update", "submit"}
+    assert design.actions(draft, people["viewer_a"]) == set()
+    assert design.actions(draft, people["editor_b"]) == set()
+    design.submit(draft, actor=people["editor_a"])
+    assert design.actions(draft, people["aeo"]) >= {"certify", "send_back"}
+    assert design.actions(draft, people["admin_a"]) == {"send_back"}  # smart: AEO first
+    design.certify(draft, actor=people["aeo"])
+    assert "publish" in design.actions(draft, people["admin_a"])
+    design.publish(draft, actor=people["admin_a"])
+    assert design.actions(draft, people["admin_a"]) == {"retire"}
+    first, second = published_twice(people["a"], code="design-other")
+    assert design.actions(second, people["admin_a"]) == {"retire", "rollback"}
+    assert design.actions(second, None) == set()
+
+
+def test_a_second_draft_of_a_taken_version_is_refused_not_an_error(people):
+    at(S.DRAFT, people["a"])
+    with pytest.raises(DefinitionError, match="exists already"):
+        design.create_draft(people["a"], spec_for(people["a"]), actor=SYSTEM, version=1)
+    assert ServiceDefinition.objects.count() == 1

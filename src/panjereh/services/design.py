@@ -31,7 +31,7 @@ import json
 import unicodedata
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -203,15 +203,22 @@ def create_draft(
         )
     if service is None:  # a new service: its card is created (in line with this draft)
         service = definitions.sync_card(spec, agency)
-    definition = ServiceDefinition.objects.create(
-        code=spec["code"],
-        version=spec["version"],
-        service=service,
-        agency=agency,
-        status=S.DRAFT,
-        active=False,
-        **_fields(spec),
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a racing draft of the same version loses
+            definition = ServiceDefinition.objects.create(
+                code=spec["code"],
+                version=spec["version"],
+                service=service,
+                agency=agency,
+                status=S.DRAFT,
+                active=False,
+                **_fields(spec),
+            )
+    except IntegrityError:
+        _refuse(
+            spec["code"],
+            [_("Version %(v)s exists already; raise the version.") % {"v": spec["version"]}],
+        )
     _event(definition, "", S.DRAFT, by=actor, note=note or "created")
     return definition
 
@@ -378,6 +385,37 @@ def retire(definition: ServiceDefinition, *, actor, note: str = "") -> ServiceDe
     draft."""
     _require_admin(actor, definition.agency_id)
     return MACHINE.move(definition, S.RETIRED, by=actor, event={"note": note}, active=False)
+
+
+def actions(definition: ServiceDefinition, actor) -> set[str]:
+    """What ``actor`` may do with ``definition`` now (for the designer's buttons): a subset of
+    ``update submit send_back certify publish rollback retire``. The operations check again."""
+    agency = definition.agency_id
+    editor = roles.can(actor, roles.EDIT, agency)
+    admin = roles.can(actor, roles.ADMINISTER, agency)
+    certifier = roles.can(actor, roles.CERTIFY)
+    status = definition.status
+    found = set()
+    if status == S.DRAFT and editor:
+        found |= {"update", "submit"}
+    if status in (S.SUBMITTED, S.CERTIFIED) and (certifier or admin):
+        found.add("send_back")
+    if status == S.SUBMITTED and definition.smart and certifier:
+        found.add("certify")
+    if admin and (status == S.CERTIFIED or (status == S.SUBMITTED and not definition.smart)):
+        found.add("publish")
+    if admin and status in (S.DRAFT, S.PUBLISHED):
+        found.add("retire")
+    if admin and status == S.PUBLISHED:
+        earlier = ServiceDefinition.objects.filter(
+            code=definition.code,
+            status=S.RETIRED,
+            published_at__isnull=False,
+            version__lt=definition.version,
+        )
+        if earlier.exists():
+            found.add("rollback")
+    return found
 
 
 # -- JSON --------------------------------------------------------------------------------------
