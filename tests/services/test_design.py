@@ -308,8 +308,14 @@ def test_rollback_publishes_the_previous_content_again_as_a_new_version(people):
     assert (second.status, second.active) == (S.RETIRED, False)
     assert ServiceDefinition.objects.get(pk=first.pk).spec == first_spec  # untouched
     assert ServiceDefinition.objects.filter(code="design-test", active=True).get() == again
-    note = DefinitionEvent.objects.get(definition=again).note
-    assert "version 1" in note and "v2 read wrong" in note
+    certified, published = DefinitionEvent.objects.filter(definition=again)
+    assert (certified.to_status, published.to_status) == (S.CERTIFIED, S.PUBLISHED)
+    assert "version 1" in certified.note and "carried over" in certified.note
+    assert "version 1" in published.note and "v2 read wrong" in published.note
+    assert published.by == people["admin_a"]
+    from panjereh.services import queries
+
+    assert again.service_id in queries.certified_smart_service_ids()
 
 
 def test_rollback_without_an_earlier_published_version_is_refused(people):

@@ -366,9 +366,30 @@ def rollback(code: str, *, actor, note: str = "") -> ServiceDefinition:
         published_at=timezone.now(),
         **_fields(spec),
     )
+    published_from = ""
+    certified = (
+        DefinitionEvent.objects.filter(definition=previous, to_status=S.CERTIFIED)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if previous.smart and certified is not None:
+        # The content is the one AEO certified as the earlier version: its certification is
+        # carried over and says so (who certified it, when, as which version).
+        DefinitionEvent.objects.create(
+            definition=again,
+            by=certified.by,
+            by_system=certified.by_system,
+            from_status="",
+            to_status=S.CERTIFIED,
+            note=(
+                f"certification of version {previous.version} "
+                f"({certified.at:%Y-%m-%d %H:%M} UTC) carried over by rollback: same content"
+            ),
+        )
+        published_from = S.CERTIFIED
     _event(
         again,
-        "",
+        published_from,
         S.PUBLISHED,
         by=actor,
         note=(
