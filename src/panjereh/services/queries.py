@@ -217,13 +217,13 @@ def observed_smartness(start: dt.datetime, end: dt.datetime) -> dict[int, dict]:
         .order_by()
     )
     out: dict[int, dict] = {}
-    with transaction.atomic(using=rows.db):
-        if connections[rows.db].vendor == "postgresql":
-            # A cheap query the planner costs high (a semi-join per row): JIT compiling it
-            # took longer than running it (benchmarks/oversight/observed.py).
-            with connections[rows.db].cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        rows = list(rows)
+    connection = connections[rows.db]
+    if connection.vendor == "postgresql":
+        # A cheap query the planner costs high (a semi-join per row): JIT compiling it took
+        # longer than running it (benchmarks/oversight/observed.py). Off for this one query.
+        with transaction.atomic(using=rows.db), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            rows = list(rows)
     for r in rows:
         s = out.setdefault(
             r["definition__service_id"],
