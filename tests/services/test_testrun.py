@@ -124,3 +124,13 @@ def test_only_the_agencys_editors_and_aeo_may_test_run(smart, population):
         with pytest.raises(roles.NotPermitted):
             run_test(definition, "0012345679", actor=actor)
     assert LogRecord.objects.count() == calls
+
+
+def test_a_document_the_engine_could_not_render_stops_the_run_with_the_fault(smart, population):
+    person = citizen(population, lambda i: clean_adult(population, i))
+    spec = copy.deepcopy(definitions.active("no-criminal-record").spec)
+    spec["document"]["fields"][0].pop("label_fa")  # the schema lets it through, as before
+    run = run_test(spec, person.national_code, actor=roles.SYSTEM, inputs={"purpose": "x"})
+    assert run.outcome == "stopped" and run.document is None
+    assert (run.steps[-1].kind, run.steps[-1].outcome) == ("document", "fault")
+    assert run.steps[-1].data["fault"] == "KeyError"

@@ -223,7 +223,16 @@ def test_run(
     else:
         run.steps.append(Step("decide", "approved", "تصمیم: پذیرش", "Decision: approved"))
         run.outcome = "issued"
-    run.document = document_preview(target, spec, data, national_code, run.issue)
+    try:
+        run.document = document_preview(target, spec, data, national_code, run.issue)
+    except (KeyError, TypeError, ValueError) as exc:
+        # The engine would stop here too and hand the application to an officer.
+        fa, en = engine.FAULT
+        run.steps.append(
+            Step("document", "fault", fa, en, {"fault": type(exc).__name__, "detail": str(exc)})
+        )
+        run.outcome = "stopped"
+        return run
     run.steps.append(
         Step(
             "document",
