@@ -8,6 +8,7 @@ grouped aggregate per measure and returns plain dicts and tuples, never model in
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 
 from django.db import connections, transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -220,9 +221,12 @@ def observed_smartness(start: dt.datetime, end: dt.datetime) -> dict[int, dict]:
     connection = connections[rows.db]
     if connection.vendor == "postgresql":
         # A cheap query the planner costs high (a semi-join per row): JIT compiling it took
-        # longer than running it (benchmarks/oversight/observed.py). Off for this one query.
-        with transaction.atomic(using=rows.db), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+        # longer than running it (benchmarks/oversight/observed.py). Off for this query: in
+        # its own transaction, or (already in one) for the rest of the caller's transaction.
+        outer = connection.in_atomic_block
+        with transaction.atomic(using=rows.db, savepoint=False) if not outer else nullcontext():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
             rows = list(rows)
     for r in rows:
         s = out.setdefault(
