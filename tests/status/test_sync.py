@@ -91,3 +91,17 @@ def test_operator_disabled_system_stays_disabled(platform):
     System.objects.filter(key="exchange-gateway").update(enabled=False)
     monitor.sync_systems()
     assert not System.objects.get(key="exchange-gateway").enabled
+
+
+def test_a_window_at_a_name_that_never_resolves_is_not_watched(platform):
+    # The demo's simulated windows live under .invalid (RFC 6761): probing them could only
+    # ever open incidents on the public status page.
+    register_agency_client(
+        "پنجره شبیه‌سازی‌شده (Simulated window)",
+        ["https://simulated.invalid/x/callback"],
+        client_id="simulated-window-x",
+    )
+    monitor.sync_systems()
+    urls = set(System.objects.values_list("check_url", flat=True))
+    assert "http://127.0.0.1:8201/" in urls
+    assert not any("simulated.invalid" in url for url in urls)

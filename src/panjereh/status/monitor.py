@@ -152,6 +152,10 @@ def _window_systems() -> list[Wanted]:
         parts = urlsplit(uris[0])
         if parts.scheme not in ("http", "https") or not parts.netloc:
             continue
+        if (parts.hostname or "").endswith(".invalid"):
+            # RFC 6761: a name under .invalid never resolves (the demo's simulated windows):
+            # probing it could only ever report an outage.
+            continue
         name_fa, name_en = _split_name(application.name or application.client_id)
         wanted.append(
             Wanted(
