@@ -138,3 +138,18 @@ def test_proposal_form_refuses_under_20_percent_with_a_message(agency, client):
     ok = client.post(url, {"services": [str(i) for i in ids(agency, 2)]})
     assert ok.status_code == 302
     assert SmarteningPlan.objects.get().services.count() == 2
+
+
+def test_the_agency_dashboard_names_a_plans_states_never_their_codes(agency, client):
+    staff = make_agency_staff(agency, role="editor")
+    cycle.propose(agency.id, 1404, ids(agency, 2), author=staff)
+    client.force_login(staff)
+    html = client.get(reverse("oversight:agency", args=[agency.code])).content.decode()
+    from django.utils import translation
+
+    from panjereh.oversight.models import PlanState
+
+    with translation.override("fa"):
+        assert f"{PlanState.DRAFT.label} → {PlanState.SUBMITTED.label}" in html
+    assert "draft → submitted" not in html
+    assert f"?agency={agency.code}" in html  # the agency's own compliance export

@@ -222,8 +222,8 @@ class PlanEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    from_state = models.CharField(max_length=10)
-    to_state = models.CharField(max_length=10)
+    from_state = models.CharField(max_length=10, choices=PlanState.choices)
+    to_state = models.CharField(max_length=10, choices=PlanState.choices)
     note = models.TextField(blank=True)
 
     class Meta:
