@@ -7,7 +7,7 @@ import pytest
 from panjereh.catalogue import roles
 from panjereh.exchange.models import LogRecord
 from panjereh.inbox.models import Message
-from panjereh.services import documents
+from panjereh.services import documents, engine
 from panjereh.services.models import Document, FetchedData, JourneyEvent, State
 from panjereh.services.notices import link
 from tests.factories import make_agency_staff
@@ -222,3 +222,11 @@ def test_a_registry_down_for_too_long_goes_to_an_officer(smart, registries, popu
     application = run_until_settled(submit("no-criminal-record", user, purpose="x"))
     assert application.state == State.HUMAN_REVIEW
     assert "did not answer after 2 attempts" in application.review_reason
+
+
+def test_every_registry_is_named_in_the_journey_never_by_its_code():
+    from panjereh.registries import REGISTRIES
+
+    for registry in (*REGISTRIES, "exchange"):
+        fa, en = engine.registry_name(registry)
+        assert fa != registry and en != registry, registry

@@ -25,6 +25,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from panjereh.catalogue.rules import REGISTRY_HOLDERS
 from panjereh.catalogue.vocab import REGISTRY_ITEMS
 from panjereh.common import jalali
 from panjereh.common.conf import setting
@@ -34,20 +35,9 @@ from . import documents, nix, rules, workflow
 from .models import Application, FetchedData, JourneyEvent, Origin, ServiceDefinition, State
 
 log = logging.getLogger(__name__)
-REGISTRY_NAMES = {
-    "civil": ("سازمان ثبت احوال کشور", "Civil Registration"),
-    "health": ("وزارت بهداشت (ثبت ولادت بیمارستانی)", "Ministry of Health (hospital births)"),
-    "judiciary": ("قوه قضاییه", "the Judiciary"),
-    "science": ("وزارت علوم (امور دانشجویان)", "Ministry of Science (student records)"),
-    "education": ("وزارت آموزش و پرورش", "Ministry of Education"),
-    "martyrs": ("بنیاد شهید و امور ایثارگران", "the Martyrs Foundation"),
-    "relief": ("کمیته امداد", "the Relief Committee"),
-    "ssi": ("سازمان تأمین اجتماعی", "Social Security"),
-    "post": ("شرکت ملی پست", "National Post"),
-    "ssaa": ("سازمان ثبت اسناد", "Deeds Registration"),
-    "shahkar": ("سامانه شاهکار", "Shahkar"),
-    "exchange": ("مرکز ملی تبادل اطلاعات", "the national exchange"),
-}
+# The exchange itself, named in the journey when it (not a registry) is what the application
+# waits for; the registries' names are the catalogue's one table (catalogue.rules).
+EXCHANGE_NAME = ("مرکز ملی تبادل اطلاعات", "the national exchange")
 
 
 def _setting(name: str, default: float) -> float:
@@ -112,7 +102,11 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def registry_name(registry: str) -> tuple[str, str]:
-    return REGISTRY_NAMES.get(registry, (registry, registry))
+    """The Persian and English name of a registry (or of the exchange) for the journey; never
+    its internal code, unless the code is unknown to the catalogue."""
+    if registry == "exchange":
+        return EXCHANGE_NAME
+    return REGISTRY_HOLDERS.get(registry, (registry, registry))
 
 
 def fetch_label(fetch_spec: dict[str, Any]) -> tuple[str, str]:
