@@ -649,13 +649,14 @@ def _issue(application: Application) -> None:
         notices.decision(application, document=document, data=data)
 
 
-def items_label(definition: ServiceDefinition) -> list[tuple[str, str, str]]:
-    """(registry name, item label fa, item label en) of what the service fetches."""
+def items_label(definition: ServiceDefinition) -> list[tuple[str, str, str, str]]:
+    """(registry name fa, registry name en, item label fa, item label en) of what the service
+    fetches."""
     out = []
     for fetch_spec in definition.spec["data"]:
         fa, en = registry_name(fetch_spec["registry"])
         for code in fetch_spec["items"]:
             _reg, lfa, len_ = REGISTRY_ITEMS.get(code, ("", code, code))
-            if (fa, lfa, len_) not in out:
-                out.append((fa, lfa, len_))
+            if (fa, en, lfa, len_) not in out:
+                out.append((fa, en, lfa, len_))
     return out
