@@ -222,7 +222,9 @@ def test_new_registries_are_reachable_through_the_gateway_with_a_grant(exchange,
     permit = exchange.service("foreign", "residence-permit")
     exchange.grant(permit, ["foreign.residence_permit"])
     fida = population.fida(7)
-    answer = exchange.call(permit, fida, code)
+    # The FIDA code names the person the call is about: it must be the call's subject.
+    assert exchange.call(permit, fida, code).json()["code"] == "subject_mismatch"
+    answer = exchange.call(permit, fida, fida)
     assert answer.status_code == 200, answer.content
     assert answer.json()["fida_code"] == fida
     assert answer.json()["valid"] == population.foreigner(7)["valid"]
