@@ -91,3 +91,10 @@ def test_english_dates_and_numbers_carry_no_persian_digits():
     assert _render("{{ d|jdate }}", "fa", d=day) == "۱۵ آذر ۱۴۰۵"
     assert _render("{{ n|num }}", "en", n=4715) == "4,715"
     assert _render("{{ n|num }}", "fa", n=4715) == "۴٬۷۱۵"
+
+
+def test_jalali_months_are_named_in_the_pages_language():
+    assert _render("{{ m|jmonth }}", "fa", m="1404-03") == "خرداد ۱۴۰۴"
+    assert _render("{{ m|jmonth }}", "en", m=jalali.Month(1404, 3)) == "Khordad 1404"
+    assert _render("{{ m|jmonth }}", "fa", m="not a month") == "not a month"
+    assert _render("{{ m|jmonth }}", "en", m="") == ""

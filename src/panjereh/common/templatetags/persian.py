@@ -95,6 +95,19 @@ def comma() -> str:
     return "، " if _persian_ui() else ", "
 
 
+@register.filter
+def jmonth(value):
+    """A Jalali month (a :class:`~panjereh.common.jalali.Month` or ``"1404-03"``) by its name in
+    the UI's language: «خرداد ۱۴۰۴» or "Khordad 1404"; anything else is shown as it is."""
+    if not value:
+        return ""
+    try:
+        month = value if isinstance(value, jalali.Month) else jalali.Month.parse(str(value))
+    except jalali.InvalidJalaliDate:
+        return digits(str(value))
+    return month.name_fa if _persian_ui() else month.name_en
+
+
 @register.filter(is_safe=True)
 def code(value):
     """An identifier (tracking code, document number) isolated left to right, its digits in the
