@@ -8,11 +8,14 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from panjereh.identity import otp
-from panjereh.identity.models import CodeSession, SsoSession
+from panjereh.identity.models import CodeSession, RedeemedCode, SsoSession
 
 
 class Command(BaseCommand):
-    help = "Delete used or expired one-time codes, code-to-session links and old sessions."
+    help = (
+        "Delete used or expired one-time codes, code-to-session links, old sessions and old "
+        "redeemed authorization codes."
+    )
 
     def handle(self, *args, **options):
         now = timezone.now()
@@ -21,4 +24,10 @@ class Command(BaseCommand):
         links, _ = CodeSession.objects.filter(created_at__lt=now - timedelta(hours=1)).delete()
         # Ended sessions are kept a while for support questions; the audit trail keeps the rest.
         sessions, _ = SsoSession.objects.filter(ended_at__lt=now - timedelta(days=30)).delete()
-        self.stdout.write(f"one-time codes: {codes}, code links: {links}, sessions: {sessions}")
+        # A redeemed code is kept so that a replay revokes what its first use gave; after as long
+        # as the sign-on sessions those tokens belong to are kept, there is nothing left to revoke.
+        redeemed, _ = RedeemedCode.objects.filter(redeemed_at__lt=now - timedelta(days=30)).delete()
+        self.stdout.write(
+            f"one-time codes: {codes}, code links: {links}, sessions: {sessions}, "
+            f"redeemed codes: {redeemed}"
+        )
