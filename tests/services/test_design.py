@@ -445,7 +445,7 @@ def test_import_refuses_what_is_not_a_definition_and_writes_nothing(people, text
     [
         (lambda s: s.update(assurance_level=7), "assurance_level"),
         (lambda s: s.update(smart="yes"), "smart"),
-        (lambda s: s.update(fee_rials=1000), "fee_rials"),
+        (lambda s: s.update(fee_currency="IRR"), "fee_currency"),
         (lambda s: s["data"][0].update(items=[]), "data/0/items"),
         (lambda s: s.update(code="Bad Code"), "code"),
     ],
@@ -472,7 +472,12 @@ def test_an_unknown_agency_in_an_imported_file_is_refused(people):
 # -- the validator in plain words --------------------------------------------------------------
 
 
-UPLOAD = {"code": "card", "label_fa": "کارت ملی", "label_en": "National card"}
+UPLOAD = {
+    "code": "card",
+    "label_fa": "کارت ملی",
+    "label_en": "National card",
+    "reason": "the agency's law asks for it",
+}
 
 
 @pytest.mark.parametrize(
@@ -487,7 +492,11 @@ UPLOAD = {"code": "card", "label_fa": "کارت ملی", "label_en": "National c
         ),
         (
             lambda s: s["in_person_steps"].append(
-                {"label_fa": "مراجعه به دفتر", "label_en": "Visit to the office"}
+                {
+                    "label_fa": "مراجعه به دفتر",
+                    "label_en": "Visit to the office",
+                    "reason": "a signature in person",
+                }
             ),
             "smart.in_person",
             "/in_person_steps/0",

@@ -99,7 +99,9 @@ def test_a_required_input_is_required(loaded, client):
     user = person("0012345679")
     client.force_login(user)
     response = client.post("/services/apply/no-criminal-record/", {"idempotency_key": "k"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form again, the problem first, nothing stored
+    assert 'class="error-summary"' in response.content.decode()
+    assert 'href="#id_purpose"' in response.content.decode()
     assert not Application.objects.exists()
 
 

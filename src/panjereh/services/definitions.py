@@ -294,7 +294,36 @@ def validate(spec: dict[str, Any]) -> list[str]:
             problems.append(
                 _("Step %(code)s is neither automatic nor manual.") % {"code": step.get("code")}
             )
+    problems.extend(_asked_problems(spec, input_codes))
     problems.extend(smart_problems(spec))
+    return problems
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "fa").startswith("en") else "fa"
+
+
+def _asked_problems(spec: dict[str, Any], input_codes: set) -> list[str]:
+    """What the applicant is asked to bring or do must say why (the card shows the reason,
+    and the once-only rule means a reason is owed for every document and visit)."""
+    problems = []
+    upload_codes: set[str] = set()
+    for upload in spec.get("uploads", []):
+        code = upload.get("code", "")
+        if code in upload_codes or code in input_codes:
+            problems.append(_("Each upload needs its own code: %(code)s") % {"code": code})
+        upload_codes.add(code)
+        if not str(upload.get("reason") or "").strip():
+            problems.append(
+                _("The upload “%(label)s” needs the reason the applicant must provide it.")
+                % {"label": _label(upload, _lang())}
+            )
+    for step in spec.get("in_person_steps", []):
+        if not isinstance(step, dict) or not str(step.get("reason") or "").strip():
+            problems.append(
+                _("The in-person step “%(label)s” needs the reason it cannot be done online.")
+                % {"label": _label(step, _lang())}
+            )
     return problems
 
 
@@ -458,6 +487,8 @@ def sync_card(spec: dict[str, Any], agency: Agency) -> Service:
         "target_minutes": spec["target_minutes"],
         "min_assurance_level": spec["assurance_level"],
     }
+    if "fee_rials" in spec:  # a definition without a fee leaves the card's own fee alone
+        changes["fee"] = spec["fee_rials"]
     service = Service.objects.filter(service_id=spec["service_id"]).first()
     if service is None:
         changes.update(

@@ -19,11 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import unicodedata
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from panjereh.catalogue.rules import REGISTRY_HOLDERS
 from panjereh.catalogue.vocab import REGISTRY_ITEMS
@@ -31,7 +34,7 @@ from panjereh.common import jalali
 from panjereh.common.conf import setting
 from panjereh.common.uniquecode import CodeNotStored, insert_with_unique_code
 
-from . import documents, nix, rules, workflow
+from . import documents, nix, rules, uploads, workflow
 from .models import Application, FetchedData, JourneyEvent, Origin, ServiceDefinition, State
 
 log = logging.getLogger(__name__)
@@ -118,11 +121,95 @@ def fetch_label(fetch_spec: dict[str, Any]) -> tuple[str, str]:
     return "، ".join(fa for _r, fa, _en in labels), ", ".join(en for _r, _fa, en in labels)
 
 
+def pick(fa: str, en: str) -> str:
+    """The text in the active language (English falls back to Persian)."""
+    return (en or fa) if (get_language() or "fa").startswith("en") else (fa or en)
+
+
+def number(value: int) -> str:
+    """A number as the page's language writes it (Persian digits on Persian pages)."""
+    from panjereh.common.templatetags.persian import num
+
+    return num(value)
+
+
+def _upload_label(definition: ServiceDefinition, code: str, lang: str) -> str:
+    for item in definition.spec.get("uploads", []):
+        if item.get("code") == code:
+            return (item.get("label_en") if lang == "en" else "") or item.get("label_fa") or code
+    return code
+
+
 # -- submitting -----------------------------------------------------------------------------
 
 
 class SubmissionError(ValueError):
     pass
+
+
+class InvalidSubmission(SubmissionError):
+    """What the applicant gave is refused; ``problems`` maps each field (an input's or an
+    upload's code) to the reason, in the page's language. Nothing was stored."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{code}: {text}" for code, text in problems.items()))
+        self.problems = problems
+
+
+# Characters a typed value may not hold: controls (a value goes into a signed document and
+# the officer's page) and the bidirectional overrides and isolates that make text read
+# differently from what it is ("Trojan Source"). The zero-width non-joiner Persian needs stays.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _bad_characters(value: str) -> bool:
+    return any(
+        (unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\n\t")
+        or ch in _BIDI_CONTROLS
+        for ch in value
+    )
+
+
+def _label(entry: dict[str, Any]) -> str:
+    return pick(entry.get("label_fa", ""), entry.get("label_en", "")) or entry.get("code", "")
+
+
+def check_submission(
+    definition: ServiceDefinition, inputs: dict[str, Any] | None, files: dict[str, Any] | None
+) -> tuple[dict[str, str], list[uploads.CheckedFile], dict[str, str]]:
+    """The typed values cleaned, the files checked, and every problem by field (empty when
+    the submission may be stored). Reads each file once; writes nothing."""
+    clean: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for item in definition.spec.get("inputs", []):
+        code = item["code"]
+        value = unicodedata.normalize("NFC", str((inputs or {}).get(code, ""))).strip()
+        limit = item.get("max_length", 200)
+        if _bad_characters(value):
+            problems[code] = _("“%(label)s” contains characters that are not allowed.") % {
+                "label": _label(item)
+            }
+        elif len(value) > limit:
+            problems[code] = _("“%(label)s” must be at most %(n)s characters.") % {
+                "label": _label(item),
+                "n": number(limit),
+            }
+        elif item.get("required") and not value:
+            problems[code] = _("Enter “%(label)s”.") % {"label": _label(item)}
+        clean[code] = value
+    checked: list[uploads.CheckedFile] = []
+    for item in definition.spec.get("uploads", []):
+        code = item["code"]
+        upload = (files or {}).get(code)
+        if upload is None or not getattr(upload, "name", ""):
+            if item.get("required", True):
+                problems[code] = _("Choose the file “%(label)s”.") % {"label": _label(item)}
+            continue
+        try:
+            checked.append(uploads.check(code, upload))
+        except uploads.UploadRefused as exc:
+            problems[code] = f"{_label(item)}: {exc.message}"
+    return clean, checked, problems
 
 
 class DuplicateApplication(SubmissionError):
@@ -166,13 +253,17 @@ def submit(
     *,
     idempotency_key: str,
     inputs: dict[str, str] | None = None,
+    files: dict[str, Any] | None = None,
     subject_code: str | None = None,
     origin: str = Origin.CITIZEN,
     allow_duplicate: bool = True,
 ) -> tuple[Application, bool]:
     """Create the application, or return the one this key already made: (application, created).
 
-    With ``allow_duplicate=False`` (the citizen's form, until the citizen confirms) a new key
+    ``files`` are the uploads the definition asks for ({upload code: uploaded file}); typed
+    values and files are checked together first (:func:`check_submission`), and anything
+    refused raises :class:`InvalidSubmission` with nothing stored. With
+    ``allow_duplicate=False`` (the citizen's form, until the citizen confirms) a new key
     with the same service, person and inputs as an open or recent application raises
     :class:`DuplicateApplication` instead of making a second one."""
     if not idempotency_key or len(idempotency_key) > 100:
@@ -180,13 +271,9 @@ def submit(
     existing = Application.objects.filter(user=user, idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
-    allowed = {item["code"]: item for item in definition.spec.get("inputs", [])}
-    clean: dict[str, str] = {}
-    for code, item in allowed.items():
-        value = str((inputs or {}).get(code, "")).strip()[: item.get("max_length", 200)]
-        if item.get("required") and not value:
-            raise SubmissionError(f"{code} is required")
-        clean[code] = value
+    clean, checked, problems = check_submission(definition, inputs, files)
+    if problems:
+        raise InvalidSubmission(problems)
     if not allow_duplicate:
         twin = identical_recent(definition, user, subject_code or user.national_code, clean)
         if twin is not None:
@@ -224,9 +311,25 @@ def submit(
         return None if existing is None else (existing, False)
 
     try:
-        application, created = insert_with_unique_code(
-            new_tracking_code, insert, attempts=6, on_conflict=same_key
-        )
+        with transaction.atomic():
+            application, created = insert_with_unique_code(
+                new_tracking_code, insert, attempts=6, on_conflict=same_key
+            )
+            if created and checked:
+                rows = uploads.store(application, checked)
+                workflow.record(
+                    application,
+                    JourneyEvent.Kind.SUBMITTED,
+                    "مدارک دریافت شد: "
+                    + "، ".join(_upload_label(definition, r.code, "fa") for r in rows),
+                    "Documents received: "
+                    + ", ".join(_upload_label(definition, r.code, "en") for r in rows),
+                    {
+                        "uploads": [
+                            {"code": r.code, "sha256": r.sha256, "size": r.size} for r in rows
+                        ]
+                    },
+                )
     except CodeNotStored as exc:
         raise SubmissionError("the application could not be stored; please try again") from exc
     if not created:
@@ -620,6 +723,18 @@ def _finish(application: Application, *, approved: bool, reasons: list[dict], of
 def decide_by_officer(application: Application, officer, *, approved: bool, note: str) -> None:
     """An officer's decision on an application in human review."""
     workflow.require_officer(officer, application)
+    note = (note or "").strip()
+    if not approved and not note:
+        raise SubmissionError(_("A rejection needs a reason."))
+    if _bad_characters(note):
+        raise SubmissionError(_("The note contains characters that are not allowed."))
+    application.refresh_from_db()
+    if application.state != State.HUMAN_REVIEW:
+        # Only what waits for an officer is the officer's to decide (not an application the
+        # engine is still deciding, nor one decided already).
+        raise workflow.InvalidTransition(
+            _("This application is not waiting for an officer's decision.")
+        )
     reasons = [] if approved else [{"code": "officer", "fa": note, "en": note}]
     _finish(application, approved=approved, reasons=reasons, officer=officer)
     if approved:

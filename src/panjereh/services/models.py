@@ -297,3 +297,30 @@ class BirthWatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} polled {self.polled_at:%Y-%m-%d %H:%M}"
+
+
+class Upload(models.Model):
+    """A file the applicant gave with an application (a human-path service's ``uploads``).
+
+    The bytes are in the uploads storage (``services.uploads.storage``) under ``stored_name``,
+    a random name; the type is the one its content shows (PDF, JPEG or PNG), never the name or
+    the browser's word. Only the applicant and the agency's staff open it
+    (``services.uploads.open_upload``)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="uploads")
+    code = models.CharField(max_length=60)  # the definition's upload code
+    stored_name = models.CharField(max_length=200, unique=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "code"], name="services_upload_once")
+        ]
+        ordering = ["application", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.code}"

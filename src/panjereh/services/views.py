@@ -14,17 +14,19 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency
+from panjereh.common.drain import refuse_unread
 
-from . import documents, engine, keys, workflow
-from .models import Application, Document, JourneyEvent, ServiceDefinition, State
+from . import documents, engine, keys, uploads, workflow
+from .models import Application, Document, JourneyEvent, ServiceDefinition, State, Upload
 
 
 def _citizen_application(request: HttpRequest, tracking_code: str) -> Application:
@@ -50,11 +52,32 @@ def my_applications(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt  # the size check comes first; the CSRF check (which reads the body) after it
 @login_required
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     definition = get_object_or_404(
         ServiceDefinition.objects.select_related("agency", "service"), code=code, active=True
     )
+    if request.method == "POST" and _content_length(request) > uploads.request_limit(definition):
+        # Refused before anything reads the body; the body is then drained and dropped.
+        limit = uploads.request_limit(definition)
+        message = _("The files are too large: at most %(mb)s MB each.") % {
+            "mb": uploads.megabytes(uploads.max_bytes())
+        }
+        first = (definition.spec.get("uploads") or [{}])[0].get("code", "")
+        response = _apply_page(request, definition, {first: message}, {}, status=413)
+        return refuse_unread(request, response, limit)
+    return _apply(request, definition)
+
+
+def _content_length(request: HttpRequest) -> int:
+    text = str(request.META.get("CONTENT_LENGTH") or "0").strip()
+    return int(text) if text.isdigit() else 0
+
+
+@csrf_protect
+def _apply(request: HttpRequest, definition: ServiceDefinition) -> HttpResponse:
+    code = definition.code
     if not request.user.national_code:
         raise Http404
     if request.user.assurance_level < definition.assurance_level:
@@ -62,7 +85,6 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         query = urlencode({"level": definition.assurance_level, "next": request.path})
         return redirect(f"{reverse('identity:step_up')}?{query}")
     inputs = definition.spec.get("inputs", [])
-    errors = []
     # The form's idempotency key lives in the session until an application is made with it:
     # the form shown again (Back, a reload, an error) carries the same key, so sending it
     # twice makes one application.
@@ -70,50 +92,108 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     key = keys.get(code) or uuid.uuid4().hex
     if keys.get(code) != key:
         request.session[APPLY_KEYS] = {**keys, code: key}
-    if request.method == "POST":
-        key = request.POST.get("idempotency_key", "") or key
-        values = {item["code"]: request.POST.get(item["code"], "") for item in inputs}
-        try:
-            application, created = engine.submit(
-                definition,
-                request.user,
-                idempotency_key=key,
-                inputs=values,
-                allow_duplicate=request.POST.get("confirm_duplicate") == "1",
-            )
-        except engine.DuplicateApplication as exc:
-            # The same application a moment ago: ask before making a second one.
-            return render(
-                request,
-                "services/apply_again.html",
-                {
-                    "definition": definition,
-                    "existing": exc.existing,
-                    "values": [(item, values[item["code"]]) for item in inputs],
-                    "idempotency_key": key,
-                },
-                status=409,
-            )
-        except engine.SubmissionError:
-            errors.append(_("Please fill in every required field."))
-        else:
-            if created:  # the next form is a new application: a new key
-                request.session[APPLY_KEYS] = {
-                    **request.session.get(APPLY_KEYS, {}),
-                    code: uuid.uuid4().hex,
-                }
-            return redirect("services:detail", application.tracking_code)
+    if request.method != "POST":
+        return _apply_page(request, definition, {}, {}, key=key)
+    key = request.POST.get("idempotency_key", "") or key
+    values = {item["code"]: request.POST.get(item["code"], "") for item in inputs}
+    files = {item["code"]: request.FILES.get(item["code"]) for item in _uploads_of(definition)}
+    try:
+        application, created = engine.submit(
+            definition,
+            request.user,
+            idempotency_key=key,
+            inputs=values,
+            files=files,
+            allow_duplicate=request.POST.get("confirm_duplicate") == "1",
+        )
+    except engine.DuplicateApplication as exc:
+        # The same application a moment ago: ask before making a second one.
+        return render(
+            request,
+            "services/apply_again.html",
+            {
+                "definition": definition,
+                "existing": exc.existing,
+                "values": [(item, values[item["code"]]) for item in inputs],
+                "idempotency_key": key,
+            },
+            status=409,
+        )
+    except engine.InvalidSubmission as exc:
+        return _apply_page(request, definition, exc.problems, values, key=key, status=400)
+    except engine.SubmissionError:
+        problems = {"": _("The application could not be stored. Please try again.")}
+        return _apply_page(request, definition, problems, values, key=key, status=400)
+    if created:  # the next form is a new application: a new key
+        request.session[APPLY_KEYS] = {
+            **request.session.get(APPLY_KEYS, {}),
+            code: uuid.uuid4().hex,
+        }
+    return redirect("services:detail", application.tracking_code)
+
+
+def _uploads_of(definition: ServiceDefinition) -> list[dict]:
+    return [item for item in definition.spec.get("uploads", []) if item.get("code")]
+
+
+def _apply_page(
+    request: HttpRequest,
+    definition: ServiceDefinition,
+    problems: dict[str, str],
+    values: dict[str, str],
+    *,
+    key: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The apply form, with the problems first (each linked to its field) and what the
+    applicant typed kept (files are chosen again: a browser never re-fills a file field)."""
+    inputs = [
+        {**item, "value": values.get(item["code"], ""), "error": problems.get(item["code"], "")}
+        for item in definition.spec.get("inputs", [])
+    ]
+    files = [{**item, "error": problems.get(item["code"], "")} for item in _uploads_of(definition)]
+    order = [item["code"] for item in inputs] + [item["code"] for item in files]
+    summary = [
+        (f"id_{field}" if field else "", problems[field])
+        for field in ["", *order]
+        if field in problems
+    ]
     return render(
         request,
         "services/apply.html",
         {
             "definition": definition,
             "inputs": inputs,
+            "uploads": files,
+            "in_person_steps": _steps_of(definition),
+            "fee": definition.spec.get("fee_rials"),
+            "max_mb": uploads.megabytes(uploads.max_bytes()),
             "items": engine.items_label(definition),
             "idempotency_key": key,
-            "errors": errors,
+            "errors": summary,
         },
+        status=status,
     )
+
+
+def _steps_of(definition: ServiceDefinition) -> list[dict]:
+    """The in-person steps as {label_fa, label_en, reason_fa, reason_en, where_fa, where_en}."""
+    steps = []
+    for step in definition.spec.get("in_person_steps", []):
+        if isinstance(step, str):
+            steps.append({"label_fa": step, "label_en": ""})
+        elif isinstance(step, dict):
+            steps.append(
+                {
+                    "label_fa": step.get("label_fa", ""),
+                    "label_en": step.get("label_en", ""),
+                    "reason_fa": step.get("reason", ""),
+                    "reason_en": step.get("reason_en", ""),
+                    "where_fa": step.get("where_fa", ""),
+                    "where_en": step.get("where_en", ""),
+                }
+            )
+    return steps
 
 
 APPLY_KEYS = "services_apply_keys"
@@ -138,8 +218,50 @@ def detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
             if application.waiting_for
             else None,
             "running": application.state in workflow.RUNNABLE,
+            "uploads": _uploads_for(application),
+            "in_person_steps": _steps_of(application.definition),
+            "fee": application.definition.spec.get("fee_rials"),
         },
     )
+
+
+def _uploads_for(application: Application) -> list[tuple[Upload, str, str]]:
+    """The application's files with the labels of the definition's uploads."""
+    labels = {
+        item["code"]: (item.get("label_fa", ""), item.get("label_en", ""))
+        for item in _uploads_of(application.definition)
+    }
+    return [
+        (row, *labels.get(row.code, (row.code, row.code)))
+        for row in Upload.objects.filter(application=application)
+    ]
+
+
+@login_required
+def upload_file(request: HttpRequest, tracking_code: str, pk: int) -> HttpResponse:
+    """One file of an application, for its applicant or the agency's staff (the operation
+    decides); anyone else gets 404, as if there were no such file."""
+    upload = get_object_or_404(
+        Upload.objects.select_related("application"),
+        pk=pk,
+        application__tracking_code=tracking_code,
+    )
+    try:
+        handle = uploads.open_upload(upload, request.user)
+    except roles.NotPermitted:
+        raise Http404 from None
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        content_type=upload.content_type,
+        as_attachment=True,
+        filename=uploads.download_name(upload),
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -291,23 +413,27 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
         tracking_code=tracking_code,
         agency_id__in=_agency_ids(request.user),
     )
+    error = ""
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "assign":
-            workflow.assign(application, request.user)
-        elif action in ("approve", "reject") and application.state == State.HUMAN_REVIEW:
-            note = request.POST.get("note", "").strip()[:500]
-            if action == "reject" and not note:
-                return HttpResponse(_("A rejection needs a reason."), status=400)
-            engine.decide_by_officer(
-                application, request.user, approved=action == "approve", note=note
-            )
-        elif action == "revoke":
-            document = Document.objects.filter(application=application).first()
-            note = request.POST.get("note", "").strip()
-            if document and note:
-                documents.revoke(document, note, actor=request.user)
-        return redirect("services:agency_detail", tracking_code)
+        note = request.POST.get("note", "").strip()[:500]
+        try:
+            if action == "assign":
+                workflow.assign(application, request.user)
+            elif action in ("approve", "reject"):
+                engine.decide_by_officer(
+                    application, request.user, approved=action == "approve", note=note
+                )
+            elif action == "revoke":
+                document = Document.objects.filter(application=application).first()
+                if document and note:
+                    documents.revoke(document, note, actor=request.user)
+        except roles.NotPermitted:
+            return HttpResponse(status=403)
+        except (engine.SubmissionError, workflow.InvalidTransition) as exc:
+            error = exc.messages[0] if hasattr(exc, "messages") else str(exc)
+        else:
+            return redirect("services:agency_detail", tracking_code)
     fetched = {row.name: row.record for row in application.fetched.all()}
     return render(
         request,
@@ -315,7 +441,7 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
         {
             "application": application,
             "events": _journey(application),
-            "fetched": json.dumps(fetched, ensure_ascii=False, indent=1),
+            "fetched": json.dumps(fetched, ensure_ascii=False, indent=1) if fetched else "",
             # What the applicant typed, under each input's label (not its code).
             "inputs": [
                 (
@@ -325,6 +451,33 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
                 )
                 for item in application.definition.spec.get("inputs", [])
             ],
+            "uploads": _uploads_for(application),
+            "in_person_steps": _steps_of(application.definition),
+            "may_decide": roles.can(request.user, roles.DECIDE, application.agency_id),
+            "error": error,
+            "note": request.POST.get("note", "")[:500] if error else "",
             "document": Document.objects.filter(application=application).first(),
         },
+        status=400 if error else 200,
     )
+
+
+# -- handing over to an agency's own window -----------------------------------------------------
+
+
+@login_required
+def handover(request: HttpRequest, service_id: str) -> HttpResponse:
+    """ "Start now" of a service an agency's own window handles: the person, signed in here, is
+    sent to that window's initiate-login URI (OIDC Core §4), which starts its code flow with
+    the national window and so signs them in there without asking again."""
+    from oauth2_provider.settings import oauth2_settings
+
+    from panjereh.catalogue.models import Service
+    from panjereh.identity import clients
+
+    service = get_object_or_404(Service.objects.select_related("agency"), service_id=service_id)
+    window = clients.window_for(service.agency_id, service.online_url)
+    if window is None:
+        raise Http404
+    issuer = oauth2_settings.oidc_issuer(request)
+    return redirect(clients.initiate_login_url(window, request.user, service.online_url, issuer))
