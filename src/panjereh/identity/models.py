@@ -353,6 +353,9 @@ class ClientProfile(models.Model):
         help_text=_("Only for agencies whose law lets them know the person's national code."),
     )
     backchannel_logout_uri = models.URLField(_("back-channel logout URI"), blank=True)
+    # OIDC Core §4 (third-party-initiated login): where the national window hands a signed-in
+    # person over; the window then starts its own code flow, and no second sign-in is asked.
+    initiate_login_uri = models.URLField(_("initiate login URI"), blank=True)
     id_token_alg = models.CharField(
         _("ID token signature"),
         max_length=5,

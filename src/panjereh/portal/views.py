@@ -282,11 +282,31 @@ def service_detail(request: HttpRequest, key: str) -> HttpResponse:
             else "",
             "target": _duration(service.target_minutes),
             "ancestors": [*_ancestors(service.agency), service.agency],
-            "apply_url": _apply_url(service),
-            "online_link": _outside_link(service.online_url),
-            "agency_window_link": _outside_link(service.agency.own_window_url),
+            **_start(service),
         },
     )
+
+
+def _start(service: Service) -> dict:
+    """How "Start now" works, in this order: apply here (a published definition, smart or
+    human-path); hand over, signed in, to the agency's own window that handles the service
+    (a registered OIDC client on the address of ``online_url``) when that window answers;
+    a plain link out to an address that answers; else a notice (exempt, or not yet online)
+    with how to reach the agency. Never a link to an address that does not answer."""
+    from panjereh.identity import clients
+
+    apply_url = _apply_url(service)
+    online_link = _outside_link(service.online_url)
+    handover_url = ""
+    if not apply_url and service.service_id and online_link and online_link["answers"]:
+        if clients.window_for(service.agency_id, service.online_url) is not None:
+            handover_url = reverse("services:handover", args=[service.service_id])
+    return {
+        "apply_url": apply_url,
+        "handover_url": handover_url,
+        "online_link": online_link,
+        "agency_window_link": _outside_link(service.agency.own_window_url),
+    }
 
 
 def _outside_link(url: str) -> dict | None:

@@ -60,6 +60,7 @@ class Window:
         self.pending: dict[str, dict[str, Any]] = {}
         self.seen_logout_jtis: set[str] = set()
         self.logouts_received = 0
+        self.handovers = 0
         self.lock = threading.Lock()
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
@@ -144,6 +145,12 @@ class Window:
                 return self.home(environ, start_response)
             if path == "/login" and method == "GET":
                 return self.login(query, start_response)
+            if path == "/initiate-login" and method in ("GET", "POST"):
+                if method == "POST":  # OIDC Core §4 allows either
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    form = parse_qs(environ["wsgi.input"].read(min(length, 8192)).decode())
+                    query = {k: v[0] for k, v in form.items()}
+                return self.initiate_login(query, start_response)
             if path == "/callback" and method == "GET":
                 return self.callback(environ, query, start_response)
             if path == "/service" and method == "GET":
@@ -154,7 +161,11 @@ class Window:
                 return self.backchannel_logout(environ, start_response)
             if path == "/status" and method == "GET":
                 with self.lock:
-                    body = {"sessions": len(self.sessions), "logouts": self.logouts_received}
+                    body = {
+                        "sessions": len(self.sessions),
+                        "logouts": self.logouts_received,
+                        "handovers": self.handovers,
+                    }
                 return self._json(start_response, body)
             return self._page(start_response, "Not found", "<p>Not found.</p>", "404 Not Found")
         except Exception as exc:  # a sample: show the error rather than a bare 500
@@ -220,6 +231,30 @@ class Window:
             )
         return self._page(start_response, "Home", body)
 
+    def initiate_login(self, query: dict[str, str], start_response):
+        """Third-party-initiated login (OIDC Core §4): the national window, where the person
+        is signed in, sends them here with ``iss``, ``login_hint`` and ``target_link_uri``.
+        Only our own issuer is followed, and only to a page of this window (no open
+        redirect); the code flow then runs as usual, without a second sign-in there."""
+        if query.get("iss", "").rstrip("/") != self.issuer:
+            return self._page(
+                start_response, "Error", "<p role='alert'>Unknown issuer.</p>", "400 Bad Request"
+            )
+        target = query.get("target_link_uri", "") or f"{self.base_url}/"
+        if not (target == self.base_url or target.startswith(self.base_url + "/")):
+            return self._page(
+                start_response,
+                "Error",
+                "<p role='alert'>The target is not a page of this window.</p>",
+                "400 Bad Request",
+            )
+        with self.lock:
+            self.handovers += 1
+        next_path = target[len(self.base_url) :] or "/"
+        return self.login(
+            {"next": next_path, "login_hint": query.get("login_hint", "")[:200]}, start_response
+        )
+
     def login(self, query: dict[str, str], start_response):
         client = self.oauth()
         verifier = generate_token(64)
@@ -227,9 +262,14 @@ class Window:
         extra = {"nonce": nonce, "ui_locales": "fa"}
         if query.get("acr", "").isdigit():
             extra["acr_values"] = query["acr"]
+        if query.get("login_hint"):
+            extra["login_hint"] = query["login_hint"]
         uri, state = client.create_authorization_url(
             self.metadata()["authorization_endpoint"], code_verifier=verifier, **extra
         )
+        next_path = query.get("next", "/")
+        if not next_path.startswith("/") or next_path.startswith("//"):
+            next_path = "/"  # a page of this window only
         with self.lock:
             # Sign-ins abandoned half-way are forgotten after ten minutes.
             stale = [key for key, value in self.pending.items() if time.time() - value["at"] > 600]
@@ -238,7 +278,8 @@ class Window:
             self.pending[state] = {
                 "verifier": verifier,
                 "nonce": nonce,
-                "next": query.get("next", "/") if query.get("next", "/").startswith("/") else "/",
+                "next": next_path,
+                "login_hint": query.get("login_hint", ""),
                 "at": time.time(),
             }
         return self._redirect(start_response, uri)
@@ -265,6 +306,9 @@ class Window:
             code_verifier=pending["verifier"],
         )
         claims = self.verify_id_token(token["id_token"], pending["nonce"])
+        if pending.get("login_hint") and claims["sub"] != pending["login_hint"]:
+            # Handed over for one person, signed in as another: start again.
+            raise ValueError("the person signed in is not the one the national window named")
         userinfo = client.get(self.metadata()["userinfo_endpoint"]).json()
         if userinfo.get("sub") != claims["sub"]:
             raise ValueError("userinfo subject differs from the ID token subject")

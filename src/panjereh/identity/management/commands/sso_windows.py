@@ -34,6 +34,7 @@ def write_window_configs(issuer: str, ports: dict[str, int] | None = None) -> li
             client_id=f"sample-window-{name}",
             post_logout_redirect_uris=[f"{base}/"],
             backchannel_logout_uri=f"{base}/backchannel-logout",
+            initiate_login_uri=f"{base}/initiate-login",
         )
         config = {
             "name": name,
