@@ -54,6 +54,8 @@ from panjereh.catalogue.vocab import (
 from panjereh.common import jalali
 from panjereh.common.persian import normalize, search_key
 
+from . import definitions
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # The same titles, documents and reasons recur thousands of times; normalise each once.
 normalize = cache(normalize)
@@ -412,7 +414,18 @@ class CardPlan:
 
 
 def _registry_inputs(items: Iterable[str]) -> list[dict[str, str]]:
-    return [{"source": InputSource.REGISTRY, "item": item} for item in items]
+    # The shape a service definition's card view gives (services.definitions.card_view), so
+    # that publishing a card's definition leaves the card as it is.
+    return [
+        {
+            "code": item,
+            "label_fa": REGISTRY_ITEMS[item][1],
+            "label_en": REGISTRY_ITEMS[item][2],
+            "source": InputSource.REGISTRY,
+            "item": item,
+        }
+        for item in items
+    ]
 
 
 def _user_input(code: str, label_fa: str, label_en: str) -> dict[str, str]:
@@ -472,7 +485,10 @@ class CardWriter:
 
     def clean_inputs(self) -> list[dict[str, str]]:
         """Inputs a smart service may take: registry items, plus at most one typed detail."""
-        inputs = _registry_inputs(self.registry_items(self.rng.randint(1, 3)))
+        # Only items the engine can fetch about the applicant, in the order its definition
+        # fetches them (the draws themselves are unchanged, so the rest of the dataset is too).
+        drawn = self.registry_items(self.rng.randint(1, 3))
+        inputs = _registry_inputs(definitions.executable_items(drawn))
         if self.rng.random() < 0.5:
             inputs.append(_user_input(*self.rng.choice(self.catalogue["user_inputs"])))
         return inputs
@@ -485,7 +501,7 @@ class CardWriter:
             {
                 "source": InputSource.USER,
                 "item": item,
-                "code": item,
+                "code": item.replace(".", "_"),
                 "label_fa": REGISTRY_ITEMS[item][1],
                 "label_en": REGISTRY_ITEMS[item][2],
             }
@@ -493,9 +509,14 @@ class CardWriter:
         ]
         inputs.append(_user_input(*rng.choice(self.catalogue["user_inputs"])))
         documents = rng.sample(self.catalogue["documents"], rng.randint(1, 3))
-        for index, label in enumerate(documents[:1], start=1):
+        for index, label in enumerate(documents, start=1):
             inputs.append(
-                {"source": InputSource.DOCUMENT, "code": f"doc{index}", "label_fa": label}
+                {
+                    "source": InputSource.DOCUMENT,
+                    "code": f"doc{index}",
+                    "label_fa": normalize(label),
+                    "label_en": definitions.DOCUMENTS[label][0],
+                }
             )
         steps = rng.sample(self.catalogue["in_person_steps"], rng.randint(0, 1))
         return inputs, [normalize(d) for d in documents], [normalize(s) for s in steps]
@@ -562,9 +583,12 @@ def _window_url(row: AgencyRow) -> str:
 
 def flagship_card(spec: dict[str, Any], agency: AgencyRow) -> CardPlan:
     """A card described in flagships.json, with its own dates."""
-    inputs = _registry_inputs(spec["registry"])
-    inputs += [_user_input(*item) for item in spec.get("user_inputs", [])]
     smart = spec["smart_status"]
+    items = spec["registry"]
+    if smart == SmartStatus.APPROVED:
+        items = definitions.executable_items(items)  # what its definition can fetch
+    inputs = _registry_inputs(items)
+    inputs += [_user_input(*item) for item in spec.get("user_inputs", [])]
     window = _window_url(agency) or "https://my.gov.ir"
     fields = {
         "service_id": make_service_id(spec["id_prefix"]),
@@ -812,7 +836,13 @@ def _check_cards(cards: list[CardPlan]) -> None:
 
 
 def clear_catalogue() -> None:
-    """Remove every agency and card (and their versions and memberships)."""
+    """Remove every agency and card (and their versions and memberships), with the service
+    definitions of the cards and the applications made under them."""
+    from panjereh.services.models import Application, Document, ServiceDefinition
+
+    Document.objects.all().delete()
+    Application.objects.all().delete()
+    ServiceDefinition.objects.all().delete()  # their lifecycle events go with them
     ServiceVersion.objects.all().delete()
     Service.objects.update(parent=None)
     Service.objects.all().delete()

@@ -237,3 +237,24 @@ def observed_smartness(start: dt.datetime, end: dt.datetime) -> dict[int, dict]:
         for key in ("applications", "submitted", "completed", "automatic", "manual"):
             s[key] += r[key]
     return out
+
+
+def smart_flag_disagreements() -> dict[str, list[str]]:
+    """Where the catalogue's smart flag and the definitions disagree, by service ID: cards
+    marked smart (approved) with no published, AEO-certified smart definition
+    ("marked_without_definition"), and cards with one that the catalogue does not mark smart
+    ("definition_without_mark"). Both empty when a card is smart exactly when it has one."""
+    from panjereh.catalogue.models import Service
+    from panjereh.catalogue.vocab import SmartStatus
+
+    certified = certified_smart_service_ids()
+    marked = set(
+        Service.objects.filter(smart_status=SmartStatus.APPROVED).values_list("pk", flat=True)
+    )
+    ids = dict(
+        Service.objects.filter(pk__in=certified ^ marked).values_list("pk", "service_id")
+    )
+    return {
+        "marked_without_definition": sorted(str(ids[pk]) for pk in marked - certified),
+        "definition_without_mark": sorted(str(ids[pk]) for pk in certified - marked),
+    }

@@ -92,6 +92,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Loading the {profile} dataset (first run only)…")
             call_command("seed", profile=profile)
         call_command("services", "load-definitions")  # adds the definitions' agencies
+        self._seed_definitions()
         call_command("demo_accounts")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
@@ -112,7 +113,10 @@ class Command(BaseCommand):
             children.callback(registries.stop)
             windows = start_identity_demo(host, self.stdout.write)
             children.callback(windows.stop)
-            call_command("services", "provision")
+            # Grants for the definitions' data (the dataset's too); those in place are kept.
+            from panjereh.demo.definitions import provision
+
+            provision(write=self.stdout.write)
             # The systems the status page watches, at this run's addresses, and the days
             # finished since the last run rolled up; the worker (a process apart from the
             # server, so it sees the server's own outage too) probes them every
@@ -125,6 +129,22 @@ class Command(BaseCommand):
             children.callback(worker.stop)
             self._print_ready(host, profile)
             call_command("serve", bind=bind.replace("http://", ""))
+
+    def _seed_definitions(self) -> None:
+        """The dataset cards' definitions (once; ``panjereh seed`` writes them with a new
+        catalogue, this covers a catalogue seeded before they existed)."""
+        from panjereh.demo.definitions import GeneratorError
+        from panjereh.demo.management.commands.seed import seed_definitions
+
+        try:
+            seed_definitions(self.stdout.write, self.style)
+        except GeneratorError as exc:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"No definitions for the dataset's cards ({exc}); the catalogue was seeded "
+                    "by an older version: `panjereh seed --replace` loads it again."
+                )
+            )
 
     def _seed_history(self, months: int) -> None:
         """Simulated applications, sign-ins and exchange calls (panjereh.demo.history), once."""
