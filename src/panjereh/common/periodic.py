@@ -54,6 +54,12 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     # harmlessly if already published) and close consultations past their closing date.
     "participation-publish-week": ("panjereh.participation.operations.publish_due", 900),
     "participation-close-expired": ("panjereh.participation.operations.close_expired", 900),
+    # Payments: ask the provider about payments whose callback never came or whose verify
+    # failed (each with its own doubling backoff, PANJEREH_PAYMENTS_CHECK_AFTER/_MAX), refunds
+    # the provider has not confirmed, and the last days' settlement files.
+    "payments-reconcile": ("panjereh.payments.operations.reconcile_due", 10),
+    "payments-refunds": ("panjereh.payments.operations.submit_refunds_due", 60),
+    "payments-settlement": ("panjereh.payments.operations.reconcile_recent_settlements", 3600),
 }
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "panjereh.exchange",
     "panjereh.oversight",
     "panjereh.services",
+    "panjereh.payments",
     "panjereh.inbox",
     "panjereh.feedback",
     "panjereh.participation",

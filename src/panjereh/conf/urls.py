@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("oversight/", include("panjereh.oversight.urls")),
     path("services/", include("panjereh.services.urls")),
     path("inbox/", include("panjereh.inbox.urls")),
+    path("payments/", include("panjereh.payments.urls")),
     path("feedback/", include("panjereh.feedback.urls")),
     path("participate/", include("panjereh.participation.urls")),
     path("status/", include("panjereh.status.urls")),

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    name = "panjereh.payments"
+    label = "payments"
+    verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from . import providers
+
+        providers.load()

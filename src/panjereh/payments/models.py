@@ -1,0 +1,324 @@
+"""Payments: what the window asked to be paid, what the provider said, and what the bank settled.
+
+Amounts are whole rials (integers). Every change of a payment's or a refund's state goes
+through its machine (``operations``) and leaves an event row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.catalogue.models import Agency
+from panjereh.common.persian import to_latin_digits
+
+_SHABA = re.compile(r"^IR[0-9]{24}$")
+
+
+def normalize_shaba(text: str) -> str:
+    """``IR06 0170 …`` (any digits, spaces, dashes, lower case) → ``IR060170…``."""
+    return re.sub(r"[\s\-]", "", to_latin_digits(str(text or ""))).upper()
+
+
+def validate_shaba(value: str) -> None:
+    """An Iranian IBAN («شبا»): IR and 24 digits whose ISO 13616 check digits hold (mod 97)."""
+    value = normalize_shaba(value)
+    if not _SHABA.match(value):
+        raise ValidationError(_("A Sheba number is IR followed by 24 digits."), code="shaba_format")
+    rearranged = value[4:] + "1827" + value[2:4]  # I = 18, R = 27
+    if int(rearranged) % 97 != 1:
+        raise ValidationError(
+            _("This Sheba number is not valid: its check digits do not match."),
+            code="shaba_check",
+        )
+
+
+class TreasuryAccount(models.Model):
+    """The treasury account («حساب خزانه») an agency's fees are collected into."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="treasury_accounts", verbose_name=_("agency")
+    )
+    shaba = models.CharField(
+        _("Sheba number"), max_length=26, unique=True, validators=[validate_shaba]
+    )
+    treasury_id = models.CharField(
+        _("treasury account ID"), max_length=40, help_text=_("The treasury's own account ID.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("treasury account")
+        verbose_name_plural = _("treasury accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency"], condition=Q(active=True), name="one_active_account_per_agency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.shaba})"
+
+
+class Purpose(models.TextChoices):
+    APPLICATION = "application", _("Application fee")
+    PERMIT = "permit", _("Permit fee")
+    BILL = "bill", _("Bill")
+
+
+class PaymentState(models.TextChoices):
+    CREATED = "created", _("Created")
+    STARTED = "started", _("At the bank")
+    AUTHORISED = "authorised", _("Paid, being confirmed")
+    CAPTURED = "captured", _("Paid")
+    SETTLED = "settled", _("Paid and settled")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    REVERSED = "reversed", _("Returned to the payer")
+
+
+# A purpose has at most one payment in these states at a time: paying again is possible only
+# once the earlier attempt ended without money (failed, cancelled, expired, reversed).
+LIVE_STATES = (
+    PaymentState.CREATED,
+    PaymentState.STARTED,
+    PaymentState.AUTHORISED,
+    PaymentState.CAPTURED,
+    PaymentState.SETTLED,
+)
+PAID_STATES = (PaymentState.CAPTURED, PaymentState.SETTLED)
+OPEN_STATES = (PaymentState.CREATED, PaymentState.STARTED, PaymentState.AUTHORISED)
+
+
+class Payment(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    purpose_kind = models.CharField(_("pays for"), max_length=20, choices=Purpose.choices)
+    purpose_id = models.CharField(max_length=64)
+    description = models.CharField(_("description"), max_length=300)
+    amount = models.PositiveBigIntegerField(_("amount (rials)"))
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(TreasuryAccount, on_delete=models.PROTECT, related_name="payments")
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+    )
+    return_url = models.CharField(max_length=500, blank=True)
+    state = models.CharField(
+        max_length=12, choices=PaymentState.choices, default=PaymentState.CREATED
+    )
+    provider = models.CharField(max_length=40)
+    provider_token = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    provider_ref = models.CharField(max_length=40, blank=True)
+    card_mask = models.CharField(max_length=20, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    captured_amount = models.PositiveBigIntegerField(default=0)
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    authorised_at = models.DateTimeField(null=True, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    verify_by = models.DateTimeField(null=True, blank=True)
+    # Reconciliation: when to ask the provider next, and how often it was asked (backoff).
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose_kind", "purpose_id"],
+                condition=Q(state__in=LIVE_STATES),
+                name="one_live_payment_per_purpose",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # Captured once, in full, or not at all; refunds never past the capture.
+            models.CheckConstraint(
+                condition=Q(captured_amount=0) | Q(captured_amount=F("amount")),
+                name="payment_captured_in_full",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("captured_amount")),
+                name="payment_refunds_within_capture",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_check_at"]),
+            models.Index(fields=["agency", "captured_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def refundable(self) -> int:
+        return self.captured_amount - self.refunded_amount
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in OPEN_STATES
+
+
+class PaymentEvent(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, blank=True)  # payer, callback, reconciliation, …
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["payment_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class RefundState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    REFUNDED = "refunded", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    amount = models.PositiveBigIntegerField(_("amount (rials)"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(
+        max_length=12, choices=RefundState.choices, default=RefundState.REQUESTED
+    )
+    provider_ref = models.CharField(max_length=40, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.amount} ({self.state})"
+
+
+class RefundEvent(models.Model):
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["refund_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.refund_id}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class SettlementFile(models.Model):
+    """One day's settlement file of one provider, as fetched and reconciled."""
+
+    provider = models.CharField(max_length=40)
+    day = models.DateField()
+    digest = models.CharField(max_length=64)
+    lines = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "day"], name="one_settlement_per_day")
+        ]
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.day}"
+
+
+class CaseKind(models.TextChoices):
+    MISSING = "missing", _("Paid here, not in the bank's settlement")
+    EXTRA = "extra", _("In the bank's settlement, unknown here")
+    AMOUNT = "amount", _("Amounts differ")
+    STATE = "state", _("The bank and the window disagree on the state")
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class FinanceCase(models.Model):
+    """A difference between the window's records and the bank's: the finance queue."""
+
+    kind = models.CharField(max_length=10, choices=CaseKind.choices)
+    state = models.CharField(max_length=10, choices=CaseState.choices, default=CaseState.OPEN)
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    settlement = models.ForeignKey(
+        SettlementFile, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    # What the bank and the window each say (the bank's line, the window's row), rials.
+    line_key = models.CharField(max_length=200)
+    expected_amount = models.BigIntegerField(null=True, blank=True)
+    reported_amount = models.BigIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("finance case")
+        verbose_name_plural = _("finance cases")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # Reconciling the same file twice opens no second case for the same line.
+            models.UniqueConstraint(fields=["kind", "line_key"], name="one_case_per_difference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.line_key} ({self.state})"
+
+    @property
+    def difference(self) -> int:
+        return (self.reported_amount or 0) - (self.expected_amount or 0)
