@@ -898,6 +898,8 @@ def provision(resolution_number: str = "1404/demo", write=None) -> int:
             continue  # fetches nothing (needs no grant), or from a registry not on the exchange
         if all((definition.agency_id, definition.service_id, pk) in granted for pk in wanted):
             continue
+        # An earlier definition of the same agency may have made it an exchange member.
+        definition.agency.refresh_from_db()
         nix.provision(definition, resolution_number=resolution_number)
         done += 1
         if write and done % 100 == 0:
