@@ -438,3 +438,26 @@ def test_a_configured_storage_is_used(definition, cast, settings, tmp_path):
     row = application.uploads.get()
     assert (tmp_path / "elsewhere" / row.stored_name).read_bytes() == PDF
     assert timezone.now() >= row.uploaded_at
+
+
+def test_without_a_document_an_approval_is_a_decision_notice(definition, cast, client):
+    from panjereh.inbox.models import Message
+
+    spec = copy.deepcopy(definition.spec)
+    spec.update(code="fishing-notice", version=1)
+    del spec["document"]
+    assert definitions.validate(spec) == []
+    notice_only, _created = definitions.load_spec(spec)
+    application = applied(notice_only, cast["applicant"])
+    assert application.state == State.HUMAN_REVIEW
+    engine.decide_by_officer(application, cast["agency_editor"], approved=True, note="")
+    engine.advance(application.pk)
+    application.refresh_from_db()
+    assert application.state == State.ISSUED and application.decision == "approved"
+    assert not Document.objects.filter(application=application).exists()
+    message = Message.objects.get(user=cast["applicant"])
+    assert message.kind == Message.Kind.DECISION and not message.document_url
+    assert "پروانه صید تفریحی شما صادر شد" in message.body_fa
+    client.force_login(cast["applicant"])
+    page = client.get(f"/en/services/a/{application.tracking_code}/").content.decode()
+    assert ">Approved" in page and 'id="document"' not in page

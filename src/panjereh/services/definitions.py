@@ -59,7 +59,6 @@ REQUIRED_KEYS = (
     "steps",
     "eligibility",
     "decision",
-    "document",
 )
 STEP_KINDS = ("automatic", "manual")
 
@@ -274,8 +273,9 @@ def validate(spec: dict[str, Any]) -> list[str]:
             problems.append(
                 _("The decision text “%(o)s” is needed in Persian and English.") % {"o": outcome}
             )
-    document = spec["document"]
-    if not document.get("type") or not document.get("title_fa"):
+    # No document: an approval is a decision notice in the applicant's inbox.
+    document = spec.get("document") or {}
+    if "document" in spec and (not document.get("type") or not document.get("title_fa")):
         problems.append(_("The document needs a type and a Persian title."))
     templates = [document.get(k, "") for k in ("statement_fa", "statement_en", "about")]
     templates += [f.get("value", "") for f in document.get("fields", [])]

@@ -745,6 +745,18 @@ def decide_by_officer(application: Application, officer, *, approved: bool, note
 
 def _issue(application: Application) -> None:
     data = _data(application)
+    if not application.definition.spec.get("document"):
+        # A definition without a document: the approval itself is the outcome, told to the
+        # applicant as a decision notice in the inbox.
+        outcome = application.definition.spec["decision"]["approved"]
+        with transaction.atomic():
+            workflow.transition(
+                application, State.ISSUED, text_fa=outcome["fa"], text_en=outcome["en"]
+            )
+            from . import notices
+
+            notices.decision(application, data=data)
+        return
     with transaction.atomic():
         document = documents.issue(application, data)
         if not JourneyEvent.objects.filter(

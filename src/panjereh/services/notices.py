@@ -60,14 +60,14 @@ def decision(application, *, document=None, data=None) -> None:
         body_en += f"\nDocument number: {document.number}"
         document_url = reverse("services:document_pdf", args=[document.number])
     recipients = [application.user]
-    codes = [lookup(data or {}, path) for path in spec["document"].get("notify", [])]
+    codes = [lookup(data or {}, path) for path in (spec.get("document") or {}).get("notify", [])]
     User = get_user_model()
     for user in User.objects.filter(national_code__in=[c for c in codes if c]):
         if user.pk != application.user_id:
             recipients.append(user)
     title_fa = application.definition.title_fa
     title_en = application.definition.title_en
-    about = spec["document"].get("about")
+    about = (spec.get("document") or {}).get("about")
     if about and data:
         # Whom the message is about when it is not the reader (a newborn): named, not implied.
         title_fa += f" — {render(about, data)}"
