@@ -265,3 +265,25 @@ def document_preview(
     claims = documents.payload_for(application, data, number="")
     claims["text_en"] = render(spec["document"].get("statement_en", ""), data, "en")
     return claims
+
+
+def data_of(run: TestRun, inputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """The data a test run fetched, as the rules and the document read it (``subject``,
+    ``input`` and each fetch's record by its name)."""
+    data: dict[str, Any] = {"input": dict(inputs or {}), "subject": run.national_code}
+    for step in run.steps:
+        if step.kind == "fetch" and step.outcome in ("received", "not_found"):
+            data[step.data["fetch"]] = step.data.get("record") or {}
+    return data
+
+
+def preview(
+    definition_or_spec: ServiceDefinition | dict[str, Any],
+    data: dict[str, Any],
+    national_code: str,
+) -> dict[str, Any]:
+    """The document ``definition_or_spec`` would issue with ``data`` (fetched before by a test
+    run): the designer's live preview as the officer edits the document's texts. Raises
+    KeyError, TypeError or ValueError where the engine would stop."""
+    spec, target = _target(definition_or_spec)
+    return document_preview(target, spec, data, national_code, NOT_ISSUED)

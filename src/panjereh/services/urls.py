@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("agency/", views.agency_queue, name="agency_queue"),
     path("agency/a/<str:tracking_code>/", views.agency_detail, name="agency_detail"),
+    path("designer/", include("panjereh.services.designer_urls")),
 ]
