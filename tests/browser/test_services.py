@@ -13,7 +13,7 @@ import re
 import pytest
 
 from panjereh.common.persian import to_latin_digits
-from panjereh.services import documents, proactive
+from panjereh.services import documents
 from panjereh.services.models import Application, Document, State
 from tests.identity.helpers import last_code
 from tests.services.conftest import (  # noqa: F401  (fixtures used by name)
@@ -123,6 +123,7 @@ def test_proactive_birth_certificate_in_the_browser(
     variant_page,
     variant,
     smart,  # noqa: F811
+    registries,  # noqa: F811
     population,  # noqa: F811
     tmp_path,
 ):
@@ -131,13 +132,17 @@ def test_proactive_birth_certificate_in_the_browser(
     mother = citizen(
         population, lambda i: recent_mother(population, i) and population.mobile(i), level=2
     )
-    # Births are news only in their window: on the simulated registries' day.
-    import time_machine
+    # The mother consented to proactive services; the window subscribed to the birth feed
+    # before her child was born, and reads it on the simulated registries' day.
+    from tests.proactive.conftest import REGISTRY_NEWS_DAY, consent, newborn, read_at, subscribe
 
-    from tests.services.conftest import REGISTRY_NEWS_DAY
-
-    with time_machine.travel(REGISTRY_NEWS_DAY, tick=True):
-        assert proactive.poll_births(force=True) >= 1
+    consent(mother)
+    definition = newborn()
+    subscribe(definition)
+    try:
+        assert read_at(registries, definition, REGISTRY_NEWS_DAY) >= 1
+    finally:
+        registries.control("health", now=None)
     for application in Application.objects.filter(user=mother):
         assert run_until_settled(application).state == State.ISSUED
     _sign_in(page, base, mother, f"{lang}/inbox/")

@@ -66,7 +66,8 @@ def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, t
     first = start_registries("small", write=lambda _text: None)
     try:
         count = DataService.objects.count()
-        assert count == sum(len(services) for services in SERVICES.values()) == 34
+        # 34 data services and the 3 life-event feeds (health, civil, ssi)
+        assert count == sum(len(services) for services in SERVICES.values()) == 37
         assert (tmp_path / "registries.json").exists()
     finally:
         first.stop()

@@ -31,10 +31,12 @@ log = logging.getLogger(__name__)
 DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     # Smart services: applications whose next attempt is due (retries after backoff, and work
     # a crashed worker left once its lease expired; new applications are queued at commit under
-    # Celery), email/SMS alerts, and registry events that start proactive services.
+    # Celery), email/SMS alerts.
     "services-process-due": ("panjereh.services.tasks.process_due", 1),
     "inbox-deliver": ("panjereh.services.tasks.deliver_notifications", 2),
-    "inbox-poll-births": ("panjereh.services.tasks.poll_registry_events", 30),
+    # The registries' life-event feeds (births, deaths, marriages, 18th birthdays,
+    # retirements), read from each subscription's cursor: they start proactive services.
+    "proactive-read-feeds": ("panjereh.proactive.operations.read_feeds", 30),
     # Health checks of the window, the exchange, registries and agency windows (every
     # PANJEREH_STATUS_INTERVAL seconds, 30 by default).
     "status-probe": ("panjereh.status.tasks.probe_round", "panjereh.status.tasks.probe_interval"),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "panjereh.feedback",
     "panjereh.participation",
     "panjereh.status",
+    "panjereh.proactive",
     "oauth2_provider",
 ]
 # The demo (panjereh demo, seed, demo_accounts and the sample data): never in production.

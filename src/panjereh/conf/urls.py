@@ -20,6 +20,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("exchange/", include("panjereh.exchange.urls")),
+    path("account/proactive/", include("panjereh.proactive.urls")),
     path("account/", include("panjereh.identity.urls")),
     path("oversight/", include("panjereh.oversight.urls")),
     path("services/", include("panjereh.services.urls")),

@@ -568,6 +568,34 @@ SERVICES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
+# The life-event feeds (``GET /events``, :mod:`.events`): one data item per event type, each
+# the answer's field of that type, so a grant names the types a consumer may see.
+_EVENT_ITEMS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "health": {"health.birth_events": ("births", "ولادت‌های بیمارستانی", "Hospital births")},
+    "civil": {
+        "civil.death_events": ("deaths", "فوت اعضای خانواده", "Deaths in a family"),
+        "civil.marriage_events": ("marriages", "ثبت ازدواج", "Marriages registered"),
+        "civil.coming_of_age_events": ("comings_of_age", "رسیدن به سن ۱۸ سالگی", "Turning 18"),
+    },
+    "ssi": {"ssi.retirement_events": ("retirements", "بازنشستگی", "Retirements")},
+}
+
+
+def _feed(items: dict[str, tuple[str, str, str]]) -> dict[str, Any]:
+    return {
+        "code": "events",
+        "title_en": "Life events (feed): " + ", ".join(v[2] for v in items.values()),
+        "title_fa": "رویدادهای زندگی (خوراک): " + "، ".join(v[1] for v in items.values()),
+        "query": ["after", "limit"],
+        "key_fields": ["next", "has_more"],
+        "items": {item: [value[0]] for item, value in items.items()},
+    }
+
+
+for registry_name, feed_items in _EVENT_ITEMS.items():
+    SERVICES[registry_name].append(_feed(feed_items))
+EVENT_ITEMS = {item: v for items in _EVENT_ITEMS.values() for item, v in items.items()}
+
 LEGAL_BASIS = (
     "Law on the Publication and Free Access to Information; Law on the Management of Data and "
     "Information (NDIM) 1403, base registries; 7th Development Plan Art. 107"

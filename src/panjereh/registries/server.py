@@ -13,6 +13,11 @@ Besides its data services each registry has:
   "rate": 1.0}``; ``slow`` waits ``delay_ms`` before answering, ``fail`` answers ``status``,
   ``drop`` closes the connection without an answer, ``incomplete`` blanks part of each record;
   ``rate`` is the share of requests affected. GET returns the switch and a request counter.
+  The same endpoint sets the registry's clock: ``{"now": "2025-03-21T09:00:00+00:00"}`` (a
+  moment with its zone) fixes "now" for the life-event feed, ``{"now": null}`` returns to the
+  wall clock; a body with only ``now`` leaves the fault switch as it is.
+* ``GET /events?after=<cursor>&limit=N``: the life-event feed of the registries that record
+  life events (:mod:`.events`), published as a data service like the others.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from . import PROFILES, REGISTRIES
 from .catalogue import SERVICES, openapi
+from .events import DEFAULT_LIMIT, BadCursor, Clock, Feed
 from .population import Population
 
 Answer = tuple[int, dict[str, Any]]
@@ -83,6 +89,17 @@ class Faults:
 
 def _not_found(what: str) -> Answer:
     return 404, {"found": False, "detail": f"no {what}"}
+
+
+def _feed_handler(feed: Feed, clock: Clock) -> Callable[[str, dict[str, str]], Answer]:
+    def handler(param: str, query: dict[str, str]) -> Answer:
+        try:
+            limit = int(query.get("limit") or DEFAULT_LIMIT)
+            return 200, feed.page(clock.now(), query.get("after", ""), limit)
+        except (BadCursor, ValueError) as exc:
+            return 400, {"detail": str(exc)}
+
+    return handler
 
 
 def _handlers(pop: Population) -> dict[tuple[str, str], Callable[[str, dict[str, str]], Answer]]:
@@ -279,7 +296,10 @@ class RegistryApp:
         self.registry = registry
         self.population = population
         self.faults = Faults()
+        self.clock = Clock()
         handlers = _handlers(population)
+        self.feed = Feed(registry, population)
+        handlers[(registry, "events")] = _feed_handler(self.feed, self.clock)
         self.services = {s["code"]: s for s in SERVICES[registry]}
         self.handlers = {code: handlers[(registry, code)] for code in self.services}
         self.description = json.dumps(openapi(registry)).encode()
@@ -296,10 +316,23 @@ class RegistryApp:
             if method == "POST":
                 try:
                     length = int(environ.get("CONTENT_LENGTH") or 0)
-                    self.faults.set(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                    data = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                    if not isinstance(data, dict):
+                        raise TypeError("the switch is a JSON object")
+                    if "now" in data:
+                        self.clock.set(data.pop("now"))
+                        if not data:  # only the clock was set
+                            return self._json(
+                                start_response,
+                                200,
+                                {**self.faults.as_dict(), **self.clock.as_dict()},
+                            )
+                    self.faults.set(data)
                 except (ValueError, TypeError) as exc:
                     return self._json(start_response, 400, {"detail": str(exc)})
-            return self._json(start_response, 200, self.faults.as_dict())
+            return self._json(
+                start_response, 200, {**self.faults.as_dict(), **self.clock.as_dict()}
+            )
         fault = environ.get("panjereh.fault") or self.faults.draw()
         if fault == "slow":
             time.sleep(self.faults.delay_ms / 1000)
@@ -438,6 +471,10 @@ def serve(
     server = _Server((host, port), _Handler)
     server.set_app(app)
     print(json.dumps({"registry": registry, "port": server.server_address[1]}), flush=True)
+    if app.feed.fields:
+        # Compute the life-event feed now, not on its first request (seconds at 10,000 people:
+        # longer than the exchange waits for an answer).
+        threading.Thread(target=app.feed.all, daemon=True).start()
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -3,8 +3,10 @@
 - :func:`process_application` advances one application (idempotent, leased);
 - :func:`process_due` advances every application whose next attempt is due (retries after
   backoff, and anything a crashed worker left half done once its lease expired);
-- :func:`deliver_notifications` sends pending email/SMS alerts;
-- :func:`poll_registry_events` starts proactive services.
+- :func:`deliver_notifications` sends pending email/SMS alerts.
+
+(Proactive services are started by ``panjereh.proactive``'s periodic job, reading the
+registries' life-event feeds.)
 
 With ``PANJEREH_TASKS=celery`` a new application is queued to Celery at commit; otherwise the
 in-process worker picks it up from the database on its next poll.
@@ -52,13 +54,6 @@ def deliver_notifications(limit: int = 50) -> int:
     from panjereh.inbox import notify
 
     return notify.deliver_pending(limit)
-
-
-@shared_task(name="inbox.poll_registry_events")
-def poll_registry_events(limit: int = 50) -> int:
-    from . import proactive
-
-    return proactive.poll_births(limit)
 
 
 @shared_task(name="common.periodic")

@@ -27,7 +27,7 @@ def run(
     write: Callable[[str], None] = print,
 ) -> None:
     """Run the due jobs every ``interval`` seconds until SIGTERM or Ctrl+C (``once``: every job
-    once, now). ``events_every`` changes how often registry events are polled (0: never)."""
+    once, now). ``events_every`` changes how often the life-event feeds are read (0: never)."""
     stopping = False
 
     def stop(*_args) -> None:
@@ -36,7 +36,7 @@ def run(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    every = {} if events_every is None else {"inbox-poll-births": events_every}
+    every = {} if events_every is None else {"proactive-read-feeds": events_every}
     schedule = Schedule(every=every)
     write("worker ready")
     if once:

@@ -1,55 +1,69 @@
-"""The newborn's birth certificate starts itself from the Ministry of Health's hospital birth
-record, polled through the exchange; the parents find it in their inbox without applying."""
+"""The newborn's birth certificate starts itself from the Ministry of Health's birth feed,
+read through the exchange; the parents find it in their inbox without applying."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-import time_machine
 
 from panjereh.common import messaging
+from panjereh.exchange.models import LogRecord
 from panjereh.inbox import notify
 from panjereh.inbox.models import Delivery, Message
-from panjereh.services import documents, proactive
+from panjereh.proactive.models import Firing, Subscription
+from panjereh.services import documents
 from panjereh.services.models import Application, Document, Origin, State
 from panjereh.services.notices import link
 
 from .conftest import (
     REGISTRY_NEWS_DAY,
     REGISTRY_REFERENCE,
-    TWO_YEARS_ON,
+    SUBSCRIBED_ON,
+    births_after,
     citizen,
+    consent,
+    newborn,
+    read_at,
     recent_mother,
     run_until_settled,
+    subscribe,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, population):
+def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, registries, population):
     mother = citizen(
         population, lambda i: recent_mother(population, i) and population.mobile(i), level=2
     )
     father_index = mother.index - 1  # households are father, mother, children
     father = citizen(population, lambda i: i == father_index, level=2, start=father_index)
-    assert Application.objects.count() == 0
+    consent(mother)
+    definition = newborn()
+    subscribe(definition)
+    news = births_after(population, mother, SUBSCRIBED_ON, REGISTRY_REFERENCE)
+    assert news
 
-    with time_machine.travel(REGISTRY_NEWS_DAY, tick=True):
-        started = proactive.poll_births(force=True)
-    assert started >= 1
+    started = read_at(registries, definition, REGISTRY_NEWS_DAY)
     applications = list(Application.objects.filter(user=mother).order_by("pk"))
-    assert len(applications) == started  # one per recent child
+    assert started == len(applications) == len(news)  # one per new child
     application = applications[0]
     assert application.origin == Origin.PROACTIVE
-    assert application.subject_code != mother.national_code  # about the child
+    assert application.subject_code in {e["related_national_code"] for e in news}
     notice = Message.objects.get(
         user=mother, kind=Message.Kind.NOTICE, link_url=link(application)["link_url"]
     )
     assert application.tracking_code in notice.body_fa
+    # The feed was read through the exchange, logged like any other call, as the agency.
+    feed_calls = LogRecord.objects.filter(
+        service__code="events", service__subsystem="health-registry"
+    )
+    assert feed_calls.exists()
+    assert set(feed_calls.values_list("subject", flat=True)) == {definition.agency.member_code}
+
     for other in applications[1:]:
         assert run_until_settled(other).state == State.ISSUED
-
     application = run_until_settled(application)
     assert application.state == State.ISSUED
     document = Document.objects.get(application=application)
@@ -64,13 +78,12 @@ def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, populati
     assert Message.objects.filter(user=father, link_url=about, kind="document").count() == 1
     assert not Application.objects.filter(user=father).exists()
 
-    # The journey says what each registry line asked: no two lines read the same.
-    asked = [e.text_en for e in application.events.filter(kind="data_requested")]
-    assert len(asked) == len(set(asked)) == 5, asked
-    # Polling again starts nothing new for the same child.
-    with time_machine.travel(REGISTRY_NEWS_DAY, tick=True):
-        assert proactive.poll_births(force=True) == 0
+    # Reading again starts nothing new for the same child: the cursor moved past it.
+    cursor = Subscription.objects.get(definition_code=definition.code).cursor
+    assert read_at(registries, definition, REGISTRY_NEWS_DAY) == 0
+    assert Subscription.objects.get(definition_code=definition.code).cursor == cursor
     assert Application.objects.filter(subject_code=application.subject_code).count() == 1
+    assert Firing.objects.filter(outcome=Firing.Outcome.STARTED).count() == len(news)
 
     # The SMS alerts go out through the file provider, and their status is kept.
     assert notify.deliver_pending() >= 2
@@ -78,34 +91,26 @@ def test_a_hospital_birth_issues_the_certificate_to_both_parents(smart, populati
     assert messaging.sent_sms(mother.mobile)
 
 
-def test_a_birth_two_years_old_starts_nothing_and_congratulates_nobody(smart, population):
-    mother = citizen(population, lambda i: recent_mother(population, i, days=365), level=2)
-    with time_machine.travel(TWO_YEARS_ON, tick=True):
-        assert proactive.poll_births(force=True) == 0
-    assert not Application.objects.exists()
-    assert not Message.objects.filter(user=mother).exists()
-
-
-def test_a_new_birth_gives_one_notice_naming_the_child_however_often_polled(smart, population):
+def test_each_new_birth_gives_one_notice_naming_the_child(smart, registries, population):
     mother = citizen(population, lambda i: recent_mother(population, i, days=50), level=2)
-    new = [
-        b
-        for b in population.hospital_births_of_mother(mother.index)
-        if dt.date.fromisoformat(b["birth_time"][:10]) >= REGISTRY_REFERENCE - dt.timedelta(days=50)
-    ]
-    with time_machine.travel(REGISTRY_NEWS_DAY, tick=True):
-        assert proactive.poll_births(force=True) == len(new)
-        assert proactive.poll_births(force=True) == 0  # the same events again: nothing new
-    for birth in new:
-        child = population.index_of(birth["child_national_code"])
-        name = f"{population.person(child)['first_name']} {population.person(child)['last_name']}"
+    consent(mother)
+    definition = newborn()
+    subscribe(definition)
+    news = births_after(population, mother, SUBSCRIBED_ON, REGISTRY_REFERENCE)
+    assert read_at(registries, definition, REGISTRY_NEWS_DAY) == len(news)
+    assert read_at(registries, definition, REGISTRY_NEWS_DAY + dt.timedelta(hours=1)) == 0
+    for event in news:
+        child = population.index_of(event["related_national_code"])
+        person = population.person(child)
+        name = f"{person['first_name']} {person['last_name']}"
         application = Application.objects.get(
-            user=mother, subject_code=birth["child_national_code"]
+            user=mother, subject_code=event["related_national_code"]
         )
         notices = Message.objects.filter(
             user=mother, kind=Message.Kind.NOTICE, link_url=link(application)["link_url"]
         )
         assert notices.count() == 1
         assert name in notices[0].subject_fa and name in notices[0].body_fa
-        assert birth["child_national_code"] in notices[0].body_fa
-    assert Message.objects.filter(user=mother, kind=Message.Kind.NOTICE).count() == len(new)
+        assert name in notices[0].subject_en
+        assert event["related_national_code"] in notices[0].body_fa
+    assert Message.objects.filter(user=mother, kind=Message.Kind.NOTICE).count() == len(news)
