@@ -151,6 +151,7 @@ def test_bulk_rows_are_those_the_operations_write_and_the_flags_agree():
     assert smart_flag_disagreements()["marked_without_definition"] == [card.service_id]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_national_dataset_780_smart_cards_780_certified_smart_definitions():
     from django.core.management import call_command
@@ -185,6 +186,7 @@ TYPED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_seeded_sample_of_50_smart_definitions_runs_to_a_document_or_a_reasoned_refusal(
     smart, population, national_specs

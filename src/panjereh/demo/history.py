@@ -22,6 +22,7 @@ from panjereh.common import jalali
 
 PREFIX = "SIM-"  # tracking codes (and SSO sids) of simulated rows
 GENERATED_PREFIX = "sim-"  # codes of the simulated dataset's definitions (demo.definitions)
+GENERATED_PER_MONTH = 60
 DEFAULT_MONTHS = 6
 DEFAULT_SEED = 1405
 
@@ -98,12 +99,15 @@ def seed(months: int = DEFAULT_MONTHS, seed: int = DEFAULT_SEED, per_month: int 
         users = _citizens()
         apps: list[Application] = []
         paths: list[list[tuple[str, str, str]]] = []
+        shipped = [d for d in definitions if not d.code.startswith(GENERATED_PREFIX)]
+        generated = [d for d in definitions if d.code.startswith(GENERATED_PREFIX)]
         for month in spans:
-            for d in definitions:
-                # The thousand-odd definitions of the simulated dataset get a trickle each
-                # (the history stays a few thousand rows); the shipped ones their full share.
-                generated = d.code.startswith(GENERATED_PREFIX)
-                count = rng.randint(0, 1) if generated else rng.randint(per_month // 2, per_month)
+            # The shipped definitions get their full share; of the thousand-odd definitions of
+            # the simulated dataset, a seeded few each month get one application (the history
+            # stays about a thousand applications).
+            few = rng.sample(generated, min(GENERATED_PER_MONTH, len(generated)))
+            for d in shipped + sorted(few, key=lambda d: d.code):
+                count = 1 if d in few else rng.randint(per_month // 2, per_month)
                 for _ in range(count):
                     submitted = _moment(rng, month, now)
                     # A definition with an officer's step always has one.
