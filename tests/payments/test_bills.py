@@ -27,7 +27,7 @@ def test_the_parts_of_the_numbers():
     bill = bills.parse("9985235404124", "0000880000568")
     assert bill.company_code == "041"
     assert bill.year_digit == "0" and bill.period == "05"
-    assert str(bill.type_label) == "Electricity"
+    assert str(bill.type_label) == "برق"  # Persian first
     assert bill.purpose_id == "9985235404124-880000568"
 
 

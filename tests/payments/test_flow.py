@@ -205,7 +205,7 @@ def test_the_provider_down_at_creation_charges_nothing(agency, citizen, psp):
     psp.control(mode="down")
     with pytest.raises(operations.PaymentUnavailable) as refused:
         start(payment)
-    assert "Nothing was charged" in str(refused.value.messages[0])
+    assert "هیچ مبلغی کسر نشد" in str(refused.value.messages[0])  # Persian first
     payment.refresh_from_db()
     assert payment.state == S.CREATED and payment.provider_token is None
     psp.control(mode="normal")

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue import roles
 from panjereh.common import statemachine, uniquecode
+from panjereh.common.templatetags.persian import num
 
 from . import conf, providers
 from .models import (
@@ -611,7 +612,7 @@ def request_refund(
                     {
                         "amount": [
                             _("At most %(left)s rials of this payment can be given back.")
-                            % {"left": f"{locked.refundable:,}"}
+                            % {"left": num(locked.refundable)}
                         ]
                     },
                     code="exceeds",
