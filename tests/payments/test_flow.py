@@ -296,10 +296,15 @@ def test_a_reversal_answered_verified_captures_instead(agency, citizen, psp):
 
 def test_a_payment_never_sent_to_the_bank_expires(agency, citizen, settings):
     payment = new_payment(agency, citizen)
+    life = (payment.next_check_at - payment.created_at).total_seconds()
+    assert life == 3600  # PANJEREH_PAYMENTS_CREATED_LIFE
+    assert operations.reconcile_due() == 0
+    an_hour_ago = dt.timedelta(seconds=life + 1)
     Payment.objects.filter(pk=payment.pk).update(
-        created_at=timezone.now() - dt.timedelta(hours=2), next_check_at=timezone.now()
+        created_at=payment.created_at - an_hour_ago,
+        next_check_at=payment.next_check_at - an_hour_ago,
     )
-    operations.reconcile_due()
+    assert operations.reconcile_due() == 1
     payment.refresh_from_db()
     assert (payment.state, payment.failure_code) == (S.EXPIRED, "never_started")
 

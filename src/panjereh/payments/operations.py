@@ -257,6 +257,7 @@ def create_payment(
     provider = providers.get()
 
     def insert(reference: str) -> Payment:
+        now = timezone.now()
         payment = Payment.objects.create(
             reference=reference,
             idempotency_key=idempotency_key or f"auto:{reference}",
@@ -269,6 +270,9 @@ def create_payment(
             payer=payer,
             return_url=return_url[:500],
             provider=provider.identifier,
+            created_at=now,
+            # Never sent to the bank: the reconciliation job expires it after its life.
+            next_check_at=now + dt.timedelta(seconds=conf.get("CREATED_LIFE")),
         )
         _record(payment, "", S.CREATED, by=actor, changes={}, source="create")
         return payment
