@@ -61,6 +61,11 @@ def _as(page, base: str, user, path: str) -> None:
     _sign_in(page, base, user, path)
 
 
+def _open(page, registry: str, service: str) -> None:
+    """Open a data service's list of items (each service is a closed section until picked)."""
+    page.locator(f"details[data-registry='{registry}'][data-service='{service}'] > summary").click()
+
+
 def _approve_requests() -> int:
     """The Interoperability Working Group approves every open request."""
     today = dt.date.today()
@@ -115,13 +120,15 @@ def test_an_officer_designs_a_smart_service_that_a_citizen_then_receives(
     assert definition.status == DefinitionStatus.DRAFT and definition.agency == agency
 
     # Registry items: who the person is and whether they study; saved, then access asked for.
+    _open(page, "civil", "identity")
     page.check("input[value='civil/identity/civil.identity']")
     page.check("input[value='civil/identity/civil.death_record']")
+    _open(page, "science", "education-status")
     page.check("input[value='science/education-status/science.student_status']")
     page.click("#save-draft")
     page.wait_for_selector("#designer-form")
     for registry, service in (("civil", "identity"), ("science", "education-status")):
-        box = page.locator(f"fieldset[data-registry='{registry}'][data-service='{service}']")
+        box = page.locator(f"details[data-registry='{registry}'][data-service='{service}']")
         assert box.locator(".grant-none").count() >= 1
         box.locator("button[form^='access-']").click()
         page.wait_for_url(re.compile(r"/exchange/grants/\d+/$"))
@@ -242,7 +249,7 @@ def test_the_designer_refuses_a_smart_draft_that_is_not_smart_with_the_reason(
     page.click("#new-submit")
     page.wait_for_selector("#designer-form")
     definition = ServiceDefinition.objects.get(code="not-smart-test")
-    saved = definition.spec
+    _open(page, "civil", "identity")
     page.check("input[value='civil/identity/civil.identity']")
     page.click("#save-draft")
     page.wait_for_selector("#all-good")

@@ -524,3 +524,36 @@ def test_export_and_import_with_clear_errors(client, people):
     imported = ServiceDefinition.objects.get(code=definition.code, version=definition.version + 1)
     assert response.status_code == 302 and imported.status == S.DRAFT
     assert _client(client, people["viewer_a"]).get(url("designer_import")).status_code == 403
+
+
+def test_the_test_run_page_runs_for_editors_and_aeo_only(client, people):
+    definition = at(S.DRAFT, people["a"])
+    person = "0010350829"  # a valid national code (the exchange is not reached: no consumer)
+    for who, expected in [("viewer_a", 403), ("editor_b", 404), ("nobody", 403)]:
+        response = _client(client, people[who]).post(
+            url("designer_test", definition.pk), {"national_code": person}
+        )
+        assert response.status_code == expected, who
+    for who in ("editor_a", "aeo"):
+        response = _client(client, people[who]).post(
+            url("designer_test", definition.pk), {"national_code": person}
+        )
+        page = response.content.decode()
+        assert response.status_code == 200, who
+        # The agency has no consumer system on the exchange: the run stops at the first fetch
+        # and says so; nothing is issued.
+        assert 'data-outcome="stopped"' in page and 'data-outcome="refused"' in page
+    response = client.post(url("designer_test", definition.pk), {"national_code": "123"})
+    assert response.status_code == 400 and 'id="error-summary"' in response.content.decode()
+
+
+def test_the_preview_never_saves(client, people, exchange_catalogue):
+    definition = at(S.DRAFT, people["a"])
+    c = _client(client, people["editor_a"])
+    data = form_of(definition.spec, action="preview", sample="0010350829", title_fa="تازه")
+    response = c.post(url("designer_version", definition.pk), data)
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="preview-problem"' in page
+    assert 'id="unsaved"' in page
+    definition.refresh_from_db()
+    assert definition.title_fa != "تازه"

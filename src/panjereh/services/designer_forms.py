@@ -236,6 +236,7 @@ class CatalogueService:
     provider_en: str
     fetch_name: str
     items: list[CatalogueItem] = field(default_factory=list)
+    picked: int = 0  # how many of its items the definition fetches
 
     @property
     def missing(self) -> list[CatalogueItem]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -44,7 +45,7 @@ from .models import DefinitionStatus, ServiceDefinition
 S = DefinitionStatus
 ACTIONS = ("submit", "send_back", "certify", "publish", "rollback", "retire")
 PREVIEW_SECONDS = 600  # how long a sample person's fetched data serves the live preview
-SAMPLE_COUNT = 6
+PERSIAN_LETTER = re.compile(r"[\u0600-\u06ff]")
 
 
 # -- who sees what ------------------------------------------------------------------------------
@@ -280,8 +281,12 @@ def _edit_context(
             }
             for n, row in enumerate(rows[key])
         ]
+    for service in catalogue:
+        service.picked = sum(1 for item in service.items if item.key in rows["picked"])
+    # A refusal that is a smartness reason links to the part of the form at fault.
+    reason_fields = {reason["text"]: reason["field"] for reason in reasons}
     error_list = [
-        ("" if name == "__all__" else name, text)
+        (reason_fields.get(str(text), "") if name == "__all__" else name, text)
         for name, texts in errors.items()
         for text in texts
     ]
@@ -317,6 +322,8 @@ def _version_context(request: HttpRequest, definition: ServiceDefinition) -> dic
                 "event": event,
                 "from": S(event.from_status).label if event.from_status in S.values else "",
                 "to": S(event.to_status).label if event.to_status in S.values else "",
+                # A note is read in the language it was written in.
+                "note_lang": "fa" if PERSIAN_LETTER.search(event.note or "") else "en",
             }
             for event in design.history(definition)
         ],
