@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from panjereh.common.persian import to_latin_digits
@@ -87,11 +88,17 @@ def _issue(definition, data: dict):
     user = UserFactory(national_code=data["subject"], assurance_level=4)
     inputs = {item["code"]: "بانک ملی ایران" for item in definition.spec.get("inputs", [])}
     data["input"] = inputs
+    # A human-path definition asks for files too: a small PDF for each.
+    files = {
+        upload["code"]: SimpleUploadedFile(f"{upload['code']}.pdf", b"%PDF-1.4\n%%EOF\n")
+        for upload in definition.spec.get("uploads", [])
+    }
     application, _created = engine.submit(
         definition,
         user,
         idempotency_key=uuid.uuid4().hex,
         inputs=inputs,
+        files=files,
         subject_code=data["subject"],
     )
     for fetch in definition.spec["data"]:

@@ -129,7 +129,8 @@ def test_a_good_application_is_stored_with_its_file_and_goes_to_the_queue(defini
     user = person("0012345679")
     client.force_login(user)
     response = apply(
-        client, {"fishing_area": "دریای خزر", "boat_name": "", "safety_course": pdf("a.pdf")}
+        client,
+        {"fishing_area": "دریای خزر", "boat_name": "", "safety_course": pdf("my-course.pdf")},
     )
     assert response.status_code == 302
     application = Application.objects.get(user=user)
@@ -138,7 +139,8 @@ def test_a_good_application_is_stored_with_its_file_and_goes_to_the_queue(defini
     assert row.sha256 == hashlib.sha256(PDF).hexdigest() and row.size == len(PDF)
     stored = uploads.storage().path(row.stored_name)
     assert open(stored, "rb").read() == PDF
-    assert "a.pdf" not in row.stored_name  # stored under a random name
+    assert "my-course" not in row.stored_name  # stored under a random name
+    assert row.original_name == "my-course.pdf"
     assert application.inputs == {"fishing_area": "دریای خزر", "boat_name": ""}
     assert application.events.filter(kind=JourneyEvent.Kind.SUBMITTED).count() == 2
     engine.advance(application.pk)
