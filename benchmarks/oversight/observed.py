@@ -265,9 +265,9 @@ def markdown(size: dict, m: dict, load: tuple) -> str:
     )
     nodes = []  # the plan's node types, in order, once each
     for line in m["plan"]:
-        node = line.strip().removeprefix("-> ").split(" (")[0].split(" on ")[0]
+        node = line.strip().lstrip("->").strip().split(" (")[0].split(" on ")[0]
         node = node.split(" using ")[0]
-        if node and node[0].isupper() and ":" not in node and node not in nodes:
+        if node[:1].isupper() and ":" not in node and "Plan" not in node and node not in nodes:
             nodes.append(node)
     probes = sum(
         int(line.split("loops=")[1].rstrip(")"))

@@ -441,8 +441,8 @@ def markdown(r: dict) -> str:
         f"other submissions answered with the same application), "
         f"{c['distinct_tracking_codes']:,} distinct tracking codes; {states(c['states'])}; "
         f"{c['documents']:,} documents for {c['issued']:,} issued, each decision in its "
-        f"owner's inbox; all final in {thr['total_s']} s: **{thr['per_s']} "
-        f"applications/s**.",
+        f"owner's inbox; {c['final']:,} final after {thr['total_s']} s: "
+        f"**{thr['per_s']} applications/s**.",
     ]
     if not thr["applications"]:  # a latency-only run
         lines = [line for line in lines if "applications over" not in line]
