@@ -86,7 +86,7 @@ def _approve_requests() -> int:
 def _student_sample(population) -> str:  # noqa: F811
     from panjereh.services import designer_views
 
-    for person in designer_views._samples():
+    for person in designer_views.sample_people():
         i = population.index_of(person["national_code"])
         if i is not None and student(population, i):
             return person["national_code"]

@@ -557,3 +557,23 @@ def test_the_preview_never_saves(client, people, exchange_catalogue):
     assert 'id="unsaved"' in page
     definition.refresh_from_db()
     assert definition.title_fa != "تازه"
+
+
+def test_odd_characters_are_refused_in_the_form_and_dropped_from_notes(
+    client, people, exchange_catalogue
+):
+    definition = at(S.DRAFT, people["a"])
+    c = _client(client, people["editor_a"])
+    for odd in ("\x00", "\u202e", "\x07"):
+        data = form_of(definition.spec, title_fa=f"عنوان{odd}تازه")
+        response = c.post(url("designer_version", definition.pk), data)
+        assert response.status_code == 400, repr(odd)
+        if odd != "\x00":  # a NUL byte is refused before any view (the bad-input middleware)
+            assert 'id="error-summary"' in response.content.decode()
+    definition.refresh_from_db()
+    assert "تازه" not in definition.title_fa
+    response = c.post(
+        url("designer_act", definition.pk), {"action": "submit", "note": "آماده\u202e است"}
+    )
+    assert response.status_code == 302
+    assert design.history(definition)[-1].note == "آماده است"

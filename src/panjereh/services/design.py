@@ -138,6 +138,12 @@ def _checked(spec: Any, agency: Agency) -> tuple[dict[str, Any], Service | None]
     """The spec if it may be a draft of ``agency`` (and the card it implements, if any)."""
     problems = definitions.validate(spec)
     _refuse(str(spec.get("code", "?")) if isinstance(spec, dict) else "?", problems)
+    odd = _odd_character(spec)  # typed in the designer as well as read from a file
+    if odd:
+        _refuse(
+            spec["code"],
+            [_("A text holds a character a definition may not use: %(where)s") % {"where": odd}],
+        )
     if spec["agency"]["code"] != agency.code:
         _refuse(
             spec["code"],
@@ -465,6 +471,14 @@ def _odd_character(value: Any, where: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+def plain(text: str) -> str:
+    """``text`` without the characters a definition (or a note on it) never needs: for notes
+    and justifications typed in the designer."""
+    return "".join(
+        char for char in text if char not in _FORBIDDEN and unicodedata.category(char) != "Cs"
+    )
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -193,7 +193,7 @@ def _checked(spec: dict) -> tuple[list[str], list[dict[str, str]]]:
     return problems, reasons
 
 
-def _samples() -> list[dict[str, str]]:
+def sample_people() -> list[dict[str, str]]:
     """A few people of the simulated registries to try a service with (their index in the
     population, what fits them). ``PANJEREH_DESIGNER_SAMPLE_PEOPLE`` (national codes) replaces
     them where the registries are real."""
@@ -304,7 +304,7 @@ def _edit_context(
         "errors": errors,
         "problems": problems,
         "reasons": reasons,
-        "samples": _samples(),
+        "samples": sample_people(),
         "preview": preview,
         "preview_problem": preview_problem,
         "json_text": json.dumps(spec, ensure_ascii=False, indent=2),
@@ -498,7 +498,9 @@ def test_page(request: HttpRequest, pk: int) -> HttpResponse:
     inputs = {item["code"]: "" for item in definition.spec.get("inputs", [])}
     if request.method == "POST":
         national_code = _sample_code(request.POST.get("national_code", ""))
-        inputs = {code: request.POST.get(f"input-{code}", "")[:1000] for code in inputs}
+        inputs = {
+            code: design.plain(request.POST.get(f"input-{code}", ""))[:1000] for code in inputs
+        }
         if not national_code:
             problem = _("Choose a sample person, or enter a valid national code.")
         else:
@@ -508,7 +510,7 @@ def test_page(request: HttpRequest, pk: int) -> HttpResponse:
         "services/designer/test.html",
         {
             "definition": definition,
-            "samples": _samples(),
+            "samples": sample_people(),
             "national_code": national_code,
             "inputs": [
                 (item, inputs.get(item["code"], "")) for item in definition.spec.get("inputs", [])
@@ -530,7 +532,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
         return refusal
     definition = _definition(request, pk)
     action = request.POST.get("action", "")
-    note = request.POST.get("note", "").strip()[:1000]
+    note = design.plain(request.POST.get("note", "")).strip()[:1000]
     if action not in ACTIONS:
         raise Http404
     target = definition
@@ -620,7 +622,7 @@ def request_access(request: HttpRequest, pk: int) -> HttpResponse:
     if not items:
         messages.info(request, _("Your agency holds or has asked for every item of this service."))
         return redirect(reverse("services:designer_version", args=[pk]) + "#data")
-    justification = request.POST.get("justification", "").strip()[:2000] or _(
+    justification = design.plain(request.POST.get("justification", "")).strip()[:2000] or _(
         "Needed by the service “%(title)s” (%(code)s), designed in the national window."
     ) % {"title": definition.title_fa, "code": definition.code}
     try:
