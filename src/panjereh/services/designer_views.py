@@ -402,6 +402,8 @@ def version(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context["editable"] = True
     context["unsaved"] = action == "preview"
+    if action == "save_json" and errors:  # the text comes back as typed, to be corrected
+        context["json_text"] = request.POST.get("spec_json", "")[: design.MAX_IMPORT_BYTES]
     return render(request, "services/designer/version.html", context, status=400 if errors else 200)
 
 
