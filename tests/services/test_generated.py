@@ -78,7 +78,25 @@ def test_every_smart_card_gets_a_smart_definition_that_passes_the_checks(nationa
     human = [s for s in national_specs if not s["smart"]]
     assert len(human) == sum(1 for c in cards if generated.is_human_card(c.fields)) - sum(
         1 for sid in generated.shipped() if sid in by_id and generated.is_human_card(by_id[sid])
-    )
+    ) + sum(1 for c in cards if generated.is_on_the_way_card(c.fields))
+
+
+def test_cards_on_their_way_to_smart_fetch_what_the_smart_one_will_with_an_officers_review():
+    _agency_plans, cards = dataset.build("national")
+    agencies = {plan.fields["code"]: plan.fields for plan in _agency_plans}
+    on_the_way = [c for c in cards if generated.is_on_the_way_card(c.fields)]
+    assert on_the_way and {c.fields["smart_status"] for c in on_the_way} == {
+        "proposed",
+        "certified",
+    }
+    for card in on_the_way[:50]:
+        spec = generated.on_the_way_spec(card.fields, agencies[card.agency.code])
+        assert loader.validate(spec) == [], spec["code"]
+        assert spec["smart"] is False
+        assert spec["data"] and spec["eligibility"]
+        assert [step["kind"] for step in spec["steps"]][-2:] == ["manual", "automatic"]
+        # Not smart only because an officer still reviews: nothing uploaded, no visit.
+        assert not spec["uploads"] and not spec["in_person_steps"]
 
 
 def _shipped_path(service_id: str):

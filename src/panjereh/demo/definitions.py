@@ -7,7 +7,9 @@ item carries), checks one or more eligibility rules over the fetched fields (eac
 reason in Persian and English), and issues a signed document titled as the card. Every
 connected card that is not on the smart path gets a human-path definition (``smart: false``):
 the card's typed inputs, its documents as uploads and its visits, each with the honest reason
-it is still asked, and an officer's review.
+it is still asked, and an officer's review. A connected card proposed as smart (or certified
+smart-eligible by AEO) but not approved yet gets the definition its smart one will have, not
+claimed smart, with an officer's review before the document (:func:`on_the_way_spec`).
 
 What the window knows about each registry item (:data:`USES`) is a short table: which data
 service carries it, which fields must be present, the rule it allows and the document lines it
@@ -689,6 +691,36 @@ def is_human_card(card: dict[str, Any]) -> bool:
     )
 
 
+def is_on_the_way_card(card: dict[str, Any]) -> bool:
+    """A connected card the agency proposed as smart (or AEO certified smart-eligible) that is
+    not approved yet: its definition fetches what the smart one will, but an officer still
+    reviews each application until it is approved."""
+    return (
+        bool(card.get("service_id"))
+        and card["scope"] == "connectable"
+        and card["connected"]
+        and card["smart_status"] in ("proposed", "certified")
+    )
+
+
+def on_the_way_spec(card: dict[str, Any], agency: dict[str, Any]) -> dict[str, Any]:
+    """The definition of a card on its way to smart: the smart definition's fetches, rules and
+    document, not claimed smart, with an officer's review before the document is issued."""
+    spec = smart_spec(card, agency)
+    spec["smart"] = False
+    review = {
+        "code": "review",
+        "kind": "manual",
+        "label_fa": "بررسی کارشناس دستگاه (تا تأیید هوشمندسازی)",
+        "label_en": "Review by an officer of the agency (until it is approved as smart)",
+    }
+    spec["steps"] = [step for step in spec["steps"] if step["code"] != "issue"]
+    spec["steps"] += [review] + [
+        step for step in smart_spec(card, agency)["steps"] if step["code"] == "issue"
+    ]
+    return spec
+
+
 def shipped() -> dict[str, str]:
     """Service ID → agency code of the definition files shipped with Panjereh."""
     from panjereh.services import definitions as loader
@@ -735,6 +767,8 @@ def specs_for(
             smart.append(smart_spec(card, agency))
         elif is_human_card(card):
             human.append(human_spec(card, agency))
+        elif is_on_the_way_card(card):
+            human.append(on_the_way_spec(card, agency))
     return sorted(smart, key=lambda s: s["service_id"]) + sorted(
         human, key=lambda s: s["service_id"]
     )

@@ -251,9 +251,7 @@ def smart_flag_disagreements() -> dict[str, list[str]]:
     marked = set(
         Service.objects.filter(smart_status=SmartStatus.APPROVED).values_list("pk", flat=True)
     )
-    ids = dict(
-        Service.objects.filter(pk__in=certified ^ marked).values_list("pk", "service_id")
-    )
+    ids = dict(Service.objects.filter(pk__in=certified ^ marked).values_list("pk", "service_id"))
     return {
         "marked_without_definition": sorted(str(ids[pk]) for pk in marked - certified),
         "definition_without_mark": sorted(str(ids[pk]) for pk in certified - marked),
