@@ -269,3 +269,28 @@ def _random_citizen(population, rng, fits):
                 },
             )
             return user
+
+
+@pytest.mark.django_db
+def test_publishing_a_non_smart_version_keeps_a_proposed_cards_stage_but_unmarks_a_smart_one():
+    from tests.factories import make_agency, make_service
+
+    agency = make_agency()
+    proposed = make_service(agency, smart_status="proposed")
+    smart = make_service(agency, smart_status="approved")
+    for card in (proposed, smart):
+        spec = {
+            "service_id": card.service_id,
+            "smart": False,
+            "target_minutes": card.target_minutes or 60,
+            "assurance_level": 2,
+            "inputs": [],
+            "data": [],
+            "uploads": [],
+            "in_person_steps": [],
+        }
+        loader.sync_card(spec, agency)
+    proposed.refresh_from_db()
+    smart.refresh_from_db()
+    assert proposed.smart_status == SmartStatus.PROPOSED
+    assert smart.smart_status == SmartStatus.NONE

@@ -511,8 +511,9 @@ def sync_card(spec: dict[str, Any], agency: Agency) -> Service:
             note="created from its service definition",
             author=operations.SYSTEM,
         )
-    if not spec["smart"] and service.smart_status != SmartStatus.NONE:
-        # The definition has a manual step: the card may not keep claiming to be smart.
+    if not spec["smart"] and service.smart_status == SmartStatus.APPROVED:
+        # The definition has a manual step: the card may not keep claiming to be smart. A card
+        # proposed as smart or certified smart-eligible claims nothing yet and keeps its stage.
         changes["smart_status"] = SmartStatus.NONE
     if all(getattr(service, name) == value for name, value in changes.items()):
         return service
