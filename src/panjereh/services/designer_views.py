@@ -200,6 +200,8 @@ def sample_people() -> list[dict[str, str]]:
     from panjereh.common.conf import setting
 
     configured = setting("PANJEREH_DESIGNER_SAMPLE_PEOPLE", None)
+    if isinstance(configured, str):  # from the environment: national codes, comma-separated
+        configured = [code.strip() for code in configured.split(",") if code.strip()]
     if configured:
         return [{"national_code": code, "label": code} for code in configured]
     found = cache.get("designer:samples")
