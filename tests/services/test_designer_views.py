@@ -575,3 +575,10 @@ def test_odd_characters_are_refused_in_the_form_and_dropped_from_notes(
     )
     assert response.status_code == 302
     assert design.history(definition)[-1].note == "آماده است"
+
+
+def test_sample_people_from_the_environment_are_national_codes_split_at_commas(settings):
+    from panjereh.services.designer_views import sample_people
+
+    settings.PANJEREH_DESIGNER_SAMPLE_PEOPLE = "0012345678, 0023456789,"
+    assert [p["national_code"] for p in sample_people()] == ["0012345678", "0023456789"]
