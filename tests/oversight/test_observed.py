@@ -12,6 +12,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
@@ -36,6 +37,8 @@ DONE = jalali.end_of_day("1404-03-20") - dt.timedelta(hours=10)
 BEFORE = jalali.end_of_day("1404-02-20") - dt.timedelta(hours=10)
 TICK = dt.timedelta(microseconds=1)
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
 PATHS = {
     "auto": [State.FETCHING, State.DECIDING, State.ISSUING, State.ISSUED],
     "auto_rejected": [State.FETCHING, State.DECIDING, State.REJECTED],
@@ -46,7 +49,11 @@ PATHS = {
 def _apply(code, user, key, *, path, submitted, finished):
     definition = definitions.active(code)
     inputs = {i["code"]: "1" for i in definition.spec.get("inputs", [])}
-    app, _ = engine.submit(definition, user, idempotency_key=key, inputs=inputs)
+    files = {
+        u["code"]: SimpleUploadedFile(f"{u['code']}.pdf", PDF, content_type="application/pdf")
+        for u in definition.spec.get("uploads", [])
+    }
+    app, _ = engine.submit(definition, user, idempotency_key=key, inputs=inputs, files=files)
     for state in PATHS[path]:
         changes = {}
         if state == State.REJECTED:
@@ -83,7 +90,8 @@ def _rows():
     _apply("veteran-status", user, k(), path="human", submitted=IN_MONTH, finished=DONE)
     # no-criminal-record: automatic, but its definition asks for an upload: not observed smart.
     upload = definitions.active("no-criminal-record")
-    spec = dict(upload.spec, uploads=[{"code": "photo", "label_fa": "عکس", "label_en": "Photo"}])
+    photo = {"code": "photo", "label_fa": "عکس", "label_en": "Photo", "reason": "no registry"}
+    spec = dict(upload.spec, uploads=[photo])
     ServiceDefinition.objects.filter(pk=upload.pk).update(spec=spec)
     _apply("no-criminal-record", user, k(), path="auto", submitted=IN_MONTH, finished=DONE)
     # household-support: completed in the month before: outside the period.
