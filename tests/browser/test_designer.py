@@ -2,7 +2,10 @@
 document: an agency officer builds a new smart service (registry items, a rule, a document),
 asks for access to the data, previews the document and test-runs it with a sample person,
 submits it; AEO certifies it; the agency's administrator publishes it; a citizen finds its card
-in the catalogue, applies and receives the signed document. And the designer refuses, with
+in the catalogue, applies and receives the signed document. An officer builds a human-path
+service (a typed answer, an upload and a visit, each with its reason), the administrator
+publishes it, a citizen applies with a file and the officer decides within the queue. And the
+designer refuses, with
 the reason shown, a "smart" draft that asks for an upload, an in-person step or typed registry
 data.
 
@@ -285,3 +288,84 @@ def test_the_designer_refuses_a_smart_draft_that_is_not_smart_with_the_reason(
         first = next(iter(fields))
         assert page.locator(first).input_value() == fields[first]
         assert ServiceDefinition.objects.get(pk=definition.pk).spec == saved
+
+
+def test_an_officer_designs_a_human_path_service_a_citizen_applies_with_a_file_and_it_is_decided(
+    variant_page,
+    variant,
+    smart,  # noqa: F811
+    population,  # noqa: F811
+    tmp_path,
+):
+    """Issue 14's second journey: a service built in the designer for the human path (a typed
+    answer, an upload and a visit, each with its reason), published by the agency's
+    administrator without certification; a citizen applies with a file; an officer of the
+    agency opens it from the queue and approves it."""
+    page, lang = variant_page, variant.prefix
+    base = smart.url + lang
+    agency = definitions.active("student-status").agency
+    applicant = citizen(population, lambda i: clean_adult(population, i) and population.mobile(i))
+    officer = _staff(population, agency, "editor", start=applicant.index + 1)
+    admin = _staff(population, agency, "admin", start=officer.index + 1)
+
+    _sign_in(page, base, officer, f"{lang}/services/designer/new/")
+    page.fill("#id_title_fa", "مجوز بازدید از آزمایشگاه")
+    page.fill("#id_title_en", "Laboratory visit permit")
+    page.fill("#id_code", "lab-visit")
+    page.click("#new-submit")
+    page.wait_for_selector("#designer-form")
+    definition = ServiceDefinition.objects.get(code="lab-visit")
+    page.uncheck("#id_smart")
+    page.check("#id_manual_review")
+    page.fill("#id_input-0-code", "purpose")
+    page.fill("#id_input-0-label_fa", "هدف بازدید")
+    page.fill("#id_input-0-label_en", "Purpose of the visit")
+    page.fill("#id_upload-0-label_fa", "نامه معرفی دانشگاه")
+    page.fill("#id_upload-0-label_en", "University's letter of introduction")
+    page.fill("#id_upload-0-reason", "هیچ پایگاه پایه‌ای نامه معرفی را نگه نمی‌دارد.")
+    page.fill("#id_visit-0-label_fa", "حضور در جلسه توجیه ایمنی")
+    page.fill("#id_visit-0-label_en", "Safety briefing in person")
+    page.fill("#id_visit-0-reason", "آموزش ایمنی آزمایشگاه حضوری است.")
+    page.click("#save-draft")
+    page.wait_for_selector("#all-good")
+    definition.refresh_from_db()
+    spec = definition.spec
+    assert spec["smart"] is False
+    assert [u["reason"] for u in spec["uploads"]] == [
+        "هیچ پایگاه پایه‌ای نامه معرفی را نگه نمی‌دارد."
+    ]
+    assert any(step["kind"] == "manual" for step in spec["steps"])
+    page.click("#action-submit")
+    page.wait_for_selector("#messages")
+
+    # No certification for a non-smart service: the administrator publishes it.
+    _as(page, base, admin, f"{lang}/services/designer/{definition.pk}/")
+    page.click("#action-publish")
+    page.wait_for_selector("#messages")
+    definition.refresh_from_db()
+    assert definition.status == DefinitionStatus.PUBLISHED and definition.active
+
+    # The citizen applies from the card, with the file.
+    _as(page, base, applicant, f"{lang}/services/{definition.service.service_id}/")
+    page.click("#apply-start")
+    page.wait_for_selector("#apply-submit")
+    page.fill("#id_purpose", "پروژه کارشناسی")
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    upload_code = spec["uploads"][0]["code"]
+    page.set_input_files(f"#id_{upload_code}", str(letter))
+    page.click("#apply-submit")
+    page.wait_for_url(re.compile(rf"{lang}/services/a/[\d-]+/$"))
+    application = run_until_settled(Application.objects.get(user=applicant))
+    assert application.state == State.HUMAN_REVIEW and application.definition_id == definition.pk
+    assert application.uploads.count() == 1
+
+    # The officer decides within the queue.
+    _as(page, base, officer, f"{lang}/services/agency/")
+    href = f"{lang}/services/agency/a/{application.tracking_code}/"
+    page.click(f"#queue a[href='{href}']")
+    assert "پروژه کارشناسی" in page.locator("#inputs").inner_text()
+    page.click("#assign")
+    page.click("#approve")
+    application = run_until_settled(application)
+    assert application.state == State.ISSUED and application.assigned_to_id == officer.pk

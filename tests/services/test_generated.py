@@ -272,13 +272,14 @@ def _random_citizen(population, rng, fits):
 
 
 @pytest.mark.django_db
-def test_publishing_a_non_smart_version_keeps_a_proposed_cards_stage_but_unmarks_a_smart_one():
+def test_publishing_a_non_smart_version_keeps_a_proposed_cards_stage_unless_it_asks_a_file():
     from tests.factories import make_agency, make_service
 
     agency = make_agency()
     proposed = make_service(agency, smart_status="proposed")
     smart = make_service(agency, smart_status="approved")
-    for card in (proposed, smart):
+    asks_a_file = make_service(agency, smart_status="certified")
+    for card in (proposed, smart, asks_a_file):
         spec = {
             "service_id": card.service_id,
             "smart": False,
@@ -289,8 +290,11 @@ def test_publishing_a_non_smart_version_keeps_a_proposed_cards_stage_but_unmarks
             "uploads": [],
             "in_person_steps": [],
         }
+        if card is asks_a_file:
+            spec["uploads"] = [{"code": "letter", "label_fa": "نامه", "reason": "no registry"}]
         loader.sync_card(spec, agency)
-    proposed.refresh_from_db()
-    smart.refresh_from_db()
+    for card in (proposed, smart, asks_a_file):
+        card.refresh_from_db()
     assert proposed.smart_status == SmartStatus.PROPOSED
     assert smart.smart_status == SmartStatus.NONE
+    assert asks_a_file.smart_status == SmartStatus.NONE  # the smart path asks for no file

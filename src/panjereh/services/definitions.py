@@ -511,10 +511,14 @@ def sync_card(spec: dict[str, Any], agency: Agency) -> Service:
             note="created from its service definition",
             author=operations.SYSTEM,
         )
-    if not spec["smart"] and service.smart_status == SmartStatus.APPROVED:
+    if not spec["smart"] and service.smart_status != SmartStatus.NONE:
         # The definition has a manual step: the card may not keep claiming to be smart. A card
-        # proposed as smart or certified smart-eligible claims nothing yet and keeps its stage.
-        changes["smart_status"] = SmartStatus.NONE
+        # proposed as smart or certified smart-eligible keeps its stage while its definition
+        # asks for nothing the smart path forbids (no upload, no visit): only an officer's
+        # review stands between it and smart.
+        on_the_way = service.smart_status in (SmartStatus.PROPOSED, SmartStatus.CERTIFIED)
+        if not (on_the_way and not spec.get("uploads") and not spec.get("in_person_steps")):
+            changes["smart_status"] = SmartStatus.NONE
     if all(getattr(service, name) == value for name, value in changes.items()):
         return service
     return operations.save_service(
