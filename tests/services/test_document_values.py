@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 GREGORIAN_YEAR_RE = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
+DOCUMENT_NUMBER_RE = re.compile(r"\b[A-Z]+(?:-[A-Z0-9]+)*-\d{8}-[0-9A-F]{8}\b")
 SAMPLES_PER_DEFINITION = 6
 
 
@@ -120,6 +121,9 @@ def _problems(where: str, text: str, codes: set[str]) -> list[str]:
     for code in codes:
         if re.search(rf"(?<![A-Za-z_]){re.escape(code)}(?![A-Za-z_])", text):
             found.append(f"{where}: raw code {code!r}")
+    # A document number (MSRT-H-14050916-7E1959DE) is an identifier, not a date: its random
+    # hex part may hold four digits that look like a year.
+    text = DOCUMENT_NUMBER_RE.sub(" ", text)
     for match in GREGORIAN_YEAR_RE.finditer(text):
         found.append(
             f"{where}: Gregorian year {match.group(0)} in …{text[max(0, match.start() - 40) : match.end() + 10]}…"
