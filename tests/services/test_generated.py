@@ -298,3 +298,14 @@ def test_publishing_a_non_smart_version_keeps_a_proposed_cards_stage_unless_it_a
     assert proposed.smart_status == SmartStatus.PROPOSED
     assert smart.smart_status == SmartStatus.NONE
     assert asks_a_file.smart_status == SmartStatus.NONE  # the smart path asks for no file
+
+
+def test_every_shipped_definition_file_fits_the_national_dataset():
+    """``panjereh demo`` loads the shipped files over the national dataset and stops on a
+    refused one: a file's service ID is either new or a card of the file's own agency."""
+    _agency_plans, cards = dataset.build("national")
+    owner = {c.fields["service_id"]: c.agency.code for c in cards if c.fields.get("service_id")}
+    for path in sorted(loader.DEFINITIONS_DIR.glob("*.json")):
+        spec = loader.read_file(path)
+        agency = owner.get(spec["service_id"])
+        assert agency in (None, spec["agency"]["code"]), (path.name, spec["service_id"], agency)
