@@ -307,3 +307,15 @@ def test_the_rights_matrix(action, agency, citizen, people, monkeypatch):
         else:
             with pytest.raises(roles.NotPermitted):
                 _attempt(action, actor, agency, citizen, monkeypatch)
+
+
+def test_a_provider_module_that_leaves_out_a_method_cannot_be_registered():
+    from panjereh.payments import providers
+
+    class Halfway(providers.Provider):
+        def start(self, payment, callback_url):
+            return None
+
+    with pytest.raises(TypeError, match="verify"):
+        providers.register("halfway")(Halfway)
+    assert "halfway" not in providers.identifiers()

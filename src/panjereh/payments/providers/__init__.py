@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -95,33 +97,34 @@ class SettlementLine:
     amount: int | None  # None when the line's amount is not a whole number
 
 
-class Provider:
-    """What every provider answers. ``payment`` and ``refund`` are the models' rows."""
+class Provider(ABC):
+    """What every provider answers. ``payment`` and ``refund`` are the models' rows. Every
+    method is abstract: a provider module that leaves one out cannot be registered."""
 
     identifier: ClassVar[str] = ""
     label: ClassVar[str] = ""
 
-    def start(self, payment: Any, callback_url: str) -> Started:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self, payment: Any, callback_url: str) -> Started: ...
 
-    def read_callback(self, data: Mapping[str, str]) -> Callback:
-        raise NotImplementedError
+    @abstractmethod
+    def read_callback(self, data: Mapping[str, str]) -> Callback: ...
 
-    def verify(self, payment: Any) -> Status:
-        raise NotImplementedError
+    @abstractmethod
+    def verify(self, payment: Any) -> Status: ...
 
-    def reverse(self, payment: Any) -> Status:
-        raise NotImplementedError
+    @abstractmethod
+    def reverse(self, payment: Any) -> Status: ...
 
-    def inquire(self, payment: Any) -> Status:
-        raise NotImplementedError
+    @abstractmethod
+    def inquire(self, payment: Any) -> Status: ...
 
-    def refund(self, refund: Any) -> RefundDone:
-        raise NotImplementedError
+    @abstractmethod
+    def refund(self, refund: Any) -> RefundDone: ...
 
+    @abstractmethod
     def settlement(self, day: dt.date) -> tuple[bytes, Iterable[SettlementLine]]:
         """The day's settlement file as sent, and its lines."""
-        raise NotImplementedError
 
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
@@ -137,6 +140,9 @@ def register(identifier: str) -> Callable[[type[Provider]], type[Provider]]:
         known = _registry.get(identifier)
         if known is not None and known is not cls:
             raise ValueError(f"provider {identifier!r} is already registered by {known!r}")
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(cls.__abstractmethods__))
+            raise TypeError(f"provider {identifier!r} does not answer: {missing}")
         cls.identifier = identifier
         _registry[identifier] = cls
         return cls
