@@ -176,6 +176,29 @@ def skeleton(agency, *, code: str, title_fa: str, title_en: str, service_id: str
     }
 
 
+def _reasoned_rows(
+    post, parsed, kind: str, unnamed: str, unreasoned: str
+) -> list[tuple[int, dict]]:
+    """The filled rows ``<kind>-<n>-label_fa/label_en/reason`` (uploads, visits): each must
+    be named in Persian and say why it is asked."""
+    found = []
+    for n in _rows(post, kind):
+        p = f"{kind}-{n}-"
+        fa, en, reason = (
+            _text(post, p + "label_fa", 300),
+            _text(post, p + "label_en", 300),
+            _text(post, p + "reason"),
+        )
+        if not (fa or en or reason):
+            continue
+        if not fa:
+            parsed.add(p + "label_fa", unnamed)
+        if not reason:
+            parsed.add(p + "reason", unreasoned)
+        found.append((n, {"label_fa": fa or "—", "label_en": en, "reason": reason}))
+    return found
+
+
 def steps_for(*, manual_review: bool) -> list[dict[str, str]]:
     steps = [
         {
@@ -522,48 +545,25 @@ def spec_from_post(post, saved: dict[str, Any], catalogue: list[CatalogueService
         inputs.append(entry)
     spec["inputs"] = inputs
 
-    uploads = []
-    for n in _rows(post, "upload"):
-        p = f"upload-{n}-"
-        fa, en, reason = (
-            _text(post, p + "label_fa", 300),
-            _text(post, p + "label_en", 300),
-            _text(post, p + "reason"),
-        )
-        if not (fa or en or reason):
-            continue
-        if not fa:
-            parsed.add(p + "label_fa", _("Name the document in Persian."))
-        if not reason:
-            parsed.add(
-                p + "reason", _("Say why the applicant must upload it: no registry holds it.")
-            )
-        uploads.append(
-            {
-                "code": _text(post, p + "code", 60) or f"upload_{n + 1}",
-                "label_fa": fa or "—",
-                "label_en": en,
-                "reason": reason,
-            }
-        )
-    spec["uploads"] = uploads
-
-    visits = []
-    for n in _rows(post, "visit"):
-        p = f"visit-{n}-"
-        fa, en, reason = (
-            _text(post, p + "label_fa", 300),
-            _text(post, p + "label_en", 300),
-            _text(post, p + "reason"),
-        )
-        if not (fa or en or reason):
-            continue
-        if not fa:
-            parsed.add(p + "label_fa", _("Name the visit in Persian."))
-        if not reason:
-            parsed.add(p + "reason", _("Say why the applicant must come in person."))
-        visits.append({"label_fa": fa or "—", "label_en": en, "reason": reason})
-    spec["in_person_steps"] = visits
+    uploads = _reasoned_rows(
+        post,
+        parsed,
+        "upload",
+        _("Name the document in Persian."),
+        _("Say why the applicant must upload it: no registry holds it."),
+    )
+    spec["uploads"] = [
+        {"code": _text(post, f"upload-{n}-code", 60) or f"upload_{n + 1}", **row}
+        for n, row in uploads
+    ]
+    visits = _reasoned_rows(
+        post,
+        parsed,
+        "visit",
+        _("Name the visit in Persian."),
+        _("Say why the applicant must come in person."),
+    )
+    spec["in_person_steps"] = [row for _n, row in visits]
 
     spec["steps"] = steps_for(manual_review=post.get("manual_review") == "on")
     spec["decision"] = {
