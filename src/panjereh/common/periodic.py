@@ -61,6 +61,9 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     # the provider has not confirmed, and the last days' settlement files.
     "payments-reconcile": ("panjereh.payments.operations.reconcile_due", 10),
     "payments-refunds": ("panjereh.payments.operations.submit_refunds_due", 60),
+    # What a captured payment pays for, told again if the first try right after the capture
+    # did not happen (``payments.purposes``: an outbox).
+    "payments-tell-purposes": ("panjereh.payments.purposes.tell_due", 15),
     "payments-settlement": ("panjereh.payments.operations.reconcile_recent_settlements", 3600),
 }
 

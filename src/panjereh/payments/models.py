@@ -136,6 +136,8 @@ class Payment(models.Model):
     # Reconciliation: when to ask the provider next, and how often it was asked (backoff).
     next_check_at = models.DateTimeField(null=True, blank=True)
     checks = models.PositiveIntegerField(default=0)
+    # When what it pays for was told it is paid (``purposes``: an outbox, retried by a job).
+    purpose_told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -161,6 +163,11 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["state", "next_check_at"]),
             models.Index(fields=["agency", "captured_at"]),
+            models.Index(
+                fields=["captured_at"],
+                condition=Q(purpose_told_at__isnull=True, captured_amount__gt=0),
+                name="payment_purpose_untold",
+            ),
         ]
 
     def __str__(self) -> str:

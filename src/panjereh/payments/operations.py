@@ -39,7 +39,7 @@ from panjereh.catalogue import roles
 from panjereh.common import statemachine, uniquecode
 from panjereh.common.templatetags.persian import num
 
-from . import conf, providers
+from . import conf, providers, purposes
 from .models import (
     LIVE_STATES,
     PAID_STATES,
@@ -387,15 +387,19 @@ def _authorise(payment: Payment, status_or_callback: Any, *, source: str) -> Pay
 
 
 def _capture(payment: Payment, *, source: str, data: dict | None = None) -> Payment | None:
-    return _move(
-        payment,
-        S.CAPTURED,
-        source=source,
-        data=data,
-        captured_amount=payment.amount,
-        captured_at=timezone.now(),
-        next_check_at=None,
-    )
+    with transaction.atomic():
+        moved = _move(
+            payment,
+            S.CAPTURED,
+            source=source,
+            data=data,
+            captured_amount=payment.amount,
+            captured_at=timezone.now(),
+            next_check_at=None,
+        )
+        if moved is not None:
+            purposes.tell_on_commit(moved)
+    return moved
 
 
 def _open_case(kind: str, line_key: str, **fields: Any) -> FinanceCase | None:
