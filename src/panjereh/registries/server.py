@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from . import PROFILES, REGISTRIES
+from . import PROFILES, REGISTRIES, billers
 from .catalogue import SERVICES, openapi
 from .events import DEFAULT_LIMIT, BadCursor, Clock, Feed
 from .population import Population
@@ -291,14 +291,23 @@ class RegistryApp:
     """The WSGI app of one registry."""
 
     def __init__(self, registry: str, population: Population) -> None:
-        if registry not in REGISTRIES:
+        if registry not in (*REGISTRIES, billers.NAME):
             raise ValueError(f"unknown registry {registry!r}")
         self.registry = registry
         self.population = population
         self.faults = Faults()
         self.clock = Clock()
+        self.feed = Feed(registry, population)  # no events for the billers: an empty feed
+        # The billers (:mod:`.billers`) answer GET and POST from their book of bills.
+        self.bills: billers.BillBook | None = None
+        if registry == billers.NAME:
+            self.bills = billers.BillBook(population.seed)
+            self.services = {s["code"]: s for s in billers.SERVICES}
+            self.methods = billers.handlers(self.bills)
+            self.description = json.dumps(billers.openapi()).encode()
+            return
+        self.methods = {}
         handlers = _handlers(population)
-        self.feed = Feed(registry, population)
         handlers[(registry, "events")] = _feed_handler(self.feed, self.clock)
         self.services = {s["code"]: s for s in SERVICES[registry]}
         self.handlers = {code: handlers[(registry, code)] for code in self.services}
@@ -333,11 +342,19 @@ class RegistryApp:
             return self._json(
                 start_response, 200, {**self.faults.as_dict(), **self.clock.as_dict()}
             )
+        if path == "/_bills" and self.bills is not None:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            status, answer = billers.control(
+                self.bills, method, environ["wsgi.input"].read(length) if length else b""
+            )
+            return self._json(start_response, status, answer)
         fault = environ.get("panjereh.fault") or self.faults.draw()
         if fault == "slow":
             time.sleep(self.faults.delay_ms / 1000)
         elif fault == "fail":
             return self._json(start_response, self.faults.status, {"detail": "registry failure"})
+        if self.methods:
+            return self._json(start_response, *self._answer_by_method(environ, path, method))
         if method != "GET":
             return self._json(start_response, 405, {"detail": "only GET"})
         parts = path.strip("/").split("/")
@@ -353,10 +370,29 @@ class RegistryApp:
             record = _blank_part(record, service["key_fields"])
         return self._json(start_response, status, record)
 
+    def _answer_by_method(self, environ: dict[str, Any], path: str, method: str) -> Answer:
+        parts = path.strip("/").split("/")
+        by_method = self.methods.get(parts[0])
+        if by_method is None or len(parts) != 2 or not parts[1]:
+            return 404, {"detail": "no such service"}
+        handler = by_method.get(method)
+        if handler is None:
+            return 405, {"detail": f"only {', '.join(by_method)}"}
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        return handler(parts[1], query, body)
+
     @staticmethod
     def _json(start_response: Callable, status: int, payload: dict[str, Any]) -> list[bytes]:
         body = json.dumps(payload, ensure_ascii=False).encode()
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+        reason = {
+            200: "OK",
+            400: "Bad Request",
+            404: "Not Found",
+            405: "Method Not Allowed",
+            409: "Conflict",
+        }
         start_response(
             f"{status} {reason.get(status, 'Error')}",
             [
@@ -495,7 +531,7 @@ def serve(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one simulated base registry.")
-    parser.add_argument("--registry", required=True, choices=REGISTRIES)
+    parser.add_argument("--registry", required=True, choices=(*REGISTRIES, billers.NAME))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1404)
