@@ -222,6 +222,16 @@ SERVICES: dict[str, list[dict[str, Any]]] = {
             },
         },
         {
+            # The company's directors and signatories, apart from its particulars: a service
+            # that checks an employer never receives who sits on the board.
+            "code": "representatives",
+            "title_en": "Legal person's directors and signatories",
+            "title_fa": "استعلام مدیران و صاحبان امضای مجاز شخص حقوقی",
+            "param": "national_id",
+            "key_fields": ["national_id"],
+            "items": {"ssaa.company": ["name", "status", "representatives"]},
+        },
+        {
             "code": "deeds",
             "title_en": "Property deeds of a person",
             "title_fa": "استعلام اسناد مالکیت شخص",

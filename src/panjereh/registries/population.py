@@ -1143,6 +1143,48 @@ class Population(_StateRegistries):
             "status": "dissolved" if dissolved else "active",
         }
 
+    def company_representatives(self, j: int) -> list[dict[str, Any]]:
+        """Who acts for company ``j`` today, as the official gazette's latest notice names them:
+        the chief executive (the record's ``ceo_national_code``), two more board members and the
+        authorised signatories (the CEO and one board member sign together), each with the day
+        they took the role. A separate random stream, so the company's particulars stay as
+        they were."""
+        record = self.company(j)
+        rng = self._rng("company-board", j)
+        founded = dt.date.fromisoformat(record["registration_date"])
+        span = max(1, (REFERENCE_DATE - founded).days)
+
+        def since() -> str:
+            return (founded + dt.timedelta(days=rng.randrange(span))).isoformat()
+
+        ceo = record["ceo_national_code"]
+        board: list[str] = []
+        while len(board) < 2:
+            # Adults: household fathers and mothers, never the CEO twice.
+            code = self.national_code(4 * rng.randrange(self.households) + rng.randrange(2))
+            if code != ceo and code not in board:
+                board.append(code)
+        ceo_since = since()
+        rows = [{"national_code": ceo, "role": "ceo", "since": ceo_since}]
+        rows += [{"national_code": code, "role": "board", "since": since()} for code in board]
+        rows.append({"national_code": ceo, "role": "signatory", "since": ceo_since})
+        rows.append({"national_code": board[0], "role": "signatory", "since": rows[1]["since"]})
+        for row in rows:
+            row["since_jalali"] = jalali(dt.date.fromisoformat(row["since"]))
+        return rows
+
+    def companies_of(self, national_code: str, limit: int = 5) -> list[int]:
+        """The companies (indexes) whose representatives include ``national_code``: a scan, for
+        the demo and the tests to find a director (a registry answers by company, not by
+        person)."""
+        found = []
+        for j in range(self.companies):
+            if any(r["national_code"] == national_code for r in self.company_representatives(j)):
+                found.append(j)
+                if len(found) >= limit:
+                    break
+        return found
+
     def hospital_birth(self, i: int) -> dict[str, Any] | None:
         p = self.person(i)
         if p["role"] < 2 or p["birth_date"].year < 1995:

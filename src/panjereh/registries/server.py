@@ -15,7 +15,8 @@ Besides its data services each registry has:
   ``rate`` is the share of requests affected. GET returns the switch and a request counter.
   The same endpoint sets the registry's clock: ``{"now": "2025-03-21T09:00:00+00:00"}`` (a
   moment with its zone) fixes "now" for the life-event feed, ``{"now": null}`` returns to the
-  wall clock; a body with only ``now`` leaves the fault switch as it is.
+  wall clock; a body with only ``now`` leaves the fault switch as it is. The company registry
+  also takes ``{"representatives": {national ID: [...] | null}}`` (:mod:`.boards`).
 * ``GET /events?after=<cursor>&limit=N``: the life-event feed of the registries that record
   life events (:mod:`.events`), published as a data service like the others.
 """
@@ -39,6 +40,7 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from . import PROFILES, REGISTRIES, billers
+from .boards import Boards, representatives_handler
 from .catalogue import SERVICES, openapi
 from .events import DEFAULT_LIMIT, BadCursor, Clock, Feed
 from .population import Population
@@ -297,6 +299,7 @@ class RegistryApp:
         self.population = population
         self.faults = Faults()
         self.clock = Clock()
+        self.boards = Boards()  # the company registry's changed directors
         self.feed = Feed(registry, population)  # no events for the billers: an empty feed
         # The billers (:mod:`.billers`) answer GET and POST from their book of bills.
         self.bills: billers.BillBook | None = None
@@ -309,6 +312,7 @@ class RegistryApp:
         self.methods = {}
         handlers = _handlers(population)
         handlers[(registry, "events")] = _feed_handler(self.feed, self.clock)
+        handlers[("ssaa", "representatives")] = representatives_handler(population, self.boards)
         self.services = {s["code"]: s for s in SERVICES[registry]}
         self.handlers = {code: handlers[(registry, code)] for code in self.services}
         self.description = json.dumps(openapi(registry)).encode()
@@ -328,6 +332,10 @@ class RegistryApp:
                     data = json.loads(environ["wsgi.input"].read(length) or b"{}")
                     if not isinstance(data, dict):
                         raise TypeError("the switch is a JSON object")
+                    if "representatives" in data:  # a new gazette notice (:mod:`.boards`)
+                        self.boards.set(data.pop("representatives"))
+                        if not data:
+                            return self._json(start_response, 200, self.faults.as_dict())
                     if "now" in data:
                         self.clock.set(data.pop("now"))
                         if not data:  # only the clock was set
