@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from panjereh.catalogue import roles
 from panjereh.common.jalali import TEHRAN
-from panjereh.payments import operations, providers
+from panjereh.payments import operations, providers, settlement
 from panjereh.payments.models import (
     CaseKind,
     FinanceCase,
@@ -119,6 +119,13 @@ def test_the_settlement_file_with_a_missing_an_extra_and_a_wrong_line_opens_thre
         }
     )
     record = operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+    # The dropped payment may still come in tomorrow's file (the bank's day is its own):
+    # not missing yet.
+    assert sorted(FinanceCase.objects.values_list("kind", flat=True)) == sorted(
+        [CaseKind.EXTRA, CaseKind.AMOUNT]
+    )
+    psp.control(tamper={})
+    operations.reconcile_settlement(_today() + dt.timedelta(days=1), actor=roles.SYSTEM)
     cases = {case.kind: case for case in FinanceCase.objects.all()}
     assert sorted(cases) == sorted([CaseKind.MISSING, CaseKind.EXTRA, CaseKind.AMOUNT])
     assert cases[CaseKind.MISSING].payment == dropped
@@ -132,8 +139,17 @@ def test_the_settlement_file_with_a_missing_an_extra_and_a_wrong_line_opens_thre
     states = dict(Payment.objects.values_list("pk", "state"))
     assert states[kept.pk] == states[refunded.pk] == PaymentState.SETTLED
     assert states[dropped.pk] == states[changed.pk] == PaymentState.CAPTURED
-    # Reconciling the same file again opens no new case and settles nothing twice.
+    # Reconciling the same files again opens no new case and settles nothing twice.
+    psp.control(
+        tamper={
+            "drop": [dropped.provider_token],
+            "amount": {changed.provider_token: 299_000},
+            "extra": [{"kind": "payment", "token": "not-ours", "order_id": "1", "amount": 7}],
+        }
+    )
     operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+    psp.control(tamper={})
+    operations.reconcile_settlement(_today() + dt.timedelta(days=1), actor=roles.SYSTEM)
     assert FinanceCase.objects.count() == 3
     assert kept.events.filter(to_state="settled").count() == 1
 
@@ -163,3 +179,73 @@ def test_a_finance_case_is_resolved_once(agency, citizen, psp):
     assert case.state == "resolved"
     with pytest.raises(operations.PaymentError):
         operations.resolve_case(case, actor=roles.SYSTEM, resolution="again")
+
+
+def _captured_at(payment: Payment, moment: dt.datetime) -> None:
+    Payment.objects.filter(pk=payment.pk).update(captured_at=moment)
+
+
+def test_a_payment_captured_before_midnight_and_settled_the_next_day_is_not_missing(
+    agency, citizen
+):
+    """The window captured it at 23:59:30 Tehran time; the bank counts it in the next day's
+    file. Yesterday's file alone is no reason to open a case."""
+    late = paid(agency, citizen, 500_000)
+    yesterday = _today() - dt.timedelta(days=1)
+    _start, midnight = settlement.day_bounds(yesterday)
+    _captured_at(late, midnight - dt.timedelta(seconds=30))
+    first = operations.reconcile_settlement(yesterday, actor=roles.SYSTEM)
+    assert first.lines == 0 and not FinanceCase.objects.exists()
+    second = operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+    assert (second.lines, second.matched) == (1, 1)
+    assert not FinanceCase.objects.exists()
+    late.refresh_from_db()
+    assert late.state == PaymentState.SETTLED
+    assert list(late.events.filter(to_state="settled").values_list("source", "data")) == [
+        ("settlement", {"day": _today().isoformat()})
+    ]
+
+
+def test_a_payment_in_neither_its_days_file_nor_the_next_is_missing(agency, citizen, psp):
+    lost = paid(agency, citizen, 500_000)
+    yesterday = _today() - dt.timedelta(days=1)
+    _start, midnight = settlement.day_bounds(yesterday)
+    _captured_at(lost, midnight - dt.timedelta(seconds=30))
+    operations.reconcile_settlement(yesterday, actor=roles.SYSTEM)
+    assert not FinanceCase.objects.exists()
+    psp.control(tamper={"drop": [lost.provider_token]})
+    operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+    case = FinanceCase.objects.get()
+    assert (case.kind, case.payment_id, case.expected_amount) == (
+        CaseKind.MISSING,
+        lost.pk,
+        500_000,
+    )
+    assert case.settlement.day == yesterday  # the day it was captured
+
+
+def test_a_missing_payment_whose_next_file_never_comes_is_a_case_after_the_grace(agency, citizen):
+    old = paid(agency, citizen, 700_000)
+    long_ago = _today() - dt.timedelta(days=5)
+    start, _end = settlement.day_bounds(long_ago)
+    _captured_at(old, start + dt.timedelta(hours=12))
+    operations.reconcile_settlement(long_ago, actor=roles.SYSTEM)
+    case = FinanceCase.objects.get()
+    assert (case.kind, case.payment_id) == (CaseKind.MISSING, old.pk)
+
+
+def test_settlement_lines_with_nul_bytes_and_odd_amounts_change_nothing_else(agency, citizen, psp):
+    kept = paid(agency, citizen, 100_000)
+    psp.control(
+        tamper={
+            "extra": [
+                {"kind": "payment", "token": "bad\x00token" + "x" * 500, "amount": "12a"},
+                {"kind": "refund", "token": kept.provider_token, "ref": "", "amount": 5},
+                {"kind": "payment", "token": "huge", "amount": str(10**30)},
+            ]
+        }
+    )
+    record = operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+    assert (record.lines, record.matched) == (4, 1)
+    assert sorted(FinanceCase.objects.values_list("kind", flat=True)) == [CaseKind.EXTRA] * 3
+    assert Payment.objects.get(pk=kept.pk).state == PaymentState.SETTLED

@@ -23,10 +23,8 @@ The rules that keep money from being lost or doubled:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -53,10 +51,11 @@ from .models import (
     Refund,
     RefundEvent,
     RefundState,
-    SettlementFile,
     TreasuryAccount,
     normalize_shaba,
 )
+from .settlement import reconcile_recent_settlements as reconcile_recent_settlements
+from .settlement import reconcile_settlement as reconcile_settlement
 
 log = logging.getLogger(__name__)
 S = PaymentState
@@ -688,168 +687,7 @@ def submit_refunds_due(limit: int = 200) -> int:
     return len(pending)
 
 
-# -- the daily settlement file ----------------------------------------------------------------------
-
-
-def _tehran_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    from panjereh.common.jalali import TEHRAN
-
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=TEHRAN)
-    return start, start + dt.timedelta(days=1)
-
-
-def reconcile_settlement(day: dt.date, *, actor, provider: str | None = None) -> SettlementFile:
-    """Fetch the provider's settlement file of ``day`` and match it line by line.
-
-    A captured payment in the file becomes settled; a line the window does not know, a line
-    whose amount differs, a payment the window holds as not paid and a payment captured that
-    day but missing from the file each open one finance case (once: reconciling the same file
-    again opens none)."""
-    roles.require(actor, roles.OPERATE, message=_("Only the platform's operators reconcile."))
-    backend = providers.get(provider)
-    body, lines = backend.settlement(day)
-    digest = hashlib.sha256(body).hexdigest()
-    record, _created = SettlementFile.objects.get_or_create(
-        provider=backend.identifier, day=day, defaults={"digest": digest}
-    )
-    if record.digest != digest:
-        SettlementFile.objects.filter(pk=record.pk).update(digest=digest, fetched_at=timezone.now())
-    prefix = f"{backend.identifier}:{day.isoformat()}"
-    seen_payments: set[int] = set()
-    count = matched = 0
-    for batch in _batches(lines, 2000):
-        count += len(batch)
-        tokens = {line.token for line in batch if line.token}
-        payments = {
-            p.provider_token: p
-            for p in Payment.objects.filter(provider=backend.identifier, provider_token__in=tokens)
-        }
-        refunds = {
-            (r.payment.provider_token, r.provider_ref): r
-            for r in Refund.objects.filter(
-                payment__provider=backend.identifier, payment__provider_token__in=tokens
-            ).select_related("payment")
-        }
-        for line in batch:
-            key = f"{prefix}:{line.number}:{line.kind}:{line.token}:{line.ref}"
-            payment = payments.get(line.token)
-            if line.kind == "refund":
-                refund = refunds.get((line.token, line.ref))
-                if refund is None:
-                    _open_case(
-                        CaseKind.EXTRA,
-                        key,
-                        settlement=record,
-                        agency=payment.agency if payment else None,
-                        payment=payment,
-                        reported_amount=line.amount,
-                        detail={"kind": "refund", "ref": line.ref},
-                    )
-                elif line.amount != refund.amount:
-                    _open_case(
-                        CaseKind.AMOUNT,
-                        key,
-                        settlement=record,
-                        agency=payment.agency,
-                        payment=payment,
-                        refund=refund,
-                        expected_amount=refund.amount,
-                        reported_amount=line.amount,
-                    )
-                else:
-                    matched += 1
-                continue
-            if payment is None or line.kind != "payment":
-                _open_case(
-                    CaseKind.EXTRA,
-                    key,
-                    settlement=record,
-                    reported_amount=line.amount,
-                    detail={
-                        "kind": line.kind,
-                        "token": line.token[:100],
-                        "order_id": line.order_id[:40],
-                    },
-                )
-                continue
-            seen_payments.add(payment.pk)
-            if line.amount != payment.amount:
-                _open_case(
-                    CaseKind.AMOUNT,
-                    key,
-                    settlement=record,
-                    agency=payment.agency,
-                    payment=payment,
-                    expected_amount=payment.amount,
-                    reported_amount=line.amount,
-                )
-            elif payment.state not in PAID_STATES:
-                _open_case(
-                    CaseKind.STATE,
-                    key,
-                    settlement=record,
-                    agency=payment.agency,
-                    payment=payment,
-                    expected_amount=0,
-                    reported_amount=line.amount,
-                    detail={"window": payment.state},
-                )
-            else:
-                matched += 1
-                if payment.state == S.CAPTURED:
-                    _move(
-                        payment,
-                        S.SETTLED,
-                        source="settlement",
-                        settled_at=timezone.now(),
-                        data={"day": day.isoformat()},
-                    )
-    start, end = _tehran_day_bounds(day)
-    missing = Payment.objects.filter(
-        provider=backend.identifier,
-        state__in=PAID_STATES,
-        captured_at__gte=start,
-        captured_at__lt=end,
-    ).exclude(pk__in=seen_payments)
-    for payment in missing.iterator():
-        _open_case(
-            CaseKind.MISSING,
-            f"{prefix}:missing:{payment.reference}",
-            settlement=record,
-            agency=payment.agency,
-            payment=payment,
-            expected_amount=payment.amount,
-            reported_amount=0,
-        )
-    SettlementFile.objects.filter(pk=record.pk).update(lines=count, matched=matched)
-    record.refresh_from_db()
-    return record
-
-
-def _batches(lines: Iterable, size: int) -> Iterable[list]:
-    batch: list = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def reconcile_recent_settlements() -> int:
-    """The job: the last few days' settlement files (yesterday and before), again harmlessly."""
-    from panjereh.common.jalali import TEHRAN
-
-    today = timezone.now().astimezone(TEHRAN).date()
-    done = 0
-    for back in range(1, conf.get("SETTLEMENT_DAYS") + 1):
-        try:
-            reconcile_settlement(today - dt.timedelta(days=back), actor=roles.SYSTEM)
-            done += 1
-        except providers.ProviderUnavailable as exc:
-            log.warning("settlement of %s not fetched: %s", today - dt.timedelta(days=back), exc)
-    return done
+# -- the daily settlement file: ``settlement`` (set-based; re-exported here) ----------------------
 
 
 def resolve_case(case: FinanceCase, *, actor, resolution: str) -> FinanceCase:

@@ -1,0 +1,431 @@
+"""The daily settlement file: the bank's list of what it paid out, matched against the window's.
+
+Set-based, so that a file of a million lines is reconciled in seconds, not hours: the lines
+are streamed from the provider into a temporary table (PostgreSQL: ``COPY`` through psycopg;
+SQLite: batched inserts), then matched with a few joins:
+
+* a payment line whose payment is captured, same amount: the payment becomes ``settled``. The
+  move is one ``UPDATE … WHERE state = 'captured'`` for all of them, and its event rows are
+  inserted by the same statement (PostgreSQL; SQLite inserts them after it, in the same
+  transaction): the same ``PaymentEvent`` table and fields that ``operations.MACHINE`` writes
+  (from ``captured`` to ``settled``, source ``settlement``, the day in ``data``), in one
+  transaction with the move, so a state and its history never disagree. The move is checked
+  against the machine's table; a payment moved by someone else meanwhile is left out by the
+  ``WHERE`` (PostgreSQL re-reads a row it waited for), exactly as the machine would refuse it;
+* a refund line matching a refund by token and the bank's refund reference, same amount:
+  matched;
+* a line the window does not know (``extra``), another amount (``amount``), a payment the window
+  holds as not paid (``state``), a payment captured but in no file (``missing``): one finance
+  case each, inserted in bulk; the same difference is never queued twice (unique key), so
+  reconciling a file again opens nothing new.
+
+**The day boundary.** The bank's settlement day is its own: a payment captured a minute before
+Tehran midnight is often in the next day's file. So a captured payment absent from the file of
+its day ``D`` is a ``missing`` case only once it is absent from ``D + 1``'s file too (both
+reconciled), or once :data:`LATE_GRACE` has passed since the end of ``D`` with no ``D + 1``
+file reconciled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from panjereh.catalogue import roles
+from panjereh.common.jalali import TEHRAN
+
+from . import conf, providers
+from .models import (
+    PAID_STATES,
+    CaseKind,
+    FinanceCase,
+    Payment,
+    PaymentEvent,
+    PaymentState,
+    Refund,
+    SettlementFile,
+)
+
+log = logging.getLogger(__name__)
+S = PaymentState
+
+# A payment captured on day D and in neither D's nor D + 1's file is missing; if D + 1's file
+# never comes, it is missing this long after the end of D.
+LATE_GRACE = dt.timedelta(days=2)
+STAGE = "payments_settlement_stage"  # the temporary table (one per database session)
+BIGINT = 2**63 - 1
+BATCH = 5000
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants a Tehran day spans: [start, end)."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=TEHRAN)
+    return start, start + dt.timedelta(days=1)
+
+
+def reconcile_settlement(day: dt.date, *, actor, provider: str | None = None) -> SettlementFile:
+    """Fetch the provider's settlement file of ``day`` and match it (see the module's text).
+
+    ITO (``roles.OPERATE``) or the window. Harmless to run again."""
+    roles.require(actor, roles.OPERATE, message=_("Only the platform's operators reconcile."))
+    backend = providers.get(provider)
+    body, lines = backend.settlement(day)
+    digest = hashlib.sha256(body).hexdigest()
+    with transaction.atomic():
+        record, _created = SettlementFile.objects.get_or_create(
+            provider=backend.identifier, day=day, defaults={"digest": digest}
+        )
+        # The first write of the transaction: on SQLite it takes the database's write lock
+        # now, so the rows read below cannot change before they are written.
+        SettlementFile.objects.filter(pk=record.pk).update(digest=digest, fetched_at=timezone.now())
+        matcher = _Matcher(record, backend.identifier)
+        try:
+            count = matcher.stage(lines)
+            matched = matcher.open_cases() + matcher.settle()
+            matcher.missing()
+        finally:
+            matcher.drop()
+        SettlementFile.objects.filter(pk=record.pk).update(lines=count, matched=matched)
+    record.refresh_from_db()
+    log.info(
+        "settlement %s %s: %s lines, %s matched, %s cases",
+        backend.identifier,
+        day,
+        count,
+        matched,
+        matcher.cases,
+    )
+    return record
+
+
+def reconcile_recent_settlements() -> int:
+    """The job: the last few days' settlement files (yesterday first), again harmlessly."""
+    today = timezone.now().astimezone(TEHRAN).date()
+    done = 0
+    for back in range(1, conf.get("SETTLEMENT_DAYS") + 1):
+        try:
+            reconcile_settlement(today - dt.timedelta(days=back), actor=roles.SYSTEM)
+            done += 1
+        except providers.ProviderUnavailable as exc:
+            log.warning("settlement of %s not fetched: %s", today - dt.timedelta(days=back), exc)
+    return done
+
+
+def _clean(text: str, size: int) -> str:
+    return str(text or "").replace("\x00", "")[:size]
+
+
+def _rows(lines: Iterable[providers.SettlementLine]) -> Iterator[tuple]:
+    for line in lines:
+        amount = line.amount if line.amount is not None and 0 <= line.amount <= BIGINT else None
+        yield (
+            line.number,
+            _clean(line.kind, 20),
+            _clean(line.token, 100),
+            _clean(line.order_id, 40),
+            _clean(line.ref, 40),
+            amount,
+        )
+
+
+class _Matcher:
+    """One file's lines in the temporary table, and the joins that match them."""
+
+    def __init__(self, record: SettlementFile, provider: str) -> None:
+        self.record, self.provider = record, provider
+        self.prefix = f"{provider}:{record.day.isoformat()}"
+        self.postgres = connection.vendor == "postgresql"
+        self.cases = 0
+        p, r = Payment._meta, Refund._meta
+        self.t = {"stage": STAGE, "payment": p.db_table, "refund": r.db_table}
+
+    def sql(self, text: str) -> str:
+        return text.format(**self.t)
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def stage(self, lines: Iterable[providers.SettlementLine]) -> int:
+        columns = "number, kind, token, order_id, ref, amount"
+        count = 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGE} (number integer, kind varchar(20),"
+                " token varchar(100), order_id varchar(40), ref varchar(40), amount bigint)"
+            )
+            if self.postgres:
+                with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
+                    for row in _rows(lines):
+                        copy.write_row(row)
+                        count += 1
+            else:
+                batch: list[tuple] = []
+                values = "%s, %s, %s, %s, %s, %s"
+                insert = f"INSERT INTO {STAGE} ({columns}) VALUES ({values})"  # noqa: S608
+                for row in _rows(lines):
+                    batch.append(row)
+                    if len(batch) >= BATCH:
+                        cursor.executemany(insert, batch)
+                        count += len(batch)
+                        batch = []
+                if batch:
+                    cursor.executemany(insert, batch)
+                    count += len(batch)
+            cursor.execute(f"CREATE INDEX {STAGE}_token ON {STAGE} (token)")
+            cursor.execute(f"ANALYZE {STAGE}")
+        return count
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+    # -- differences --------------------------------------------------------------------------
+
+    def open_cases(self) -> int:
+        """Queue every line that does not match; the number of lines that do (before settling:
+        a captured or settled payment of the same amount, a refund of the same amount)."""
+        paid = tuple(str(s) for s in PAID_STATES)
+        cases: list[FinanceCase] = []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self.sql(
+                    "SELECT t.number, t.kind, t.token, t.order_id, t.ref, t.amount,"
+                    " p.id, p.amount, p.state, p.agency_id"
+                    " FROM {stage} t LEFT JOIN {payment} p"
+                    " ON p.provider = %s AND p.provider_token = t.token"
+                    " WHERE t.kind <> 'refund' AND (p.id IS NULL OR t.kind <> 'payment'"
+                    " OR t.amount IS NULL OR t.amount <> p.amount OR p.state NOT IN (%s, %s))"
+                ),
+                [self.provider, *paid],
+            )
+            for (
+                number,
+                kind,
+                token,
+                order_id,
+                ref,
+                amount,
+                pid,
+                expected,
+                state,
+                agency,
+            ) in cursor.fetchall():
+                key = f"{self.prefix}:{number}:{kind}:{token}:{ref}"
+                if pid is None or kind != "payment":
+                    cases.append(
+                        FinanceCase(
+                            kind=CaseKind.EXTRA,
+                            line_key=key[:200],
+                            settlement=self.record,
+                            reported_amount=amount,
+                            detail={"kind": kind, "token": token, "order_id": order_id},
+                        )
+                    )
+                elif amount is None or amount != expected:
+                    cases.append(
+                        FinanceCase(
+                            kind=CaseKind.AMOUNT,
+                            line_key=key[:200],
+                            settlement=self.record,
+                            agency_id=agency,
+                            payment_id=pid,
+                            expected_amount=expected,
+                            reported_amount=amount,
+                        )
+                    )
+                else:
+                    cases.append(
+                        FinanceCase(
+                            kind=CaseKind.STATE,
+                            line_key=key[:200],
+                            settlement=self.record,
+                            agency_id=agency,
+                            payment_id=pid,
+                            expected_amount=0,
+                            reported_amount=amount,
+                            detail={"window": state},
+                        )
+                    )
+            # A refund line names its payment's token and the bank's refund reference.
+            cursor.execute(
+                self.sql(
+                    "SELECT t.number, t.token, t.ref, t.amount, p.id, p.agency_id, r.id, r.amount"
+                    " FROM {stage} t LEFT JOIN {payment} p"
+                    " ON p.provider = %s AND p.provider_token = t.token"
+                    " LEFT JOIN {refund} r ON r.payment_id = p.id AND r.provider_ref = t.ref"
+                    " AND t.ref <> ''"
+                    " WHERE t.kind = 'refund'"
+                    " AND (r.id IS NULL OR t.amount IS NULL OR t.amount <> r.amount)"
+                ),
+                [self.provider],
+            )
+            for number, token, ref, amount, pid, agency, rid, expected in cursor.fetchall():
+                key = f"{self.prefix}:{number}:refund:{token}:{ref}"
+                if rid is None:
+                    cases.append(
+                        FinanceCase(
+                            kind=CaseKind.EXTRA,
+                            line_key=key[:200],
+                            settlement=self.record,
+                            agency_id=agency,
+                            payment_id=pid,
+                            reported_amount=amount,
+                            detail={"kind": "refund", "ref": ref},
+                        )
+                    )
+                else:
+                    cases.append(
+                        FinanceCase(
+                            kind=CaseKind.AMOUNT,
+                            line_key=key[:200],
+                            settlement=self.record,
+                            agency_id=agency,
+                            payment_id=pid,
+                            refund_id=rid,
+                            expected_amount=expected,
+                            reported_amount=amount,
+                        )
+                    )
+            cursor.execute(
+                self.sql(
+                    "SELECT COUNT(*) FROM {stage} t JOIN {refund} r ON r.provider_ref = t.ref"
+                    " JOIN {payment} p ON p.id = r.payment_id AND p.provider = %s"
+                    " AND p.provider_token = t.token"
+                    " WHERE t.kind = 'refund' AND t.ref <> '' AND t.amount = r.amount"
+                ),
+                [self.provider],
+            )
+            matched = cursor.fetchone()[0]
+        self._queue(cases)
+        return matched
+
+    def settle(self) -> int:
+        """Move every captured payment with a matching line to settled, with its event; the
+        number of payment lines that match a paid payment (settled now or before)."""
+        from . import operations  # the machine's table of moves (operations imports us)
+
+        assert S.SETTLED in operations.TRANSITIONS[S.CAPTURED]
+        moment = timezone.now()
+        now = connection.ops.adapt_datetimefield_value(moment)
+        data = json.dumps({"day": self.record.day.isoformat()})
+        paid = tuple(str(s) for s in PAID_STATES)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self.sql(
+                    "SELECT COUNT(*) FROM {stage} t JOIN {payment} p"
+                    " ON p.provider = %s AND p.provider_token = t.token"
+                    " WHERE t.kind = 'payment' AND t.amount = p.amount AND p.state IN (%s, %s)"
+                ),
+                [self.provider, *paid],
+            )
+            matched = cursor.fetchone()[0]
+            move = self.sql(
+                "UPDATE {payment} SET state = %s, settled_at = %s"
+                " WHERE state = %s AND id IN (SELECT p.id FROM {stage} t JOIN {payment} p"
+                " ON p.provider = %s AND p.provider_token = t.token"
+                " WHERE t.kind = 'payment' AND t.amount = p.amount AND p.state = %s)"
+                " RETURNING id"
+            )
+            params = [S.SETTLED, now, S.CAPTURED, self.provider, S.CAPTURED]
+            event = PaymentEvent._meta.db_table
+            if self.postgres:
+                cursor.execute(  # names are the models' own tables, values are parameters
+                    f"WITH moved AS ({move}) INSERT INTO {event}"  # noqa: S608
+                    " (payment_id, from_state, to_state, at, actor_id, source, note, data)"
+                    " SELECT id, %s, %s, %s, NULL, 'settlement', '', %s::jsonb FROM moved",
+                    [*params, S.CAPTURED, S.SETTLED, now, data],
+                )
+            else:
+                cursor.execute(move, params)
+                moved = [row[0] for row in cursor.fetchall()]
+                for start in range(0, len(moved), BATCH):
+                    PaymentEvent.objects.bulk_create(
+                        PaymentEvent(
+                            payment_id=pk,
+                            from_state=S.CAPTURED,
+                            to_state=S.SETTLED,
+                            at=moment,
+                            source="settlement",
+                            data={"day": self.record.day.isoformat()},
+                        )
+                        for pk in moved[start : start + BATCH]
+                    )
+        return matched
+
+    def missing(self) -> None:
+        """Captured payments of this day or the one before that are in no file (see the
+        module's text on the day boundary)."""
+        day = self.record.day
+        before = day - dt.timedelta(days=1)
+        reconciled = set(
+            SettlementFile.objects.filter(
+                provider=self.provider,
+                day__in=(before, day + dt.timedelta(days=1)),
+            ).values_list("day", flat=True)
+        )
+        reconciled.add(day)
+        start, end = day_bounds(day)
+        windows = []
+        if before in reconciled:  # absent from its own day's file and from this one
+            windows.append((before, day_bounds(before)))
+        if day + dt.timedelta(days=1) in reconciled or timezone.now() >= end + LATE_GRACE:
+            windows.append((day, (start, end)))
+        files = {
+            f.day: f
+            for f in SettlementFile.objects.filter(
+                provider=self.provider, day__in=[d for d, _ in windows]
+            )
+        }
+        cases: list[FinanceCase] = []
+        for captured_day, (low, high) in windows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    self.sql(
+                        "SELECT p.id, p.reference, p.agency_id, p.amount FROM {payment} p"
+                        " WHERE p.provider = %s AND p.state = %s"
+                        " AND p.captured_at >= %s AND p.captured_at < %s"
+                        " AND NOT EXISTS (SELECT 1 FROM {stage} t"
+                        " WHERE t.token = p.provider_token)"
+                    ),
+                    [
+                        self.provider,
+                        S.CAPTURED,
+                        connection.ops.adapt_datetimefield_value(low),
+                        connection.ops.adapt_datetimefield_value(high),
+                    ],
+                )
+                rows = cursor.fetchall()
+            # A payment already queued for another difference (its line had another amount)
+            # is not reported missing as well.
+            queued = set(
+                FinanceCase.objects.filter(
+                    payment_id__in=[row[0] for row in rows], kind=CaseKind.AMOUNT
+                ).values_list("payment_id", flat=True)
+            )
+            prefix = f"{self.provider}:{captured_day.isoformat()}"
+            cases += [
+                FinanceCase(
+                    kind=CaseKind.MISSING,
+                    line_key=f"{prefix}:missing:{reference}"[:200],
+                    settlement=files.get(captured_day, self.record),
+                    agency_id=agency,
+                    payment_id=pk,
+                    expected_amount=amount,
+                    reported_amount=0,
+                )
+                for pk, reference, agency, amount in rows
+                if pk not in queued
+            ]
+        self._queue(cases)
+
+    def _queue(self, cases: list[FinanceCase]) -> None:
+        for start in range(0, len(cases), BATCH):
+            FinanceCase.objects.bulk_create(cases[start : start + BATCH], ignore_conflicts=True)
+        self.cases += len(cases)
