@@ -249,18 +249,48 @@ class NixClient:
 
         Raises :class:`ExchangeUnreachable` (:class:`ExchangeTimeout`, :class:`AnswerTooLarge`),
         :class:`AnswerNotJSON` or :class:`GatewayRefusal`."""
+        return self._send(
+            "GET", service_path, user_id, issue, purpose, items, params, json_body=None
+        )
+
+    def post(
+        self,
+        service_path: str,
+        json_body: Any,
+        *,
+        user_id: str,
+        issue: str = "",
+        purpose: str = "",
+        items: list[str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Reply:
+        """As :meth:`get`, with a JSON body (a notice the provider records). The gateway does
+        not retry a POST: a caller that retries must make the provider's answer idempotent."""
+        return self._send(
+            "POST", service_path, user_id, issue, purpose, items, params, json_body=json_body
+        )
+
+    def _send(
+        self, method, service_path, user_id, issue, purpose, items, params, *, json_body
+    ) -> Reply:
         query = dict(params or {})
         if items:
             query["items"] = ",".join(items)
         url = f"{self.base_url}/r1/{service_path.lstrip('/')}"
         client = self._http or http()
         deadline = time.monotonic() + self.timeout
+        headers = self.headers(user_id, issue, purpose)
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
         try:
             request = client.build_request(
-                "GET",
+                method,
                 url,
                 params=query,
-                headers=self.headers(user_id, issue, purpose),
+                headers=headers,
+                content=content,
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
             )
             response = client.send(request, stream=True)

@@ -8,6 +8,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from . import providers
+        from . import billing, providers
 
         providers.load()
+        billing.register()  # the "bill" purpose: the biller is told once a bill is paid

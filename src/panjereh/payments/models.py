@@ -329,3 +329,30 @@ class FinanceCase(models.Model):
     @property
     def difference(self) -> int:
         return (self.reported_amount or 0) - (self.expected_amount or 0)
+
+
+class BillConfirmation(models.Model):
+    """The biller's word that a bill paid at the window is recorded as paid (``billing``).
+
+    One per payment: the biller answers the same confirmation to the same payment reference,
+    so telling it again (the purposes outbox) never makes a second row."""
+
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="bill_confirmation"
+    )
+    bill_id = models.CharField(_("bill ID"), max_length=13)
+    # The bill's payment ID («شناسه پرداخت»; ``payment_id`` is the foreign key's column).
+    bill_payment_id = models.CharField(_("payment ID"), max_length=13)
+    biller_ref = models.CharField(_("biller's confirmation"), max_length=40)
+    confirmed_at = models.DateTimeField(_("confirmed by the biller at"))
+    recorded_at = models.DateTimeField(default=timezone.now)
+    # The exchange's transaction id (X-Road-Id) of the notice the biller answered.
+    message_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("biller's confirmation")
+        verbose_name_plural = _("billers' confirmations")
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.bill_id}/{self.bill_payment_id}: {self.biller_ref}"
