@@ -137,7 +137,8 @@ def test_tracking_codes_accept_persian_digits_and_catch_typos():
     wrong = digits[:-1] + str((int(digits[-1]) + 1) % 10)
     assert operations.normalize_tracking_code(wrong) is None
     swapped = digits[1] + digits[0] + digits[2:]
-    if swapped != digits:
+    # Luhn catches every swap of neighbours except 09 <-> 90.
+    if swapped != digits and {digits[0], digits[1]} != {"0", "9"}:
         assert operations.normalize_tracking_code(swapped) is None
     assert operations.normalize_tracking_code("C-1234") is None
     assert operations.luhn_digit("7992739871") == "3"  # the textbook example

@@ -250,6 +250,22 @@ def complaint_counts(agency_id: int | None = None) -> dict[int, dict]:
     return out
 
 
+def payment_demands_as_of(as_of: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Reports of a payment demanded outside the window (``ComplaintKind.OFF_PORTAL_PAYMENT``)
+    per agency id: (received up to ``as_of``, of those upheld by ``as_of``). Received is what
+    citizens reported; upheld is what the supervising body found true. No personal data."""
+    rows = (
+        Complaint.objects.filter(kind=ComplaintKind.OFF_PORTAL_PAYMENT, created_at__lte=as_of)
+        .order_by()
+        .values("agency_id")
+        .annotate(
+            received=Count("id"),
+            upheld=Count("id", filter=Q(state=ComplaintState.UPHELD, decided_at__lte=as_of)),
+        )
+    )
+    return {row["agency_id"]: (row["received"], row["upheld"]) for row in rows}
+
+
 # -- oversight: change against the baseline as of a date, nationally and per agency/service ----
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("ratings/<int:pk>/escalate/", views.escalate, name="escalate"),
     path("ratings/<int:pk>/escalation/", views.escalation, name="escalation"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
+    path("complaints/payment/", views.report_payment, name="report-payment"),
     path("complaints/<str:tracking_code>/", views.complaint, name="complaint"),
     path("complaints/<str:tracking_code>/evidence/<int:pk>/", views.evidence, name="evidence"),
     path("agency/", views.agency_queue, name="agency_queue"),

@@ -247,6 +247,53 @@ def mine(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # the size check comes first; the CSRF check (which reads the body) after it
 @login_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
+    return _size_checked(request) or _complaint_new(request)
+
+
+@csrf_exempt  # as complaint_new: the size check first, then the CSRF check
+@login_required
+def report_payment(request: HttpRequest) -> HttpResponse:
+    """A payment demanded outside the window, reported from an application's page
+    (``?application=<tracking code>``, the person's own: 404 otherwise) or a service's page
+    (``?service=<service ID>``): the agency, the service and the kind come filled in; the
+    complaint is filed like any other (``operations.file_complaint``)."""
+    initial = _payment_report_values(request)
+    return _size_checked(request, initial) or _complaint_new(request, initial)
+
+
+def _payment_report_values(request: HttpRequest) -> dict:
+    values = {
+        "agency": "",
+        "service": "",
+        "kind": ComplaintKind.OFF_PORTAL_PAYMENT.value,
+        "description": "",
+    }
+    code = str(request.GET.get("application", ""))[:40].strip()
+    if code:
+        application = (
+            Application.objects.filter(tracking_code=code, user=request.user)
+            .select_related("definition__service")
+            .first()
+        )
+        if application is None:
+            raise Http404
+        service = application.definition.service
+        values["agency"] = str(application.agency_id)
+        values["service"] = service.service_id or ""
+        values["description"] = _("Application %(code)s: ") % {"code": code}
+        return values
+    service_id = digits_only(str(request.GET.get("service", ""))[:40])
+    if service_id:
+        service = Service.objects.filter(service_id=service_id).first()
+        if service is None:
+            raise Http404
+        values["agency"] = str(service.agency_id)
+        values["service"] = service.service_id
+    return values
+
+
+def _size_checked(request: HttpRequest, values: dict | None = None) -> HttpResponse | None:
+    """A body too large is refused before anything reads it (None: go on)."""
     if request.method == "POST" and _content_length(request) > operations.upload_request_limit():
         # Refused before anything stores the upload; the body is then read off the connection
         # and dropped, so the browser's next request on it is answered.
@@ -254,6 +301,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             request,
             _complaint_form(
                 request,
+                values=values,
                 error=_("The files are too large: at most %(mb)s MB each, up to %(n)s files.")
                 % {
                     "mb": operations.megabytes(operations.max_upload_bytes()),
@@ -264,7 +312,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             ),
             operations.upload_request_limit(),
         )
-    return _complaint_new(request)
+    return None
 
 
 def _content_length(request: HttpRequest) -> int:
@@ -273,8 +321,8 @@ def _content_length(request: HttpRequest) -> int:
 
 
 @csrf_protect
-def _complaint_new(request: HttpRequest) -> HttpResponse:
-    values = {"agency": "", "service": "", "kind": "", "description": ""}
+def _complaint_new(request: HttpRequest, initial: dict | None = None) -> HttpResponse:
+    values = initial or {"agency": "", "service": "", "kind": "", "description": ""}
     error, code, status = None, "", 200
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
