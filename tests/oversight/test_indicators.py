@@ -224,6 +224,8 @@ INDICATOR_ORDER = [
     ("satisfaction_baseline", ("national", "agency")),
     ("satisfaction_change", ("national", "agency")),
     ("satisfaction_target", ("national", "agency")),
+    ("payment_demands_reported", ("national", "agency")),
+    ("payment_demands_upheld", ("national", "agency")),
     ("smart_certified", ("national", "agency")),
     ("smart_observed", ("national", "agency")),
     ("automatic_completion", ("national", "agency")),

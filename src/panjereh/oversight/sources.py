@@ -59,6 +59,12 @@ def satisfaction_progress(as_of: dt.datetime, key: str = "agency_id"):
     return table
 
 
+def payment_demands(as_of: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Per agency id: reports of a payment demanded outside the window received up to
+    ``as_of`` and, of those, upheld by then (``feedback.queries.payment_demands_as_of``)."""
+    return feedback_queries.payment_demands_as_of(as_of)
+
+
 def exchange_totals(months: list[str]) -> list[dict] | None:
     """The exchange's own totals (calls, failures, quality) for each Jalali month; None when
     the exchange recorded no call in any of them."""

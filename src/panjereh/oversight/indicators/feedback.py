@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .core import CHANGE, FLAG, OBSERVED, PERCENT, Value, no_data, registry
+from .core import CHANGE, COUNT, FLAG, OBSERVED, PERCENT, Value, no_data, registry
 from .snapshots import Snapshot
 
 # Satisfaction: the share rating it high or very high in the current period, the baseline
@@ -272,3 +272,66 @@ def satisfaction_target(snap: Snapshot, agency_id: int | None) -> Value:
             return too_few()
         return no_data(_("Both periods need ratings."))
     return Value(fig.target_met, fig.share, fig.target_pct)
+
+
+# Payments demanded outside the window (Art. 107 of the 7th Plan: fees are paid through the
+# window): complaints of the kind "payment" per agency. Received is what citizens reported (a
+# claim, counted as the window observed it); upheld is what the supervising body found true.
+_DEMANDS_SOURCE = _(
+    "Complaints filed in the window (feedback app), kind “payment outside the portal”"
+)
+
+
+def _demands(snap: Snapshot, agency_id: int | None) -> tuple[int, int]:
+    rows = snap.payment_demands
+    if agency_id is not None:
+        return rows.get(agency_id, (0, 0))
+    return sum(r[0] for r in rows.values()), sum(r[1] for r in rows.values())
+
+
+@registry.register(
+    "payment_demands_reported",
+    name_fa="گزارش‌های مطالبه پرداخت بیرون از پنجره",
+    name_en=_("Reports of payment demanded outside the window"),
+    definition_fa=(
+        "تعداد شکایت‌هایی که شهروندان در پنجره ملی ثبت کرده‌اند که دستگاه پرداخت هزینه خدمت را "
+        "بیرون از پنجره (نقدی، کارت‌خوان یا حساب دیگر) خواسته است، از آغاز تا تاریخ گزارش. "
+        "ادعای شهروند است، نه یافته رسیدگی."
+    ),
+    definition_en=_(
+        "Complaints filed in the national window that the agency demanded the service's fee "
+        "be paid outside the window (cash, a card reader, another account), from the start to "
+        "the date. A citizen's claim, not a finding."
+    ),
+    numerator=_("Complaints of a payment demanded outside the window, received"),
+    denominator=_("None (a count)"),
+    unit=COUNT,
+    source=_DEMANDS_SOURCE,
+    basis=OBSERVED,
+)
+def payment_demands_reported(snap: Snapshot, agency_id: int | None) -> Value:
+    received, _upheld = _demands(snap, agency_id)
+    return Value(received, received)
+
+
+@registry.register(
+    "payment_demands_upheld",
+    name_fa="مطالبه پرداخت بیرون از پنجره (تأییدشده)",
+    name_en=_("Payment demanded outside the window, upheld"),
+    definition_fa=(
+        "از شکایت‌های مطالبه پرداخت بیرون از پنجره، آنهایی که مرجع رسیدگی تا تاریخ گزارش وارد "
+        "دانسته است؛ مخرج، همه شکایت‌های دریافت‌شده از این نوع است."
+    ),
+    definition_en=_(
+        "Of the complaints of a payment demanded outside the window, those the supervising "
+        "body upheld by the date; the denominator is all such complaints received."
+    ),
+    numerator=_("Complaints of a payment demanded outside the window, upheld"),
+    denominator=_("Complaints of a payment demanded outside the window, received"),
+    unit=COUNT,
+    source=_DEMANDS_SOURCE,
+    basis=OBSERVED,
+)
+def payment_demands_upheld(snap: Snapshot, agency_id: int | None) -> Value:
+    received, upheld = _demands(snap, agency_id)
+    return Value(upheld, upheld, received)

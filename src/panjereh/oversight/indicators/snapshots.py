@@ -47,6 +47,8 @@ class Snapshot:
     satisfaction: dict | None = None  # applications' ratings (when no feedback ratings)
     satisfaction_progress: Any = None  # feedback.queries.ProgressTable per agency, or None
     performance: Any = None  # servperf.Performance of the report month
+    # Reports of a payment demanded outside the window per agency: (received, upheld).
+    payment_demands: dict[int, tuple[int, int]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -105,4 +107,5 @@ def snapshot(as_of: dt.datetime | None = None) -> Snapshot:
         satisfaction=satisfaction,
         satisfaction_progress=progress,
         performance=performance,
+        payment_demands=sources.payment_demands(moment),
     )
