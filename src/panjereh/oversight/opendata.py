@@ -10,8 +10,13 @@ from __future__ import annotations
 import io
 
 from django.conf import settings
+from django.utils import timezone
 
+from panjereh.catalogue import queries as catalogue
 from panjereh.common import csvsafe
+from panjereh.common.jalali import Month
+from panjereh.payments import queries as payments
+from panjereh.services import queries as services
 
 from . import indicators
 from .indicators import Result
@@ -132,6 +137,17 @@ FIELDS: list[tuple[str, str, str]] = [
     ("sso", "boolean", "Uses national single sign-on"),
     *SATISFACTION_FIELDS,
     *OBSERVED_FIELDS,
+    (
+        "payment_demands_reported",
+        "integer",
+        "Complaints filed in the window that the agency demanded a fee be paid outside the "
+        "window, received up to as_of (citizens' reports, observed by the window)",
+    ),
+    (
+        "payment_demands_upheld",
+        "integer",
+        "Of those, upheld by the supervising body by as_of",
+    ),
 ]
 
 
@@ -158,6 +174,98 @@ SERVICE_FIELDS: list[tuple[str, str, str]] = [
     ),
     *SATISFACTION_FIELDS,
 ]
+
+
+FEE_FIELDS: list[tuple[str, str, str]] = [
+    ("month", "string", "Jalali month (YYYY-MM), Tehran time"),
+    ("service_id", "string", "Service ID of the catalogue card the fee was paid for"),
+    ("service_title_fa", "string", "Persian title of the service"),
+    ("service_title_en", "string", "English title of the service"),
+    ("agency_code", "string", "Stable code of the agency the fee was collected for"),
+    (
+        "fee_data",
+        "string",
+        "ok; too_few_payments (1-4 payments captured in the month: the counts and amounts "
+        "of the row are withheld, so no one's payment can be read)",
+    ),
+    (
+        "payments_captured",
+        "integer",
+        "Application fees paid through the window (captured by the payment provider) in the month",
+    ),
+    ("collected_rials", "integer", "Sum of those payments, rials"),
+    ("refunds", "integer", "Refunds of application fees done in the month (any month's fee)"),
+    ("refunded_rials", "integer", "Sum of those refunds, rials"),
+    ("net_rials", "integer", "collected_rials - refunded_rials"),
+]
+
+
+def fee_rows(as_of=None) -> list[dict]:
+    """Application fees per service and Jalali month up to ``as_of`` (None: now), counted
+    from the payment and refund rows as the window observed them; a service-month with 1 to
+    :func:`indicators.min_ratings` - 1 payments captured has its figures withheld."""
+    days = payments.money_by_purpose("application", until=as_of or timezone.now())
+    service_of = services.services_of_applications(r.purpose_id for r in days)
+    cards = {c["pk"]: c for c in catalogue.service_cards(set(service_of.values()))}
+    agency_codes = {
+        pk: meta["code"]
+        for pk, meta in catalogue.agency_directory({c["agency_id"] for c in cards.values()}).items()
+    }
+    sums: dict[tuple[str, int], list[int]] = {}
+    for r in days:
+        service = service_of.get(r.purpose_id)
+        if service not in cards:
+            continue  # an application no longer known: nothing to name it by
+        slot = sums.setdefault((str(Month.of(r.day)), service), [0, 0, 0, 0])
+        slot[0] += r.captured
+        slot[1] += r.collected
+        slot[2] += r.refunds
+        slot[3] += r.refunded
+    least = indicators.min_ratings()
+    out = []
+    for (month, service), (captured, collected, refunds, refunded) in sorted(
+        sums.items(), key=lambda kv: (kv[0][0], cards[kv[0][1]]["service_id"] or "")
+    ):
+        card = cards[service]
+        shown = captured == 0 or captured >= least
+        if refunds and refunds < least:
+            shown = False
+        out.append(
+            {
+                "month": month,
+                "service_id": card["service_id"] or "",
+                "service_title_fa": card["title_fa"],
+                "service_title_en": card["title_en"],
+                "agency_code": agency_codes.get(card["agency_id"], ""),
+                "fee_data": "ok" if shown else "too_few_payments",
+                "payments_captured": captured if shown else None,
+                "collected_rials": collected if shown else None,
+                "refunds": refunds if shown else None,
+                "refunded_rials": refunded if shown else None,
+                "net_rials": collected - refunded if shown else None,
+            }
+        )
+    return out
+
+
+def fees_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csvsafe.DictWriter(
+        buffer, fieldnames=[f[0] for f in FEE_FIELDS], lineterminator="\r\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(val) for k, val in row.items()})
+    return buffer.getvalue()
+
+
+def fees_json(rows: list[dict], as_of_label: str) -> dict:
+    return {
+        "as_of": as_of_label,
+        "basis": "observed",
+        "min_payments": indicators.min_ratings(),
+        "fees": rows,
+    }
 
 
 def _cell(value):
@@ -260,6 +368,8 @@ def rows(result: Result) -> list[dict]:
                 "sso": a.info.sso_integrated,
                 **indicators.satisfaction_of(result.snapshot, a.info.id).row(),
                 **observed_row(result, a.info.id),
+                "payment_demands_reported": v["payment_demands_reported"].value,
+                "payment_demands_upheld": v["payment_demands_upheld"].value,
             }
         )
     return out
@@ -350,6 +460,25 @@ def datapackage(base_url: str) -> dict:
                 "format": "json",
                 "mediatype": "application/json",
             },
+            {
+                "name": "fees",
+                "title": "Application fees collected and refunded per service and month",
+                "path": f"{base_url}fees.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [{"name": n, "type": t, "description": d} for n, t, d in FEE_FIELDS],
+                    "primaryKey": ["month", "service_id"],
+                },
+            },
+            {
+                "name": "fees-json",
+                "path": f"{base_url}fees.json",
+                "format": "json",
+                "mediatype": "application/json",
+            },
         ],
     }
 
@@ -395,6 +524,19 @@ def dcat(base_url: str, result: Result) -> dict:
                 "dcat:downloadURL": {"@id": f"{base_url}services.csv"},
                 "dcat:mediaType": "text/csv",
                 "dct:conformsTo": {"@id": f"{base_url}datapackage.json"},
+            },
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": "Application fees per service and month",
+                "dcat:downloadURL": {"@id": f"{base_url}fees.csv"},
+                "dcat:mediaType": "text/csv",
+                "dct:conformsTo": {"@id": f"{base_url}datapackage.json"},
+            },
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": "Application fees per service and month (JSON)",
+                "dcat:downloadURL": {"@id": f"{base_url}fees.json"},
+                "dcat:mediaType": "application/json",
             },
         ],
     }

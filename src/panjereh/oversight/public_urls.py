@@ -27,6 +27,8 @@ urlpatterns = [
     path("open-data/agencies.json", views.open_data_json, name="open_data_json"),
     path("open-data/services.csv", views.open_data_services_csv, name="open_data_services_csv"),
     path("open-data/services.json", views.open_data_services_json, name="open_data_services_json"),
+    path("open-data/fees.csv", views.open_data_fees_csv, name="open_data_fees_csv"),
+    path("open-data/fees.json", views.open_data_fees_json, name="open_data_fees_json"),
     path("open-data/datapackage.json", views.open_data_package, name="open_data_package"),
     path("open-data/dcat.jsonld", views.open_data_dcat, name="open_data_dcat"),
 ]

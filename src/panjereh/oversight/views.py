@@ -407,6 +407,24 @@ def open_data_json(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@_bad_date
+def open_data_fees_csv(request: HttpRequest) -> HttpResponse:
+    return csvsafe.csv_response(
+        request, opendata.fees_csv(opendata.fee_rows(_as_of(request))), "fees"
+    )
+
+
+@_bad_date
+def open_data_fees_json(request: HttpRequest) -> HttpResponse:
+    as_of = _as_of(request)
+    response = JsonResponse(
+        opendata.fees_json(opendata.fee_rows(as_of), jalali.iso(as_of or timezone.now())),
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def open_data_package(request: HttpRequest) -> HttpResponse:
     return JsonResponse(opendata.datapackage(_open_data_base(request)))
 

@@ -256,3 +256,17 @@ def smart_flag_disagreements() -> dict[str, list[str]]:
         "marked_without_definition": sorted(str(ids[pk]) for pk in marked - certified),
         "definition_without_mark": sorted(str(ids[pk]) for pk in certified - marked),
     }
+
+
+def services_of_applications(tracking_codes) -> dict[str, int]:
+    """The catalogue service (card pk) of each application, by tracking code (what a payment
+    of an application names as its ``purpose_id``); unknown codes are left out."""
+    codes = list(dict.fromkeys(str(c) for c in tracking_codes))
+    out: dict[str, int] = {}
+    for i in range(0, len(codes), 1000):  # bounded IN lists
+        out.update(
+            Application.objects.filter(tracking_code__in=codes[i : i + 1000]).values_list(
+                "tracking_code", "definition__service_id"
+            )
+        )
+    return out
