@@ -29,6 +29,8 @@ def portals(tmp_path_factory):
     running = Portals(SECRETS, tmp_path_factory.mktemp("portals"), webhook_backoff=0.05).start()
     yield running
     running.stop()
+    while _clients:
+        _clients.pop().close()
 
 
 @pytest.fixture(autouse=True)
@@ -60,14 +62,23 @@ def call(
     if body is None:
         body = json.dumps(data, ensure_ascii=False).encode() if data is not None else b""
     signed = signed_headers((secret or SECRETS[portal]).encode(), key, method, target, body)
-    return httpx.request(
+    return _client().request(
         method,
         running.url + target,
         content=body,
         headers={**signed, "Content-Type": "application/json", **(headers or {})},
-        trust_env=False,
         timeout=timeout,
     )
+
+
+_clients: list[httpx.Client] = []
+
+
+def _client() -> httpx.Client:
+    """One client for the session (a new one per call would build a TLS context each time)."""
+    if not _clients:
+        _clients.append(httpx.Client(trust_env=False))
+    return _clients[0]
 
 
 def application(reference: str = "W-0001", **fields: Any) -> dict[str, Any]:

@@ -57,7 +57,9 @@ def test_unsigned_or_forged_calls_are_refused_and_change_nothing(portals):
     guessed = call(portals, "behinyab", "POST", "applications", application(), secret="guess")
     assert guessed.status_code == 401 and guessed.json()["error"] == "bad_signature"
     # The secret of another portal does not open this one.
-    other = call(portals, "behinyab", "POST", "applications", application(), secret=SECRETS["health"])
+    other = call(
+        portals, "behinyab", "POST", "applications", application(), secret=SECRETS["health"]
+    )
     assert other.status_code == 401 and other.json()["error"] == "bad_signature"
     wrong_key = call(portals, "behinyab", "POST", "applications", application(), key="someone")
     assert wrong_key.status_code == 401
@@ -152,7 +154,11 @@ def test_bodies_that_are_not_json_objects_are_refused(portals, body, error):
 
 
 def test_a_lone_surrogate_is_refused_as_text(portals):
-    raw = json.dumps(application(), ensure_ascii=False).replace("کارگاه تولید", "\\ud800کارگاه").encode()
+    raw = (
+        json.dumps(application(), ensure_ascii=False)
+        .replace("کارگاه تولید", "\\ud800کارگاه")
+        .encode()
+    )
     assert "\\ud800" in raw.decode()
     answer = call(portals, "behinyab", "POST", "applications", body=raw)
     assert answer.status_code == 400 and answer.json()["field"] == "title"
