@@ -25,8 +25,13 @@ to the merchant's callback address, its fields signed (``sig``).
 ``GET|POST /_control``: the switch of tests and demos: ``mode`` (``normal``, ``down``: every API
 call answers 503, ``slow``: waits ``delay_ms``), ``verify_deadline`` (seconds), ``clock_offset``
 (seconds added to the bank's clock), ``tamper`` ({"drop": [tokens], "amount": {token:
-amount}, "extra": [{...line}]}) applied to settlement files, and ``reset`` (forget every
-transaction).
+amount}, "extra": [{...line}]}) applied to settlement files, ``hang`` ({"call": "verify",
+"seconds": 30, "then": "drop" | "answer"}: that call is held, and either dropped (answered 503,
+never reaching the bank's ledger) or answered after the wait (applied at once, its answer late);
+``{}`` releases the held calls; the state counts them in ``held``), ``ledger`` ({"day":
+"2026-11-20", "prefix": "bench-", "count": 1000000, "amount": 10000}: that many verified
+payments of that Tehran day, tokens ``prefix0`` … , written into that day's settlement file
+without a row each in memory; ``[]`` forgets them) and ``reset`` (forget every transaction).
 """
 
 from __future__ import annotations
@@ -91,6 +96,11 @@ class Bank:
         self.mode, self.delay_ms, self.clock_offset = "normal", 0, 0.0
         self.tamper: dict[str, Any] = {}
         self.calls = 0
+        # Faults of tests and benchmarks: a call held (``hang``), bulk ledgers (``ledger``).
+        self.hang: dict[str, Any] = {}
+        self.release = threading.Event()
+        self.held = 0
+        self.ledgers: list[dict[str, Any]] = []
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -244,7 +254,30 @@ class Bank:
         writer = csv.DictWriter(out, SETTLEMENT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(sorted(lines, key=lambda line: (str(line["at"]), line["token"])))
+        self.write_ledgers(out, day, dropped, amounts)
         return out.getvalue()
+
+    def write_ledgers(
+        self, out: io.StringIO, day: str, dropped: set[str], amounts: dict[str, Any]
+    ) -> None:
+        """The bulk ledgers of ``day`` (``ledger`` in the switch), written line by line."""
+        writer = csv.writer(out, lineterminator="\n")
+        for ledger in list(self.ledgers):
+            if ledger["day"] != day:
+                continue
+            at = dt.datetime.combine(
+                dt.date.fromisoformat(day), dt.time(12), tzinfo=TEHRAN
+            ).astimezone(dt.UTC)
+            stamp = at.isoformat(timespec="seconds")
+            prefix, amount = ledger["prefix"], ledger["amount"]
+            for i in range(ledger["count"]):
+                token = f"{prefix}{i}"
+                if token in dropped:
+                    continue
+                ref = f"{i:012d}"
+                writer.writerow(
+                    (day, "payment", token, f"9{i:011d}", ref, amounts.get(token, amount), stamp)
+                )
 
     @staticmethod
     def _day(at: float) -> str:
@@ -449,10 +482,32 @@ class App:
                         setattr(bank, name, float(data[name]))
                 if "tamper" in data:
                     bank.tamper = dict(data["tamper"] or {})
+                if "hang" in data:
+                    bank.hang = dict(data["hang"] or {})
+                    bank.release.set()  # the calls held so far go on
+                    bank.release = threading.Event()
+                if "ledger" in data:
+                    ledgers = data["ledger"] or []
+                    ledgers = [ledgers] if isinstance(ledgers, dict) else ledgers
+                    try:
+                        bank.ledgers = [
+                            {
+                                "day": dt.date.fromisoformat(str(one["day"])).isoformat(),
+                                "prefix": str(one["prefix"])[:60],
+                                "count": max(0, min(int(one["count"]), 10_000_000)),
+                                "amount": int(one["amount"]),
+                            }
+                            for one in ledgers
+                        ]
+                    except (KeyError, TypeError, ValueError):
+                        return self.json(start_response, 400, {"error": "bad_ledger"})
                 if data.get("reset"):  # forget every transaction (tests start afresh)
                     bank.by_token.clear()
                     bank.by_order.clear()
                     bank.refunds.clear()
+                    bank.ledgers, bank.hang, bank.held = [], {}, 0
+                    bank.release.set()
+                    bank.release = threading.Event()
         with bank.lock:
             state = {
                 "mode": bank.mode,
@@ -460,6 +515,8 @@ class App:
                 "clock_offset": bank.clock_offset,
                 "calls": bank.calls,
                 "transactions": len(bank.by_token),
+                "held": bank.held,
+                "ledgers": sum(one["count"] for one in bank.ledgers),
             }
         return self.json(start_response, 200, state)
 
@@ -495,7 +552,18 @@ class App:
                 ],
             )
             return [text]
-        status, answer = bank.call(name, data)
+        hang = bank.hang if bank.hang.get("call") == name else {}
+        if not hang:
+            status, answer = bank.call(name, data)
+            return self.json(start_response, status, answer)
+        if hang.get("then") == "answer":  # applied at once; its answer comes late
+            status, answer = bank.call(name, data)
+        else:  # lost on its way: the ledger never sees it
+            status, answer = 503, {"error": "unavailable"}
+        with bank.lock:
+            bank.held += 1
+            release = bank.release
+        release.wait(float(hang.get("seconds", 30)))
         return self.json(start_response, status, answer)
 
     def payer(self, start_response: Any, rest: str, method: str, body: bytes) -> list[bytes]:
