@@ -12,6 +12,11 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["portals"]:  # the simulated permit portals: another organisation, no Django
+        from panjereh.portals.supervisor import main as portals
+
+        sys.exit(portals(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
     from django.core.management import execute_from_command_line
 

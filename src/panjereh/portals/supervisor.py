@@ -196,8 +196,8 @@ def main(argv: list[str]) -> int:
     secrets = secrets_from_environment()
     if not secrets:
         parser.error(
-            "set PANJEREH_PORTAL_SECRET_<PORTAL> for at least one of "
-            + ", ".join(name.upper() for name in PORTALS)
+            "set at least one of "
+            + ", ".join(f"PANJEREH_PORTAL_SECRET_{name.upper()}" for name in PORTALS)
         )
     portals = Portals(
         secrets, args.state_dir, seed=args.seed, host=args.host, port=args.port
