@@ -159,3 +159,182 @@ def test_figures_by_day_and_by_jalali_month_add_up_from_the_rows(agency, citizen
     everyone = queries.figures(start=dt.date(2025, 12, 21), end=dt.date(2025, 12, 22))
     assert everyone.total("collected") == 407_000
     assert timezone.now()  # figures never depend on the clock
+
+
+# -- the finance page: who sees what, resolving cases, the CSV; the payer's history ------------
+
+
+def _supervisor(role=roles.AEO):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True)
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def two_agencies(agency, citizen):
+    other = make_agency(code="other-finance")
+    operations.save_treasury_account(
+        other, shaba=conftest_shaba(), treasury_id="x", title="x", actor=roles.SYSTEM
+    )
+    now = timezone.now()
+    mine = _paid_at(agency, citizen, 120_000, now)
+    theirs = _paid_at(other, citizen, 77_000, now)
+    ours = FinanceCase.objects.create(
+        kind="amount", line_key="ours", agency=agency, payment=mine,
+        expected_amount=120_000, reported_amount=100_000,
+    )  # fmt: skip
+    others = FinanceCase.objects.create(
+        kind="missing", line_key="theirs", agency=other, payment=theirs, expected_amount=77_000
+    )
+    return other, ours, others
+
+
+def conftest_shaba():
+    from tests.payments.conftest import shaba
+
+    return shaba()
+
+
+def test_agency_staff_see_only_their_agency_and_supervisors_all(client, agency, two_agencies):
+    other, ours, others = two_agencies
+    viewer = make_agency_staff(agency, "viewer")
+    client.force_login(viewer)
+    text = client.get("/payments/finance/").content.decode()
+    assert f'id="case-{ours.pk}"' in text and f'id="case-{others.pk}"' not in text
+    assert 'data-figure="collected">۱۲۰٬۰۰۰' in text  # theirs (77,000) not added
+    assert "agency-filter" not in text  # one agency: nothing to choose
+    assert client.get(f"/payments/finance/?agency={other.code}").status_code == 404
+
+    supervisor = _supervisor()
+    client.force_login(supervisor)
+    text = client.get("/payments/finance/").content.decode()
+    assert f'id="case-{ours.pk}"' in text and f'id="case-{others.pk}"' in text
+    assert 'data-figure="collected">۱۹۷٬۰۰۰' in text and "agency-filter" in text
+    one = client.get(f"/payments/finance/?agency={other.code}").content.decode()
+    assert 'data-figure="collected">۷۷٬۰۰۰' in one and f'id="case-{ours.pk}"' not in one
+    assert client.get("/payments/finance/?agency=nobody").status_code == 404
+    # A supervisor reads; resolving is for the agency's deciders and the operators.
+    assert "pay-resolve" not in text
+    answer = client.post("/payments/finance/", {"case": ours.pk, "resolution": "x"})
+    assert answer.status_code == 403
+    assert FinanceCase.objects.get(pk=ours.pk).state == "open"
+
+
+def test_a_citizen_or_a_stranger_gets_nothing(client, citizen, two_agencies):
+    _other, ours, _others = two_agencies
+    client.force_login(citizen)
+    assert client.get("/payments/finance/").status_code == 403
+    assert (
+        client.post("/payments/finance/", {"case": ours.pk, "resolution": "x"}).status_code == 403
+    )
+    from django.test import Client
+
+    anonymous = Client().get("/payments/finance/")
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+
+
+def test_the_agencys_decider_resolves_its_case_only(client, agency, two_agencies):
+    _other, ours, others = two_agencies
+    viewer = make_agency_staff(agency, "viewer")
+    client.force_login(viewer)
+    assert "pay-resolve" not in client.get("/payments/finance/").content.decode()
+    assert (
+        client.post("/payments/finance/", {"case": ours.pk, "resolution": "x"}).status_code == 403
+    )
+
+    editor = make_agency_staff(agency, "editor")
+    client.force_login(editor)
+    assert "pay-resolve" in client.get("/payments/finance/").content.decode()
+    # Another agency's case is not found; a case that is not a number neither.
+    assert (
+        client.post("/payments/finance/", {"case": others.pk, "resolution": "x"}).status_code == 404
+    )
+    assert (
+        client.post("/payments/finance/", {"case": "x\u202e", "resolution": "x"}).status_code == 404
+    )
+    empty = client.post("/payments/finance/", {"case": ours.pk, "resolution": "  "})
+    assert empty.status_code == 400
+    text = empty.content.decode()
+    assert 'class="error-summary"' in text and f'href="#resolution-{ours.pk}"' in text
+    assert FinanceCase.objects.get(pk=ours.pk).state == "open"
+    done = client.post(
+        "/payments/finance/?by=month", {"case": ours.pk, "resolution": "بانک اصلاح کرد"}
+    )
+    assert done.status_code == 302 and done["Location"] == "/payments/finance/?by=month"
+    case = FinanceCase.objects.get(pk=ours.pk)
+    assert (case.state, case.resolved_by, case.resolution) == ("resolved", editor, "بانک اصلاح کرد")
+    assert FinanceCase.objects.get(pk=others.pk).state == "open"
+    again = client.post("/payments/finance/", {"case": ours.pk, "resolution": "x"})
+    assert again.status_code == 404  # no longer open
+
+
+def test_resolving_needs_the_csrf_token(agency, two_agencies):
+    from django.test import Client
+
+    _other, ours, _others = two_agencies
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_agency_staff(agency, "editor"))
+    assert (
+        strict.post("/payments/finance/", {"case": ours.pk, "resolution": "x"}).status_code == 403
+    )
+    assert FinanceCase.objects.get(pk=ours.pk).state == "open"
+
+
+def test_the_csv_adds_up_to_the_rows(client, agency, citizen, two_agencies):
+    import csv
+    import io
+
+    client.force_login(_supervisor(roles.ITO))
+    answer = client.get("/payments/finance/?format=csv")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    assert "attachment" in answer["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert len(rows) == 30
+    # Independently: every captured payment today.
+    paid = Payment.objects.filter(state=PaymentState.CAPTURED)
+    assert sum(int(r["collected_rials"]) for r in rows) == sum(p.captured_amount for p in paid)
+    assert sum(int(r["collected_payments"]) for r in rows) == paid.count() == 2
+    assert sum(int(r["mismatch_cases"]) for r in rows) == 2
+    assert sum(int(r["mismatch_rials"]) for r in rows) == 20_000 + 77_000
+    months = client.get("/payments/finance/?by=month&format=csv").content.decode("utf-8-sig")
+    lines = list(csv.DictReader(io.StringIO(months)))
+    assert len(lines) == 12 and lines[-1]["month"] == str(Month.of(timezone.now()))
+    assert sum(int(r["collected_rials"]) for r in lines) == 197_000
+
+
+def test_english_pages_have_latin_digits_and_gregorian_dates(client, agency, two_agencies):
+    client.force_login(make_agency_staff(agency, "viewer"))
+    text = client.get("/en/payments/finance/?by=month").content.decode()
+    assert 'data-figure="collected">120,000 rials' in text
+    assert "Observed by the window" in text
+
+
+def test_my_payments_shows_what_it_paid_for_and_the_refunds(client, agency, citizen, monkeypatch):
+    from panjereh.payments import purposes
+
+    monkeypatch.setitem(
+        purposes._PURPOSES,
+        "application",
+        purposes.Purpose(paid=lambda p: None, page=lambda p: f"/services/a/{p.purpose_id}/"),
+    )
+    monkeypatch.setattr(operations, "submit_refund", lambda refund: refund)
+    paid = _paid_at(agency, citizen, 50_000, timezone.now())
+    operations.request_refund(paid, amount=20_000, reason="rejected", actor=roles.SYSTEM)
+    client.force_login(citizen)
+    text = client.get("/payments/").content.decode()
+    assert f'href="/services/a/{paid.purpose_id}/"' in text
+    assert "۲۰٬۰۰۰" in text and 'class="refund" data-state="requested"' in text
+    page = client.get(f"/payments/{paid.reference}/").content.decode()
+    assert 'id="paid-for"' in page and f"/services/a/{paid.purpose_id}/" in page
+    assert 'id="refunds"' in page
+
+
+def test_the_menu_links_my_payments_and_finance(client, agency, citizen):
+    client.force_login(citizen)
+    text = client.get("/payments/").content.decode()
+    assert 'href="/payments/"' in text and 'href="/payments/finance/"' not in text
+    client.force_login(make_agency_staff(agency, "viewer"))
+    assert 'href="/payments/finance/"' in client.get("/payments/finance/").content.decode()

@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from panjereh.catalogue import roles
+from panjereh.catalogue.models import Agency
 from panjereh.common.jalali import TEHRAN, Month
 
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     PaymentState,
     Refund,
     RefundState,
+    TreasuryAccount,
 )
 
 
@@ -200,6 +202,37 @@ def agencies_visible_to(user) -> set[int] | None:
     return roles.agencies_for(user, roles.READ)
 
 
+def agencies(ids: Iterable[int]) -> list[Agency]:
+    """The given agencies, by Persian name."""
+    return list(Agency.objects.filter(pk__in=list(ids)).order_by("name_fa"))
+
+
+def agencies_with_money() -> list[Agency]:
+    """Agencies with a treasury account or a payment: those a supervisor may choose."""
+    with_account = TreasuryAccount.objects.values("agency_id")
+    with_payment = Payment.objects.values("agency_id")
+    return list(
+        Agency.objects.filter(Q(pk__in=with_account) | Q(pk__in=with_payment)).order_by("name_fa")
+    )
+
+
+def can_resolve(user, case: FinanceCase) -> bool:
+    """Whether ``operations.resolve_case`` would let ``user`` close ``case`` (to offer the
+    form; the operation checks again)."""
+    return roles.can(user, roles.OPERATE) or bool(
+        case.agency_id and roles.can(user, roles.DECIDE, case.agency_id)
+    )
+
+
+def open_mismatch(agency_ids: Iterable[int] | None = None) -> tuple[int, int]:
+    """All open finance cases, whenever opened: (how many, the rials they differ by)."""
+    cases = FinanceCase.objects.filter(state=CaseState.OPEN)
+    if agency_ids is not None:
+        cases = cases.filter(agency_id__in=list(agency_ids))
+    rows = cases.only("expected_amount", "reported_amount")
+    return len(rows), sum(abs(c.difference) for c in rows)
+
+
 def history(user) -> QuerySet[Payment]:
     """The payer's payments, newest first, with their refunds."""
     if not getattr(user, "is_authenticated", False):
@@ -239,6 +272,11 @@ def by_reference(reference: str) -> Payment | None:
 __all__ = [
     "Figures",
     "PaymentState",
+    "Totals",
+    "agencies",
+    "agencies_with_money",
+    "can_resolve",
+    "open_mismatch",
     "PurposeDay",
     "agencies_visible_to",
     "by_reference",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,9 +15,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from panjereh.common import csvsafe, jalali
 from panjereh.common.jalali import TEHRAN, Month
 
-from . import operations, queries
+from . import operations, purposes, queries
 from .models import Payment, PaymentState
 
 MAX_CALLBACK_FIELD = 512
@@ -77,6 +79,7 @@ def payment(request: HttpRequest, reference: str) -> HttpResponse:
             "payable": item.state in (PaymentState.CREATED, PaymentState.STARTED),
             "events": item.events.all(),
             "refunds": item.refunds.all(),
+            "paid_for": purposes.page_of(item),
         },
         status=503 if isinstance(error, operations.PaymentUnavailable) else 200,
     )
@@ -85,29 +88,132 @@ def payment(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
-    return render(request, "payments/mine.html", {"payments": queries.history(request.user)[:200]})
+    items = list(queries.history(request.user)[:200])
+    for item in items:
+        item.page = purposes.page_of(item)
+    return render(request, "payments/mine.html", {"payments": items})
+
+
+DAYS = 30  # the finance page's days, to today
+MONTHS = 12  # and Jalali months, to this one
+FIGURES = ("collected", "refunded", "pending", "mismatch")
+
+
+def _finance_scope(request: HttpRequest) -> tuple[set[int] | None, object | None, list]:
+    """The agencies whose money the user sees (None: all), the agency a supervisor chose, and
+    the agencies a supervisor may choose from. Anyone with no agency and no supervision: 403."""
+    visible = queries.agencies_visible_to(request.user)
+    if visible is not None and not visible:
+        raise PermissionDenied
+    code = str(request.GET.get("agency", ""))[:64]
+    choices = queries.agencies_with_money() if visible is None else queries.agencies(visible)
+    chosen = None
+    if code:
+        chosen = next((a for a in choices if a.code == code), None)
+        if chosen is None:
+            raise Http404
+        return {chosen.pk}, chosen, choices
+    return visible, None, choices
+
+
+def _period(by: str) -> tuple[dt.date, dt.date]:
+    today = timezone.now().astimezone(TEHRAN).date()
+    if by == "month":
+        return Month.of(today).plus(1 - MONTHS).first_day().togregorian(), today
+    return today - dt.timedelta(days=DAYS - 1), today
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def finance(request: HttpRequest) -> HttpResponse:
-    agency_ids = queries.agencies_visible_to(request.user)
-    if agency_ids is not None and not agency_ids:
-        raise PermissionDenied
+    """An agency's money (the staff's own agencies; every agency, or one, for supervisors):
+    collected, refunded, pending and in mismatch by Tehran day or Jalali month, counted from
+    the rows; the open finance cases, which the agency's deciders and the operators resolve."""
+    agency_ids, chosen, choices = _finance_scope(request)
     by = "month" if request.GET.get("by") == "month" else "day"
-    today = timezone.now().astimezone(TEHRAN).date()
-    if by == "month":
-        first = Month.of(today).plus(-5).first_day().togregorian()
-    else:
-        first = today - dt.timedelta(days=13)
-    totals = queries.figures(start=first, end=today, agency_ids=agency_ids, by=by)
+    errors, resolution, failed_case = [], "", None
+    if request.method == "POST":
+        case = get_object_or_404(queries.open_cases(agency_ids), pk=_int(request.POST.get("case")))
+        resolution = request.POST.get("resolution", "")[:2000]
+        try:
+            operations.resolve_case(case, actor=request.user, resolution=resolution)
+        except operations.PaymentError as exc:
+            errors, failed_case = exc.messages, case.pk
+        else:
+            return redirect(request.get_full_path())
+    first, last = _period(by)
+    totals = queries.figures(start=first, end=last, agency_ids=agency_ids, by=by)
+    if request.GET.get("format") == "csv" and request.method == "GET":
+        return _figures_csv(totals, by, chosen)
+    cases = list(queries.open_cases(agency_ids)[:200])
+    for case in cases:
+        case.resolvable = queries.can_resolve(request.user, case)
     return render(
         request,
         "payments/finance.html",
         {
             "by": by,
             "rows": list(reversed(totals.rows)),
-            "sums": {n: totals.total(n) for n in ("collected", "refunded", "pending", "mismatch")},
-            "cases": queries.open_cases(agency_ids)[:200],
+            "sums": {n: totals.total(n) for n in FIGURES},
+            "counts": {n: totals.total(f"{n}_count") for n in FIGURES},
+            "first": first,
+            "last": last,
+            "cases": cases,
+            "open_mismatch": queries.open_mismatch(agency_ids),
+            "can_choose": len(choices) > 1,
+            "choices": choices,
+            "chosen": chosen,
+            "errors": errors,
+            "failed_case": failed_case,
+            "error_anchor": f"resolution-{failed_case}" if failed_case else "",
+            "resolution": resolution,
+            "query": request.GET.urlencode(),
         },
+        status=400 if errors else 200,
     )
+
+
+def _int(text) -> int:
+    text = str(text or "")[:12]
+    return int(text) if text.isdigit() else 0
+
+
+def _figures_csv(totals: queries.Totals, by: str, agency) -> HttpResponse:
+    """The figures as a spreadsheet (UTF-8 with a byte-order mark, formulas escaped)."""
+    buffer = io.StringIO()
+    writer = csvsafe.Writer(buffer, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "month" if by == "month" else "day",
+            "collected_rials",
+            "collected_payments",
+            "refunded_rials",
+            "refunds",
+            "pending_rials",
+            "pending_payments",
+            "mismatch_rials",
+            "mismatch_cases",
+        ]
+    )
+    for row in totals.rows:
+        period = str(row.period) if by == "month" else jalali.iso(row.period)
+        writer.writerow(
+            [
+                period,
+                row.collected,
+                row.collected_count,
+                row.refunded,
+                row.refunded_count,
+                row.pending,
+                row.pending_count,
+                row.mismatch,
+                row.mismatch_count,
+            ]
+        )
+    response = HttpResponse(
+        csvsafe.for_spreadsheet(buffer.getvalue()), content_type="text/csv; charset=utf-8"
+    )
+    name = f"finance-{agency.code if agency else 'all'}-{by}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
