@@ -120,6 +120,8 @@ def test_a_stale_timestamp_is_refused(portals):
         ({"title": "   "}, "bad_text", "title"),
         ({"details": {"note": "a\x07b"}}, "bad_text", "details.note"),
         ({"details": {"Bad Key": 1}}, "bad_details", "details.Bad Key"),
+        ({"details": {"area": 1.5}}, "bad_details", "details.area"),
+        ({"details": {"nested": {"a": 1}}}, "bad_details", "details.nested"),
         ({"callback_url": "file:///etc/passwd"}, "bad_callback_url", "callback_url"),
         ({"surprise": 1}, "unknown_field", "surprise"),
     ],
@@ -144,11 +146,14 @@ def test_persian_text_with_its_joiners_is_accepted(portals):
         (b"{not json", "bad_json"),
         (b"[1, 2]", "bad_json"),
         (b'{"reference": "\xff\xfe"}', "bad_json"),
+        (b"[" * 50_000 + b"]" * 50_000, "too_large"),
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "bad_json"),
+        (b'{"n": 1' + b"0" * 5000 + b"}", "bad_json"),
     ],
 )
 def test_bodies_that_are_not_json_objects_are_refused(portals, body, error):
     answer = call(portals, "behinyab", "POST", "applications", body=body)
-    assert answer.status_code == 400
+    assert answer.status_code == (413 if error == "too_large" else 400)
     assert answer.json()["error"] == error
     assert portals.control()["applications"] == 0
 

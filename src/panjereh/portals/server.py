@@ -206,6 +206,10 @@ def validate_submission(portal: str, data: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest("bad_details", "details: names are a-z 0-9 _", f"details.{name}")
         if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 10**15):
             continue
+        if not isinstance(value, str):
+            raise BadRequest(
+                "bad_details", "details: texts, integers or booleans", f"details.{name}"
+            )
         problem = text_problem(value, max_length=2000, multiline=True)
         if problem:
             raise BadRequest("bad_text", f"details.{name} {problem}", f"details.{name}")
@@ -1004,7 +1008,7 @@ class App:
         if method == "POST":
             try:
                 data = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, RecursionError):
                 raise BadRequest("bad_json", "the body is not UTF-8 JSON") from None
             if not isinstance(data, dict):
                 raise BadRequest("bad_json", "the body is a JSON object")
