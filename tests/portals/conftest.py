@@ -92,8 +92,10 @@ def application(reference: str = "W-0001", **fields: Any) -> dict[str, Any]:
     }
 
 
-def submit(running: Portals, portal: str = "behinyab", **fields: Any) -> httpx.Response:
-    return call(running, portal, "POST", "applications", application(**fields))
+def submit(
+    running: Portals, portal: str = "behinyab", *, timeout: float = 5.0, **fields: Any
+) -> httpx.Response:
+    return call(running, portal, "POST", "applications", application(**fields), timeout=timeout)
 
 
 def feed(running: Portals, portal: str, after: str = "", limit: int = 100) -> dict[str, Any]:

@@ -6,6 +6,7 @@ application, event and pending webhook it had."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -38,6 +39,24 @@ def test_slow_makes_calls_wait_and_a_short_timeout_gives_up_without_harm(portals
     started = time.monotonic()
     assert submit(portals, "behinyab").status_code == 201  # another portal is not slowed
     assert time.monotonic() - started < 0.7
+
+
+def test_a_submission_whose_answer_timed_out_was_kept_and_its_retry_is_not_a_second(portals):
+    portals.control(portal="behinyab", mode="slow", delay_ms=600)
+    with pytest.raises(httpx.TimeoutException):
+        submit(portals, timeout=0.2)
+    time.sleep(0.6)  # the portal finishes the call the window gave up on
+    portals.control(portal="behinyab", mode="normal")
+    retry = submit(portals)
+    assert retry.status_code == 200 and retry.json()["repeated"] is True
+    assert [e["type"] for e in everything(portals, "behinyab")] == ["received"]
+
+
+def test_simultaneous_submissions_of_one_reference_make_one_application(portals):
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: submit(portals), range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201]
+    assert [e["type"] for e in everything(portals, "behinyab")] == ["received"]
 
 
 def test_drop_closes_the_connection_without_an_answer(portals):
