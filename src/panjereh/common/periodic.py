@@ -34,6 +34,10 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     # Celery), email/SMS alerts.
     "services-process-due": ("panjereh.services.tasks.process_due", 1),
     "inbox-deliver": ("panjereh.services.tasks.deliver_notifications", 2),
+    # Fees (services.fees): rejected applications' refunds asked again when the first request
+    # did not get through; applications unpaid for PANJEREH_SERVICES_UNPAID_DAYS closed.
+    "services-fee-refunds": ("panjereh.services.fees.refund_due", 300),
+    "services-close-unpaid": ("panjereh.services.fees.close_unpaid", 3600),
     # The registries' life-event feeds (births, deaths, marriages, 18th birthdays,
     # retirements), read from each subscription's cursor: they start proactive services.
     "proactive-read-feeds": ("panjereh.proactive.operations.read_feeds", 30),

@@ -12,7 +12,11 @@ class ServicesConfig(AppConfig):
 
         from panjereh.catalogue.search import public_changed
 
+        from . import fees
         from .models import ServiceDefinition
+
+        # An application's fee is a payments purpose: paid, the application goes on.
+        fees.register()
 
         # A service page's "Start now" follows its definition: a new or retired definition
         # must show on the next request, so it moves the catalogue's public generation.

@@ -295,8 +295,26 @@ def validate(spec: dict[str, Any]) -> list[str]:
                 _("Step %(code)s is neither automatic nor manual.") % {"code": step.get("code")}
             )
     problems.extend(_asked_problems(spec, input_codes))
+    problems.extend(_fee_problems(spec))
     problems.extend(smart_problems(spec))
     return problems
+
+
+MAX_FEE = 10**13  # rials: what the payments app takes at most
+
+
+def _fee_problems(spec: dict[str, Any]) -> list[str]:
+    """The fee and its rules (``services.fees``): amounts the payments app can take, rules
+    that read only what the applicant types."""
+    from .fees import rule_problems
+
+    amounts = [spec.get("fee_rials") or 0] + [
+        entry.get("amount_rials", 0) for entry in spec.get("fee_rules") or []
+    ]
+    problems = []
+    if any(amount > MAX_FEE for amount in amounts):
+        problems.append(_("A fee may be at most 10,000,000,000,000 rials."))
+    return problems + rule_problems(spec)
 
 
 def _lang() -> str:

@@ -337,14 +337,34 @@ def verify_reference(reference: str) -> Verification:
         if REFERENCE_RE.fullmatch(reference)
         else None
     )
+    if document is None and REFERENCE_RE.fullmatch(reference):
+        # A fee's receipt (services.fees) is checked on the same page by its number too.
+        from .models import Receipt
+
+        document = Receipt.objects.filter(number=reference).first()
     if document is None or not document.token:
         return Verification("not_found", NOT_FOUND_FA, NOT_FOUND_EN)
     return verify(document.token)
 
 
+RECEIPT_TYPE = "panjereh-receipt+jws"  # a fee's receipt (services.fees), signed like a document
+
+
+def _header_type(token: str) -> str:
+    """The ``typ`` of a token's protected header (read after its signature was checked)."""
+    try:
+        return str(json.loads(_b64(token.strip().split(".")[0])).get("typ", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
 def verify(token: str) -> Verification:
     """Online verification: the signature against our published keys, then revocation."""
     result = verify_signature(token, keys.jwks())
+    if result.status in ("valid", "expired") and _header_type(token) == RECEIPT_TYPE:
+        from .fees import verify_receipt
+
+        return verify_receipt(result, token)
     if result.status in ("valid", "expired"):
         document = Document.objects.filter(number=result.claims.get("num")).first()
         result.document = document

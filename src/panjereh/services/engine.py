@@ -279,6 +279,10 @@ def submit(
         if twin is not None:
             raise DuplicateApplication(twin)
 
+    from . import fees
+
+    fee = fees.amount(definition.spec, clean)
+
     def insert(tracking_code: str) -> tuple[Application, bool]:
         now = timezone.now()
         application = Application.objects.create(
@@ -290,10 +294,13 @@ def submit(
             origin=origin,
             idempotency_key=idempotency_key,
             inputs=clean,
-            state=State.SUBMITTED,
-            next_attempt_at=now,
+            # A fee-bearing application waits for its payment (services.fees); the engine
+            # does not pick it until it is paid.
+            state=State.AWAITING_PAYMENT if fee else State.SUBMITTED,
+            next_attempt_at=None if fee else now,
             submitted_at=now,
             due_at=now + dt.timedelta(minutes=definition.target_minutes),
+            fee_rials=fee,
         )
         workflow.record(
             application,
@@ -302,6 +309,14 @@ def submit(
             "Application submitted" if origin == Origin.CITIZEN else "Started proactively",
             {"origin": origin},
         )
+        if fee:
+            workflow.record(
+                application,
+                JourneyEvent.Kind.PAYMENT,
+                f"در انتظار پرداخت هزینه خدمت: {fees.rials_fa(fee)} ریال",
+                f"Waiting for the fee to be paid: {fee:,} rials",
+                {"fee_rials": fee},
+            )
         return application, True
 
     def same_key(_exc: IntegrityError) -> tuple[Application, bool] | None:
@@ -334,6 +349,11 @@ def submit(
         raise SubmissionError("the application could not be stored; please try again") from exc
     if not created:
         return application, False
+    if fee:
+        # Asked of the payments app once the application is stored: a refusal (the agency
+        # has no treasury account yet) leaves it waiting, never lost.
+        transaction.on_commit(lambda: fees.ask(application))
+        return application, True
     from . import tasks
 
     transaction.on_commit(lambda: tasks.enqueue(application.pk))
@@ -715,9 +735,14 @@ def _finish(application: Application, *, approved: bool, reasons: list[dict], of
                 decision="rejected",
                 decision_reasons=reasons,
             )
-            from . import notices
+            from . import fees, notices
 
             notices.decision(application)
+            if application.fee_rials:
+                # A paid, refundable fee goes back by itself, once the rejection is stored
+                # (a call to the bank: outside the transaction; the job asks again if it
+                # does not get through).
+                transaction.on_commit(lambda: fees.refund_rejected(application.pk))
 
 
 def decide_by_officer(application: Application, officer, *, approved: bool, note: str) -> None:

@@ -127,6 +127,7 @@ class DefinitionEvent(models.Model):
 
 
 class State(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("Waiting for your payment")
     SUBMITTED = "submitted", _("Submitted")
     FETCHING = "fetching", _("Collecting data from the registries")
     WAITING = "waiting_for_provider", _("Waiting for a registry")
@@ -135,6 +136,8 @@ class State(models.TextChoices):
     ISSUING = "issuing", _("Issuing the document")
     ISSUED = "issued", _("Issued")
     REJECTED = "rejected", _("Rejected")
+    # Closed before its fee was paid: withdrawn by the applicant, or left unpaid too long.
+    CLOSED = "closed", _("Closed unpaid")
 
 
 class Origin(models.TextChoices):
@@ -175,6 +178,10 @@ class Application(models.Model):
     due_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The fee asked when it was submitted (rials; 0: free), ``services.fees``; and, once it is
+    # rejected, when its fee's refund was asked of the payments app (or found not owed).
+    fee_rials = models.PositiveBigIntegerField(default=0)
+    fee_refund_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -190,7 +197,7 @@ class Application(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state not in (State.ISSUED, State.REJECTED)
+        return self.state not in (State.ISSUED, State.REJECTED, State.CLOSED)
 
     @property
     def overdue(self) -> bool:
@@ -212,6 +219,8 @@ class JourneyEvent(models.Model):
         NOTIFIED = "notified", _("Notified")
         RATED = "rated", _("Rated")
         REVOKED = "revoked", _("Document revoked")
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -281,6 +290,26 @@ class Document(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Receipt(models.Model):
+    """The signed receipt of an application's paid fee (one per payment): a JWS of the
+    collecting agency like a document's, verifiable on the public page, with a PDF."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="receipts")
+    payment_reference = models.CharField(max_length=20, unique=True)
+    number = models.CharField(max_length=40, unique=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    amount = models.PositiveBigIntegerField()
+    kid = models.CharField(max_length=100, blank=True)
+    token = models.TextField(blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
 
     def __str__(self) -> str:
         return self.number

@@ -54,6 +54,11 @@ def decision(application, *, document=None, data=None) -> None:
     reasons = application.decision_reasons or []
     body_fa = outcome["fa"] + "".join("\n• " + r["fa"] for r in reasons)
     body_en = outcome["en"] + "".join("\n• " + r["en"] for r in reasons)
+    if application.decision != "approved" and application.fee_rials:
+        from .fees import rejection_lines
+
+        fee_fa, fee_en = rejection_lines(application)  # the fee given back, or why not
+        body_fa, body_en = body_fa + fee_fa, body_en + fee_en
     document_url = ""
     if document is not None:
         body_fa += f"\nشماره سند: {document.number}"

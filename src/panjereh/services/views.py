@@ -20,13 +20,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
 
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency
 from panjereh.common.drain import refuse_unread
 
-from . import documents, engine, keys, uploads, workflow
-from .models import Application, Document, JourneyEvent, ServiceDefinition, State, Upload
+from . import documents, engine, fees, keys, uploads, workflow
+from .models import (
+    Application,
+    Document,
+    JourneyEvent,
+    Receipt,
+    ServiceDefinition,
+    State,
+    Upload,
+)
 
 
 def _citizen_application(request: HttpRequest, tracking_code: str) -> Application:
@@ -167,6 +176,8 @@ def _apply_page(
             "uploads": files,
             "in_person_steps": _steps_of(definition),
             "fee": definition.spec.get("fee_rials"),
+            "fee_rules": definition.spec.get("fee_rules") or [],
+            "fee_refundable": definition.spec.get("fee_refundable", True),
             "max_mb": uploads.megabytes(uploads.max_bytes()),
             "items": engine.items_label(definition),
             "idempotency_key": key,
@@ -204,7 +215,9 @@ def _journey(application: Application) -> list[JourneyEvent]:
 
 
 @login_required
-def detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
+def detail(
+    request: HttpRequest, tracking_code: str, *, error: str = "", status: int = 200
+) -> HttpResponse:
     application = _citizen_application(request, tracking_code)
     document = Document.objects.filter(application=application).first()
     return render(
@@ -220,9 +233,53 @@ def detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
             "running": application.state in workflow.RUNNABLE,
             "uploads": _uploads_for(application),
             "in_person_steps": _steps_of(application.definition),
-            "fee": application.definition.spec.get("fee_rials"),
+            "fee": fees.status(application),
+            "errors": [error] if error else [],
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """ "Pay now": to the bank's page (the payments app), and back to this page after it."""
+    application = _citizen_application(request, tracking_code)
+    try:
+        url = fees.pay(
+            application,
+            actor=request.user,
+            absolute=request.build_absolute_uri,
+            return_url=reverse("services:detail", args=[application.tracking_code]),
+        )
+    except fees.FeeError as exc:
+        return detail(
+            request, tracking_code, error=exc.message, status=503 if exc.unavailable else 409
+        )
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """The applicant withdraws an application still waiting for its payment."""
+    application = _citizen_application(request, tracking_code)
+    try:
+        fees.withdraw(application, actor=request.user)
+    except fees.FeeError as exc:
+        return detail(request, tracking_code, error=exc.message, status=409)
+    return redirect("services:detail", application.tracking_code)
+
+
+@login_required
+def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    """A fee's signed receipt as a PDF, for its applicant (anyone else: 404)."""
+    receipt = get_object_or_404(
+        Receipt.objects.select_related("application"), number=number, application__user=request.user
+    )
+    response = HttpResponse(documents.render_pdf(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt.number}.pdf"'
+    return response
 
 
 def _uploads_for(application: Application) -> list[tuple[Upload, str, str]]:

@@ -18,6 +18,9 @@ from panjereh.common import statemachine
 from .models import Application, JourneyEvent, State
 
 TRANSITIONS: dict[str, set[str]] = {
+    # A fee-bearing application waits for its payment (services.fees): paid, it is submitted
+    # to the engine; withdrawn or left unpaid, it is closed.
+    State.AWAITING_PAYMENT: {State.SUBMITTED, State.CLOSED},
     State.SUBMITTED: {State.FETCHING, State.HUMAN_REVIEW},
     State.FETCHING: {State.WAITING, State.DECIDING, State.HUMAN_REVIEW},
     State.WAITING: {State.FETCHING, State.HUMAN_REVIEW},
@@ -26,8 +29,9 @@ TRANSITIONS: dict[str, set[str]] = {
     State.ISSUING: {State.ISSUED, State.HUMAN_REVIEW},  # a fault no retry fixes
     State.ISSUED: set(),
     State.REJECTED: set(),
+    State.CLOSED: set(),
 }
-TERMINAL = {State.ISSUED, State.REJECTED}
+TERMINAL = {State.ISSUED, State.REJECTED, State.CLOSED}
 # States the engine advances by itself; the others wait for an officer or are final.
 RUNNABLE = [State.SUBMITTED, State.FETCHING, State.WAITING, State.DECIDING, State.ISSUING]
 
