@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import socket
 import time
@@ -13,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from panjereh.portals.server import canonical
+from panjereh.portals.server import App, Office, canonical
 
 from .conftest import SECRETS, application, call, everything, submit
 
@@ -210,3 +211,19 @@ def test_the_feed_refuses_a_cursor_it_did_not_give(portals):
     assert bad.status_code == 400 and bad.json()["error"] == "bad_cursor"
     assert call(portals, "behinyab", "GET", "events?limit=0").json()["error"] == "bad_limit"
     assert call(portals, "behinyab", "GET", "events?limit=9999").status_code == 400
+
+
+def test_the_control_switch_answers_only_the_loopback_address(tmp_path):
+    office = Office(tmp_path / "portals.sqlite3", {"health": {"secret": "s"}}, seed=1)
+    app, answers = App(office), []
+    environ = {
+        "PATH_INFO": "/_control",
+        "REQUEST_METHOD": "POST",
+        "REMOTE_ADDR": "10.0.0.7",
+        "wsgi.input": io.BytesIO(b'{"reset": true}'),
+    }
+    body = b"".join(app(environ, lambda status, headers: answers.append(status)))
+    office.db.close()
+    assert answers == ["403 Error"] and json.loads(body)["error"] == "forbidden"
+    with pytest.raises(ValueError, match="portals are"):
+        Office(tmp_path / "other.sqlite3", {"mimt": {"secret": "s"}}, seed=1)

@@ -951,6 +951,11 @@ class App:
         if path == "/_health":
             return 200, {"ok": True, "portals": list(office.portals)}
         if path == "/_control":
+            if environ.get("REMOTE_ADDR") not in ("127.0.0.1", "::1"):
+                # The switch of tests and demos, unsigned: never from another machine.
+                raise BadRequest(
+                    "forbidden", "the control switch answers loopback only", status=403
+                )
             return self.control(method, body)
         if path == "/":
             return 200, {
