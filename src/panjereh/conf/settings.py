@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "panjereh.participation",
     "panjereh.status",
     "panjereh.proactive",
+    "panjereh.permits",
     "oauth2_provider",
 ]
 # The demo (panjereh demo, seed, demo_accounts and the sample data): never in production.

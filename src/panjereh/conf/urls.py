@@ -30,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("participate/", include("panjereh.participation.urls")),
     path("status/", include("panjereh.status.urls")),
     path("transparency/", include("panjereh.oversight.public_urls")),
+    path("permits/", include("panjereh.permits.urls")),
     path("", include("panjereh.portal.urls")),
     prefix_default_language=False,
 )

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from panjereh.catalogue import roles
+from panjereh.permits import operations, search
+from panjereh.permits.models import IssuingAuthority
+from tests.factories import make_agency
+
+DOCUMENT_BASIS = {"basis_fa": "قانون نظام صنفی کشور، ماده ۱۲", "basis_en": "Guild System Law"}
+
+
+def condition(text_fa: str, kind: str = "document", text_en: str = "") -> dict:
+    return {"kind": kind, "text_fa": text_fa, "text_en": text_en, **DOCUMENT_BASIS}
+
+
+FIELDS = {
+    "title_fa": "پروانه کسب فروش نان",
+    "title_en": "Trade permit: selling bread",
+    "summary_fa": "برای نانوایی‌ها",
+    "registration_based": False,
+    "legal_days": 15,
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    search.invalidate()
+    yield
+    search.invalidate()
+
+
+@pytest.fixture
+def agency(db):
+    return make_agency(name_fa="وزارت صنعت، معدن و تجارت آزمایشی", name_en="Test MIMT")
+
+
+@pytest.fixture
+def authority(agency):
+    return IssuingAuthority.objects.create(
+        code="guilds-test", name_fa="اتاق اصناف آزمایشی", name_en="Test Chamber", agency=agency
+    )
+
+
+@pytest.fixture
+def other_authority(db):
+    other = make_agency(name_fa="سازمان دیگر", name_en="Other")
+    return IssuingAuthority.objects.create(
+        code="other-test", name_fa="مرجع دیگر", name_en="Other authority", agency=other
+    )
+
+
+@pytest.fixture
+def removed(db):
+    """The register holding the removed "certificate of no criminal record"."""
+    return operations.record_removal(
+        roles.SYSTEM,
+        key="no-criminal-record",
+        kind="document",
+        wording_fa="گواهی عدم سوءپیشینه",
+        wording_en="certificate of no criminal record",
+        phrases=["گواهی سوء پیشینه", "no criminal record", "criminal record certificate"],
+        body="deregulation_board",
+        number="60/52881",
+        date=dt.date(2023, 2, 9),
+    )
+
+
+@pytest.fixture
+def published(authority, removed):
+    """A published guild permit of ``authority`` with two conditions."""
+    version = operations.create_permit_type(
+        roles.SYSTEM,
+        authority=authority,
+        kind="guild",
+        fields=FIELDS,
+        conditions=[
+            condition("مشخصات محل کسب"),
+            condition("هزینه صدور: ۵۰۰٬۰۰۰ ریال", kind="fee"),
+        ],
+    )
+    operations.publish(roles.SYSTEM, version)
+    version.permit.refresh_from_db()
+    return version.permit
