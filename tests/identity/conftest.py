@@ -120,7 +120,7 @@ def citizen(db) -> User:
 def registry_cluster():
     from panjereh.registries.supervisor import Cluster
 
-    cluster = Cluster("small", seed=1404, registries=("civil", "shahkar")).start()
+    cluster = Cluster("small", seed=1404, registries=("civil", "shahkar", "ssaa")).start()
     yield cluster
     cluster.stop()
 

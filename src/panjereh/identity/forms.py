@@ -14,7 +14,8 @@ from panjereh.common.forms import AccessibleForm, JalaliDateField
 from panjereh.common.persian import digits_only
 from panjereh.common.templatetags import persian
 
-from .validators import clean_mobile, clean_national_code
+from .models import DelegationScope
+from .validators import clean_legal_national_id, clean_mobile, clean_national_code
 
 
 class NationalCodeField(forms.CharField):
@@ -123,3 +124,37 @@ class DelegationForm(AccessibleForm):
     helper_national_code = NationalCodeField(label=_("Helper's national code"))
     purpose = forms.CharField(label=_("What the helper may do"), max_length=300)
     days = forms.IntegerField(label=_("For how many days"), min_value=1, max_value=90, initial=7)
+
+
+class CompanyForm(AccessibleForm):
+    national_id = forms.CharField(
+        label=_("The company's national ID"),
+        help_text=_("11 digits, as on the company's registration notice."),
+        max_length=30,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["national_id"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off", "dir": "ltr", "spellcheck": "false"}
+        )
+
+    def clean_national_id(self):
+        return clean_legal_national_id(self.cleaned_data["national_id"])
+
+
+class CompanyDelegationForm(AccessibleForm):
+    delegate_national_code = NationalCodeField(
+        label=_("National code of the person you authorise"),
+        help_text=_("For example your accountant or lawyer."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("What they may do for the company"),
+        choices=DelegationScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one thing the person may do.")},
+    )
+    expires_on = JalaliDateField(
+        label=_("Until (solar calendar)"),
+        help_text=_("At most one year from today."),
+    )

@@ -172,6 +172,63 @@ class Delegation(models.Model):
         )
 
 
+class DelegationScope(models.TextChoices):
+    """What a company's representative may let a third-party filer (an accountant, a lawyer)
+    do in the company's name."""
+
+    APPLY = "apply", _("Apply for permits and services")
+    PAY = "pay", _("Pay fees and bills")
+    READ = "read", _("Read notices and letters")
+
+
+class CompanyDelegation(models.Model):
+    """A representative of a company lets another person act for it, within ``scopes``, until
+    ``expires_at`` (at most a year). The delegate is named by national code; they need no
+    account yet. A delegate may not delegate further; the delegation lapses when its grantor is
+    no longer named by the company registry (see :mod:`.businesses`)."""
+
+    company = models.ForeignKey(LegalPerson, on_delete=models.CASCADE, related_name="delegations")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="company_delegations_given"
+    )
+    delegate_national_code = models.CharField(
+        _("delegate's national code"), max_length=10, db_index=True
+    )
+    scopes = models.JSONField(_("what the delegate may do"), default=list)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("company delegation")
+        verbose_name_plural = _("company delegations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="company_delegation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.company} → …{self.delegate_national_code[-3:]} until {self.expires_at:%Y-%m-%d}"
+        )
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and self.created_at <= at < self.expires_at
+
+    def scope_labels(self) -> list[str]:
+        return [str(DelegationScope(s).label) for s in self.scopes if s in DelegationScope.values]
+
+
 class AuthEvent(models.Model):
     """One authentication event: the audit trail that the user can read."""
 
@@ -198,6 +255,23 @@ class AuthEvent(models.Model):
         DELEGATION_ACCEPTED = "delegation_accepted", _("Helper accepted the authorisation")
         DELEGATION_REVOKED = "delegation_revoked", _("Helper authorisation revoked")
         ACTING_AS = "acting_as", _("Helper started acting for the person")
+        COMPANY_ADDED = "company_added", _("Company added: the registry names you")
+        COMPANY_REFUSED = "company_refused", _("Company not added")
+        ACTING_FOR_COMPANY = "acting_for_company", _("Started acting for a company")
+        ACTING_AS_SELF = "acting_as_self", _("Acting as yourself again")
+        ACTING_ENDED = "acting_ended", _("No longer acting for a company: the registry changed")
+        REPRESENTATION_ENDED = (
+            "representation_ended",
+            _("The company registry no longer names you as a representative"),
+        )
+        COMPANY_DELEGATION_GRANTED = (
+            "company_delegation_granted",
+            _("Company authorisation granted"),
+        )
+        COMPANY_DELEGATION_REVOKED = (
+            "company_delegation_revoked",
+            _("Company authorisation revoked"),
+        )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -223,6 +297,15 @@ class AuthEvent(models.Model):
         related_name="auth_events_by_helpers",
     )
     delegation = models.ForeignKey(Delegation, on_delete=models.SET_NULL, null=True, blank=True)
+    # The company the person acted for (every action in a company's name names both).
+    acting_company = models.ForeignKey(
+        LegalPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="auth_events",
+        verbose_name=_("company"),
+    )
     detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
@@ -429,9 +512,24 @@ class CodeSession(models.Model):
     code_hash = models.CharField(max_length=64, unique=True)
     sso_session = models.ForeignKey(SsoSession, on_delete=models.CASCADE)
     created_at = models.DateTimeField(default=timezone.now)
+    # The company the person acted for when the code was issued (national ID), if the agency
+    # window asked for the ``org`` scope; re-checked with the registry when tokens are issued.
+    acting_company = models.CharField(max_length=11, blank=True)
 
     def __str__(self) -> str:
         return f"code of session {self.sso_session_id}"
+
+
+class OrgClaim(models.Model):
+    """The ``org`` claim an ID token carried (by the token's ``jti``), so that the userinfo
+    answer for the access token issued with it, and a refresh, say the same."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    claim = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"org claim of {self.jti[:8]}"
 
 
 class RedeemedCode(models.Model):

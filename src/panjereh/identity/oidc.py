@@ -6,6 +6,10 @@
   sign-on session so that back-channel logout can reach each agency window used under it.
 - The national code is a claim of its own scope, available only to clients that the
   platform operator has allowed to receive it.
+- The ``org`` scope gives the ``org`` claim: the company the person acts for at the national
+  window when the window signs them in (``{"national_id", "name", "role", "scopes"}``), re-checked
+  with the company registry when each token is issued, absent when they act as themselves
+  (docs/identity.md).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from oauthlib.openid import Server as OpenIDServer
 
 from panjereh.common.conf import setting
 
-from .models import ClientProfile, CodeSession, RedeemedCode, SsoSession
+from .models import ClientProfile, CodeSession, OrgClaim, RedeemedCode, SsoSession
 
 SID_SESSION_KEY = "panjereh_sid"
 # Set while the token view holds the request's transaction (see ``oidc_views.TokenView``).
@@ -51,6 +55,8 @@ REUSED_CODES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 )
 BASE_SCOPES = ["openid", "profile", "phone"]
 NATIONAL_CODE_SCOPE = "national_code"
+ORG_SCOPE = "org"
+ORG_SCOPE_DESCRIPTION = "The company the person acts for"
 ACR_VALUES = ["1", "2", "3", "4"]
 
 
@@ -100,11 +106,14 @@ class ClientScopes(SettingsScopes):
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
         if application is None:
-            return list(settings.OAUTH2_PROVIDER["SCOPES"])
+            return list(self.get_all_scopes())
         profile = client_profile(application)
         if profile is not None and profile.may_receive_national_code:
-            return [*BASE_SCOPES, NATIONAL_CODE_SCOPE]
-        return list(BASE_SCOPES)
+            return [*BASE_SCOPES, NATIONAL_CODE_SCOPE, ORG_SCOPE]
+        return [*BASE_SCOPES, ORG_SCOPE]
+
+    def get_all_scopes(self):
+        return {**settings.OAUTH2_PROVIDER["SCOPES"], ORG_SCOPE: ORG_SCOPE_DESCRIPTION}
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
         return ["openid"]
@@ -287,6 +296,7 @@ class PanjerehValidator(OAuth2Validator):
         "phone_number": "phone",
         "phone_number_verified": "phone",
         "national_code": NATIONAL_CODE_SCOPE,
+        "org": ORG_SCOPE,
     }
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
@@ -341,6 +351,9 @@ class PanjerehValidator(OAuth2Validator):
             key, kid = _signing_key(settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"])
         payload = json.loads(json.dumps(id_token, default=str))
         signed = jose_jwt.encode({"typ": "JWT", "alg": alg, "kid": kid}, payload, key)
+        if payload.get("org"):
+            # The userinfo answer for this token, and a refresh, start from the same company.
+            OrgClaim.objects.create(jti=id_token["jti"], claim=payload["org"])
         saved = self._save_id_token(id_token["jti"], request, expiration_time)
         request.access_token = saved
         request.id_token = saved
@@ -392,7 +405,7 @@ class PanjerehValidator(OAuth2Validator):
 
     def get_additional_claims(self, request):
         user = request.user
-        return {
+        claims = {
             "acr": str(user.assurance_level),
             "name": user.get_full_name(),
             "given_name": user.first_name,
@@ -401,6 +414,38 @@ class PanjerehValidator(OAuth2Validator):
             "phone_number_verified": bool(user.mobile_verified_at),
             "national_code": user.national_code or "",
         }
+        org = self._org_claim(request)
+        if org:
+            claims["org"] = org
+        return claims
+
+    def _org_claim(self, request) -> dict | None:
+        """The ``org`` claim, only under the ``org`` scope and only while the person still
+        acts for the company the code (or the previous token) was issued for: the registry
+        is asked afresh at the token endpoint, within the representation TTL at userinfo."""
+        if ORG_SCOPE not in (request.scopes or []):
+            return None
+        if hasattr(request, "_panjereh_org_claim"):
+            return request._panjereh_org_claim
+        from . import businesses, registry_checks
+
+        national_id = getattr(request, "panjereh_org_id", "") or ""
+        fresh = True
+        if not national_id:
+            access = getattr(request, "access_token", None)
+            jti = getattr(getattr(access, "id_token", None), "jti", None)
+            previous = OrgClaim.objects.filter(jti=jti).first() if jti else None
+            national_id = previous.claim.get("national_id", "") if previous else ""
+            fresh = False  # userinfo: a read, within the TTL
+        claim = None
+        if national_id:
+            try:
+                found = businesses.authority(request.user, national_id, fresh=fresh)
+            except registry_checks.RegistryUnavailable:
+                found = None  # nothing is claimed that the registry did not confirm
+            claim = found.claim() if found is not None else None
+        request._panjereh_org_claim = claim
+        return claim
 
     def get_claim_dict(self, request):
         claims = super().get_claim_dict(request)
@@ -440,7 +485,11 @@ class PanjerehValidator(OAuth2Validator):
         sid = getattr(request, "panjereh_sid", None)
         session = SsoSession.objects.filter(sid=sid, ended_at__isnull=True).first() if sid else None
         if session is not None:
-            CodeSession.objects.create(code_hash=code_hash(code["code"]), sso_session=session)
+            CodeSession.objects.create(
+                code_hash=code_hash(code["code"]),
+                sso_session=session,
+                acting_company=getattr(request, "panjereh_org", "") or "",
+            )
             session.clients.add(request.client)
 
     # The token endpoint asks about one authorization code six times (scopes, redirect URI,
@@ -512,6 +561,7 @@ class PanjerehValidator(OAuth2Validator):
                 return False
             request.panjereh_sid = link.sso_session.sid
             request.panjereh_auth_time = link.sso_session.started_at
+            request.panjereh_org_id = link.acting_company
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
         if grant.nonce:
@@ -661,4 +711,10 @@ class PanjerehValidator(OAuth2Validator):
                 return False
             request.panjereh_sid = session.sid
             request.panjereh_auth_time = session.started_at
+            # The refreshed ID token names the same company, if the person still acts for it.
+            previous = getattr(request, "refresh_token_instance", None)
+            access = getattr(previous, "access_token", None) if previous is not None else None
+            jti = getattr(getattr(access, "id_token", None), "jti", None)
+            org = OrgClaim.objects.filter(jti=jti).first() if jti else None
+            request.panjereh_org_id = org.claim.get("national_id", "") if org else ""
         return ok

@@ -32,6 +32,7 @@ from .oidc import (
     ACR_VALUES,
     IN_TOKEN_TRANSACTION,
     NATIONAL_CODE_SCOPE,
+    ORG_SCOPE,
     REUSED_CODES,
     SID_SESSION_KEY,
     ec_public_jwk,
@@ -45,6 +46,7 @@ SCOPE_CLAIMS = {
     "profile": ["name", "given_name", "family_name"],
     "phone": ["phone_number"],
     NATIONAL_CODE_SCOPE: ["national_code"],
+    ORG_SCOPE: ["org"],
 }
 
 
@@ -133,6 +135,13 @@ class AuthorizeView(dot.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         # Carries the sign-on session id to the validator, which ties the code to it.
         credentials = {**credentials, "panjereh_sid": request.session.get(SID_SESSION_KEY)}
+        if ORG_SCOPE in scopes.split():
+            # The company the person acts for now (if any) goes with the code; the token
+            # endpoint asks the registry again before it puts it in the ``org`` claim.
+            from . import businesses
+
+            acting = businesses.acting_for(request)
+            credentials["panjereh_org"] = acting.company.national_id if acting else ""
         result = super().create_authorization_response(request, scopes, credentials, allow)
         if allow:
             application = (

@@ -28,3 +28,14 @@ def sso_sign_ins_by_agency(start: dt.datetime, end: dt.datetime) -> dict[int, in
         .order_by()
     )
     return {r["application__panjereh_profile__agency_id"]: r["n"] for r in rows}
+
+
+def acting_for(request):
+    """The company (a ``LegalPerson``) the request's person acts for, re-checked with the
+    company registry (afresh for a request that acts), or None: acting as themselves. Record it
+    on whatever the request creates (with the person), and call
+    ``identity.businesses.require_can_act(user, company, scope)`` before each decision."""
+    from . import businesses
+
+    acting = businesses.acting_for(request)
+    return acting.company if acting is not None else None

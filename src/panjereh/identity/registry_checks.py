@@ -44,7 +44,9 @@ IDENTITY = (
 )
 PHOTO = ("civil-registry", "photo", ["civil.photo"])
 MOBILE = ("shahkar-registry", "mobile-owner", ["shahkar.mobile_owner"])
-SERVICES = [IDENTITY, PHOTO, MOBILE]
+# A legal person's directors and signatories (businesses.py: who may act for a company).
+REPRESENTATIVES = ("ssaa-registry", "representatives", ["ssaa.company"])
+SERVICES = [IDENTITY, PHOTO, MOBILE, REPRESENTATIVES]
 # The national window's own service in the catalogue, named as the purpose of every call.
 PURPOSE_TITLE_FA = "ثبت‌نام و احراز هویت در پنجره ملی"
 PURPOSE_TITLE_EN = "Registration and identity assurance at the national window"
@@ -65,7 +67,60 @@ class CivilRecord:
     alive: bool
 
 
-# -- the three checks ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CompanyRecord:
+    """A legal person as the company registry names it today, with who represents it:
+    ``representatives`` is a tuple of (national code, role, since ISO date)."""
+
+    national_id: str
+    name: str
+    active: bool
+    representatives: tuple[tuple[str, str, str], ...]
+
+    def roles_of(self, national_code: str) -> set[str]:
+        return {role for code, role, _since in self.representatives if code == national_code}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "national_id": self.national_id,
+            "name": self.name,
+            "active": self.active,
+            "representatives": [list(r) for r in self.representatives],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CompanyRecord:
+        return cls(
+            national_id=data["national_id"],
+            name=data["name"],
+            active=bool(data["active"]),
+            representatives=tuple(tuple(r) for r in data["representatives"]),
+        )
+
+
+# -- the checks ---------------------------------------------------------------------------------
+
+
+def company_record(national_id: str) -> CompanyRecord | None:
+    """The company registry's record of ``national_id`` with its current directors and
+    signatories, or None if the registry holds no such legal person. The company is the
+    inquiry's subject (X-Road-UserId): the exchange log files the call under it."""
+    answer = _call(REPRESENTATIVES, national_id, rest=national_id)
+    if answer is None:
+        return None
+    try:
+        rows = tuple(
+            (str(r["national_code"]), str(r["role"]), str(r.get("since") or ""))
+            for r in answer["representatives"]
+        )
+        return CompanyRecord(
+            national_id=str(answer["national_id"]),
+            name=str(answer["name"]),
+            active=answer.get("status") != "dissolved",
+            representatives=rows,
+        )
+    except (KeyError, TypeError) as exc:
+        raise RegistryUnavailable(f"unexpected company answer: {exc}") from exc
 
 
 def match_identity(national_code: str, birth_date: dt.date) -> CivilRecord | None:
@@ -208,7 +263,8 @@ def _purpose_service_id(system) -> str:
 
 def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
     """Register the national window's consumer system for ``agency`` (the platform operator),
-    its public key, its purpose service, and approved grants for the three services.
+    its public key, its purpose service, and approved grants for its services (the civil
+    identity, photo and mobile checks, and companies' representatives).
 
     Used by ``panjereh identity_exchange`` in the demo and by the tests; in production the
     grants are decided by the Interoperability Working Group in the exchange's back office.

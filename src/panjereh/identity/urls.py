@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import business_views, views
 
 app_name = "identity"
 urlpatterns = [
@@ -23,4 +23,12 @@ urlpatterns = [
     path("helpers/<int:pk>/revoke/", views.delegation_revoke, name="delegation_revoke"),
     path("helpers/<int:pk>/act/", views.delegation_act, name="delegation_act"),
     path("helpers/stop/", views.delegation_stop, name="delegation_stop"),
+    path("companies/", business_views.companies, name="companies"),
+    path("companies/switch/", business_views.switch, name="switch"),
+    path(
+        "companies/authorisations/<int:pk>/revoke/",
+        business_views.revoke,
+        name="company_delegation_revoke",
+    ),
+    path("companies/<str:national_id>/", business_views.company, name="company"),
 ]

@@ -1,0 +1,20 @@
+"""Identity's settings read through one Section (``PANJEREH_IDENTITY_*``); a Django setting
+wins over the environment variable of the same name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from panjereh.common.conf import Section
+
+DEFAULTS: dict[str, Any] = {
+    # Seconds a company registry answer (who represents a company) is reused for showing pages
+    # (the "acting as" header). Requests that act (any POST) and decisions always ask afresh.
+    "REPRESENTATION_TTL": 60,
+}
+
+SECTION = Section("PANJEREH_IDENTITY_", DEFAULTS)
+
+
+def get(name: str) -> Any:
+    return SECTION.get(name)
