@@ -146,13 +146,25 @@ def fetch(
 # -- provisioning (demo and tests; production grants come from the Working Group) ------------
 
 
-def provision(definition: ServiceDefinition, *, resolution_number: str, valid_days: int = 365):
-    """Register the agency's consumer system and approved grants for the definition's data."""
-    from panjereh.exchange import provision as exchange_provision
-    from panjereh.exchange.models import DataService
-    from panjereh.exchange.operations import ensure_grant
+def data_wanted(definition: ServiceDefinition) -> dict[tuple[str, str], set[str]]:
+    """The items the definition reads, by (registry, data service code): its fetches and its
+    life-event feed; what its grants must cover."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for fetch_spec in definition.spec.get("data", []):
+        wanted.setdefault((fetch_spec["registry"], fetch_spec["service"]), set()).update(
+            fetch_spec["items"]
+        )
+    feed = definition.spec.get("proactive")
+    if feed:
+        wanted.setdefault((feed["registry"], feed["service"]), set()).update(feed["items"])
+    return wanted
 
-    agency = definition.agency
+
+def join_exchange(agency: Agency):
+    """Make ``agency`` an exchange consumer: its member code (the demo gives one), its exchange
+    key and its ``smart-services`` consumer system (idempotent); the consumer system."""
+    from panjereh.exchange import provision as exchange_provision
+
     if not agency.member_code:
         # An agency must be an exchange member to consume; the demo gives it a member code.
         from panjereh.catalogue import operations
@@ -170,18 +182,19 @@ def provision(definition: ServiceDefinition, *, resolution_number: str, valid_da
     if not exchange_keys:
         row = keys.active_key(agency, AgencyKey.Use.EXCHANGE)
         exchange_keys = [{**row.public_jwk, "kid": row.kid}]
-    system = exchange_provision.register_consumer(
+    return exchange_provision.register_consumer(
         agency, SUBSYSTEM, {"keys": exchange_keys}, title="Panjereh smart services"
     )
-    wanted: dict[tuple[str, str], set[str]] = {}
-    for fetch_spec in definition.spec["data"]:
-        wanted.setdefault((fetch_spec["registry"], fetch_spec["service"]), set()).update(
-            fetch_spec["items"]
-        )
-    feed = definition.spec.get("proactive")
-    if feed:
-        wanted.setdefault((feed["registry"], feed["service"]), set()).update(feed["items"])
-    for (registry, code), items in wanted.items():
+
+
+def provision(definition: ServiceDefinition, *, resolution_number: str, valid_days: int = 365):
+    """Register the agency's consumer system and approved grants for the definition's data."""
+    from panjereh.exchange.models import DataService
+    from panjereh.exchange.operations import ensure_grant
+
+    system = join_exchange(definition.agency)
+    agency = system.agency
+    for (registry, code), items in data_wanted(definition).items():
         ensure_grant(
             agency,
             DataService.objects.get(subsystem=f"{registry}-registry", code=code),
