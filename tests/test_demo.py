@@ -84,3 +84,168 @@ def test_the_demo_mode_has_the_demo_commands(tmp_path):
     assert "[demo]" in result.stdout
     for name in ("demo", "demo_accounts", "seed"):
         assert f"    {name}\n" in result.stdout
+
+
+# -- payments in the demo ----------------------------------------------------------------------
+
+
+def test_every_agency_that_takes_a_fee_gets_one_valid_treasury_account(db):
+    from panjereh.demo.payments import shaba_for, treasury_accounts
+    from panjereh.payments.models import TreasuryAccount, validate_shaba
+    from tests.factories import make_agency, make_service
+
+    charging, free = make_agency(), make_agency()
+    make_service(agency=charging, fee=250_000)
+    make_service(agency=free, fee=0)
+
+    assert treasury_accounts(lambda *_: None) >= 1
+    account = TreasuryAccount.objects.get(agency=charging)
+    assert account.active and account.shaba == shaba_for(charging.pk)
+    validate_shaba(account.shaba)
+    assert not TreasuryAccount.objects.filter(agency=free).exists()
+    # Idempotent: the next start keeps the accounts it finds.
+    assert treasury_accounts(lambda *_: None) == 0
+    assert TreasuryAccount.objects.filter(agency=charging).count() == 1
+    for pk in (1, 97, 684, 10**9):
+        validate_shaba(shaba_for(pk))  # IR, 24 digits, check digits mod 97
+
+
+def test_the_demo_starts_the_bank_with_a_secret_of_its_own_restarts_and_stops_it(
+    settings, tmp_path, monkeypatch
+):
+    import datetime as dt
+
+    from panjereh.demo.children import Watchdog
+    from panjereh.demo.payments import URL_SETTING, start_psp
+    from panjereh.payments import conf, providers
+    from panjereh.psp.supervisor import control
+
+    settings.VAR_DIR = tmp_path
+    monkeypatch.delenv("PANJEREH_PAYMENTS_PSP_SECRET", raising=False)
+    monkeypatch.setenv(URL_SETTING, "http://127.0.0.1:0")  # any free port
+    conf.SECTION.clear()
+    bank = start_psp(lambda *_: None)
+    try:
+        secret = (tmp_path / "payments" / "psp-secret").read_text().strip()
+        assert len(secret) == 64  # made for this data directory, not a constant of the code
+        assert os.environ[URL_SETTING] == bank.url == conf.get("PSP_URL")
+        # The portal's provider signs with the secret the bank was given: a signed call passes.
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        providers.get("simulated").settlement(yesterday)
+
+        class NoRegistries:
+            processes: dict = {}
+
+        watchdog = Watchdog(NoRegistries(), bank, lambda *_: None)
+        first = bank.process
+        first.kill()
+        first.wait()
+        assert watchdog.check() == 1  # started again, on its port, with the same secret
+        second = bank.process
+        assert second is not first and control(bank.url)["mode"] == "normal"
+        providers.get("simulated").settlement(yesterday)
+        watchdog.stop()  # the demo stops the watchdog first: nothing restarts while stopping
+        second.kill()
+        second.wait()
+        assert watchdog.check() == 0 and bank.process is second
+        bank.process = None
+        live = bank.start().process
+        bank.stop()  # the demo stopping
+        assert live.poll() is not None and bank.process is None
+    finally:
+        bank.stop()
+        conf.SECTION.clear()
+
+
+def test_the_history_pays_fee_bearing_applications_with_the_state_machines_rows(db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from panjereh.demo import history
+    from panjereh.demo.payments import treasury_accounts
+    from panjereh.payments.models import Payment, PaymentEvent, Refund, TreasuryAccount
+    from panjereh.payments.operations import TRANSITIONS
+    from panjereh.services.models import Application, ServiceDefinition
+    from tests.factories import UserFactory, make_agency, make_service
+
+    agency = make_agency()
+    paid_card, free_card = make_service(agency=agency, fee=250_000), make_service(agency=agency)
+    treasury_accounts(lambda *_: None)
+    account = TreasuryAccount.objects.get(agency=agency, active=True)
+
+    def definition(code, card):
+        return ServiceDefinition.objects.create(
+            code=code,
+            version=1,
+            service=card,
+            agency=agency,
+            title_fa="گواهی",
+            spec={},
+            digest=code,
+        )
+
+    paid, free = definition("fee-test", paid_card), definition("free-test", free_card)
+    user = UserFactory()
+    now = timezone.now()
+    apps = []
+    for n in range(60):
+        submitted = now - dt.timedelta(days=5 + n, hours=n % 7)
+        apps.append(
+            Application(
+                tracking_code=f"{history.PREFIX}T-{n:03d}",
+                definition=free if n % 10 == 9 else paid,
+                fee_rials=0 if n % 10 == 9 else 250_000,
+                agency=agency,
+                user=user,
+                subject_code=user.national_code or "0",
+                idempotency_key=f"t{n}",
+                state="rejected" if n % 4 == 0 else "issued",
+                submitted_at=submitted,
+                due_at=submitted,
+                completed_at=submitted + dt.timedelta(minutes=5),
+            )
+        )
+    recent = now - dt.timedelta(hours=2)  # inside the days the settlement job reconciles
+    apps.append(
+        Application(
+            tracking_code=f"{history.PREFIX}T-recent", definition=paid, agency=agency, user=user,
+            subject_code="0", idempotency_key="recent", state="issued", submitted_at=recent,
+            fee_rials=250_000,
+            due_at=recent, completed_at=recent,
+        )
+    )  # fmt: skip
+    Application.objects.bulk_create(apps)
+
+    done = history.payments(seed=7)
+    assert not done.skipped and done.captured == 54  # the fee-bearing ones, not the recent one
+    assert done.payments > done.captured  # some paid at a second attempt
+    by_code = {a.tracking_code: a for a in Application.objects.all()}
+    paid_purposes = set()
+    for payment in Payment.objects.all():
+        application = by_code[payment.purpose_id]
+        assert application.definition_id == paid.pk and payment.purpose_kind == "application"
+        assert payment.amount == 250_000 and payment.account_id == account.pk
+        assert payment.payer_id == user.pk
+        moves = list(
+            PaymentEvent.objects.filter(payment=payment)
+            .order_by("at", "pk")
+            .values_list("from_state", "to_state")
+        )
+        assert moves[0] == ("", "created") and moves[-1][1] == payment.state
+        for (_before, after), (source, target) in zip(moves, moves[1:], strict=False):
+            assert after == source and target in TRANSITIONS[source]
+        if payment.captured_amount:
+            paid_purposes.add(payment.purpose_id)
+            assert payment.state == "settled" and payment.purpose_told_at is not None
+            assert payment.captured_at < application.submitted_at
+            refunded = application.state == "rejected"
+            assert payment.refunded_amount == (payment.amount if refunded else 0)
+            assert Refund.objects.filter(payment=payment, state="refunded").count() == refunded
+            if refunded:
+                refund = Refund.objects.get(payment=payment)
+                assert refund.idempotency_key == f"reject:{application.tracking_code}"
+        else:
+            assert payment.state in ("failed", "cancelled", "reversed") and payment.ended_at
+    assert len(paid_purposes) == 54 and f"{history.PREFIX}T-recent" not in paid_purposes
+    assert history.payments(seed=7).skipped  # once

@@ -44,7 +44,6 @@ class HistoryResult:
     applications: int = 0
     events: int = 0
     sign_ins: int = 0
-    exchange_rows: int = 0
     skipped: bool = False
 
 
@@ -140,6 +139,11 @@ def seed(months: int = DEFAULT_MONTHS, seed: int = DEFAULT_SEED, per_month: int 
                         state = "human_review"
                     user = users[rng.randrange(len(users))]
                     n = len(apps)
+                    # The definition's fee (services.fees; no rules on simulated inputs). Its
+                    # payment is written by payments(); a rejected one's refund is asked there,
+                    # so the refund job has nothing left to do for it.
+                    fee = int(d.spec.get("fee_rials") or 0)
+                    closed = state == "rejected" and fee > 0
                     apps.append(
                         Application(
                             tracking_code=f"{PREFIX}{month.year % 100:02d}{month.month:02d}-{n:06d}",
@@ -159,6 +163,8 @@ def seed(months: int = DEFAULT_MONTHS, seed: int = DEFAULT_SEED, per_month: int 
                             due_at=submitted + dt.timedelta(minutes=d.target_minutes),
                             completed_at=None if state not in ("issued", "rejected") else done,
                             rating=rng.choice([None, None, 3, 4, 5, 5, 2]) if not open_ else None,
+                            fee_rials=fee,
+                            fee_refund_checked_at=done if closed else None,
                         )  # fmt: skip
                     )
                     paths.append([(k, f, t, submitted, done) for k, f, t in steps])
@@ -183,8 +189,22 @@ def seed(months: int = DEFAULT_MONTHS, seed: int = DEFAULT_SEED, per_month: int 
         JourneyEvent.objects.bulk_create(events, batch_size=5000)
         result.applications, result.events = len(apps), len(events)
         result.sign_ins = _sign_ins(rng, spans, users, now)
-        result.exchange_rows = _exchange(rng, spans, definitions)
     return result
+
+
+def exchange(months: int = DEFAULT_MONTHS, seed: int = DEFAULT_SEED) -> int:
+    """The exchange's monthly call statistics of the complete months among the last
+    ``months``: run once the registries are registered as data services (before that there is
+    nothing to count calls of). Months that already have rows are kept. The rows written."""
+    from panjereh.services.models import ServiceDefinition
+
+    if months <= 0:
+        return 0
+    definitions = list(
+        ServiceDefinition.objects.filter(active=True).only("agency", "spec").order_by("code")
+    )
+    with transaction.atomic():
+        return _exchange(random.Random(seed), _months(months), definitions)
 
 
 def _reason(definition, human: bool) -> dict[str, str]:
@@ -306,3 +326,227 @@ def _exchange(rng: random.Random, spans, definitions) -> int:
             )
     MonthlyStat.objects.bulk_create(rows, batch_size=5000)
     return len(rows)
+
+
+# -- payments ---------------------------------------------------------------------------------
+
+PAYMENT_KEY = f"fee:{PREFIX}"  # idempotency keys of simulated applications' first payments
+FAILED_SHARE = 0.06  # a first attempt the bank declined (insufficient funds), paid again after
+CANCELLED_SHARE = 0.03  # a first attempt the payer cancelled on the bank's page
+REVERSED_SHARE = 0.01  # a first attempt not confirmed in time, returned to the payer by the bank
+
+
+@dataclass
+class PaymentsResult:
+    payments: int = 0
+    captured: int = 0
+    refunds: int = 0
+    events: int = 0
+    skipped: bool = False
+
+
+def payments(seed: int = DEFAULT_SEED) -> PaymentsResult:
+    """The fees of the simulated applications that have one (their definition's, as
+    ``services.fees`` asks it): each paid into the agency's active treasury account a few
+    minutes before it was submitted, some after a declined, cancelled or reversed first
+    attempt; a rejected application's fee given back. Settled the next day, as the daily
+    settlement file would. No signed receipts (the history's applications have none either).
+
+    Written in bulk (a few thousand rows; the payments' state machine moves one row at a time
+    with a lock, far too slow for history), with the event rows the machine writes for each
+    move (``payments.operations``: from-state, to-state, actor, source, data), so a simulated
+    payment's page reads like a real one's. Nothing within the last days the settlement job
+    reconciles (``PANJEREH_PAYMENTS_SETTLEMENT_DAYS``) and today: the simulated bank never saw
+    these payments, and the job would rightly open a "missing from the bank's file" case for
+    each. Idempotent (nothing is written when simulated payments exist)."""
+    from panjereh.common.jalali import TEHRAN
+    from panjereh.payments import conf
+    from panjereh.payments import providers as payment_providers
+    from panjereh.payments.models import (
+        Payment,
+        PaymentEvent,
+        PaymentState,
+        Refund,
+        RefundEvent,
+        RefundState,
+        TreasuryAccount,
+    )
+    from panjereh.services.models import Application
+
+    result = PaymentsResult()
+    if Payment.objects.filter(idempotency_key__startswith=PAYMENT_KEY).exists():
+        result.skipped = True
+        return result
+    rng = random.Random(seed)
+    now = timezone.now()
+    today = now.astimezone(TEHRAN).date()
+    cutoff = dt.datetime.combine(
+        today - dt.timedelta(days=int(conf.get("SETTLEMENT_DAYS"))), dt.time.min, tzinfo=TEHRAN
+    )
+    accounts = dict(TreasuryAccount.objects.filter(active=True).values_list("agency_id", "pk"))
+    provider = payment_providers.get().identifier
+    rows = (
+        Application.objects.filter(
+            tracking_code__startswith=PREFIX,
+            fee_rials__gt=0,
+            submitted_at__lt=cutoff,
+            agency_id__in=list(accounts),
+        )
+        .order_by("pk")
+        .values_list(
+            "tracking_code", "agency_id", "user_id", "submitted_at", "state", "completed_at",
+            "fee_rials", "definition__title_fa",
+        )
+    )  # fmt: skip
+    S = PaymentState
+    made: list[Payment] = []
+    moves: list[list[tuple]] = []  # per payment: (from, to, at, source, by payer, data)
+    refunds: list[tuple[int, str, int, dt.datetime, dt.datetime]] = []  # payment index, …
+    references: set[str] = set()
+
+    def reference() -> str:
+        while True:
+            code = str(10**11 + rng.randrange(9 * 10**11))
+            if code not in references:
+                references.add(code)
+                return code
+
+    def card() -> str:
+        return f"{rng.choice(['603799', '610433', '627412', '589210'])}******{rng.randrange(10**4):04d}"
+
+    for code, agency_id, user_id, submitted, state, completed, fee, title in rows:
+        # The attempts, oldest first: perhaps one that failed, then the one that paid.
+        ending = rng.random()
+        attempts = []
+        if ending < FAILED_SHARE:
+            attempts.append(S.FAILED)
+        elif ending < FAILED_SHARE + CANCELLED_SHARE:
+            attempts.append(S.CANCELLED)
+        elif ending < FAILED_SHARE + CANCELLED_SHARE + REVERSED_SHARE:
+            attempts.append(S.REVERSED)
+        attempts.append(S.CAPTURED)
+        # Far enough back that the last attempt is paid before the application was submitted.
+        at = submitted - dt.timedelta(minutes=rng.randint(12, 25) * len(attempts))
+        for attempt, outcome in enumerate(attempts):
+            n = len(made)
+            created = at
+            started = created + dt.timedelta(seconds=rng.randint(5, 90))
+            came_back = started + dt.timedelta(seconds=rng.randint(40, 240))
+            ref = f"{rng.randrange(10**12):012d}"
+            number = reference()
+            # As services.fees makes them: the first asked by the window for the applicant,
+            # another by the applicant paying again.
+            payment = Payment(
+                reference=number,
+                idempotency_key=f"fee:{code}" if attempt == 0 else f"auto:{number}",
+                purpose_kind="application",
+                purpose_id=code,
+                description=f"{title} — {code}"[:300],
+                amount=fee,
+                agency_id=agency_id,
+                account_id=accounts[agency_id],
+                payer_id=user_id,
+                state=outcome,
+                provider=provider,
+                provider_token=f"{PREFIX}{n:07d}",
+                created_at=created,
+                started_at=started,
+            )
+            steps = [
+                ("", S.CREATED, created, "create", attempt > 0, {}),
+                (S.CREATED, S.STARTED, started, "payer", True, {}),
+            ]
+            if outcome in (S.FAILED, S.CANCELLED):
+                payment.failure_code = "insufficient_funds" if outcome == S.FAILED else "cancelled"
+                payment.ended_at = came_back
+                steps.append((S.STARTED, outcome, came_back, "callback", False, {}))
+            else:
+                payment.provider_ref, payment.card_mask = ref, card()
+                payment.authorised_at = came_back
+                payment.verify_by = came_back + dt.timedelta(seconds=conf.get("VERIFY_WINDOW"))
+                steps.append((S.STARTED, S.AUTHORISED, came_back, "callback", False, {}))
+            if outcome == S.REVERSED:
+                ended = payment.verify_by
+                payment.failure_code, payment.ended_at = "not_verified_in_time", ended
+                steps.append((S.AUTHORISED, S.REVERSED, ended, "reconciliation", False, {}))
+            if outcome == S.CAPTURED:
+                captured = came_back + dt.timedelta(seconds=rng.randint(1, 4))
+                # Settled when the next day's settlement file is reconciled (the hourly job).
+                day = captured.astimezone(TEHRAN).date()
+                settled = dt.datetime.combine(
+                    day + dt.timedelta(days=1), dt.time(rng.randint(0, 2), rng.randint(0, 59)),
+                    tzinfo=TEHRAN,
+                )  # fmt: skip
+                payment.state = S.SETTLED
+                payment.captured_amount = fee
+                payment.captured_at = payment.purpose_told_at = captured
+                payment.settled_at = settled
+                steps.append((S.AUTHORISED, S.CAPTURED, captured, "callback", False, {"ref": ref}))
+                steps.append(
+                    (S.CAPTURED, S.SETTLED, settled, "settlement", False, {"day": day.isoformat()})
+                )
+                if state == "rejected" and completed is not None:
+                    asked = completed + dt.timedelta(minutes=rng.randint(1, 20))
+                    done = asked + dt.timedelta(minutes=rng.randint(2, 240))
+                    if done < cutoff:
+                        payment.refunded_amount = fee
+                        refunds.append((n, code, fee, asked, done))
+            made.append(payment)
+            moves.append(steps)
+            at = came_back + dt.timedelta(minutes=rng.randint(1, 10))
+    with transaction.atomic():
+        Payment.objects.bulk_create(made, batch_size=2000)
+        events = [
+            PaymentEvent(
+                payment_id=payment.pk,
+                from_state=from_state,
+                to_state=to_state,
+                at=at,
+                actor_id=payment.payer_id if by_payer else None,
+                source=source,
+                data=data,
+            )
+            for payment, steps in zip(made, moves, strict=True)
+            for from_state, to_state, at, source, by_payer, data in steps
+        ]
+        PaymentEvent.objects.bulk_create(events, batch_size=5000)
+        reason = "درخواست رد شد و هزینه آن بازگردانده می‌شود"  # services.fees.refund_rejected's
+        given_back = Refund.objects.bulk_create(
+            [
+                Refund(
+                    payment_id=made[n].pk,
+                    idempotency_key=f"reject:{code}",
+                    amount=amount,
+                    reason=f"{reason} ({code})",
+                    state=RefundState.REFUNDED,
+                    provider_ref=f"{rng.randrange(10**12):012d}",
+                    created_at=asked,
+                    ended_at=done,
+                )
+                for n, code, amount, asked, done in refunds
+            ],
+            batch_size=2000,
+        )
+        refund_events = [
+            event
+            for refund in given_back
+            for event in (
+                RefundEvent(
+                    refund_id=refund.pk,
+                    to_state=RefundState.REQUESTED,
+                    at=refund.created_at,
+                    note=refund.reason,
+                ),
+                RefundEvent(
+                    refund_id=refund.pk,
+                    from_state=RefundState.REQUESTED,
+                    to_state=RefundState.REFUNDED,
+                    at=refund.ended_at,
+                ),
+            )
+        ]
+        RefundEvent.objects.bulk_create(refund_events, batch_size=5000)
+    result.payments, result.refunds = len(made), len(given_back)
+    result.captured = sum(1 for p in made if p.captured_amount)
+    result.events = len(events) + len(refund_events)
+    return result

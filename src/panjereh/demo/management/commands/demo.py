@@ -82,7 +82,8 @@ class Command(BaseCommand):
             "--history",
             type=int,
             default=6,
-            help="Months of SIMULATED activity (applications, sign-ins, exchange calls) to seed "
+            help="Months of SIMULATED activity (applications, payments, sign-ins, exchange calls) "
+            "to seed "
             "once, so that observed figures are not empty; 0: none.",
         )
 
@@ -96,6 +97,9 @@ class Command(BaseCommand):
         call_command("demo_accounts")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
+        from panjereh.demo.payments import treasury_accounts
+
+        treasury_accounts(self.stdout.write)
         self._seed_history(history)
         if no_serve:
             return
@@ -104,19 +108,30 @@ class Command(BaseCommand):
         # processes read it from the environment, forked server workers from settings.
         os.environ["PANJEREH_PUBLIC_URL"] = settings.PUBLIC_BASE_URL = host
 
+        from panjereh.demo.children import Watchdog
         from panjereh.demo.exchange import start_registries
         from panjereh.demo.identity import start_identity_demo
+        from panjereh.demo.payments import start_psp
         from panjereh.services.worker import start_child
 
         with contextlib.ExitStack() as children:
             registries = start_registries(profile, self.stdout.write)
             children.callback(registries.stop)
+            # The bank, before the worker and the server: both read its address at start.
+            bank = start_psp(self.stdout.write)
+            children.callback(bank.stop)
+            watchdog = Watchdog(registries, bank, self.stderr.write)
+            watchdog.start()
+            children.callback(watchdog.stop)  # first out: nothing is restarted while stopping
             windows = start_identity_demo(host, self.stdout.write)
             children.callback(windows.stop)
             # Grants for the definitions' data (the dataset's too); those in place are kept.
             from panjereh.demo.definitions import provision
 
             provision(write=self.stdout.write)
+            # The exchange's monthly figures of the simulated history: only now are the
+            # registries registered as data services whose calls they count.
+            self._seed_exchange_history(history)
             # The systems the status page watches, at this run's addresses, and the days
             # finished since the last run rolled up; the worker (a process apart from the
             # server, so it sees the server's own outage too) probes them every
@@ -127,7 +142,7 @@ class Command(BaseCommand):
             rollup()
             worker = start_child()
             children.callback(worker.stop)
-            self._print_ready(host, profile)
+            self._print_ready(host, profile, bank.url)
             call_command("serve", bind=bind.replace("http://", ""))
 
     def _seed_definitions(self) -> None:
@@ -150,15 +165,38 @@ class Command(BaseCommand):
         """Simulated applications, sign-ins and exchange calls (panjereh.demo.history), once."""
         import time
 
-        from panjereh.demo.history import seed
+        from panjereh.demo.history import payments, seed
 
         started = time.perf_counter()
         done = seed(months)
         if not done.skipped:
             self.stdout.write(
                 f"Simulated history ({done.months} months, SIMULATED): {done.applications} "
-                f"applications, {done.events} journey events, {done.sign_ins} sign-ins, "
-                f"{done.exchange_rows} exchange statistics rows in "
+                f"applications, {done.events} journey events, {done.sign_ins} sign-ins in "
+                f"{time.perf_counter() - started:.1f} s."
+            )
+        if months <= 0:
+            return
+        started = time.perf_counter()
+        paid = payments()  # also for a history seeded before payments existed
+        if not paid.skipped:
+            self.stdout.write(
+                f"Simulated payments (SIMULATED): {paid.payments} payments ({paid.captured} "
+                f"paid), {paid.refunds} refunds, {paid.events} events in "
+                f"{time.perf_counter() - started:.1f} s."
+            )
+
+    def _seed_exchange_history(self, months: int) -> None:
+        """The exchange's SIMULATED monthly call statistics (months that have none)."""
+        import time
+
+        from panjereh.demo.history import exchange
+
+        started = time.perf_counter()
+        rows = exchange(months)
+        if rows:
+            self.stdout.write(
+                f"Simulated exchange statistics (SIMULATED): {rows} monthly rows in "
                 f"{time.perf_counter() - started:.1f} s."
             )
 
@@ -176,7 +214,10 @@ class Command(BaseCommand):
         for user in User.objects.filter(username="steering-member"):
             user.groups.add(moderators)
 
-    def _print_ready(self, host: str, profile: str) -> None:
+    def _print_ready(self, host: str, profile: str, bank: str = "") -> None:
+        from panjereh.psp import TEST_CARDS
+
+        cards = {behaviour: card for card, behaviour in TEST_CARDS.items()}
         citizens = sample_citizens(profile)
         photos = write_photos(profile, citizens)
         people = "\n".join(
@@ -196,6 +237,11 @@ class Command(BaseCommand):
                 f"  System status:         {host}/status/\n"
                 f"  Verify a document:     {host}/services/verify/\n"
                 f"  Back office:           {host}/admin/  (accounts printed above)\n"
+                f"  Payments:              {host}/payments/  (yours)  {host}/payments/finance/  "
+                "(agency admins above, e.g. judiciary-admin)\n"
+                f"  Simulated bank:        {bank}/  test cards (any expiry, CVV2, one-time code): "
+                f"{cards.get('success', '')} pays, {cards.get('insufficient_funds', '')} is "
+                "declined\n"
                 f"  API schema (OpenAPI):  {host}/api/schema/\n"
                 "  People of the simulated civil registry you can register as:\n"
                 f"{people}\n"
