@@ -2,7 +2,8 @@
 
 Payments knows nothing of applications or permits (it is below them in the dependency order,
 docs/architecture.md). An app that takes payments registers a :class:`Purpose` for its kind
-in its ``AppConfig.ready`` (services: ``application``; permits: ``permit``), like a provider
+in its ``AppConfig.ready`` (services: ``application``; permits: ``permit``; payments itself:
+``bill``, :mod:`.billing`), like a provider
 module registers with :mod:`.providers`.
 
 Telling the purpose is an **outbox**: a captured payment has ``purpose_told_at`` empty until
@@ -61,7 +62,7 @@ def page_of(payment: Payment) -> str:
 def tell(payment_id: int) -> bool:
     """Run the purpose's ``paid`` handler for a captured payment not told yet; True when told.
 
-    A kind nobody registered (a bill, paid to the biller) is marked told with nothing run."""
+    A kind nobody registered is marked told with nothing run (bills register ``billing``)."""
     payment = Payment.objects.filter(
         pk=payment_id, state__in=PAID_STATES, purpose_told_at__isnull=True
     ).first()
