@@ -13,7 +13,7 @@ from panjereh.common.persian import digits_only
 
 from . import queries
 from .models import PermitKind
-from .search import MAX_QUERY_LENGTH, search_permits
+from .search import MAX_QUERY_LENGTH, get_index, search_permits
 
 PAGE_SIZE = 20
 
@@ -60,7 +60,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "filtered": filtered,
             "searched": bool(query) or filtered,
             "max_query_length": MAX_QUERY_LENGTH,
-            "counts": queries.counts() if not query and not filtered else None,
+            # Figures of the catalogue as the index holds it: computed once per snapshot.
+            "counts": None if query or filtered else get_index().memo("counts", queries.counts),
         },
     )
 
