@@ -270,6 +270,12 @@ def test_a_duplicated_callback_gives_one_confirmation(window, person):
     billing.confirm(payment)  # told again by hand: still one
     assert BillConfirmation.objects.filter(payment=payment).count() == 1
     assert Message.objects.filter(user=person).count() == 1
+    # A process that stored the confirmation and died before the notice: told again, it
+    # posts the notice (still one confirmation).
+    Message.objects.filter(user=person).delete()
+    billing.confirm(payment)
+    assert Message.objects.filter(user=person).count() == 1
+    assert BillConfirmation.objects.filter(payment=payment).count() == 1
 
 
 def test_the_biller_answers_the_same_confirmation_to_the_same_payment(window, person):

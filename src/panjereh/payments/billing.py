@@ -239,7 +239,9 @@ def confirm(payment: Payment) -> None:
     the payer. Idempotent; raises :class:`BillerUnavailable` to be called again later."""
     from panjereh.exchange.client import GatewayRefusal
 
-    if BillConfirmation.objects.filter(payment=payment).exists():
+    known = BillConfirmation.objects.filter(payment=payment).first()
+    if known is not None:
+        _tell_payer(payment, known)  # once: the inbox keeps one message per dedupe key
         return
     bill_id, payment_id = numbers(payment)
     payer = payment.payer
@@ -287,7 +289,8 @@ def confirm(payment: Payment) -> None:
                 message_id=reply.message_id[:100],
             )
     except IntegrityError:
-        return  # told twice at once: the other call keeps the same confirmation
+        # Told twice at once: the biller answered both the same; keep the stored one.
+        confirmation = BillConfirmation.objects.get(payment=payment)
     _tell_payer(payment, confirmation)
 
 
