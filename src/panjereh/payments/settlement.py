@@ -28,13 +28,14 @@ file reconciled.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +88,7 @@ def reconcile_settlement(day: dt.date, *, actor, provider: str | None = None) ->
         SettlementFile.objects.filter(pk=record.pk).update(digest=digest, fetched_at=timezone.now())
         matcher = _Matcher(record, backend.identifier)
         try:
-            count = matcher.stage(lines)
+            count = matcher.stage(lines, body, backend.settlement_csv(body))
             matched = matcher.open_cases() + matcher.settle()
             matcher.missing()
         finally:
@@ -151,7 +152,12 @@ class _Matcher:
 
     # -- loading ------------------------------------------------------------------------------
 
-    def stage(self, lines: Iterable[providers.SettlementLine]) -> int:
+    def stage(
+        self,
+        lines: Iterable[providers.SettlementLine],
+        body: bytes = b"",
+        csv_columns: dict[str, str] | None = None,
+    ) -> int:
         columns = "number, kind, token, order_id, ref, amount"
         count = 0
         with connection.cursor() as cursor:
@@ -160,7 +166,12 @@ class _Matcher:
                 f"CREATE TEMPORARY TABLE {STAGE} (number integer, kind varchar(20),"
                 " token varchar(100), order_id varchar(40), ref varchar(40), amount bigint)"
             )
-            if self.postgres:
+            whole = (
+                self.copy_csv(cursor, body, csv_columns) if self.postgres and csv_columns else None
+            )
+            if whole is not None:
+                count = whole
+            elif self.postgres:
                 with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
                     for row in _rows(lines):
                         copy.write_row(row)
@@ -180,6 +191,51 @@ class _Matcher:
                     count += len(batch)
             cursor.execute(f"CREATE INDEX {STAGE}_token ON {STAGE} (token)")
             cursor.execute(f"ANALYZE {STAGE}")
+        return count
+
+    def copy_csv(self, cursor, body: bytes, names: dict[str, str]) -> int | None:
+        """Load a CSV file whole: ``COPY`` into a table of text columns, then one
+        ``INSERT … SELECT`` that trims, shortens and reads the amounts (digits only, else
+        NULL, as the line-by-line path does). The lines' numbers are the order ``COPY`` read
+        them in (an identity column). ``None`` when the file cannot be read so (no such
+        header, a NUL byte, a ragged line): the caller reads it line by line."""
+        first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r")
+        header = next(csv.reader([first]), [])
+        if not all(name in header for name in names.values()):
+            return None
+        at = {want: header.index(name) for want, name in names.items()}
+        raw = f"{STAGE}_raw"
+        texts = ", ".join(f"c{i} text" for i in range(len(header)))
+        cursor.execute(f"DROP TABLE IF EXISTS {raw}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {raw} (number integer GENERATED ALWAYS AS IDENTITY, {texts})"
+        )
+        listed = ", ".join(f"c{i}" for i in range(len(header)))
+        try:
+            with transaction.atomic():  # a savepoint: a refused file leaves the rest as it was
+                with cursor.copy(
+                    f"COPY {raw} ({listed}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                ) as copy:
+                    view = memoryview(body)
+                    for start in range(0, len(view), 1 << 20):
+                        copy.write(view[start : start + (1 << 20)])
+        except (DatabaseError, connection.Database.Error) as exc:  # psycopg's own, unwrapped
+            log.warning("settlement file not loaded whole (%s); read line by line", exc)
+            cursor.execute(f"DROP TABLE IF EXISTS {raw}")
+            return None
+
+        def text(want: str, size: int) -> str:
+            return f"coalesce(left(btrim(c{at[want]}, E' \\t\\r'), {size}), '')"
+
+        amount = f"btrim(c{at['amount']}, E' \\t\\r')"
+        cursor.execute(
+            f"INSERT INTO {STAGE} (number, kind, token, order_id, ref, amount)"  # noqa: S608
+            f" SELECT number, {text('kind', 20)}, {text('token', 100)},"
+            f" {text('order_id', 40)}, {text('ref', 40)},"
+            f" CASE WHEN {amount} ~ '^[0-9]{{1,18}}$' THEN {amount}::bigint END FROM {raw}"
+        )
+        count = cursor.rowcount
+        cursor.execute(f"DROP TABLE {raw}")
         return count
 
     def drop(self) -> None:
@@ -326,14 +382,15 @@ class _Matcher:
                 [self.provider, *paid],
             )
             matched = cursor.fetchone()[0]
+            # A join, not ``id IN (subquery)``: the plan stays a hash join or index lookups
+            # by token whatever the statistics say of the captured rows.
             move = self.sql(
-                "UPDATE {payment} SET state = %s, settled_at = %s"
-                " WHERE state = %s AND id IN (SELECT p.id FROM {stage} t JOIN {payment} p"
-                " ON p.provider = %s AND p.provider_token = t.token"
-                " WHERE t.kind = 'payment' AND t.amount = p.amount AND p.state = %s)"
+                "UPDATE {payment} AS p SET state = %s, settled_at = %s FROM {stage} AS t"
+                " WHERE p.provider = %s AND p.provider_token = t.token AND t.kind = 'payment'"
+                " AND t.amount = p.amount AND p.state = %s"
                 " RETURNING id"
             )
-            params = [S.SETTLED, now, S.CAPTURED, self.provider, S.CAPTURED]
+            params = [S.SETTLED, now, self.provider, S.CAPTURED]
             event = PaymentEvent._meta.db_table
             if self.postgres:
                 cursor.execute(  # names are the models' own tables, values are parameters

@@ -126,6 +126,13 @@ class Provider(ABC):
     def settlement(self, day: dt.date) -> tuple[bytes, Iterable[SettlementLine]]:
         """The day's settlement file as sent, and its lines."""
 
+    def settlement_csv(self, body: bytes) -> dict[str, str] | None:
+        """If the file (as :meth:`settlement` returned it) is UTF-8 CSV with a header row: which
+        header names hold ``kind``, ``token``, ``order_id``, ``ref`` and ``amount``, so that
+        the database can load it whole (PostgreSQL's ``COPY``) instead of line by line.
+        ``None`` (the default) when it is not; the lines are then read one by one."""
+        return None
+
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _registry: dict[str, type[Provider]] = {}

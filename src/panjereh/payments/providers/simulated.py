@@ -174,6 +174,10 @@ class SimulatedPSP(Provider):
             raise ProviderUnavailable("settlement: the file's signature does not match")
         return body, _lines(body)
 
+    def settlement_csv(self, body: bytes) -> dict[str, str] | None:
+        # The file is CSV with a header (day,kind,token,order_id,ref,amount,at).
+        return {name: name for name in ("kind", "token", "order_id", "ref", "amount")}
+
 
 def _lines(body: bytes) -> Iterable[SettlementLine]:
     reader = csv.DictReader(io.StringIO(body.decode("utf-8")))
