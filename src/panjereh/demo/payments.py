@@ -78,3 +78,42 @@ def start_psp(write=print) -> PSP:
     conf.SECTION.clear()  # this process may have read the old address already
     write(f"Simulated payment provider (bank gateway): {bank.url}/")
     return bank
+
+
+def bill_payments(billers_url: str = "", write=print) -> bool:
+    """Paying bills in the demo: the national window's grants on the simulated billers'
+    services (``payments.billing.provision``, idempotent) and a treasury account for the
+    billers' agency. Run once the billers are registered and the window is a consumer (the
+    identity part registers it). Whether bills can be paid."""
+    from panjereh.catalogue import roles
+    from panjereh.catalogue.models import Agency
+    from panjereh.identity.management.commands.identity_exchange import PLATFORM_AGENCY
+    from panjereh.payments import billing, operations
+    from panjereh.payments.models import TreasuryAccount
+
+    operator = Agency.objects.filter(code=PLATFORM_AGENCY["code"]).first()
+    if operator is None:
+        return False
+    billing.provision(operator, resolution_number="1404/demo")
+    agency = billing.billers_agency()
+    if agency is None:
+        return False
+    if not TreasuryAccount.objects.filter(agency=agency, active=True).exists():
+        operations.save_treasury_account(
+            agency,
+            shaba=shaba_for(agency.pk),
+            treasury_id=f"4001{agency.pk:08d}",
+            title=f"حساب درآمد قبوض {agency.name_fa}"[:200],
+            actor=roles.SYSTEM,
+        )
+    example = ""
+    if billers_url:
+        try:  # an open bill to try, as the billers list them for a demo
+            import httpx
+
+            bill = httpx.get(f"{billers_url}/_bills", timeout=5).json()["bills"][0]
+            example = f" (e.g. bill ID {bill['bill_id']}, payment ID {bill['payment_id']})"
+        except (httpx.HTTPError, KeyError, IndexError, ValueError):
+            example = ""
+    write(f"Bills of the simulated billers can be paid at /payments/bills/{example}.")
+    return True

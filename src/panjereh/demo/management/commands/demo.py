@@ -125,6 +125,14 @@ class Command(BaseCommand):
             children.callback(watchdog.stop)  # first out: nothing is restarted while stopping
             windows = start_identity_demo(host, self.stdout.write)
             children.callback(windows.stop)
+            # The window is now a consumer: its grants on the billers' services.
+            from panjereh.demo.payments import bill_payments
+            from panjereh.registries import billers
+
+            try:
+                bill_payments(registries.url(billers.NAME), self.stdout.write)
+            except Exception as exc:  # the rest of the demo does not need bills
+                self.stderr.write(f"Bills cannot be paid in this run: {exc!r}")
             # Grants for the definitions' data (the dataset's too); those in place are kept.
             from panjereh.demo.definitions import provision
 
