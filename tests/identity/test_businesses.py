@@ -257,6 +257,39 @@ def test_a_director_removed_by_the_registry_stops_acting_at_the_next_acting_requ
     assert refused.value.code == "not_representative"
 
 
+def test_signing_in_again_asks_the_registry_afresh(registry, ceo, settings):
+    settings.PANJEREH_IDENTITY_REPRESENTATION_TTL = 60
+    from importlib import import_module
+
+    from django.contrib.auth import login
+    from django.test import RequestFactory
+
+    from panjereh.identity.operations import BACKEND
+
+    client = browser(ceo)
+    _add(client, COMPANY_ID)
+    _switch(client, COMPANY_ID)
+
+    browser_session = {"key": client.session.session_key}
+
+    def sign_in_again():  # the same person signs in again in this browser (a step-up)
+        request = RequestFactory().get("/account/")
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore(
+            browser_session["key"]
+        )
+        assert request.session.get("_auth_user_id") == str(ceo.pk)
+        request.user = ceo
+        login(request, ceo, backend=BACKEND)
+        request.session.save()
+        browser_session["key"] = request.session.session_key
+        return request.session
+
+    assert sign_in_again()[businesses.SESSION_KEY]["national_id"] == COMPANY_ID
+    registry.remove(COMPANY_ID, PERSON_CODE)
+    assert businesses.SESSION_KEY not in sign_in_again()
+    assert AuthEvent.objects.filter(kind=AuthEvent.Kind.ACTING_ENDED, user=ceo).exists()
+
+
 def test_pages_reuse_the_registry_answer_within_the_ttl_and_not_beyond(registry, ceo, settings):
     settings.PANJEREH_IDENTITY_REPRESENTATION_TTL = 60
     client = browser(ceo)

@@ -16,6 +16,7 @@ from .models import (
     AuthEvent,
     BackchannelDelivery,
     ClientProfile,
+    CompanyDelegation,
     Delegation,
     InPersonCheck,
     LegalPerson,
@@ -116,16 +117,38 @@ class AgencyClientAdmin(OperatorOnly, admin.ModelAdmin):
     )
 
 
+class CopiedFromRegistry(admin.ModelAdmin):
+    """Companies and who represents them are copied from the company registry
+    (``businesses``), never typed: the back office may only read them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(LegalPerson)
-class LegalPersonAdmin(admin.ModelAdmin):
+class LegalPersonAdmin(CopiedFromRegistry):
     list_display = ("name", "national_id")
     search_fields = ("name", "national_id")
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(admin.ModelAdmin):
+class RepresentativeAdmin(CopiedFromRegistry):
     list_display = ("person", "legal_person", "role", "valid_from", "valid_until")
     raw_id_fields = ("person", "legal_person")
+
+
+@admin.register(CompanyDelegation)
+class CompanyDelegationAdmin(CopiedFromRegistry):
+    """Granted and revoked by the companies' representatives on their own pages."""
+
+    list_display = ("company", "granted_by", "scopes", "expires_at", "revoked_at")
+    raw_id_fields = ("company", "granted_by", "revoked_by")
 
 
 @admin.register(Delegation)

@@ -42,6 +42,11 @@ def start_sso_session(sender, request, user, **kwargs) -> None:
         user=user,
         method=getattr(request, "panjereh_auth_method", "password"),
     )
+    if request.session.get(audit.ACTING_COMPANY_SESSION_KEY):
+        # Signing in again (step-up) with a company chosen: the registry is asked afresh.
+        from . import businesses
+
+        businesses.acting_for(request, fresh=True)
 
 
 @receiver(user_logged_out, dispatch_uid="panjereh-identity-logout")
