@@ -66,8 +66,8 @@ def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, t
     first = start_registries("small", write=lambda _text: None)
     try:
         count = DataService.objects.count()
-        # 34 data services and the 3 life-event feeds (health, civil, ssi)
-        assert count == sum(len(services) for services in SERVICES.values()) == 37
+        # 35 data services (with the companies' representatives) and the 3 life-event feeds
+        assert count == sum(len(services) for services in SERVICES.values()) == 38
         assert (tmp_path / "registries.json").exists()
     finally:
         first.stop()
