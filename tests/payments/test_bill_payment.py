@@ -42,6 +42,14 @@ PLATFORM = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _language_back():
+    """A request under /en leaves English active in this thread: later tests expect Persian."""
+    language = translation.get_language()
+    yield
+    translation.activate(language)
+
+
 @pytest.fixture(scope="session")
 def billers():
     cluster = Cluster("small", seed=1404, registries=("billers",)).start()
