@@ -15,6 +15,7 @@ from panjereh.services.models import Application, State
 from tests.factories import UserFactory, make_agency_staff
 from tests.identity.helpers import last_code
 from tests.services.conftest import run_until_settled
+from tests.services.paying import settle_fee
 
 from .conftest import Variant
 
@@ -76,7 +77,9 @@ def test_a_citizen_applies_with_a_file_and_an_officer_decides(
     page.set_input_files("#id_safety_course", str(certificate))
     page.click("#apply-submit")
     page.wait_for_url(re.compile(r"/services/a/[\d-]+/$"))
-    application = run_until_settled(Application.objects.get(user=citizen))
+    # The licence's fee, paid (the bank's page itself: tests/browser/test_payments.py).
+    application = settle_fee(Application.objects.get(user=citizen))
+    application = run_until_settled(application)
     assert application.state == State.HUMAN_REVIEW
     page.reload()
     assert page.locator("#state").get_attribute("data-state") == "human_review"

@@ -19,6 +19,7 @@ from panjereh.services import definitions as loader
 from panjereh.services.queries import certified_smart_service_ids, smart_flag_disagreements
 
 from .conftest import adult, run_until_settled, submit
+from .paying import settle_fee
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +232,9 @@ def test_a_seeded_sample_of_50_smart_definitions_runs_to_a_document_or_a_reasone
 
         user = _random_citizen(population, rng, fits)
         typed = {entry["code"]: TYPED[entry["code"]] for entry in spec["inputs"]}
-        application = run_until_settled(submit(spec["code"], user, **typed), timeout=30)
+        # A service with a fee goes on once paid (tests/services/test_fees.py pays at the bank).
+        application = settle_fee(submit(spec["code"], user, **typed))
+        application = run_until_settled(application, timeout=30)
         assert application.state in ("issued", "rejected"), (
             spec["code"],
             application.state,

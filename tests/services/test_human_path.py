@@ -22,6 +22,7 @@ from panjereh.catalogue.models import Service
 from panjereh.services import definitions, engine, uploads
 from panjereh.services.models import Application, Document, JourneyEvent, State, Upload
 from tests.factories import UserFactory, make_agency, make_agency_staff
+from tests.services.paying import settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,7 @@ def applied(definition, user, key: str = "k1") -> Application:
         files={"safety_course": pdf()},
     )
     assert created
+    settle_fee(application)  # the licence has a fee (paying it: tests/services/test_fees.py)
     engine.advance(application.pk)
     application.refresh_from_db()
     return application
@@ -143,13 +145,16 @@ def test_a_good_application_is_stored_with_its_file_and_goes_to_the_queue(defini
     assert row.original_name == "my-course.pdf"
     assert application.inputs == {"fishing_area": "دریای خزر", "boat_name": ""}
     assert application.events.filter(kind=JourneyEvent.Kind.SUBMITTED).count() == 2
+    assert application.state == State.AWAITING_PAYMENT  # its fee first
+    settle_fee(application)
     engine.advance(application.pk)
     application.refresh_from_db()
     assert application.state == State.HUMAN_REVIEW
     assert "بررسی گواهی دوره ایمنی" in application.review_reason
-    # The target time is the definition's (three days), as for every application.
-    expected = application.submitted_at + dt.timedelta(minutes=definition.target_minutes)
-    assert application.due_at == expected
+    # The target time is the definition's (three days), counted from the payment.
+    paid = application.events.get(to_state=State.SUBMITTED).at
+    expected = paid + dt.timedelta(minutes=definition.target_minutes)
+    assert abs((application.due_at - expected).total_seconds()) < 5
     page = client.get(reverse("services:detail", args=[application.tracking_code])).content
     page = page.decode()
     assert 'id="in-person"' in page and "بازدید ایمنی قایق" in page
@@ -388,7 +393,7 @@ def test_an_officer_cannot_decide_what_does_not_wait_for_an_officer(definition, 
     with pytest.raises(engine.workflow.InvalidTransition):
         engine.decide_by_officer(application, cast["agency_admin"], approved=True, note="")
     application.refresh_from_db()
-    assert application.state == State.SUBMITTED
+    assert application.state == State.AWAITING_PAYMENT  # its fee is not paid yet
 
 
 def test_a_failed_store_leaves_no_file(definition, cast, monkeypatch, settings):
@@ -446,7 +451,7 @@ def test_without_a_document_an_approval_is_a_decision_notice(definition, cast, c
     from panjereh.inbox.models import Message
 
     spec = copy.deepcopy(definition.spec)
-    spec.update(code="fishing-notice", version=1)
+    spec.update(code="fishing-notice", version=1, fee_rials=0)  # a free one: one message
     del spec["document"]
     assert definitions.validate(spec) == []
     notice_only, _created = definitions.load_spec(spec)
