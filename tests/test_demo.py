@@ -249,3 +249,27 @@ def test_the_history_pays_fee_bearing_applications_with_the_state_machines_rows(
             assert payment.state in ("failed", "cancelled", "reversed") and payment.ended_at
     assert len(paid_purposes) == 54 and f"{history.PREFIX}T-recent" not in paid_purposes
     assert history.payments(seed=7).skipped  # once
+
+
+def test_the_exchange_history_counts_calls_once_the_registries_are_data_services(db):
+    from panjereh.demo import history
+    from panjereh.exchange.models import DataService, MonthlyStat
+    from panjereh.services.models import ServiceDefinition
+    from tests.factories import make_agency, make_service
+
+    agency = make_agency()
+    spec = {"data": [{"registry": "civil", "service": "identity", "items": ["civil.identity"]}]}
+    ServiceDefinition.objects.create(
+        code="reads-civil", version=1, service=make_service(agency=agency), agency=agency,
+        title_fa="گواهی", spec=spec, digest="d",
+    )  # fmt: skip
+    # Before the registries are registered there is nothing to count (the old order's zero).
+    assert history.exchange(3) == 0
+    DataService.objects.create(
+        provider=make_agency(), subsystem="civil-registry", code="identity", title_fa="هویت",
+        items=[{"code": "civil.identity"}], upstream_base_url="http://127.0.0.1:9/identity",
+    )  # fmt: skip
+    assert history.exchange(3) == 3  # the three complete months, one consumer and service
+    rows = MonthlyStat.objects.filter(consumer=agency)
+    assert rows.count() == 3 and all(r.calls >= r.failures for r in rows)
+    assert history.exchange(3) == 0  # months with rows are kept

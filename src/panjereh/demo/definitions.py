@@ -28,6 +28,7 @@ publishing changes no card. Same cards, same specs, byte for byte.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -918,6 +919,7 @@ def provision(resolution_number: str = "1404/demo", write=None) -> int:
     from panjereh.services import nix
     from panjereh.services.models import ServiceDefinition
 
+    started = time.perf_counter()
     services = {(s.subsystem, s.code): s for s in DataService.objects.all()}
     granted = set(
         Grant.objects.filter(state__in=ACTIVE_STATES).values_list(
@@ -958,5 +960,8 @@ def provision(resolution_number: str = "1404/demo", write=None) -> int:
         )
     made = ensure_grants(wishes, actor=roles.SYSTEM, resolution_number=resolution_number)
     if write and done:
-        write(f"Granted the data of {done} definitions ({made} grants, in bulk).")
+        write(
+            f"Granted the data of {done} definitions ({made} grants, in bulk) in "
+            f"{time.perf_counter() - started:.1f} s."
+        )
     return done
