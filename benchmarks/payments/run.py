@@ -102,11 +102,13 @@ def pay_at_bank(client, redirect: str, card: str) -> tuple[str, dict, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=20)
+    parser.add_argument("--threads", type=int, help="default 20 on PostgreSQL, 4 on SQLite")
     parser.add_argument("--lost", type=float, default=0.05)
     parser.add_argument("--twice", type=float, default=0.02)
     parser.add_argument("--declined", type=float, default=0.03)
-    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument(
+        "--lines", type=int, help="default 1,000,000 on PostgreSQL, 100,000 on SQLite"
+    )
     parser.add_argument("--sequential", type=int, default=200, help="creations one at a time")
     parser.add_argument("--timeout", type=float, default=600, help="reconciliation: give up")
     parser.add_argument("--seed", type=int, default=15)
@@ -165,6 +167,9 @@ def main() -> None:
             cursor.fetchone()[0] if connection.vendor == "postgresql" else "SQLite (embedded)"
         )
     assert not Payment.objects.exists(), "DATABASE_URL must name an empty database"
+    postgres = connection.vendor == "postgresql"
+    args.threads = args.threads or (20 if postgres else 4)
+    args.lines = args.lines or (1_000_000 if postgres else 100_000)
     agency = catalogue.save_agency(
         Agency(),
         {
