@@ -60,14 +60,17 @@ def test_registries_run_writes_addresses_and_stops_on_sigterm(tmp_path):
 @pytest.mark.django_db
 def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, tmp_path):
     from panjereh.demo.exchange import start_registries
+    from panjereh.registries import billers
 
     monkeypatch.setenv("PANJEREH_REGISTRY_PORT_BASE", "0")  # free ports
     settings.VAR_DIR = tmp_path
     first = start_registries("small", write=lambda _text: None)
     try:
         count = DataService.objects.count()
-        # 35 data services (with the companies' representatives) and the 3 life-event feeds
-        assert count == sum(len(services) for services in SERVICES.values()) == 38
+        # 35 data services (with the companies' representatives) and the 3 life-event feeds,
+        # and the simulated billers' services (the demo starts them with the registries)
+        assert sum(len(services) for services in SERVICES.values()) == 38
+        assert count == 38 + len(billers.SERVICES)
         assert (tmp_path / "registries.json").exists()
     finally:
         first.stop()
