@@ -93,3 +93,24 @@ def test_two_refunds_at_once_never_pass_the_capture(agency, citizen):
     assert done[0].state == RefundState.REFUNDED
     payment.refresh_from_db()
     assert payment.refunded_amount == 600_000
+
+
+def test_two_settlements_of_one_day_at_once_settle_each_payment_once(agency, citizen, psp):
+    import datetime as dt
+
+    from panjereh.common.jalali import TEHRAN
+    from panjereh.payments.models import FinanceCase
+
+    paid = [
+        operations.handle_callback(bank_page(start(new_payment(agency, citizen)), SUCCESS).fields)
+        for _ in range(3)
+    ]
+    psp.control(tamper={"extra": [{"kind": "payment", "token": "not-ours", "amount": 9}]})
+    day: dt.date = timezone.now().astimezone(TEHRAN).date()
+    results = together(*[lambda: operations.reconcile_settlement(day, actor=roles.SYSTEM)] * 3)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for payment in paid:
+        payment.refresh_from_db()
+        assert payment.state == PaymentState.SETTLED
+        assert PaymentEvent.objects.filter(payment=payment, to_state="settled").count() == 1
+    assert FinanceCase.objects.count() == 1  # the unknown line, queued once
