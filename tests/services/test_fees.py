@@ -524,3 +524,16 @@ def test_the_apply_page_states_the_fee_and_its_rules(permit, person):
 
 def test_the_purpose_is_registered():
     assert purposes.registered("application").paid is fees.paid
+
+
+def test_the_application_page_links_to_reporting_a_payment_demanded_elsewhere(permit, person):
+    application = submit(permit, person, kind="commercial", pledge="yes")
+    client = signed_in(person)
+    page = client.get(f"/en/services/a/{application.tracking_code}/")
+    report = f"/en/feedback/complaints/payment/?application={application.tracking_code}"
+    assert page.status_code == 200 and report in page.content.decode()
+    form = client.get(report)
+    assert form.status_code == 200 and application.tracking_code in form.content.decode()
+    # A free application has no fee section and no such link.
+    free = submit(permit, person, key="k2", kind="student", pledge="yes")
+    assert "complaints/payment" not in client.get(f"/en/services/a/{free.tracking_code}/").text
