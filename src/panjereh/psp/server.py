@@ -359,7 +359,7 @@ class Bank:
 ERRORS = {
     "card": "شماره کارت درست نیست: ۱۶ رقم روی کارت را وارد کنید.",
     "expiry": "تاریخ انقضا را به شکل ماه/سال وارد کنید، مثلاً ۰۵/۰۶.",
-    "cvv2": "کد CVV2 سه یا چهار رقم پشت کارت است.",
+    "cvv2": "کد امنیتی کارت (CVV۲) سه یا چهار رقم پشت کارت است.",
     "otp": "رمز دوم (رمز پویا) پنج تا هشت رقم است.",
 }
 
@@ -412,7 +412,7 @@ def card_page(tx: dict[str, Any], error: str = "", form: dict[str, str] | None =
         + f'<form method="post" action="/pay/{html.escape(tx["token"])}">'
         + field("card", "شماره کارت", "numeric", "cc-number", "۱۶ رقم روی کارت")
         + field("expiry", "تاریخ انقضا", "numeric", "cc-exp", "ماه/سال، مثلاً ۰۵/۰۶")
-        + field("cvv2", "CVV2", "numeric", "cc-csc")
+        + field("cvv2", "کد امنیتی (CVV۲)", "numeric", "cc-csc", "سه یا چهار رقم پشت کارت")
         + field("otp", "رمز دوم (رمز پویا)", "numeric", "one-time-code")
         + '<button type="submit">پرداخت</button></form>'
         + f'<form method="post" action="/pay/{html.escape(tx["token"])}/cancel">'
