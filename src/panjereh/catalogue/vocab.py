@@ -177,3 +177,22 @@ REGISTRY_ITEMS: dict[str, tuple[str, str, str]] = {
         "Foreign national's residence permit",
     ),
 }
+
+# Items published on the exchange that are not documents a service card could stop asking
+# for (not once-only items): only their names, for the exchange's pages and the "who read my
+# data" list.
+EXCHANGE_ONLY_ITEMS: dict[str, tuple[str, str, str]] = {
+    # The registries' life-event feeds (proactive services read them).
+    "civil.coming_of_age_events": ("civil", "رویداد رسیدن به ۱۸ سالگی", "Coming-of-age events"),
+    "civil.death_events": ("civil", "رویداد فوت", "Death events"),
+    "civil.marriage_events": ("civil", "رویداد ثبت ازدواج", "Marriage events"),
+    "health.birth_events": ("health", "رویداد تولد", "Birth events"),
+    "ssi.retirement_events": ("ssi", "رویداد بازنشستگی", "Retirement events"),
+    # The simulated billers.
+    "billers.bill": ("billers", "وضعیت و مبلغ قبض", "A bill's status and amount"),
+    "billers.payment": (
+        "billers",
+        "تأیید پرداخت قبض از سوی صادرکننده",
+        "The biller's confirmation of a bill paid",
+    ),
+}

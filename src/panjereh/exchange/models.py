@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panjereh.catalogue.models import Agency, Service
-from panjereh.catalogue.vocab import REGISTRY_ITEMS
+from panjereh.catalogue.vocab import EXCHANGE_ONLY_ITEMS, REGISTRY_ITEMS
 
 from . import conf
 
 
 def item_label(code: str, language: str = "fa") -> str:
-    known = REGISTRY_ITEMS.get(code)
+    known = REGISTRY_ITEMS.get(code) or EXCHANGE_ONLY_ITEMS.get(code)
     if not known:
         return code
     return known[1] if language.startswith("fa") else known[2]
