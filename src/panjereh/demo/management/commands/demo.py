@@ -97,6 +97,7 @@ class Command(BaseCommand):
         call_command("demo_accounts")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
+        self._seed_permits()
         from panjereh.demo.payments import treasury_accounts
 
         treasury_accounts(self.stdout.write)
@@ -206,6 +207,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Simulated exchange statistics (SIMULATED): {rows} monthly rows in "
                 f"{time.perf_counter() - started:.1f} s."
+            )
+
+    def _seed_permits(self) -> None:
+        """The generated national permits catalogue (panjereh.permits.dataset), once."""
+        from panjereh.permits.dataset import seed_permits_catalogue
+
+        report = seed_permits_catalogue()
+        if report.seconds:
+            self.stdout.write(
+                f"Permits catalogue (generated): {report.permit_types:,} permit types, "
+                f"{report.conditions:,} conditions, {report.removals:,} removed, "
+                f"in {report.seconds:.1f} s"
             )
 
     def _seed_participation(self) -> None:
