@@ -230,7 +230,7 @@ def _call(spec, national_code: str, *, rest: str = "", query: dict[str, str] | N
         reply = client.get(
             _address(spec) + (f"/{rest}" if rest else ""),
             user_id=national_code,
-            purpose=_purpose_service_id(system),
+            purpose=purpose_service_id(system),
             items=spec[2],
             params=query,
         )
@@ -246,11 +246,13 @@ def _call(spec, national_code: str, *, rest: str = "", query: dict[str, str] | N
     return reply.data if reply.found else None
 
 
-def _purpose_service_id(system) -> str:
+def purpose_service_id(system, title_en: str = PURPOSE_TITLE_EN) -> str:
+    """The catalogue service ID of the window's purpose service called ``title_en`` at the
+    consumer ``system``'s agency (the purpose its exchange calls name), or ""."""
     from panjereh.catalogue.models import Service
 
     service = (
-        Service.objects.filter(agency_id=system.agency_id, title_en=PURPOSE_TITLE_EN)
+        Service.objects.filter(agency_id=system.agency_id, title_en=title_en)
         .exclude(service_id="")
         .values_list("service_id", flat=True)
         .first()
@@ -269,6 +271,30 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
     Used by ``panjereh identity_exchange`` in the demo and by the tests; in production the
     grants are decided by the Interoperability Working Group in the exchange's back office.
     """
+    return grant_window(
+        agency,
+        SERVICES,
+        purpose=(PURPOSE_TITLE_FA, PURPOSE_TITLE_EN),
+        number_base=900_000_000,
+        resolution_number=resolution_number,
+        valid_days=valid_days,
+    )
+
+
+def grant_window(
+    agency,
+    services,
+    *,
+    purpose: tuple[str, str],
+    number_base: int,
+    resolution_number: str,
+    valid_days: int = 365,
+) -> Any:
+    """The window's consumer system at ``agency`` (registered with its public key), the
+    window's purpose service titled ``purpose`` (Persian, English; made once, its service ID
+    drawn from ``number_base`` and the agency), and approved grants under it on ``services``
+    ([(subsystem, code, items)]). For the window's own calls: identity's registry checks
+    (:func:`provision`), the billers (``payments.billing``)."""
     from panjereh.catalogue import operations, roles
     from panjereh.catalogue.models import Service
     from panjereh.catalogue.rules import make_service_id
@@ -277,17 +303,18 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
     from panjereh.exchange.models import DataService
     from panjereh.exchange.operations import ensure_grant
 
+    title_fa, title_en = purpose
     system = exchange_provision.register_consumer(
         agency, SUBSYSTEM, public_jwks(consumer_key()), title="Panjereh national window"
     )
-    purpose = Service.objects.filter(agency=agency, title_en=PURPOSE_TITLE_EN).first()
-    if purpose is None:
-        purpose = operations.save_service(
+    service = Service.objects.filter(agency=agency, title_en=title_en).first()
+    if service is None:
+        service = operations.save_service(
             Service(agency=agency),
             {
-                "service_id": make_service_id(f"{900_000_000 + agency.pk:09d}"),
-                "title_fa": PURPOSE_TITLE_FA,
-                "title_en": PURPOSE_TITLE_EN,
+                "service_id": make_service_id(f"{number_base + agency.pk:09d}"),
+                "title_fa": title_fa,
+                "title_en": title_en,
                 "recipients": ["G2C"],
                 "category": "other",
                 "channels": ["web"],
@@ -298,13 +325,13 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365) -> Any:
             },
             author=operations.SYSTEM,
         )
-    for subsystem, code, items in SERVICES:
+    for subsystem, code, items in services:
         ensure_grant(
             agency,
             DataService.objects.get(subsystem=subsystem, code=code),
             items,
             actor=roles.SYSTEM,
-            purpose=purpose,
+            purpose=service,
             resolution_number=resolution_number,
             valid_days=valid_days,
         )

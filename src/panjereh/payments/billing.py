@@ -104,24 +104,13 @@ def _service(spec):
     return service
 
 
-def _purpose_service_id(system) -> str:
-    from panjereh.catalogue.models import Service
-
-    return (
-        Service.objects.filter(agency_id=system.agency_id, title_en=PURPOSE_TITLE_EN)
-        .exclude(service_id="")
-        .values_list("service_id", flat=True)
-        .first()
-    ) or ""
-
-
 def _call(spec, national_code: str, bill_id: str, *, params=None, body=None, issue: str = ""):
     """One call through the gateway: the reply, or :class:`BillerUnavailable`; a refusal of
     the biller's (409, 400) comes back as the exchange client's ``GatewayRefusal``."""
     from panjereh.common.addresses import exchange_url
     from panjereh.exchange import client as nix_client
     from panjereh.exchange.client import service_address
-    from panjereh.identity.registry_checks import consumer_key
+    from panjereh.identity import registry_checks
 
     system = _consumer()
     address = service_address(spec[0], spec[1])
@@ -130,13 +119,13 @@ def _call(spec, national_code: str, bill_id: str, *, params=None, body=None, iss
     client = nix_client.NixClient(
         exchange_url("PANJEREH_PAYMENTS_EXCHANGE_URL"),
         system.client_id,
-        consumer_key(),
+        registry_checks.consumer_key(),
         timeout=8.0,
     )
     options: dict[str, Any] = {
         "user_id": national_code,
         "issue": issue,
-        "purpose": _purpose_service_id(system),
+        "purpose": registry_checks.purpose_service_id(system, PURPOSE_TITLE_EN),
         "items": spec[2],
         "params": params,
     }
@@ -363,48 +352,16 @@ def provision(agency: Agency, *, resolution_number: str, valid_days: int = 365):
     (``operations.save_treasury_account``) before it can take payments.
 
     For the demo and the tests; in production the Interoperability Working Group decides."""
-    from panjereh.catalogue import operations as catalogue_operations
-    from panjereh.catalogue.models import Service
-    from panjereh.catalogue.rules import make_service_id
-    from panjereh.exchange import provision as exchange_provision
-    from panjereh.exchange.client import public_jwks
-    from panjereh.exchange.models import DataService
-    from panjereh.exchange.operations import ensure_grant
-    from panjereh.identity.registry_checks import SUBSYSTEM as WINDOW
-    from panjereh.identity.registry_checks import consumer_key
+    from panjereh.identity import registry_checks
 
-    system = exchange_provision.register_consumer(
-        agency, WINDOW, public_jwks(consumer_key()), title="Panjereh national window"
+    return registry_checks.grant_window(
+        agency,
+        SERVICES,
+        purpose=(PURPOSE_TITLE_FA, PURPOSE_TITLE_EN),
+        number_base=910_000_000,
+        resolution_number=resolution_number,
+        valid_days=valid_days,
     )
-    purpose = Service.objects.filter(agency=agency, title_en=PURPOSE_TITLE_EN).first()
-    if purpose is None:
-        purpose = catalogue_operations.save_service(
-            Service(agency=agency),
-            {
-                "service_id": make_service_id(f"{910_000_000 + agency.pk:09d}"),
-                "title_fa": PURPOSE_TITLE_FA,
-                "title_en": PURPOSE_TITLE_EN,
-                "recipients": ["G2C"],
-                "category": "other",
-                "channels": ["web"],
-                "scope": "connectable",
-                "connected": True,
-                "connection_form": "direct",
-                "min_assurance_level": 1,
-            },
-            author=catalogue_operations.SYSTEM,
-        )
-    for subsystem, code, items in SERVICES:
-        ensure_grant(
-            agency,
-            DataService.objects.get(subsystem=subsystem, code=code),
-            items,
-            actor=roles.SYSTEM,
-            purpose=purpose,
-            resolution_number=resolution_number,
-            valid_days=valid_days,
-        )
-    return system
 
 
 def billers_agency() -> Agency | None:
