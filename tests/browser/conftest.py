@@ -118,6 +118,21 @@ class Variant:
         context.set_default_timeout(timeout)
         return context
 
+    def signed_in_context(self, browser, base_url: str, user):
+        """A new context already signed in as ``user``: a session made by Django's test client
+        (no SMS round; sign-on itself is tested in test_sso.py), its cookie for ``base_url``."""
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        context = self.new_context(browser)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}]
+        )
+        return context
+
     def gettext(self, message: str) -> str:
         """The interface's text in this variant's language (as the page shows it)."""
         from django.utils import translation

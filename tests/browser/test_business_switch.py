@@ -9,8 +9,6 @@ import os
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from panjereh.identity import registry_checks
 from panjereh.identity.models import AuthEvent
@@ -42,18 +40,7 @@ def registry(monkeypatch):
 
 
 def _signed_in(browser, live_server, user, variant):
-    client = Client()
-    client.force_login(user)
-    context = variant.new_context(browser)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = variant.signed_in_context(browser, live_server.url, user)
     return context, context.new_page()
 
 

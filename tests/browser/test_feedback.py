@@ -9,9 +9,7 @@ import os
 import re
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
 
 from panjereh.common.persian import to_latin_digits
 from panjereh.feedback.models import Complaint, Rating
@@ -34,18 +32,7 @@ def live_world(transactional_db, live_server, settings, tmp_path):  # noqa: F811
 
 
 def _signed_in(browser, live_server, user, variant):
-    client = Client()
-    client.force_login(user)
-    context = variant.new_context(browser)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = variant.signed_in_context(browser, live_server.url, user)
     return context, context.new_page()
 
 

@@ -10,8 +10,6 @@ import os
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from panjereh.catalogue import roles
@@ -64,18 +62,7 @@ def money(monkeypatch):
 
 
 def _signed_in(browser, variant, live_server, user):
-    client = Client()
-    client.force_login(user)
-    context = variant.new_context(browser)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = variant.signed_in_context(browser, live_server.url, user)
     return context
 
 

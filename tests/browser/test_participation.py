@@ -16,9 +16,7 @@ import datetime as dt
 import re
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
 
 from panjereh.participation import operations, weeks
 from panjereh.participation.models import Comment, Consultation, Vote
@@ -66,12 +64,7 @@ def _sign_in_staff(page, base: str, user, next_path: str) -> None:
 
 def _signed_in_context(browser, base: str, user, variant):
     """A browser context already signed in as ``user`` (a session cookie, no SMS round)."""
-    client = Client()
-    client.force_login(user)
-    context = variant.new_context(browser)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-    return context
+    return variant.signed_in_context(browser, base, user)
 
 
 def _current_votes(page, suggestion_pk: int) -> int:

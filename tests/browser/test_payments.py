@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from panjereh.catalogue import roles
 from panjereh.common import httpclient
@@ -56,18 +54,7 @@ def permit(psp, settings, tmp_path):
 
 
 def signed_in_page(browser, variant, live_server, person):
-    client = Client()
-    client.force_login(person)
-    context = variant.new_context(browser)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = variant.signed_in_context(browser, live_server.url, person)
     return context, context.new_page()
 
 

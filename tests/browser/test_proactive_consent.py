@@ -9,8 +9,6 @@ import os
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from panjereh.proactive import queries
 from panjereh.proactive.models import Consent
@@ -22,18 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _signed_in(browser, live_server, user, variant):
-    client = Client()
-    client.force_login(user)
-    context = variant.new_context(browser)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = variant.signed_in_context(browser, live_server.url, user)
     return context, context.new_page()
 
 
