@@ -257,6 +257,7 @@ def submit(
     subject_code: str | None = None,
     origin: str = Origin.CITIZEN,
     allow_duplicate: bool = True,
+    company=None,
 ) -> tuple[Application, bool]:
     """Create the application, or return the one this key already made: (application, created).
 
@@ -265,12 +266,21 @@ def submit(
     refused raises :class:`InvalidSubmission` with nothing stored. With
     ``allow_duplicate=False`` (the citizen's form, until the citizen confirms) a new key
     with the same service, person and inputs as an open or recent application raises
-    :class:`DuplicateApplication` instead of making a second one."""
+    :class:`DuplicateApplication` instead of making a second one. With ``company`` (a
+    ``LegalPerson``: the person acts for it) the company registry is asked first whether the
+    person may apply for it (``identity.businesses.CannotAct`` when not), and the company is
+    recorded with the person."""
     if not idempotency_key or len(idempotency_key) > 100:
         raise SubmissionError("an idempotency key of 1–100 characters is required")
     existing = Application.objects.filter(user=user, idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
+    if company is not None:
+        # For a company: the registry must name the person (or their delegation must allow
+        # applying) now, at the decision, not only when they switched (identity.businesses).
+        from panjereh.identity import businesses
+
+        businesses.require_can_act(user, company, "apply")
     clean, checked, problems = check_submission(definition, inputs, files)
     if problems:
         raise InvalidSubmission(problems)
@@ -291,6 +301,7 @@ def submit(
             agency=definition.agency,
             user=user,
             subject_code=subject_code or user.national_code,
+            company=company,
             origin=origin,
             idempotency_key=idempotency_key,
             inputs=clean,

@@ -156,6 +156,16 @@ class Application(models.Model):
     )
     # Whom the data is about: the applicant, or (proactive birth certificate) the newborn.
     subject_code = models.CharField(max_length=10)
+    # The company the person applied for (the profile switch), checked with the company
+    # registry when the application was made; empty: for themselves.
+    company = models.ForeignKey(
+        "identity.LegalPerson",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("on behalf of"),
+    )
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.CITIZEN)
     idempotency_key = models.CharField(max_length=100)
     inputs = models.JSONField(default=dict, blank=True)

@@ -25,6 +25,8 @@ from django.views.decorators.http import require_POST
 from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency
 from panjereh.common.drain import refuse_unread
+from panjereh.identity import businesses
+from panjereh.identity import queries as identity_queries
 
 from . import documents, engine, fees, keys, uploads, workflow
 from .models import (
@@ -106,6 +108,16 @@ def _apply(request: HttpRequest, definition: ServiceDefinition) -> HttpResponse:
     key = request.POST.get("idempotency_key", "") or key
     values = {item["code"]: request.POST.get(item["code"], "") for item in inputs}
     files = {item["code"]: request.FILES.get(item["code"]) for item in _uploads_of(definition)}
+    chosen = request.session.get(businesses.SESSION_KEY)
+    company = identity_queries.acting_for(request)  # asked afresh: this request acts
+    if chosen and company is None:
+        # The registry no longer names them for the company they chose: nothing is sent, not
+        # even in their own name (they meant the company's).
+        problem = _(
+            "You no longer act for this company, so nothing was sent. Choose who you act for "
+            "and apply again."
+        )
+        return _apply_page(request, definition, {"": problem}, values, key=key, status=403)
     try:
         application, created = engine.submit(
             definition,
@@ -114,7 +126,10 @@ def _apply(request: HttpRequest, definition: ServiceDefinition) -> HttpResponse:
             inputs=values,
             files=files,
             allow_duplicate=request.POST.get("confirm_duplicate") == "1",
+            company=company,
         )
+    except businesses.CannotAct as exc:
+        return _apply_page(request, definition, {"": exc.message}, values, key=key, status=403)
     except engine.DuplicateApplication as exc:
         # The same application a moment ago: ask before making a second one.
         return render(
