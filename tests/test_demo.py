@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from panjereh.demo.management.commands.demo import sample_citizens, write_photos
+from panjereh.demo.management.commands.demo import sample_citizens, sample_director, write_photos
 from panjereh.registries.population import Population
 
 
@@ -33,6 +33,19 @@ def test_sample_citizens_can_get_the_certificates_printed_next_to_them(settings,
         registry = people.civil_photo(citizen["index"])["photo"].split(",", 1)[1]
         saved = (folder / f"{citizen['national_code']}.svg").read_bytes()
         assert saved == base64.b64decode(registry)
+
+
+def test_the_sample_director_is_named_by_the_company_registry():
+    director = sample_director("small")
+    assert director is not None
+    people = Population(size=10_000)
+    i = director["index"]
+    assert people.national_code(i) == director["national_code"]
+    assert people.mobile(i) == director["mobile"] and people.person(i)["age"] >= 20
+    j = people.company_of_id(director["company_id"])
+    assert people.company(j)["status"] == "active"
+    named = {(r["national_code"], r["role"]) for r in people.company_representatives(j)}
+    assert (director["national_code"], "ceo") in named
 
 
 def _pems() -> dict[str, str]:

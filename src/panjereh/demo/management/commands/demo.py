@@ -55,6 +55,35 @@ def sample_citizens(profile: str) -> list[dict]:
     return found
 
 
+def sample_director(profile: str) -> dict | None:
+    """An adult of the simulated population with a mobile whom the company registry names as
+    the chief executive of an active company: for trying "act for a company" in the demo."""
+    from panjereh.registries import PROFILES
+    from panjereh.registries.population import Population, jalali
+
+    population = Population(size=PROFILES[profile])
+    for j in range(min(population.companies, 2_000)):
+        company = population.company(j)
+        if company["status"] != "active":
+            continue
+        i = population.index_of(company["ceo_national_code"])
+        if i is None:
+            continue
+        person, mobile = population.person(i), population.mobile(i)
+        if not (person["alive"] and 20 <= person["age"] <= 80 and mobile):
+            continue
+        return {
+            "index": i,
+            "name": f"{person['first_name']} {person['last_name']}",
+            "national_code": population.national_code(i),
+            "birth_date": jalali(person["birth_date"]),
+            "mobile": mobile,
+            "company_id": company["national_id"],
+            "company_name": company["name"],
+        }
+    return None
+
+
 def write_photos(profile: str, citizens: list[dict]) -> Path:
     """Each sample citizen's registry photo, as the file a person uploads at the photo step-up
     (the simulation's "face match" is equality with the registry's picture)."""
@@ -240,12 +269,20 @@ class Command(BaseCommand):
 
         cards = {behaviour: card for card, behaviour in TEST_CARDS.items()}
         citizens = sample_citizens(profile)
-        photos = write_photos(profile, citizens)
+        director = sample_director(profile)
+        photos = write_photos(profile, citizens + ([director] if director else []))
         people = "\n".join(
             f"    {p['national_code']}  born {p['birth_date']}  mobile {p['mobile']}"
             f"  ({p['name']}; can get: {p['service']})"
             for p in citizens
         )
+        if director:
+            people += (
+                f"\n    {director['national_code']}  born {director['birth_date']}  mobile "
+                f"{director['mobile']}  ({director['name']}; chief executive of company "
+                f"{director['company_id']}, {director['company_name']}: add it at "
+                "/account/companies/ and act for it)"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 "\nPanjereh is ready.\n"
