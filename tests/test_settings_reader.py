@@ -186,6 +186,10 @@ ENVIRONMENT_READERS = {
     "cli.py",
     "common/management/commands/serve.py",
     "demo/management/commands/demo.py",
+    # The demo's start-up telling the processes it starts where its simulated bank listens.
+    "demo/payments.py",
+    # `panjereh portals`: the simulated permit portals' start-up, before Django (like cli.py).
+    "portals/supervisor.py",
 }
 
 
