@@ -150,6 +150,10 @@ class _Matcher:
     def sql(self, text: str) -> str:
         return text.format(**self.t)
 
+    def case(self, kind: str, key: str, **fields) -> FinanceCase:
+        """A finance case for this file's line ``key`` (queued by :meth:`_queue`)."""
+        return FinanceCase(kind=kind, line_key=key[:200], settlement=self.record, **fields)
+
     # -- loading ------------------------------------------------------------------------------
 
     def stage(
@@ -276,20 +280,18 @@ class _Matcher:
                 key = f"{self.prefix}:{number}:{kind}:{token}:{ref}"
                 if pid is None or kind != "payment":
                     cases.append(
-                        FinanceCase(
-                            kind=CaseKind.EXTRA,
-                            line_key=key[:200],
-                            settlement=self.record,
+                        self.case(
+                            CaseKind.EXTRA,
+                            key,
                             reported_amount=amount,
                             detail={"kind": kind, "token": token, "order_id": order_id},
                         )
                     )
                 elif amount is None or amount != expected:
                     cases.append(
-                        FinanceCase(
-                            kind=CaseKind.AMOUNT,
-                            line_key=key[:200],
-                            settlement=self.record,
+                        self.case(
+                            CaseKind.AMOUNT,
+                            key,
                             agency_id=agency,
                             payment_id=pid,
                             expected_amount=expected,
@@ -298,10 +300,9 @@ class _Matcher:
                     )
                 else:
                     cases.append(
-                        FinanceCase(
-                            kind=CaseKind.STATE,
-                            line_key=key[:200],
-                            settlement=self.record,
+                        self.case(
+                            CaseKind.STATE,
+                            key,
                             agency_id=agency,
                             payment_id=pid,
                             expected_amount=0,
@@ -326,10 +327,9 @@ class _Matcher:
                 key = f"{self.prefix}:{number}:refund:{token}:{ref}"
                 if rid is None:
                     cases.append(
-                        FinanceCase(
-                            kind=CaseKind.EXTRA,
-                            line_key=key[:200],
-                            settlement=self.record,
+                        self.case(
+                            CaseKind.EXTRA,
+                            key,
                             agency_id=agency,
                             payment_id=pid,
                             reported_amount=amount,
@@ -338,10 +338,9 @@ class _Matcher:
                     )
                 else:
                     cases.append(
-                        FinanceCase(
-                            kind=CaseKind.AMOUNT,
-                            line_key=key[:200],
-                            settlement=self.record,
+                        self.case(
+                            CaseKind.AMOUNT,
+                            key,
                             agency_id=agency,
                             payment_id=pid,
                             refund_id=rid,
