@@ -230,6 +230,21 @@ def test_the_person_must_be_named(exchange, population):
     exchange.grant(service, ["post.address"])
     response = exchange.call(service, population.postcode(3), "")
     assert response.status_code == 400 and response.json()["code"] == "missing_user"
+    # Another member's code (8 digits) is no person, and not the caller's own.
+    response = exchange.call(service, population.postcode(3), "20000041")
+    assert response.status_code == 400 and response.json()["code"] == "missing_user"
+
+
+def test_a_call_about_no_one_names_the_consumers_own_member_code(exchange, population):
+    """A subscribing agency reads a life-event feed about no one person: it names itself,
+    whatever the length of its member code (the demo's agencies have 8 digits)."""
+    service = exchange.service("post", "address")
+    exchange.grant(service, ["post.address"])
+    agency = exchange.system.agency
+    agency.member_code = "20000041"
+    agency.save(update_fields=["member_code"])
+    response = exchange.call(service, population.postcode(3), "20000041")
+    assert response.json().get("code") != "missing_user", response.json()
 
 
 def test_rate_limit_per_consumer_system(exchange, population):

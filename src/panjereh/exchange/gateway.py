@@ -804,6 +804,16 @@ def _read_body(request: HttpRequest, call: Call) -> bytes:
     return body
 
 
+def _subject_ok(call: Call) -> bool:
+    """The call names the person or company it is about; a call about no one (a registry's
+    life-event feed, read by a subscribing agency) names the consumer's own member code,
+    whatever its length."""
+    if _SUBJECT_RE.match(call.subject):
+        return True
+    own = call.system.agency.member_code if call.system is not None else ""
+    return bool(own) and call.subject == own
+
+
 def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any], int, str]:
     _check_input(request, path)
     body = _read_body(request, call)
@@ -822,7 +832,7 @@ def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any],
     call.generation = GENERATION.read()  # once per call: every kept row is checked against it
     _authenticate(request, call)  # the assertion, its one use, the rate limit
     call.service = service = _find_service(parts, call)
-    if not _SUBJECT_RE.match(call.subject):
+    if not _subject_ok(call):
         raise _consumer(
             "missing_user",
             400,
