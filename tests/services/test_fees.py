@@ -246,6 +246,9 @@ def test_paid_it_proceeds_to_issued_with_a_signed_receipt_in_the_inbox(permit, p
     pdf = client.get(message.document_url)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert documents.token_from_file(pdf.content) == receipt.token
+    # On paper: Persian digits with the Persian thousands separator, the Jalali date.
+    text = documents.pdf_html(receipt)
+    assert text.count("۱٬۲۰۰٬۰۰۰") >= 2 and "1,200,000" not in text and "۱,۲۰۰" not in text
     page = client.get(f"/services/a/{application.tracking_code}/").content.decode()
     assert 'data-phase="paid"' in page and 'id="pay-now"' not in page
     assert receipt.number in page.replace('<bdi dir="ltr" class="code">', "")

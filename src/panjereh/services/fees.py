@@ -320,13 +320,13 @@ def _receipt_claims(application: Application, payment, number: str) -> dict[str,
         "title_fa": "رسید پرداخت هزینه خدمت",
         "title_en": "Receipt of a service fee",
         "text_fa": (
-            f"مبلغ {payment.amount} ریال بابت «{application.definition.title_fa}» (درخواست "
+            f"مبلغ {rials_fa(payment.amount)} ریال بابت «{application.definition.title_fa}» (درخواست "
             f"{application.tracking_code}) به حساب خزانه {agency.name_fa} پرداخت شد."
         ),
         "fields": [
             ["خدمت", "Service", application.definition.title_fa, application.definition.title_en],
             ["کد رهگیری درخواست", "Tracking code", application.tracking_code, ""],
-            ["مبلغ (ریال)", "Amount (rials)", f"{payment.amount:,}", f"{payment.amount:,}"],
+            ["مبلغ (ریال)", "Amount (rials)", rials_fa(payment.amount), f"{payment.amount:,}"],
             ["شماره پرداخت", "Payment reference", payment.reference, ""],
             ["تاریخ پرداخت", "Paid on", jalali.format_fa(paid_at), paid_at.date().isoformat()],
         ],
