@@ -415,6 +415,31 @@ def to_json(result: Result) -> dict:
     }
 
 
+def _tabular(name: str, path: str, fields, key: list[str], **extra) -> list[dict]:
+    """A CSV resource of the data package (with its schema) and its JSON twin."""
+    return [
+        {
+            "name": name,
+            **extra,
+            "path": f"{path}.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "schema": {
+                "fields": [{"name": n, "type": t, "description": d} for n, t, d in fields],
+                "primaryKey": key,
+            },
+        },
+        {
+            "name": f"{name}-json",
+            "path": f"{path}.json",
+            "format": "json",
+            "mediatype": "application/json",
+        },
+    ]
+
+
 def datapackage(base_url: str) -> dict:
     return {
         "profile": "tabular-data-package",
@@ -422,63 +447,20 @@ def datapackage(base_url: str) -> dict:
         "title": "Smartening status of executive agencies (Art. 9, 107(c) bylaw)",
         "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "resources": [
-            {
-                "name": "agencies",
-                "path": f"{base_url}agencies.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {
-                    "fields": [{"name": n, "type": t, "description": d} for n, t, d in FIELDS],
-                    "primaryKey": ["as_of", "agency_code"],
-                },
-            },
-            {
-                "name": "agencies-json",
-                "path": f"{base_url}agencies.json",
-                "format": "json",
-                "mediatype": "application/json",
-            },
-            {
-                "name": "service-performance",
-                "path": f"{base_url}services.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {
-                    "fields": [
-                        {"name": n, "type": t, "description": d} for n, t, d in SERVICE_FIELDS
-                    ],
-                    "primaryKey": ["as_of", "service_id"],
-                },
-            },
-            {
-                "name": "service-performance-json",
-                "path": f"{base_url}services.json",
-                "format": "json",
-                "mediatype": "application/json",
-            },
-            {
-                "name": "fees",
-                "title": "Application fees collected and refunded per service and month",
-                "path": f"{base_url}fees.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": {
-                    "fields": [{"name": n, "type": t, "description": d} for n, t, d in FEE_FIELDS],
-                    "primaryKey": ["month", "service_id"],
-                },
-            },
-            {
-                "name": "fees-json",
-                "path": f"{base_url}fees.json",
-                "format": "json",
-                "mediatype": "application/json",
-            },
+            *_tabular("agencies", f"{base_url}agencies", FIELDS, ["as_of", "agency_code"]),
+            *_tabular(
+                "service-performance",
+                f"{base_url}services",
+                SERVICE_FIELDS,
+                ["as_of", "service_id"],
+            ),
+            *_tabular(
+                "fees",
+                f"{base_url}fees",
+                FEE_FIELDS,
+                ["month", "service_id"],
+                title="Application fees collected and refunded per service and month",
+            ),
         ],
     }
 
