@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: lint, unit and integration tests on SQLite, then the whole suite (browser
-# journeys included) on real PostgreSQL.
+# The whole suite: lint, then the unit and integration tests on SQLite and the whole suite
+# (browser journeys included) on real PostgreSQL, the two legs side by side (see "Tests" in
+# docs/operations.md).
 # Installs Debian's postgresql, redis-server and chromium when missing (needs root, as in CI).
 # The PostgreSQL run has a throw-away Redis beside the throw-away PostgreSQL (cache, sessions,
 # rate limits, replay protection, and the broker of the real Celery worker and beat).
@@ -50,6 +51,12 @@ fi
 # phone and in English on a desktop. The SQLite leg (the embedded demo's database) runs every
 # other test; PANJEREH_SQLITE_MARKERS widens or narrows it ("" runs everything on SQLite too).
 sqlite_markers="${PANJEREH_SQLITE_MARKERS-not browser}"
+# The legs run side by side in two lanes (CI has two cores): one lane runs the SQLite leg and
+# then the PostgreSQL leg's browser journeys, the other the rest of the PostgreSQL leg. Each
+# part is a pytest process of its own with its own test database, Redis databases and
+# PANJEREH_VAR (the processes the tests start bind ephemeral ports). PANJEREH_TEST_JOBS=1 runs
+# the parts one after another.
+jobs="${PANJEREH_TEST_JOBS:-2}"
 
 echo "== lint (ruff; import-linter: the dependency order of docs/architecture.md)"
 $BIN/ruff check src tests benchmarks
@@ -69,29 +76,30 @@ if ! diff -q docs/openapi.yaml "$openapi_tmp" >/dev/null; then
 fi
 rm -f "$openapi_tmp"
 
-echo "== suite on SQLite (unit and integration; the browser journeys run on PostgreSQL below)"
-unset DATABASE_URL
-if [ -n "$sqlite_markers" ]; then
-  $BIN/pytest -q -p no:cacheprovider -m "$sqlite_markers" "$@"
-else
-  $BIN/pytest -q -p no:cacheprovider "$@"
-fi
-
-echo "== suite on PostgreSQL"
+echo "== a throw-away PostgreSQL and Redis for the PostgreSQL leg"
 pgdir=$(mktemp -d /tmp/panjereh-pg.XXXXXX)
 pgport=${PANJEREH_TEST_PGPORT:-55432}
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; fi
-run_pg "$pg_bin/initdb" -D "$pgdir/data" -U panjereh --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" -l "$pgdir/log" -w start >/dev/null
 redisdir=$(mktemp -d /tmp/panjereh-redis.XXXXXX)
-redisport=${PANJEREH_TEST_REDISPORT:-$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+logs=$(mktemp -d /tmp/panjereh-test-logs.XXXXXX)
+lanes=()
 cleanup() {
+  # An interrupted run: the lanes' pytest processes first (SIGINT: pytest stops the processes
+  # its fixtures started), then the servers.
+  for pid in "${lanes[@]}"; do kill -INT -- "-$pid" 2>/dev/null || true; done
+  for pid in "${lanes[@]}"; do
+    for _ in $(seq 100); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
   if [ -s "$redisdir/pid" ]; then kill "$(cat "$redisdir/pid")" 2>/dev/null || true; fi
   run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$pgdir" "$redisdir"
+  rm -rf "$pgdir" "$redisdir" "$logs"
 }
 trap cleanup EXIT
+run_pg "$pg_bin/initdb" -D "$pgdir/data" -U panjereh --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" -l "$pgdir/log" -w start >/dev/null
+redisport=${PANJEREH_TEST_REDISPORT:-$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 # A throw-away Redis on loopback: nothing saved to disk, gone with the run.
 redis-server --bind 127.0.0.1 --port "$redisport" --save "" --appendonly no \
   --dir "$redisdir" --pidfile "$redisdir/pid" --logfile "$redisdir/log" --daemonize yes
@@ -100,9 +108,89 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 redis-cli -h 127.0.0.1 -p "$redisport" ping >/dev/null
-export DATABASE_URL="postgres://panjereh@127.0.0.1:$pgport/panjereh"
-# The cache (and sessions) in Redis database 0, Celery's broker in database 1: the tests clear
-# the cache, which must not empty the worker's queue.
-export REDIS_URL="redis://127.0.0.1:$redisport/0"
-export CELERY_BROKER_URL="redis://127.0.0.1:$redisport/1"
-$BIN/pytest -q -p no:cacheprovider "$@"
+
+sqlite_part() {
+  local markers=()
+  [ -z "$sqlite_markers" ] || markers=(-m "$sqlite_markers")
+  mkdir -p "$PANJEREH_VAR/sqlite"
+  env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL PANJEREH_VAR="$PANJEREH_VAR/sqlite" \
+    $BIN/pytest -q -p no:cacheprovider "${markers[@]}" "$@"
+}
+
+# pg_part NAME CACHE_DB BROKER_DB PYTEST_ARGS...: a database of its own on the throw-away
+# PostgreSQL (pytest-django makes test_panjereh_NAME), the cache (and sessions) in one Redis
+# database, Celery's broker in another (the tests clear the cache, which must not empty the
+# worker's queue).
+pg_part() {
+  local name=$1 cache_db=$2 broker_db=$3
+  shift 3
+  mkdir -p "$PANJEREH_VAR/pg-$name"
+  DATABASE_URL="postgres://panjereh@127.0.0.1:$pgport/panjereh_$name" \
+    REDIS_URL="redis://127.0.0.1:$redisport/$cache_db" \
+    CELERY_BROKER_URL="redis://127.0.0.1:$redisport/$broker_db" \
+    PANJEREH_VAR="$PANJEREH_VAR/pg-$name" \
+    $BIN/pytest -q -p no:cacheprovider "$@"
+}
+
+# run_part KEY LABEL COMMAND...: the command's output kept in a file of its own and shown whole
+# when it ends (the lanes' outputs never mix); its exit status and seconds kept for the summary.
+run_part() {
+  local key=$1 label=$2 start=$SECONDS rc=0
+  shift 2
+  echo "== $label: started"
+  "$@" >"$logs/$key.log" 2>&1 || rc=$?
+  flock "$logs/summary" bash -c 'printf "%s\t%s\t%s\n" "$2" "$3" "$1" >>"$5"
+    echo "== $1: exit $2 after $3 s"; cat "$4"' _ \
+    "$label" "$rc" "$((SECONDS - start))" "$logs/$key.log" "$logs/summary"
+}
+
+# A -m of the caller's would take the place of the split's markers: then the PostgreSQL leg
+# runs as one part.
+split=1
+for arg in "$@"; do case "$arg" in -m*) split=0 ;; esac; done
+if [ "$split" = 1 ]; then
+  lane_sqlite() {
+    run_part sqlite "SQLite leg" sqlite_part "$@"
+    run_part pg-browser "PostgreSQL leg: the browser journeys" pg_part browser 2 3 -m browser "$@"
+  }
+  lane_pg() {
+    run_part pg "PostgreSQL leg: all but the browser journeys" \
+      pg_part main 0 1 -m "not browser" "$@"
+  }
+else
+  lane_sqlite() { run_part sqlite "SQLite leg" sqlite_part "$@"; }
+  lane_pg() { run_part pg "PostgreSQL leg" pg_part main 0 1 "$@"; }
+fi
+
+echo "== the suite: SQLite and PostgreSQL legs ($jobs at a time)"
+suite_start=$SECONDS
+touch "$logs/summary"
+if [ "$jobs" -ge 2 ]; then
+  set -m # each lane a process group of its own: cleanup() can interrupt it
+  lane_pg "$@" &
+  lanes+=($!)
+  lane_sqlite "$@" &
+  lanes+=($!)
+  set +m
+  for pid in "${lanes[@]}"; do wait "$pid" || true; done
+  lanes=()
+else
+  lane_sqlite "$@"
+  lane_pg "$@"
+fi
+
+echo "== summary: the suite took $((SECONDS - suite_start)) s, the whole run $SECONDS s"
+failed=0
+ran=0
+while IFS=$'\t' read -r rc seconds label; do
+  # pytest's exit 5 is "no test selected" in that part (a run given paths of one kind only).
+  case "$rc" in
+    0) verdict=passed ran=1 ;;
+    5) verdict="no test selected" ;;
+    *) verdict="FAILED (exit $rc)" failed=1 ;;
+  esac
+  printf '   %-46s %6s s  %s\n' "$label" "$seconds" "$verdict"
+done <"$logs/summary"
+if [ "$failed" = 1 ] || [ "$ran" = 0 ]; then
+  exit 1
+fi
