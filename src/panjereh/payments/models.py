@@ -222,6 +222,9 @@ class Refund(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When its line was found in the bank's settlement file (``settlement``): a refund made
+    # but in no file is a finance case, as a payment is.
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("refund")

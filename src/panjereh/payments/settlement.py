@@ -51,6 +51,7 @@ from .models import (
     PaymentEvent,
     PaymentState,
     Refund,
+    RefundState,
     SettlementFile,
 )
 
@@ -89,8 +90,10 @@ def reconcile_settlement(day: dt.date, *, actor, provider: str | None = None) ->
         matcher = _Matcher(record, backend.identifier)
         try:
             count = matcher.stage(lines, body, backend.settlement_csv(body))
+            matcher.adopt_refunds()
             matched = matcher.open_cases() + matcher.settle()
             matcher.missing()
+            matcher.missing_refunds()
         finally:
             matcher.drop()
         SettlementFile.objects.filter(pk=record.pk).update(lines=count, matched=matched)
@@ -134,6 +137,13 @@ def _rows(lines: Iterable[providers.SettlementLine]) -> Iterator[tuple]:
             _clean(line.ref, 40),
             amount,
         )
+
+
+def _still_without_ref(refund: Refund, changes: dict, event: dict) -> None:
+    from . import operations
+
+    if refund.provider_ref:
+        raise operations.InvalidTransition(_("This refund is already finished."))
 
 
 class _Matcher:
@@ -313,19 +323,35 @@ class _Matcher:
             # A refund line names its payment's token and the bank's refund reference.
             cursor.execute(
                 self.sql(
-                    "SELECT t.number, t.token, t.ref, t.amount, p.id, p.agency_id, r.id, r.amount"
+                    "SELECT t.number, t.token, t.ref, t.amount, p.id, p.agency_id, r.id, r.amount,"
+                    " r.state"
                     " FROM {stage} t LEFT JOIN {payment} p"
                     " ON p.provider = %s AND p.provider_token = t.token"
                     " LEFT JOIN {refund} r ON r.payment_id = p.id AND r.provider_ref = t.ref"
                     " AND t.ref <> ''"
                     " WHERE t.kind = 'refund'"
-                    " AND (r.id IS NULL OR t.amount IS NULL OR t.amount <> r.amount)"
+                    " AND (r.id IS NULL OR t.amount IS NULL OR t.amount <> r.amount"
+                    " OR r.state <> %s)"
                 ),
-                [self.provider],
+                [self.provider, RefundState.REFUNDED],
             )
-            for number, token, ref, amount, pid, agency, rid, expected in cursor.fetchall():
+            for number, token, ref, amount, pid, agency, rid, expected, rstate in cursor.fetchall():
                 key = f"{self.prefix}:{number}:refund:{token}:{ref}"
-                if rid is None:
+                if rid is not None and amount is not None and amount == expected:
+                    # The bank gave the money back; the window holds the refund as not made.
+                    cases.append(
+                        self.case(
+                            CaseKind.STATE,
+                            key,
+                            agency_id=agency,
+                            payment_id=pid,
+                            refund_id=rid,
+                            expected_amount=0,
+                            reported_amount=amount,
+                            detail={"kind": "refund", "window": rstate},
+                        )
+                    )
+                elif rid is None:
                     cases.append(
                         self.case(
                             CaseKind.EXTRA,
@@ -354,10 +380,25 @@ class _Matcher:
                     " JOIN {payment} p ON p.id = r.payment_id AND p.provider = %s"
                     " AND p.provider_token = t.token"
                     " WHERE t.kind = 'refund' AND t.ref <> '' AND t.amount = r.amount"
+                    " AND r.state = %s"
                 ),
-                [self.provider],
+                [self.provider, RefundState.REFUNDED],
             )
             matched = cursor.fetchone()[0]
+            # Each matching refund is marked as found in a file (its ``missing`` check).
+            cursor.execute(
+                self.sql(
+                    "UPDATE {refund} AS r SET settled_at = %s FROM {stage} AS t, {payment} AS p"
+                    " WHERE t.kind = 'refund' AND t.ref <> '' AND r.provider_ref = t.ref"
+                    " AND t.amount = r.amount AND r.state = %s AND r.settled_at IS NULL"
+                    " AND p.id = r.payment_id AND p.provider = %s AND p.provider_token = t.token"
+                ),
+                [
+                    connection.ops.adapt_datetimefield_value(timezone.now()),
+                    RefundState.REFUNDED,
+                    self.provider,
+                ],
+            )
         self._queue(cases)
         return matched
 
@@ -415,9 +456,9 @@ class _Matcher:
                     )
         return matched
 
-    def missing(self) -> None:
-        """Captured payments of this day or the one before that are in no file (see the
-        module's text on the day boundary)."""
+    def _windows(self) -> tuple[list[tuple[dt.date, tuple[dt.datetime, dt.datetime]]], dict]:
+        """The days whose payments and refunds are now due in a file, with their spans and
+        their files (see the module's text on the day boundary)."""
         day = self.record.day
         before = day - dt.timedelta(days=1)
         reconciled = set(
@@ -439,6 +480,12 @@ class _Matcher:
                 provider=self.provider, day__in=[d for d, _ in windows]
             )
         }
+        return windows, files
+
+    def missing(self) -> None:
+        """Captured payments of this day or the one before that are in no file (see the
+        module's text on the day boundary)."""
+        windows, files = self._windows()
         cases: list[FinanceCase] = []
         for captured_day, (low, high) in windows:
             with connection.cursor() as cursor:
@@ -448,7 +495,7 @@ class _Matcher:
                         " WHERE p.provider = %s AND p.state = %s"
                         " AND p.captured_at >= %s AND p.captured_at < %s"
                         " AND NOT EXISTS (SELECT 1 FROM {stage} t"
-                        " WHERE t.token = p.provider_token)"
+                        " WHERE t.token = p.provider_token AND t.kind = 'payment')"
                     ),
                     [
                         self.provider,
@@ -480,6 +527,104 @@ class _Matcher:
                 if pk not in queued
             ]
         self._queue(cases)
+
+    def missing_refunds(self) -> None:
+        """Refunds the window holds as made (the bank answered them) on this day or the one
+        before, whose line is in no file: the same day boundary as payments. A refund found in
+        a file has ``settled_at``; one whose bank's day was the day before is already marked
+        by that day's file."""
+        windows, files = self._windows()
+        cases: list[FinanceCase] = []
+        for done_day, (low, high) in windows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    self.sql(
+                        "SELECT r.id, r.provider_ref, r.amount, p.id, p.agency_id"
+                        " FROM {refund} r JOIN {payment} p ON p.id = r.payment_id"
+                        " WHERE p.provider = %s AND r.state = %s AND r.settled_at IS NULL"
+                        " AND r.ended_at >= %s AND r.ended_at < %s"
+                        " AND NOT EXISTS (SELECT 1 FROM {stage} t WHERE t.kind = 'refund'"
+                        " AND t.token = p.provider_token AND t.ref = r.provider_ref)"
+                    ),
+                    [
+                        self.provider,
+                        RefundState.REFUNDED,
+                        connection.ops.adapt_datetimefield_value(low),
+                        connection.ops.adapt_datetimefield_value(high),
+                    ],
+                )
+                rows = cursor.fetchall()
+            prefix = f"{self.provider}:{done_day.isoformat()}"
+            cases += [
+                FinanceCase(
+                    kind=CaseKind.MISSING,
+                    line_key=f"{prefix}:missing-refund:{rid}"[:200],
+                    settlement=files.get(done_day, self.record),
+                    agency_id=agency,
+                    payment_id=pid,
+                    refund_id=rid,
+                    expected_amount=amount,
+                    reported_amount=0,
+                    detail={"kind": "refund", "ref": ref},
+                )
+                for rid, ref, amount, pid, agency in rows
+            ]
+        self._queue(cases)
+
+    def adopt_refunds(self) -> None:
+        """A refund line the window cannot match by the bank's reference, of a payment with a
+        refund still asked (the provider's answer was lost, or the process died before it was
+        written) of the same amount: the bank made that refund. It is recorded as made, with
+        the bank's reference, through the refunds' machine (the settlement file is the bank's
+        signed word), instead of being reported as an unknown line. Refunds of one payment
+        and one amount are paired in the order they were asked; each line once."""
+        from . import operations  # the refunds' machine (operations imports us)
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self.sql(
+                    "SELECT t.number, t.ref, t.amount, p.id FROM {stage} t JOIN {payment} p"
+                    " ON p.provider = %s AND p.provider_token = t.token"
+                    " WHERE t.kind = 'refund' AND t.ref <> '' AND t.amount IS NOT NULL"
+                    " AND NOT EXISTS (SELECT 1 FROM {refund} k"
+                    " WHERE k.payment_id = p.id AND k.provider_ref = t.ref)"
+                    " AND EXISTS (SELECT 1 FROM {refund} r WHERE r.payment_id = p.id"
+                    " AND r.state = %s AND r.provider_ref = '' AND r.amount = t.amount)"
+                    " ORDER BY t.number"
+                ),
+                [self.provider, RefundState.REQUESTED],
+            )
+            lines = cursor.fetchall()
+        if not lines:
+            return
+        waiting: dict[tuple[int, int], list[Refund]] = {}
+        for refund in Refund.objects.filter(
+            payment_id__in={pid for _n, _r, _a, pid in lines},
+            state=RefundState.REQUESTED,
+            provider_ref="",
+        ).order_by("created_at", "id"):
+            waiting.setdefault((refund.payment_id, refund.amount), []).append(refund)
+        now = timezone.now()
+        day = self.record.day.isoformat()
+        for _number, ref, amount, pid in lines:
+            candidates = waiting.get((pid, amount), [])
+            while candidates:
+                refund = candidates.pop(0)
+                try:
+                    operations.REFUND_MACHINE.move(
+                        refund,
+                        RefundState.REFUNDED,
+                        by=roles.SYSTEM,
+                        event={"note": "settlement", "data": {"settlement": day}},
+                        check=_still_without_ref,
+                        provider_ref=ref[:40],
+                        ended_at=now,
+                        settled_at=now,
+                    )
+                except operations.InvalidTransition:
+                    continue  # moved meanwhile (the refunds job heard the bank): the next one
+                log.info("refund %s: recorded as made from the settlement of %s", refund.pk, day)
+                break
 
     def _queue(self, cases: list[FinanceCase]) -> None:
         for start in range(0, len(cases), BATCH):
