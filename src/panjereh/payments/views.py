@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import reverse, translate_url
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,7 +41,27 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
         target, allowed_hosts={request.get_host()}
     ):
         target = reverse("payments:payment", args=[payment.reference])
+    else:
+        target = _in_language(target, _return_language(request))
     return redirect(target, permanent=False)  # a GET: the session cookie (SameSite=Lax) comes
+
+
+def _return_language(request: HttpRequest) -> str:
+    """The language the payer was using when they went to the bank: the callback's address
+    was made then, on the page they pressed "Pay" on, and its prefix says it (the language
+    cookie would not come: the bank's POST is cross-site)."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _in_language(target: str, language: str) -> str:
+    """``target`` (a path of the window, in the language its prefix says) in ``language``;
+    unchanged when it names no page of the window."""
+    path = urlsplit(target).path
+    own = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    if own == language:
+        return target
+    with translation.override(own):
+        return translate_url(target, language)
 
 
 def _own(request: HttpRequest, reference: str) -> Payment:
