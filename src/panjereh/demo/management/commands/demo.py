@@ -126,7 +126,7 @@ class Command(BaseCommand):
         call_command("demo_accounts")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
-        self._seed_permits()
+        self._seed_permits(history)
         from panjereh.demo.payments import treasury_accounts
 
         treasury_accounts(self.stdout.write)
@@ -238,8 +238,11 @@ class Command(BaseCommand):
                 f"{time.perf_counter() - started:.1f} s."
             )
 
-    def _seed_permits(self) -> None:
-        """The generated national permits catalogue (panjereh.permits.dataset), once."""
+    def _seed_permits(self, history: int = 6) -> None:
+        """The generated national permits catalogue (panjereh.permits.dataset), then its
+        simulated issued permits (panjereh.demo.permits_history; none with ``--history 0``),
+        once."""
+        from panjereh.demo import permits_history
         from panjereh.permits.dataset import seed_permits_catalogue
 
         report = seed_permits_catalogue()
@@ -248,6 +251,15 @@ class Command(BaseCommand):
                 f"Permits catalogue (generated): {report.permit_types:,} permit types, "
                 f"{report.conditions:,} conditions, {report.removals:,} removed, "
                 f"in {report.seconds:.1f} s"
+            )
+        if history <= 0:
+            return
+        done = permits_history.seed()
+        if not done.skipped:
+            self.stdout.write(
+                f"Issued permits (SIMULATED): {done.permits:,} permits, {done.events:,} history "
+                f"events, {done.applications:,} applications ({done.trace:,} trace steps), "
+                f"{done.ratings:,} ratings in {done.seconds:.1f} s"
             )
 
     def _seed_participation(self) -> None:
