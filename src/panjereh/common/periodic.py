@@ -69,6 +69,11 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     # did not happen (``payments.purposes``: an outbox).
     "payments-tell-purposes": ("panjereh.payments.purposes.tell_due", 15),
     "payments-settlement": ("panjereh.payments.operations.reconcile_recent_settlements", 3600),
+    # The official mailbox: bulk sends made available a chunk at a time (the rate), notices
+    # deemed served once their days have passed, signed status callbacks owed to agencies.
+    "mailbox-bulk": ("panjereh.mailbox.operations.process_items", 2),
+    "mailbox-serve-due": ("panjereh.mailbox.operations.serve_due", 60),
+    "mailbox-callbacks": ("panjereh.mailbox.operations.send_callbacks", 5),
 }
 
 

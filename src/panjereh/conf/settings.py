@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "panjereh.status",
     "panjereh.proactive",
     "panjereh.permits",
+    "panjereh.mailbox",
     "oauth2_provider",
 ]
 # The demo (panjereh demo, seed, demo_accounts and the sample data): never in production.

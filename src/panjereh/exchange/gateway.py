@@ -309,6 +309,20 @@ def _authenticate(request: HttpRequest, call: Call) -> ConsumerSystem:
     return system
 
 
+def authenticate(request: HttpRequest) -> ConsumerSystem:
+    """The member system a program's request to one of the window's own machine APIs (the
+    official mailbox) comes from: the same client assertion, one use per assertion and rate
+    limit as a call through the gateway. Raises :class:`Refusal`."""
+    call = Call(
+        started=time.perf_counter(),
+        x_road_id=str(uuid.uuid4()),
+        method=request.method or "GET",
+        path=request.path,
+    )
+    call.generation = GENERATION.read()
+    return _authenticate(request, call)
+
+
 def _admit(system: ConsumerSystem, jti_key: str, jti_ttl: int) -> None:
     limit = system.rate_per_minute or int(conf.get("RATE_PER_MINUTE"))
     rate_key = f"nix:rate:{system.pk}:{int(time.time() // 60)}"
