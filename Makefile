@@ -47,7 +47,7 @@ openapi: $(VENV)/.installed
 
 ## Run every benchmark (loopback only, bounded in time); figures go in docs/benchmarks.md by hand
 bench: $(VENV)/.installed-test
-	for b in catalogue exchange identity services oversight feedback status payments; do $(BIN)/python benchmarks/$$b/run.py || exit 1; done
+	for b in catalogue exchange identity services oversight feedback status payments permits; do $(BIN)/python benchmarks/$$b/run.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
