@@ -74,6 +74,8 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "mailbox-bulk": ("panjereh.mailbox.operations.process_items", 2),
     "mailbox-serve-due": ("panjereh.mailbox.operations.serve_due", 60),
     "mailbox-callbacks": ("panjereh.mailbox.operations.send_callbacks", 5),
+    # Issued permits past their last day become expired, the holder told (permits.holding).
+    "permits-expire": ("panjereh.permits.holding.expire_due", 86400),
 }
 
 

@@ -5,7 +5,10 @@ from django.contrib import admin
 
 from .models import (
     Condition,
+    HolderRating,
+    IssuedPermit,
     IssuingAuthority,
+    PermitEvent,
     PermitType,
     PermitVersion,
     ReintroductionAttempt,
@@ -74,3 +77,35 @@ class RemovedConditionAdmin(ReadOnly):
 class ReintroductionAttemptAdmin(ReadOnly):
     list_display = ["at", "authority", "permit_title", "removed", "by"]
     list_select_related = ["authority", "removed"]
+
+
+class PermitEventInline(admin.TabularInline):
+    model = PermitEvent
+    extra = 0
+    fields = ["at", "kind", "from_status", "to_status", "by", "note", "changes"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IssuedPermit)
+class IssuedPermitAdmin(ReadOnly):
+    """Read only: issued permits change through ``permits.holding`` (rights, history, notice)."""
+
+    list_display = ["number", "holder_name", "permit", "authority", "status", "valid_until"]
+    list_filter = ["status"]
+    search_fields = ["=number", "holder_name", "business_name"]
+    list_select_related = ["permit", "authority"]
+    raw_id_fields = ["permit", "authority", "application", "holder", "company"]
+    inlines = [PermitEventInline]
+
+
+@admin.register(HolderRating)
+class HolderRatingAdmin(ReadOnly):
+    """Read only: moderators hide ratings from the permit's public page (``ratings.hide``)."""
+
+    list_display = ["issued", "period", "stars", "hidden", "created_at", "answered_at"]
+    list_filter = ["hidden", "period"]
+    raw_id_fields = ["issued", "rater", "answered_by"]

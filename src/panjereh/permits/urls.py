@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views, views_apply
+from . import views, views_apply, views_public
 
 app_name = "permits"
 
@@ -20,4 +20,23 @@ urlpatterns = [
     path("applications/<str:reference>/pay/", views_apply.pay, name="application_pay"),
     path("applications/<str:reference>/decide/", views_apply.decide, name="application_decide"),
     path("authority/", views_apply.authority_queue, name="authority_queue"),
+    # Issued permits (helper B): the QR code's public page and what hangs off it.
+    path("mine/", views_public.mine, name="mine"),
+    path("verify/", views_public.verify, name="verify"),
+    re_path(r"^p/(?P<number>[^/]{1,40})/$", views_public.public, name="public"),
+    re_path(r"^p/(?P<number>[^/]{1,40})/pdf/$", views_public.pdf, name="pdf"),
+    re_path(r"^p/(?P<number>[^/]{1,40})/manage/$", views_public.manage, name="manage"),
+    re_path(
+        r"^p/(?P<number>[^/]{1,40})/(?P<action>renew|cancel)/$", views_public.act, name="act"
+    ),
+    re_path(
+        r"^p/(?P<number>[^/]{1,40})/ratings/(?P<pk>[0-9]{1,12})/answer/$",
+        views_public.answer,
+        name="answer",
+    ),
+    re_path(
+        r"^p/(?P<number>[^/]{1,40})/ratings/(?P<pk>[0-9]{1,12})/hide/$",
+        views_public.hide,
+        name="hide",
+    ),
 ]
