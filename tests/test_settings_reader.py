@@ -188,6 +188,8 @@ ENVIRONMENT_READERS = {
     "demo/management/commands/demo.py",
     # The demo's start-up telling the processes it starts where its simulated bank listens.
     "demo/payments.py",
+    # The demo's start-up telling the processes it starts where its permit portals listen.
+    "demo/portals.py",
     # `panjereh portals`: the simulated permit portals' start-up, before Django (like cli.py).
     "portals/supervisor.py",
 }

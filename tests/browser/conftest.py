@@ -262,3 +262,42 @@ def live_catalogue(transactional_db):
     yield catalogue
     search.invalidate()
     cache.clear()
+
+
+# -- the simulated specialised permit portals (test_permit_routing.py) -----------------------
+
+PERMIT_PORTAL_SECRETS = {
+    "behinyab": "browser-test-secret-of-the-window-at-behinyab",
+    "heritage": "browser-test-secret-of-the-window-at-heritage",
+    "health": "browser-test-secret-of-the-window-at-health",
+}
+
+
+@pytest.fixture(scope="session")
+def permit_portals_process(tmp_path_factory):
+    from panjereh.portals.supervisor import Portals
+
+    running = Portals(PERMIT_PORTAL_SECRETS, tmp_path_factory.mktemp("permit-portals")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def permit_portals(permit_portals_process, settings):
+    """The portals forgotten, their clock fixed at now, the window (and its live server, in this
+    process) pointed at them."""
+    from django.utils import timezone
+
+    from panjereh.permits import routing
+
+    running = permit_portals_process
+    running.control(reset=True, now=timezone.now().isoformat(timespec="seconds"))
+    for name, url in running.urls.items():
+        setattr(settings, f"PANJEREH_PORTAL_URL_{name.upper()}", url)
+        setattr(settings, f"PANJEREH_PORTAL_SECRET_{name.upper()}", PERMIT_PORTAL_SECRETS[name])
+    settings.PANJEREH_PORTAL_TIMEOUT = 2.0
+    yield running
+    for name in PERMIT_PORTAL_SECRETS:
+        running.control(portal=name, mode="normal")
+    running.control(reset=True)
+    routing.close_connections()

@@ -84,3 +84,48 @@ def published(authority, removed):
     operations.publish(roles.SYSTEM, version)
     version.permit.refresh_from_db()
     return version.permit
+
+
+# -- the simulated specialised portals (permits.routing's tests) ------------------------------
+
+PORTAL_SECRETS = {
+    "behinyab": "test-secret-of-the-window-at-behinyab",
+    "heritage": "test-secret-of-the-window-at-heritage",
+    "health": "test-secret-of-the-window-at-health",
+}
+
+
+@pytest.fixture(scope="session")
+def portals_process(tmp_path_factory):
+    """The simulated permit portals as a real process over HTTP, for the whole session."""
+    from panjereh.portals.supervisor import Portals
+
+    running = Portals(
+        PORTAL_SECRETS, tmp_path_factory.mktemp("permit-portals"), webhook_backoff=0.05
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def portals(portals_process, settings):
+    """The portals, forgotten and with their clock fixed at now, and the window pointed at
+    them (``PANJEREH_PORTAL_URL_*`` and ``_SECRET_*``)."""
+    from django.utils import timezone
+
+    from panjereh.permits import routing
+
+    portals_process.control(reset=True, now=timezone.now().isoformat(timespec="seconds"))
+    for name, url in portals_process.urls.items():
+        setattr(settings, f"PANJEREH_PORTAL_URL_{name.upper()}", url)
+        setattr(settings, f"PANJEREH_PORTAL_SECRET_{name.upper()}", PORTAL_SECRETS[name])
+    settings.PANJEREH_PORTAL_TIMEOUT = 1.5
+    settings.PANJEREH_PORTAL_RETRY_FIRST = 15
+    yield portals_process
+    if portals_process.process is None or portals_process.process.poll() is not None:
+        portals_process.process = None
+        portals_process.start()
+    for name in PORTAL_SECRETS:
+        portals_process.control(portal=name, mode="normal")
+    portals_process.control(reset=True)
+    routing.close_connections()

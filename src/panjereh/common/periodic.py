@@ -74,6 +74,11 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "mailbox-bulk": ("panjereh.mailbox.operations.process_items", 2),
     "mailbox-serve-due": ("panjereh.mailbox.operations.serve_due", 60),
     "mailbox-callbacks": ("panjereh.mailbox.operations.send_callbacks", 5),
+    # Permits (docs/portals.md): approval-based applications sent to their authority's
+    # specialised portal (retries after a doubling delay), and each portal's event feed read
+    # from its cursor into the applications' trace (and overruns of the legal time marked).
+    "permits-send": ("panjereh.permits.routing.send_due", 15),
+    "permits-read-portals": ("panjereh.permits.routing.read_portals", 30),
     # Issued permits past their last day become expired, the holder told (permits.holding).
     "permits-expire": ("panjereh.permits.holding.expire_due", 86400),
 }

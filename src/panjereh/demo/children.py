@@ -1,11 +1,13 @@
-"""The demo's watch over the other organisations' systems it started: a registry or the
-simulated bank that dies is started again on the port it had (as ``panjereh registries run``
-and ``panjereh psp`` do), so the portal keeps reaching them at the addresses it knows."""
+"""The demo's watch over the other organisations' systems it started: a registry, the
+simulated bank or the simulated permit portals that die are started again on the port they had
+(as ``panjereh registries run``, ``panjereh psp`` and ``panjereh portals run`` do), so the
+window keeps reaching them at the addresses it knows."""
 
 from __future__ import annotations
 
 import threading
 
+from panjereh.portals.supervisor import Portals, PortalsStartError
 from panjereh.psp.supervisor import PSP, PSPStartError
 from panjereh.registries.supervisor import Cluster, RegistryStartError
 
@@ -14,9 +16,18 @@ class Watchdog(threading.Thread):
     """Checks the children every ``every`` seconds until :meth:`stop` (which the demo calls
     before stopping them, so a child being stopped is not started again)."""
 
-    def __init__(self, cluster: Cluster, bank: PSP, write=print, every: float = 2.0) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        bank: PSP,
+        write=print,
+        every: float = 2.0,
+        *,
+        portals: Portals | None = None,
+    ) -> None:
         super().__init__(name="demo-watchdog", daemon=True)
         self.cluster, self.bank, self.write, self.every = cluster, bank, write, every
+        self.portals = portals
         self.stopping = threading.Event()
         self.restarts = 0
 
@@ -48,8 +59,24 @@ class Watchdog(threading.Thread):
             except PSPStartError as exc:
                 self.bank.process = process  # seen dead again at the next check
                 self.write(f"the simulated payment provider did not start again: {exc}")
+        started += self._check_portals()
         self.restarts += started
         return started
+
+    def _check_portals(self) -> int:
+        portals = self.portals
+        process = portals.process if portals is not None else None
+        if process is None or process.poll() is None or self.stopping.is_set():
+            return 0
+        self.write("the simulated permit portals stopped; starting them again")
+        portals.process = None
+        try:
+            portals.start()
+        except PortalsStartError as exc:
+            portals.process = process  # seen dead again at the next check
+            self.write(f"the simulated permit portals did not start again: {exc}")
+            return 0
+        return 1
 
     def stop(self) -> None:
         self.stopping.set()

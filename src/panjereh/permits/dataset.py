@@ -119,6 +119,50 @@ HOME_LAW = (
 FEE_LAW = ("قانون بودجه سال ۱۴۰۲، جدول تعرفه خدمات", "Budget Law 1402, table of service fees")
 AGE_LAW = ("قانون مدنی، ماده ۱۲۱۰", "Civil Code, art. 1210")
 
+# The authorities whose approval-based permits are decided at a specialised portal
+# (``panjereh.portals``, docs/portals.md): behinyab stands for the MIMT's portal, which issues
+# the small industries' establishment and operation licences (ISIPO is under the MIMT); the
+# heritage portal for the Ministry of Cultural Heritage; the health portal for the Ministry of
+# Health and its Food and Drug Administration. The other authorities decide in the window.
+AUTHORITY_PORTALS = {"isipo": "behinyab", "mchth": "heritage", "mohme": "health", "fda": "health"}
+# Each agency permit of those authorities is one of its portal's permits: by the form for
+# behinyab (setting up, moving or growing a unit is an establishment licence; the rest concern
+# a running unit), by the subject for the others (the nearest of the portal's permits).
+ESTABLISHMENT_FORMS = {
+    "مجوز تأسیس {s}",
+    "موافقت اصولی {s}",
+    "مجوز توسعه {s}",
+    "مجوز انتقال {s}",
+    "مجوز فعالیت شعبه {s}",
+}
+SUBJECT_PORTAL_TYPES = {
+    "دفتر خدمات مسافرتی": "travel_agency",
+    "راهنمای گردشگری": "travel_agency",
+    "هتل": "ecolodge",
+    "اقامتگاه بوم‌گردی": "ecolodge",
+    "مهمانپذیر": "ecolodge",
+    "مجتمع گردشگری": "ecolodge",
+    "رستوران سنتی": "ecolodge",
+    "کارگاه صنایع دستی": "handicraft_workshop",
+    "موزه خصوصی": "handicraft_workshop",
+    "کارخانه مواد غذایی": "food_production",
+    "کارگاه بسته‌بندی مواد غذایی": "food_production",
+    "کارخانه آب معدنی": "food_production",
+    "واحد تولید مکمل غذایی": "food_production",
+}
+
+
+def portal_type(authority: str, form_fa: str, subject_fa: str) -> str:
+    """The permit's name at its authority's portal ("" when the authority has none)."""
+    portal = AUTHORITY_PORTALS.get(authority)
+    if portal is None:
+        return ""
+    if portal == "behinyab":
+        return "establishment" if form_fa in ESTABLISHMENT_FORMS else "operation"
+    if portal == "health":
+        return SUBJECT_PORTAL_TYPES.get(subject_fa, "pharmacy")
+    return SUBJECT_PORTAL_TYPES.get(subject_fa, "travel_agency")
+
 
 def _agency_law(authority: IssuingAuthority) -> tuple[str, str]:
     return (
@@ -136,6 +180,7 @@ class Spec:
     registration_based: bool
     legal_days: int
     live: list[tuple] = field(default_factory=list)  # (kind, fa, en, basis_fa, basis_en)
+    portal_type: str = ""  # the permit's name at its authority's specialised portal
     removed: list[str] = field(default_factory=list)  # register keys
 
 
@@ -304,6 +349,7 @@ def build_specs() -> list[Spec]:
                     title_en=form_en.format(s=subject_en).capitalize(),
                     registration_based=False,
                     legal_days=rng.choice([15, 30, 45, 60, 90]),
+                    portal_type=portal_type(authority, form_fa, subject_fa),
                 )
             )
     specs += agency[:AGENCY_PERMITS]
@@ -386,6 +432,33 @@ def seed_permits_catalogue(*, replace: bool = False) -> SeedReport:
     return SeedReport(len(specs), conditions, CONDITIONS_REMOVED, time.perf_counter() - started)
 
 
+def assign_portals() -> int:
+    """The specialised portals of a catalogue seeded before they were known: each authority's
+    portal (:data:`AUTHORITY_PORTALS`) and each generated agency permit's name there, as a new
+    seed would give them; permit types an editor changed are matched by their public ID only.
+    Idempotent; the number of rows changed."""
+    changed = 0
+    for code, portal in AUTHORITY_PORTALS.items():
+        changed += (
+            IssuingAuthority.objects.filter(code=code).exclude(portal=portal).update(portal=portal)
+        )
+    wanted = {
+        str(FIRST_PUBLIC_ID + n): spec.portal_type
+        for n, spec in enumerate(build_specs())
+        if spec.portal_type
+    }
+    rows = [
+        row
+        for row in PermitType.objects.filter(public_id__in=wanted, portal_type="").only(
+            "pk", "public_id", "portal_type"
+        )
+    ]
+    for row in rows:
+        row.portal_type = wanted[row.public_id]
+    PermitType.objects.bulk_update(rows, ["portal_type"], batch_size=500)
+    return changed + len(rows)
+
+
 def clear() -> None:
     with transaction.atomic():
         PermitType.objects.update(published_version=None)
@@ -410,7 +483,13 @@ def _seed_authorities() -> dict[str, IssuingAuthority]:
         .values_list("code", "id")
     )
     IssuingAuthority.objects.bulk_create(
-        IssuingAuthority(code=code, agency_id=agencies.get(agency), name_fa=fa, name_en=en)
+        IssuingAuthority(
+            code=code,
+            agency_id=agencies.get(agency),
+            name_fa=fa,
+            name_en=en,
+            portal=AUTHORITY_PORTALS.get(code, ""),
+        )
         for code, agency, fa, en in rows
     )
     return {a.code: a for a in IssuingAuthority.objects.all()}
@@ -456,6 +535,7 @@ def _seed_permits(specs, authorities, register_rows, data) -> int:
                 summary_en=_summary_en(spec, authorities),
                 registration_based=spec.registration_based,
                 legal_days=spec.legal_days,
+                portal_type=spec.portal_type,
             )
             for n, spec in enumerate(specs)
         ),

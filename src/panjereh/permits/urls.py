@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views, views_apply, views_public
+from . import views, views_apply, views_public, views_routing
 
 app_name = "permits"
 
@@ -39,4 +39,13 @@ urlpatterns = [
         views_public.hide,
         name="hide",
     ),
+    # Routing to the specialised portals (helper A2): the answer to a request for more
+    # information, the portals' health per authority, a held application sent again.
+    path(
+        "applications/<str:reference>/information/",
+        views_routing.answer_information,
+        name="answer_information",
+    ),
+    path("portals/", views_routing.portals, name="portals"),
+    path("portals/resend/<str:reference>/", views_routing.resend, name="resend"),
 ]

@@ -150,7 +150,12 @@ class Command(BaseCommand):
             # The bank, before the worker and the server: both read its address at start.
             bank = start_psp(self.stdout.write)
             children.callback(bank.stop)
-            watchdog = Watchdog(registries, bank, self.stderr.write)
+            # The specialised permit portals, before the worker that sends to and reads them.
+            from panjereh.demo.portals import start_portals
+
+            permit_portals = start_portals(self.stdout.write)
+            children.callback(permit_portals.stop)
+            watchdog = Watchdog(registries, bank, self.stderr.write, portals=permit_portals)
             watchdog.start()
             children.callback(watchdog.stop)  # first out: nothing is restarted while stopping
             windows = start_identity_demo(host, self.stdout.write)
@@ -246,6 +251,9 @@ class Command(BaseCommand):
         from panjereh.permits.dataset import seed_permits_catalogue
 
         report = seed_permits_catalogue()
+        from panjereh.permits.dataset import assign_portals
+
+        assign_portals()  # a catalogue seeded before the specialised portals were known
         if report.seconds:
             self.stdout.write(
                 f"Permits catalogue (generated): {report.permit_types:,} permit types, "
