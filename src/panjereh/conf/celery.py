@@ -18,7 +18,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 
 app = Celery("panjereh")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["panjereh.services", "panjereh.status", "panjereh.identity"])
+app.autodiscover_tasks(
+    ["panjereh.services", "panjereh.status", "panjereh.identity", "panjereh.mailbox"]
+)
 
 
 @app.on_after_configure.connect
