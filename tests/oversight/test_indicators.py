@@ -233,6 +233,17 @@ INDICATOR_ORDER = [
     ("completion_rate", ("national", "agency")),
     ("digital_takeup", ("national", "agency")),
     ("cost_per_transaction", ("national", "agency")),
+    # Per issuing authority (indicators/permits.py): not agency rows.
+    ("permits_electronic", ("national", "authority")),
+    ("permits_issued_online", ("national", "authority")),
+    ("permits_registration_based", ("national", "authority")),
+    ("permits_legal_days", ("national", "authority")),
+    ("permits_issuing_median", ("national", "authority")),
+    ("permits_issuing_p90", ("national", "authority")),
+    ("permits_within_legal", ("national", "authority")),
+    ("permits_handoffs_unanswered", ("national", "authority")),
+    ("permits_violations_upheld", ("national", "authority")),
+    ("permits_reattempts", ("national", "authority")),
 ]
 
 

@@ -132,6 +132,17 @@ class ComplaintKind(models.TextChoices):
     IN_PERSON = "in_person", _("Demanded an in-person visit")
     OFF_PORTAL_PAYMENT = "payment", _("Demanded a payment outside the portal")
     IDENTITY_AGAIN = "identity_again", _("Collected identity documents again after sign-on")
+    REMOVED_CONDITION = "removed_condition", _("Asked for a condition that was removed")
+
+
+# What a person may report from a permit application (issue 16, part 6): a visit, a payment
+# off the portal, or a removed condition asked again. These count against the issuing
+# authority in oversight (``queries.permit_violations_as_of``).
+PERMIT_KINDS = (
+    ComplaintKind.IN_PERSON,
+    ComplaintKind.OFF_PORTAL_PAYMENT,
+    ComplaintKind.REMOVED_CONDITION,
+)
 
 
 class ComplaintState(models.TextChoices):
@@ -142,14 +153,49 @@ class ComplaintState(models.TextChoices):
 
 
 class Complaint(models.Model):
-    """A citizen's report that an agency broke a single-window rule (شکایت از تخلف)."""
+    """A citizen's report that an agency broke a single-window rule (شکایت از تخلف).
+
+    A report made from a permit application names the application and its issuing authority
+    (``permit_application``, ``authority``), and for a removed condition asked again, the
+    register's row (``removed_condition``). ``agency`` is the authority's agency in the
+    service catalogue when it has one (the complaint is then routed like any other); an
+    authority outside the catalogue has none, and the complaint goes to the Steering WG."""
 
     tracking_code = models.CharField(_("tracking code"), max_length=12, unique=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_complaints"
     )
     agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agency"),
+    )
+    authority = models.ForeignKey(
+        "permits.IssuingAuthority",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issuing authority"),
+    )
+    permit_application = models.ForeignKey(
+        "permits.PermitApplication",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("permit application"),
+    )
+    removed_condition = models.ForeignKey(
+        "permits.RemovedCondition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("removed condition"),
     )
     service = models.ForeignKey(
         Service,
@@ -182,10 +228,37 @@ class Complaint(models.Model):
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["agency", "kind", "state"])]
+        indexes = [
+            models.Index(fields=["agency", "kind", "state"]),
+            models.Index(
+                fields=["authority", "kind", "state"],
+                condition=models.Q(authority__isnull=False),
+                name="complaint_authority",
+            ),
+        ]
+        constraints = [
+            # Every complaint is about someone: an agency, or an issuing authority.
+            models.CheckConstraint(
+                condition=models.Q(agency__isnull=False) | models.Q(authority__isnull=False),
+                name="complaint_about_someone",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.tracking_code
+
+    @property
+    def against_fa(self) -> str:
+        """Whom the complaint is about: the issuing authority if any, else the agency."""
+        if self.authority_id:
+            return self.authority.name_fa
+        return self.agency.name_fa if self.agency_id else ""
+
+    @property
+    def against_en(self) -> str:
+        if self.authority_id:
+            return self.authority.name_en or self.authority.name_fa
+        return (self.agency.name_en or self.agency.name_fa) if self.agency_id else ""
 
     @property
     def closed(self) -> bool:

@@ -22,14 +22,19 @@ from panjereh.catalogue import roles
 from panjereh.catalogue.models import Agency, AgencyMembership, Service
 from panjereh.common import statemachine, uniquecode
 from panjereh.common.persian import normalize, to_latin_digits
+from panjereh.identity import businesses
+from panjereh.identity.models import DelegationScope
+from panjereh.identity.registry_checks import RegistryUnavailable
 from panjereh.inbox import notify
 from panjereh.inbox.models import Message
+from panjereh.permits.models import PermitApplication, RemovedCondition
 from panjereh.services import notices
 from panjereh.services import ratings as service_ratings
 from panjereh.services.models import Application
 from panjereh.services.workflow import TERMINAL
 
 from .models import (
+    PERMIT_KINDS,
     Complaint,
     ComplaintEvent,
     ComplaintKind,
@@ -471,10 +476,28 @@ def file_complaint(
     if service is not None and service.agency_id != agency.pk:
         raise FeedbackError(_("That service is not one of this agency's."), "service")
     text = _clean_text(description, required=True)
+    checked = _checked_files(files)
+    return _record(
+        user,
+        checked,
+        agency=agency,
+        service=service,
+        kind=kind,
+        description=text,
+        routed_to=supervising_body(agency),
+    )
+
+
+def _checked_files(files: list | None) -> list[CheckedFile]:
     files = [f for f in (files or []) if f]
     if len(files) > max_files():
         raise FeedbackError(_("Attach at most %(n)s files.") % {"n": max_files()}, "too_many_files")
-    checked = [check_upload(f) for f in files]  # every check before anything is written
+    return [check_upload(f) for f in files]  # every check before anything is written
+
+
+def _record(user, checked: list[CheckedFile], **fields) -> Complaint:
+    """Write the complaint, its first event and its evidence files (none left behind when the
+    rows are not written), and tell the citizen. The one way a complaint is stored."""
     folder = evidence_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     written: list[Path] = []
@@ -483,15 +506,7 @@ def file_complaint(
             try:
                 complaint = uniquecode.insert_with_unique_code(
                     new_tracking_code,
-                    lambda code: Complaint.objects.create(
-                        tracking_code=code,
-                        user=user,
-                        agency=agency,
-                        service=service,
-                        kind=kind,
-                        description=text,
-                        routed_to=supervising_body(agency),
-                    ),
+                    lambda code: Complaint.objects.create(tracking_code=code, user=user, **fields),
                     attempts=10,
                 )
             except uniquecode.CodeNotStored as exc:
@@ -519,6 +534,74 @@ def file_complaint(
             path.unlink(missing_ok=True)
         raise
     return complaint
+
+
+# -- violations reported from a permit application (issue 16, part 6) ------------------------
+
+
+def may_report_on(user, application: PermitApplication, *, fresh: bool = True) -> bool:
+    """The applicant, or a person who acts for the application's company now with the right
+    to apply in its name (asked of the company registry: afresh for a decision, within its
+    short memory for showing a page). Anyone else may not report on the application."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if application.applicant_id == user.pk:
+        return True
+    if application.company_id is None:
+        return False
+    try:
+        found = businesses.authority(user, application.company.national_id, fresh=fresh)
+    except RegistryUnavailable:
+        return False
+    return found is not None and DelegationScope.APPLY in found.scopes
+
+
+def file_permit_complaint(
+    user,
+    application: PermitApplication,
+    *,
+    kind: str,
+    description: str,
+    removed_condition: RemovedCondition | None = None,
+    files: list | None = None,
+) -> Complaint:
+    """A demand for a visit, a payment off the portal, or a removed condition asked again,
+    reported from a permit application with its evidence. It is about the application's
+    issuing authority; it is routed through the authority's agency in the service catalogue
+    (:func:`supervising_body`) when it has one, otherwise to the Steering WG, and decided
+    like any other complaint (:func:`move`)."""
+    if not may_report_on(user, application):
+        raise FeedbackError(
+            _("Only the applicant, or a person acting for the applicant company, can report on "
+              "this application."),
+            "forbidden",
+        )  # fmt: skip
+    if kind not in PERMIT_KINDS:
+        raise FeedbackError(_("Choose what happened."), "kind")
+    if kind != ComplaintKind.REMOVED_CONDITION:
+        removed_condition = None
+    elif (
+        removed_condition is not None
+        and not application.permit.removed_conditions.filter(pk=removed_condition.pk).exists()
+    ):
+        raise FeedbackError(
+            _("That condition is not one removed from this permit."), "removed_condition"
+        )
+    text = _clean_text(description, required=True)
+    checked = _checked_files(files)
+    authority = application.authority
+    agency = Agency.objects.filter(pk=authority.agency_id).first() if authority.agency_id else None
+    return _record(
+        user,
+        checked,
+        agency=agency,
+        authority=authority,
+        permit_application=application,
+        removed_condition=removed_condition,
+        kind=kind,
+        description=text,
+        routed_to=supervising_body(agency) if agency is not None else None,
+    )
 
 
 def evidence_path(evidence: Evidence) -> Path:
@@ -610,13 +693,13 @@ def _tell(complaint: Complaint, event: str) -> None:
     body = complaint.routed_to
     values = {
         "code": complaint.tracking_code,
-        "agency": complaint.agency.name_fa,
+        "agency": complaint.against_fa,
         "body": body.name_fa if body else STEERING_FA,
         "reply": complaint.reply,
     }
     values_en = {
         **values,
-        "agency": complaint.agency.name_en or complaint.agency.name_fa,
+        "agency": complaint.against_en,
         "body": (body.name_en or body.name_fa) if body else STEERING_EN,
     }
     notify.post(

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import FAVOURABLE, Complaint, ComplaintKind, ComplaintState, Rating
+from .models import FAVOURABLE, PERMIT_KINDS, Complaint, ComplaintKind, ComplaintState, Rating
 
 
 @dataclass
@@ -264,6 +264,24 @@ def payment_demands_as_of(as_of: dt.datetime) -> dict[int, tuple[int, int]]:
         )
     )
     return {row["agency_id"]: (row["received"], row["upheld"]) for row in rows}
+
+
+def permit_violations_as_of(as_of: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Violations reported about issuing authorities (complaints naming an authority, of the
+    kinds a permit application may report: ``models.PERMIT_KINDS``) per authority id:
+    (received up to ``as_of``, of those upheld by ``as_of``). No personal data."""
+    rows = (
+        Complaint.objects.filter(
+            authority__isnull=False, kind__in=list(PERMIT_KINDS), created_at__lte=as_of
+        )
+        .order_by()
+        .values("authority_id")
+        .annotate(
+            received=Count("id"),
+            upheld=Count("id", filter=Q(state=ComplaintState.UPHELD, decided_at__lte=as_of)),
+        )
+    )
+    return {row["authority_id"]: (row["received"], row["upheld"]) for row in rows}
 
 
 # -- oversight: change against the baseline as of a date, nationally and per agency/service ----

@@ -11,6 +11,7 @@ urlpatterns = [
     path("ratings/<int:pk>/escalation/", views.escalation, name="escalation"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/payment/", views.report_payment, name="report-payment"),
+    path("complaints/permit/", views.report_permit, name="report-permit"),
     path("complaints/<str:tracking_code>/", views.complaint, name="complaint"),
     path("complaints/<str:tracking_code>/evidence/<int:pk>/", views.evidence, name="evidence"),
     path("agency/", views.agency_queue, name="agency_queue"),

@@ -24,11 +24,20 @@ from panjereh.catalogue.models import Agency, Service
 from panjereh.common import ratelimit
 from panjereh.common.drain import refuse_unread
 from panjereh.common.persian import digits_only
+from panjereh.permits.models import PermitApplication, RemovedCondition
 from panjereh.services.models import Application
 from panjereh.services.workflow import TERMINAL
 
 from . import operations, queries
-from .models import Complaint, ComplaintKind, ComplaintState, Evidence, Rating, Score
+from .models import (
+    PERMIT_KINDS,
+    Complaint,
+    ComplaintKind,
+    ComplaintState,
+    Evidence,
+    Rating,
+    Score,
+)
 
 # Form posts per signed-in person: enough for honest use, too few for flooding.
 RATING_POSTS = ratelimit.Limit("feedback-rating", limit=20, window=10 * 60, lockout=10 * 60)
@@ -43,6 +52,7 @@ SHORT_KINDS = [
     (ComplaintKind.IN_PERSON.value, gettext_lazy("In-person visit")),
     (ComplaintKind.OFF_PORTAL_PAYMENT.value, gettext_lazy("Payment off the portal")),
     (ComplaintKind.IDENTITY_AGAIN.value, gettext_lazy("Identity documents again")),
+    (ComplaintKind.REMOVED_CONDITION.value, gettext_lazy("Removed condition asked")),
 ]
 # Which field an operations.FeedbackError code is about (for aria-invalid and the error text).
 COMPLAINT_ERROR_FIELDS = {
@@ -54,6 +64,7 @@ COMPLAINT_ERROR_FIELDS = {
     "too_many_files": "evidence",
     "too_large": "evidence",
     "file_type": "evidence",
+    "removed_condition": "removed_condition",
 }
 RATING_ERROR_FIELDS = {"ease": "ease", "satisfaction": "satisfaction", "too_long": "comment"}
 
@@ -230,7 +241,9 @@ def mine(request: HttpRequest) -> HttpResponse:
         request,
         "feedback/mine.html",
         {
-            "complaints": Complaint.objects.filter(user=request.user).select_related("agency"),
+            "complaints": Complaint.objects.filter(user=request.user).select_related(
+                "agency", "authority"
+            ),
             "ratings": Rating.objects.filter(user=request.user).select_related(
                 "application__definition"
             )[:100],
@@ -259,6 +272,120 @@ def report_payment(request: HttpRequest) -> HttpResponse:
     complaint is filed like any other (``operations.file_complaint``)."""
     initial = _payment_report_values(request)
     return _size_checked(request, initial) or _complaint_new(request, initial)
+
+
+@csrf_exempt  # as complaint_new: the size check first, then the CSRF check
+@login_required
+def report_permit(request: HttpRequest) -> HttpResponse:
+    """A violation reported from a permit application (``?application=<reference>``): a
+    demand for an in-person visit, a payment off the portal, or a removed condition asked
+    again, with evidence. Only the applicant or a person acting for the applicant company may
+    report on it; anyone else (and an unknown reference) gets 404. Filed by
+    ``operations.file_permit_complaint``."""
+    reference = str(request.GET.get("application", ""))[:40].strip()
+    application = (
+        PermitApplication.objects.select_related("permit", "authority", "company")
+        .filter(reference=reference)
+        .first()
+        if reference
+        else None
+    )
+    if application is None or not operations.may_report_on(request.user, application, fresh=False):
+        raise Http404
+    values = {"kind": "", "removed_condition": "", "description": ""}
+    if request.method == "POST" and _content_length(request) > operations.upload_request_limit():
+        return refuse_unread(
+            request,
+            _permit_form(
+                request,
+                application,
+                values=values,
+                error=_too_large_message(),
+                error_field="evidence",
+                status=413,
+            ),
+            operations.upload_request_limit(),
+        )
+    return _report_permit(request, application, values)
+
+
+@csrf_protect
+def _report_permit(request: HttpRequest, application, values: dict) -> HttpResponse:
+    error, code, status = None, "", 200
+    if request.method == "POST":
+        values = {k: str(request.POST.get(k, "")) for k in values}
+        subject = f"user:{request.user.pk}"
+        if ratelimit.is_locked(COMPLAINTS_FILED, subject) or _limited(request, COMPLAINT_POSTS):
+            error, status = _("Too many attempts. Please try again later."), 429
+        else:
+            try:
+                complaint = operations.file_permit_complaint(
+                    request.user,
+                    application,
+                    kind=values["kind"],
+                    description=values["description"],
+                    removed_condition=_removed_condition(application, values),
+                    files=request.FILES.getlist("evidence"),
+                )
+            except operations.FeedbackError as exc:
+                error, code = exc.message, exc.code
+                status = 404 if exc.code == "forbidden" else 400
+            else:
+                ratelimit.hit(COMPLAINTS_FILED, subject)
+                return redirect("feedback:complaint", complaint.tracking_code)
+    return _permit_form(
+        request,
+        application,
+        values=values,
+        error=error,
+        error_field=COMPLAINT_ERROR_FIELDS.get(code, ""),
+        status=status,
+    )
+
+
+def _removed_condition(application, values: dict):
+    raw = digits_only(values["removed_condition"])[:12]
+    if not raw:
+        return None
+    found = RemovedCondition.objects.filter(pk=int(raw)).first()
+    if found is None:
+        raise operations.FeedbackError(
+            _("That condition is not one removed from this permit."), "removed_condition"
+        )
+    return found
+
+
+def _permit_form(
+    request: HttpRequest,
+    application,
+    *,
+    values: dict,
+    error=None,
+    error_field: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "feedback/permit_report_form.html",
+        {
+            "application": application,
+            "kinds": [(k.value, k.label) for k in PERMIT_KINDS],
+            "removed": application.permit.removed_conditions.select_related("resolution"),
+            "values": values,
+            "error": error,
+            "error_field": error_field,
+            "max_mb": operations.megabytes(operations.max_upload_bytes()),
+            "max_files": operations.max_files(),
+        },
+        status=status,
+    )
+
+
+def _too_large_message() -> str:
+    return _("The files are too large: at most %(mb)s MB each, up to %(n)s files.") % {
+        "mb": operations.megabytes(operations.max_upload_bytes()),
+        "n": operations.max_files(),
+    }
 
 
 def _payment_report_values(request: HttpRequest) -> dict:
@@ -302,11 +429,7 @@ def _size_checked(request: HttpRequest, values: dict | None = None) -> HttpRespo
             _complaint_form(
                 request,
                 values=values,
-                error=_("The files are too large: at most %(mb)s MB each, up to %(n)s files.")
-                % {
-                    "mb": operations.megabytes(operations.max_upload_bytes()),
-                    "n": operations.max_files(),
-                },
+                error=_too_large_message(),
                 error_field="evidence",
                 status=413,
             ),
@@ -359,7 +482,8 @@ def _complaint_form(
         "feedback/complaint_form.html",
         {
             "agencies": Agency.objects.order_by("name_fa").only("id", "name_fa", "name_en"),
-            "kinds": ComplaintKind.choices,
+            # A removed permit condition is reported from the permit application (report_permit).
+            "kinds": [c for c in ComplaintKind.choices if c[0] != ComplaintKind.REMOVED_CONDITION],
             "values": values or {"agency": "", "service": "", "kind": "", "description": ""},
             "error": error,
             "error_field": error_field,
@@ -395,7 +519,15 @@ def _complaint_for(request: HttpRequest, tracking_code: str) -> tuple[Complaint,
     """The complaint and whether the user handles it; 404 for anyone else."""
     code = operations.normalize_tracking_code(tracking_code)
     complaint = get_object_or_404(
-        Complaint.objects.select_related("agency", "service", "routed_to"), tracking_code=code
+        Complaint.objects.select_related(
+            "agency",
+            "service",
+            "routed_to",
+            "authority",
+            "permit_application__permit",
+            "removed_condition__resolution",
+        ),
+        tracking_code=code,
     )
     if complaint.user_id == request.user.pk:
         return complaint, operations.can_handle(request.user, complaint)
@@ -540,7 +672,7 @@ def oversight(request: HttpRequest) -> HttpResponse:
     supervisor = _is_supervisor(request.user)
     steering = roles.has_role(request.user, roles.STEERING_WG)
     own = _staff_agency_ids(request.user)
-    complaints = Complaint.objects.select_related("agency", "routed_to")
+    complaints = Complaint.objects.select_related("agency", "routed_to", "authority")
     escalated = queries.escalated().select_related("escalated_to")
     if not steering:
         complaints = complaints.filter(routed_to_id__in=own)

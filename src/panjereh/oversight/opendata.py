@@ -341,6 +341,154 @@ def services_json(perf, satisfaction=None) -> dict:
     }
 
 
+# Permits indicators per issuing authority (indicators.permits): counts and shares only, no
+# application, holder or complainant.
+PERMIT_FIELDS: list[tuple[str, str, str]] = [
+    ("as_of", "string", "Jalali date (YYYY-MM-DD) the figures are as of, end of day in Tehran"),
+    (
+        "quarter",
+        "string",
+        "Jalali months (YYYY-MM..YYYY-MM) of the report quarter the issuing columns are about",
+    ),
+    ("authority_code", "string", "Stable code of the issuing authority"),
+    ("authority_name_fa", "string", "Persian name of the issuing authority"),
+    ("authority_name_en", "string", "English name of the issuing authority"),
+    ("agency_code", "string", "The authority's agency in the service catalogue; empty if none"),
+    ("permit_types", "integer", "Permit types published by as_of (declared)"),
+    (
+        "permits_electronic",
+        "integer",
+        "Of those, fully electronic: no inspection condition in the version in force, or "
+        "registration-based (declared)",
+    ),
+    ("permits_electronic_pct", "number", "permits_electronic / permit_types × 100, one decimal"),
+    (
+        "permit_types_issued_online",
+        "integer",
+        "Permit types with a permit issued from an application in the window in the quarter "
+        "(observed)",
+    ),
+    (
+        "permit_types_issued_online_pct",
+        "number",
+        "permit_types_issued_online / permit_types × 100, one decimal",
+    ),
+    ("registration_based", "integer", "Permit types that are registration-based (declared)"),
+    ("registration_based_pct", "number", "registration_based / permit_types × 100"),
+    (
+        "legal_days_median",
+        "number",
+        "Median legal time to issue, days, of the permit types with one (declared)",
+    ),
+    (
+        "permits_issued",
+        "integer",
+        "Permits issued from an application in the window in the quarter",
+    ),
+    (
+        "issuing_days_median",
+        "number",
+        "Median days from registration in the window to issue, one decimal (observed)",
+    ),
+    (
+        "issuing_days_p90",
+        "number",
+        "90th percentile (nearest rank) of the same, days, one decimal (observed)",
+    ),
+    ("issued_with_legal_time", "integer", "Permits issued in the quarter that have a legal time"),
+    ("issued_within_legal_time", "integer", "Of those, issued within it (observed)"),
+    (
+        "within_legal_time_pct",
+        "number",
+        "issued_within_legal_time / issued_with_legal_time × 100, one decimal",
+    ),
+    ("handoffs_open", "integer", "Applications open with the authority on as_of"),
+    (
+        "handoffs_unanswered",
+        "integer",
+        "Of those, past their legal time or not delivered to the specialised portal (observed)",
+    ),
+    ("violations_received", "integer", "Violation reports filed from permit applications"),
+    ("violations_upheld", "integer", "Of those, upheld by the supervising body by as_of"),
+    (
+        "reintroduction_attempts",
+        "integer",
+        "Refused attempts to bring back a removed condition, by as_of",
+    ),
+]
+
+
+def permit_rows(result: Result) -> list[dict]:
+    """One row per issuing authority (:data:`PERMIT_FIELDS`), from the same result the pages
+    render."""
+    facts = indicators.permit_facts(result.snapshot)
+    if facts is None:
+        return []
+    agency_codes = {
+        pk: meta["code"]
+        for pk, meta in catalogue.agency_directory(
+            {a.info.agency_id for a in result.authorities if a.info.agency_id}
+        ).items()
+    }
+    out = []
+    for a in result.authorities:
+        v = a.values
+        electronic, issued_online = v["permits_electronic"], v["permits_issued_online"]
+        within, median = v["permits_within_legal"], v["permits_issuing_median"]
+        out.append(
+            {
+                "as_of": result.as_of,
+                "quarter": facts.label,
+                "authority_code": a.info.code,
+                "authority_name_fa": a.info.name_fa,
+                "authority_name_en": a.info.name_en,
+                "agency_code": agency_codes.get(a.info.agency_id, ""),
+                "permit_types": electronic.denominator or 0,
+                "permits_electronic": electronic.numerator or 0,
+                "permits_electronic_pct": electronic.value,
+                "permit_types_issued_online": issued_online.numerator or 0,
+                "permit_types_issued_online_pct": issued_online.value,
+                "registration_based": v["permits_registration_based"].numerator or 0,
+                "registration_based_pct": v["permits_registration_based"].value,
+                "legal_days_median": v["permits_legal_days"].value,
+                "permits_issued": median.denominator or 0,
+                "issuing_days_median": median.value,
+                "issuing_days_p90": v["permits_issuing_p90"].value,
+                "issued_with_legal_time": within.denominator or 0,
+                "issued_within_legal_time": within.numerator or 0,
+                "within_legal_time_pct": within.value,
+                "handoffs_open": v["permits_handoffs_unanswered"].denominator,
+                "handoffs_unanswered": v["permits_handoffs_unanswered"].value,
+                "violations_received": v["permits_violations_upheld"].denominator,
+                "violations_upheld": v["permits_violations_upheld"].value,
+                "reintroduction_attempts": v["permits_reattempts"].value,
+            }
+        )
+    return out
+
+
+def permits_csv(result: Result) -> str:
+    buffer = io.StringIO()
+    writer = csvsafe.DictWriter(
+        buffer, fieldnames=[f[0] for f in PERMIT_FIELDS], lineterminator="\r\n"
+    )
+    writer.writeheader()
+    for row in permit_rows(result):
+        writer.writerow({k: _cell(val) for k, val in row.items()})
+    return buffer.getvalue()
+
+
+def permits_json(result: Result) -> dict:
+    facts = indicators.permit_facts(result.snapshot)
+    codes = [i.code for i in indicators.registry.for_level("authority")]
+    return {
+        "as_of": result.as_of,
+        "quarter": facts.label if facts else None,
+        "national": {k: result.national[k].as_dict() for k in codes if k in result.national},
+        "authorities": permit_rows(result),
+    }
+
+
 def rows(result: Result) -> list[dict]:
     version = result.snapshot.catalogue_version["label"]
     out = []
@@ -461,6 +609,13 @@ def datapackage(base_url: str) -> dict:
                 ["month", "service_id"],
                 title="Application fees collected and refunded per service and month",
             ),
+            *_tabular(
+                "permits-authorities",
+                f"{base_url}permits",
+                PERMIT_FIELDS,
+                ["as_of", "authority_code"],
+                title="Permits indicators per issuing authority",
+            ),
         ],
     }
 
@@ -518,6 +673,19 @@ def dcat(base_url: str, result: Result) -> dict:
                 "@type": "dcat:Distribution",
                 "dct:title": "Application fees per service and month (JSON)",
                 "dcat:downloadURL": {"@id": f"{base_url}fees.json"},
+                "dcat:mediaType": "application/json",
+            },
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": "Permits indicators per issuing authority",
+                "dcat:downloadURL": {"@id": f"{base_url}permits.csv"},
+                "dcat:mediaType": "text/csv",
+                "dct:conformsTo": {"@id": f"{base_url}datapackage.json"},
+            },
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": "Permits indicators per issuing authority (JSON)",
+                "dcat:downloadURL": {"@id": f"{base_url}permits.json"},
                 "dcat:mediaType": "application/json",
             },
         ],

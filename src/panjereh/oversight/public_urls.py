@@ -13,6 +13,7 @@ urlpatterns = [
     path("services/", views.service_performance, name="services"),
     path("services/<str:service_id>/", views.service_performance_detail, name="service"),
     path("ranking/", views.ranking, name="ranking"),
+    path("permits/", views.permit_authorities, name="permits"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("indicators/", views.indicator_definitions, name="indicators"),
     path("reports/", views.reports_index, name="reports"),
@@ -29,6 +30,8 @@ urlpatterns = [
     path("open-data/services.json", views.open_data_services_json, name="open_data_services_json"),
     path("open-data/fees.csv", views.open_data_fees_csv, name="open_data_fees_csv"),
     path("open-data/fees.json", views.open_data_fees_json, name="open_data_fees_json"),
+    path("open-data/permits.csv", views.open_data_permits_csv, name="open_data_permits_csv"),
+    path("open-data/permits.json", views.open_data_permits_json, name="open_data_permits_json"),
     path("open-data/datapackage.json", views.open_data_package, name="open_data_package"),
     path("open-data/dcat.jsonld", views.open_data_dcat, name="open_data_dcat"),
 ]

@@ -2,8 +2,10 @@
 prefill an agency's monthly progress report.
 
 The quarterly report has the four contents the 1402 budget law requires: the scope of smart
-services, the coverage of business licences, online inquiries through NIX, and the agencies
-behind schedule. Every figure is computed as of the quarter's end.
+services, the coverage of business licences (from the permits' rows: permit types fully
+electronic and issued through the window, with the old count of business service cards kept
+beside it, labelled), online inquiries through NIX, and the agencies behind schedule. Every
+figure is computed as of the quarter's end.
 """
 
 from __future__ import annotations
@@ -45,6 +47,33 @@ def business_coverage(as_of) -> dict:
         "smart": smart,
         "connected_pct": indicators.ratio(connected, total).value,
         "smart_pct": indicators.ratio(smart, total).value,
+    }
+
+
+def licence_coverage(result: indicators.Result) -> dict | None:
+    """The coverage of business licences from the permits' rows (issue 16, part 7): how many
+    permit types are published, how many are fully electronic (declared) and how many had a
+    permit issued through the window in the quarter (observed), with the national issuing
+    figures; None without the permits app. The catalogue-card count
+    (:func:`business_coverage`) stays beside it, labelled as what it is."""
+    facts = indicators.permit_facts(result.snapshot)
+    if facts is None:
+        return None
+    n = result.national
+    electronic, online = n["permits_electronic"], n["permits_issued_online"]
+    return {
+        "first_month": facts.first_month,
+        "last_month": facts.last_month,
+        "permit_types": electronic.denominator or 0,
+        "electronic": electronic,
+        "issued_online": online,
+        "registration_based": n["permits_registration_based"],
+        "median": n["permits_issuing_median"],
+        "p90": n["permits_issuing_p90"],
+        "within_legal": n["permits_within_legal"],
+        "unanswered": n["permits_handoffs_unanswered"],
+        "violations": n["permits_violations_upheld"],
+        "attempts": n["permits_reattempts"],
     }
 
 
@@ -112,6 +141,7 @@ def quarterly_context(year: int, quarter: int) -> dict:
         "national": n,
         "prev_national": previous.national,
         "business": business_coverage(as_of),
+        "licences": licence_coverage(result),
         "exchange_available": result.snapshot.exchange is not None or months is not None,
         "exchange_months": months,
         "exchange_quality": n["exchange_quality"],

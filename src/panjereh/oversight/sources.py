@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.apps import apps
+
 from panjereh.common import jalali
 from panjereh.exchange import queries as exchange_queries
 from panjereh.feedback import queries as feedback_queries
@@ -84,3 +86,34 @@ def ratings_from_performance(performance) -> dict[int, Satisfaction] | None:
         if f.ratings
     }
     return rows or None
+
+
+def permit_rows(as_of: dt.datetime, start: dt.datetime, end: dt.datetime) -> dict | None:
+    """The permits rows the permits indicators read (``permits.queries``): the authorities,
+    each permit type as declared by its version in force at ``as_of``, the permits issued
+    through the window in ``[start, end)``, the hand-offs open and unanswered at ``as_of``,
+    the refused reintroduction attempts by then, and the violations reported about each
+    authority (``feedback.queries.permit_violations_as_of``). None without the permits app."""
+    if not apps.is_installed("panjereh.permits"):
+        return None
+    from panjereh.permits import queries as permits_queries
+
+    return {
+        "authorities": permits_queries.authority_rows(),
+        "types": permits_queries.permit_types_as_of(as_of),
+        "issued": permits_queries.issued_between(start, end),
+        "handoffs": permits_queries.handoffs_as_of(as_of),
+        "violations": feedback_queries.permit_violations_as_of(as_of),
+        "attempts": permits_queries.attempts_as_of(as_of),
+    }
+
+
+def permit_register_counts() -> dict | None:
+    """How many conditions the deregulation register holds and how many attempts to bring
+    one back were refused (``permits.queries.counts``); None without the permits app."""
+    if not apps.is_installed("panjereh.permits"):
+        return None
+    from panjereh.permits import queries as permits_queries
+
+    c = permits_queries.counts()
+    return {"removed_conditions": c.removed_conditions, "attempts": c.attempts}

@@ -168,6 +168,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "trend_chart": _trend_chart(trend, _("Connected and smart services over time")),
             "overdue_count": len(obligations.overdue(until.togregorian())),
             "comparison": indicators.comparison(result.snapshot),
+            "register": sources.permit_register_counts(),
         },
     )
 
@@ -208,8 +209,39 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
                 state=PlanState.DRAFT
             ),
             "buckets": BUCKET_LABELS,
+            **_permit_context(result, row.info.id),
         },
     )
+
+
+@_bad_date
+def permit_authorities(request: HttpRequest) -> HttpResponse:
+    """The permits indicators of every issuing authority (aggregates only), with the national
+    figures and the register of removed conditions and the attempts to bring them back."""
+    result = result_for(request)
+    codes = [i.code for i in indicators.registry.for_level("authority")]
+    return _render(
+        request,
+        "oversight/permits_public.html",
+        {
+            "result": result,
+            "rows": result.authorities,
+            "codes": codes,
+            "definitions": {i.code: i for i in indicators.registry},
+            "national": [(c, result.national[c]) for c in codes],
+            "facts": indicators.permit_facts(result.snapshot),
+            "register": sources.permit_register_counts(),
+        },
+    )
+
+
+def _permit_context(result: indicators.Result, agency_id: int) -> dict:
+    """The permits indicators of the issuing authorities that are this agency (if any)."""
+    return {
+        "permit_rows": result.authorities_of_agency(agency_id),
+        "permit_codes": [i.code for i in indicators.registry.for_level("authority")],
+        "definitions": {i.code: i for i in indicators.registry},
+    }
 
 
 def _not_offered(agency_id: int):
@@ -425,6 +457,20 @@ def open_data_fees_json(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@_bad_date
+def open_data_permits_csv(request: HttpRequest) -> HttpResponse:
+    return csvsafe.csv_response(request, opendata.permits_csv(result_for(request)), "permits")
+
+
+@_bad_date
+def open_data_permits_json(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(
+        opendata.permits_json(result_for(request)), json_dumps_params={"ensure_ascii": False}
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def open_data_package(request: HttpRequest) -> HttpResponse:
     return JsonResponse(opendata.datapackage(_open_data_base(request)))
 
@@ -579,6 +625,7 @@ def agency_dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "perf": perf,
             "perf_agency": perf.agency_values(agency.id),
             "comparison": indicators.comparison(result.snapshot, agency.id),
+            **_permit_context(result, agency.id),
         },
     )
 

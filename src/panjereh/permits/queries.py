@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from .models import (
+    OPEN_APPLICATION_STATES,
+    ApplicationState,
     Condition,
+    ConditionKind,
+    IssuedPermit,
     IssuingAuthority,
+    PermitApplication,
     PermitKind,
     PermitType,
+    PermitVersion,
     ReintroductionAttempt,
     RemovedCondition,
     Resolution,
+    VersionState,
 )
 
 
@@ -100,3 +108,147 @@ def recent_attempts(limit: int = 50):
     return ReintroductionAttempt.objects.select_related(
         "authority", "permit", "removed", "removed__resolution"
     ).order_by("-at", "-id")[:limit]
+
+
+# -- what oversight reads (issue 16, part 7): aggregated rows, never a person -----------------
+
+
+@dataclass(frozen=True)
+class AuthorityRow:
+    id: int
+    code: str
+    name_fa: str
+    name_en: str
+    agency_id: int | None
+    portal: str
+
+
+def authority_rows() -> list[AuthorityRow]:
+    return [
+        AuthorityRow(*row)
+        for row in IssuingAuthority.objects.order_by("name_fa", "id").values_list(
+            "id", "code", "name_fa", "name_en", "agency_id", "portal"
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class PermitTypeFact:
+    """A permit type as its version in force at a moment declared it."""
+
+    permit_id: int
+    authority_id: int
+    registration_based: bool
+    legal_days: int
+    fully_electronic: bool
+
+
+def fully_electronic(registration_based: bool, has_inspection: bool) -> bool:
+    """The rule (docs/permits.md, "Violations and oversight"): a permit is fully electronic
+    when obtaining it needs no visit, that is, its version has no condition of kind
+    *inspection* (a site inspection, an interview); a registration-based permit is issued on
+    registration, so its inspection condition is supervision after issue and does not count.
+    Documents are uploaded or checked online and fees paid online in every version of the
+    catalogue, so only inspections make a permit need a visit."""
+    return registration_based or not has_inspection
+
+
+def permit_types_as_of(as_of: dt.datetime) -> list[PermitTypeFact]:
+    """Each permit type published by ``as_of``, as its version in force then declared it
+    (the version published last by then, superseded since or not)."""
+    rows = (
+        PermitVersion.objects.filter(
+            state__in=[VersionState.PUBLISHED, VersionState.SUPERSEDED], published_at__lte=as_of
+        )
+        .annotate(
+            inspection=Exists(
+                Condition.objects.filter(version=OuterRef("pk"), kind=ConditionKind.INSPECTION)
+            )
+        )
+        .order_by()
+        .values_list(
+            "permit_id",
+            "permit__authority_id",
+            "published_at",
+            "number",
+            "registration_based",
+            "legal_days",
+            "inspection",
+        )
+    )
+    latest: dict[int, tuple] = {}
+    for row in rows:
+        kept = latest.get(row[0])
+        if kept is None or (row[2], row[3]) > (kept[2], kept[3]):
+            latest[row[0]] = row
+    return [
+        PermitTypeFact(pid, aid, reg, days, fully_electronic(reg, inspection))
+        for pid, aid, _at, _n, reg, days, inspection in latest.values()
+    ]
+
+
+@dataclass(frozen=True)
+class IssuedFact:
+    """A permit issued through the window (from an application) in a period."""
+
+    authority_id: int
+    permit_id: int
+    submitted_at: dt.datetime
+    issued_at: dt.datetime
+    legal_days: int  # of the version applied under
+
+
+def issued_between(start: dt.datetime, end: dt.datetime) -> list[IssuedFact]:
+    """Permits issued from an application in the window in ``[start, end)``."""
+    return [
+        IssuedFact(*row)
+        for row in IssuedPermit.objects.filter(
+            issued_at__gte=start, issued_at__lt=end, application__isnull=False
+        )
+        .order_by()
+        .values_list(
+            "authority_id",
+            "permit_id",
+            "application__submitted_at",
+            "issued_at",
+            "application__version__legal_days",
+        )
+        .iterator(chunk_size=5000)
+    ]
+
+
+# States in which the issuing authority (its specialised portal, or its staff in the window)
+# holds the hand-off; an application waiting for its fee is not handed off yet.
+HANDED_OFF_STATES = [s for s in OPEN_APPLICATION_STATES if s != ApplicationState.AWAITING_PAYMENT]
+
+
+def handoffs_as_of(as_of: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Per authority id: (hand-offs open at ``as_of``, of those unanswered).
+
+    Open: submitted by ``as_of``, not waiting for its fee, and not decided by then (decided
+    later, or still in a handed-off state). Unanswered: open, and its legal time ran out by
+    ``as_of`` (``due_by`` before it), or the window could not deliver it (still being sent
+    after at least one failed attempt)."""
+    open_then = Q(submitted_at__lte=as_of) & ~Q(state=ApplicationState.AWAITING_PAYMENT)
+    open_then &= Q(decided_at__gt=as_of) | Q(decided_at__isnull=True, state__in=HANDED_OFF_STATES)
+    unanswered = Q(due_by__lt=as_of) | Q(
+        state=ApplicationState.ROUTING, send_attempts__gt=0, decided_at__isnull=True
+    )
+    rows = (
+        PermitApplication.objects.filter(open_then)
+        .order_by()
+        .values("authority_id")
+        .annotate(open=Count("id"), unanswered=Count("id", filter=unanswered))
+    )
+    return {r["authority_id"]: (r["open"], r["unanswered"]) for r in rows}
+
+
+def attempts_as_of(as_of: dt.datetime) -> dict[int, int]:
+    """Refused attempts to bring a removed condition back, per authority id, by ``as_of``."""
+    rows = (
+        ReintroductionAttempt.objects.filter(at__lte=as_of)
+        .order_by()
+        .values("authority_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["authority_id"]: r["n"] for r in rows}

@@ -9,12 +9,13 @@ version.
 
 The package is split by source: :mod:`.core` (the registry and values), :mod:`.snapshots`
 (the rows as of a moment), :mod:`.catalogue`, :mod:`.exchange`, :mod:`.feedback`
-(satisfaction), :mod:`.observed` (declared next to observed) and :mod:`.performance` (the indicators, registered in that order: the order
-pages and exports list them), and :mod:`.results` (:func:`compute`). Everything is re-exported
+(satisfaction), :mod:`.observed` (declared next to observed), :mod:`.performance` and
+:mod:`.permits` (per issuing authority: the ``authority`` level) (the indicators, registered
+in that order: the order pages and exports list them), and :mod:`.results` (:func:`compute`). Everything is re-exported
 here: ``from panjereh.oversight import indicators; indicators.compute(...)``.
 
 The indicator modules register on import, so the order of the ``from .<module> import`` lines
-below is the indicators' order (catalogue, exchange, feedback, observed, performance: alphabetical, as
+below is the indicators' order (catalogue, exchange, feedback, observed, performance, permits: alphabetical, as
 the import sorter keeps it); ``tests/oversight/test_indicators.py`` pins the codes and order.
 """
 
@@ -35,6 +36,7 @@ from .core import (
     CALLS,
     CHANGE,
     COUNT,
+    DAYS,
     DECLARED,
     FLAG,
     MONEY,
@@ -77,7 +79,8 @@ from .observed import (
     smart_observed,
 )
 from .performance import JOURNEY
-from .results import AgencyResult, Result, as_of_from_jalali, compute
+from .permits import PermitFacts, permit_facts
+from .results import AgencyResult, AuthorityResult, Result, as_of_from_jalali, compute
 from .snapshots import AgencyInfo, Snapshot, catalogue_version, snapshot
 
 __all__ = [
@@ -86,6 +89,7 @@ __all__ = [
     "CATALOGUE",
     "CHANGE",
     "COUNT",
+    "DAYS",
     "DECLARED",
     "FLAG",
     "JOURNEY",
@@ -98,9 +102,11 @@ __all__ = [
     "TOO_FEW",
     "AgencyInfo",
     "AgencyResult",
+    "AuthorityResult",
     "Comparison",
     "Indicator",
     "Observed",
+    "PermitFacts",
     "Registry",
     "Result",
     "SatisfactionFigures",
@@ -125,6 +131,7 @@ __all__ = [
     "own_window",
     "payment_demands_reported",
     "payment_demands_upheld",
+    "permit_facts",
     "ratio",
     "registry",
     "satisfaction",

@@ -19,6 +19,7 @@ STATUS = "status"
 CALLS = "calls_per_month"
 CHANGE = "percent_change"  # a signed relative change, in percent
 MONEY = "rials"
+DAYS = "days"  # a duration in days, one decimal
 
 # What a figure rests on: what agencies and the catalogue declare, or what the window's own
 # activity (applications, sign-ins) shows. Every indicator says which; pages and exports too.

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from panjereh.catalogue.queries import AgencyCounts
 from panjereh.common import jalali
 
 from .catalogue import connection_bucket, smart_bucket
 from .core import Value, registry
+from .permits import permit_facts
 from .snapshots import AgencyInfo, Snapshot, snapshot
 
 
@@ -39,10 +41,34 @@ class AgencyResult:
 
 
 @dataclass
+class AuthorityResult:
+    """One issuing authority's permits indicators (the ``authority`` level)."""
+
+    info: Any  # permits.queries.AuthorityRow
+    values: dict[str, Value]
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.info.code,
+            "name_fa": self.info.name_fa,
+            "name_en": self.info.name_en,
+            "indicators": {k: v.as_dict() for k, v in self.values.items()},
+        }
+
+
+@dataclass
 class Result:
     snapshot: Snapshot
     national: dict[str, Value]
     agencies: list[AgencyResult]
+    authorities: list[AuthorityResult] = field(default_factory=list)
+
+    def authority(self, code: str) -> AuthorityResult | None:
+        return next((a for a in self.authorities if a.info.code == code), None)
+
+    def authorities_of_agency(self, agency_id: int) -> list[AuthorityResult]:
+        """The issuing authorities that are this catalogue agency."""
+        return [a for a in self.authorities if a.info.agency_id == agency_id]
 
     @property
     def as_of(self) -> str:
@@ -63,6 +89,7 @@ class Result:
             "definitions": [i.definition() for i in registry],
             "national": {k: v.as_dict() for k, v in self.national.items()},
             "agencies": [a.as_dict() for a in agencies],
+            "authorities": [a.as_dict() for a in self.authorities],
         }
 
 
@@ -85,7 +112,19 @@ def compute(as_of: dt.datetime | None = None, *, include_all_agencies: bool = Fa
                 {i.code: i.compute(snap, info.id) for i in agency_indicators},
             )
         )
-    return Result(snap, national, rows)
+    return Result(snap, national, rows, authority_results(snap))
+
+
+def authority_results(snap: Snapshot) -> list[AuthorityResult]:
+    """Every issuing authority's permits indicators (none without the permits app)."""
+    facts = permit_facts(snap)
+    if facts is None:
+        return []
+    level = registry.for_level("authority")
+    return [
+        AuthorityResult(info, {i.code: i.compute(snap, info.id) for i in level})
+        for info in facts.authorities
+    ]
 
 
 def as_of_from_jalali(text: str | None) -> dt.datetime | None:

@@ -26,6 +26,8 @@ def show(value, unit: str = "percent") -> str:
         return signed_pct(v)
     if unit in ("count", "calls_per_month", "rials"):
         return num(v)
+    if unit == "days":
+        return _("%(n)s days") % {"n": num(v)}
     return str(v)
 
 
