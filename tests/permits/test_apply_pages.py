@@ -175,6 +175,9 @@ def test_who_sees_an_application(ceo, board_member, stranger, registry, window_p
 
 def test_a_board_member_cannot_withdraw(ceo, board_member, registry, window_permit):
     application = applying.apply(ceo, window_permit, title="x", details=DETAILS, company=COMPANY_ID)
+    page = f"/permits/applications/{application.reference}/"
+    assert 'id="withdraw"' not in browser(board_member).get(page).content.decode()
+    assert 'id="withdraw"' in browser(ceo).get(page).content.decode()
     url = f"/permits/applications/{application.reference}/withdraw/"
     assert browser(board_member).post(url).status_code == 403
     application.refresh_from_db()

@@ -701,6 +701,20 @@ def is_authority_staff(user, application: PermitApplication, capability: str = r
     return agency_id is not None and agency_id in roles.agencies_for(user, capability)
 
 
+def shown_scope(user, application: PermitApplication, scope: str) -> bool:
+    """For showing a button only (the action asks the registry afresh): the applicant, or a
+    person whose kept registry answer gives ``scope`` for the application's company."""
+    if getattr(user, "pk", None) == application.applicant_id:
+        return True
+    if not application.company_id or not getattr(user, "national_code", ""):
+        return False
+    try:
+        found = businesses.authority(user, application.company.national_id, fresh=False)
+    except Exception:  # the registry not answering: no button
+        return False
+    return found is not None and scope in found.scopes
+
+
 def visible_to(user, application: PermitApplication) -> bool:
     """The applicant, a person who may read for its company (the registry's answer may be up to
     the representation TTL old: showing a page is not a decision), the authority's staff."""

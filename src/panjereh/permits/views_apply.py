@@ -174,9 +174,6 @@ def application(
 ) -> HttpResponse:
     found = _visible_application(request, reference)
     issued = getattr(found, "issued_permit", None) if found.state == "issued" else None
-    is_applicant_side = request.user.pk == found.applicant_id or (
-        found.company_id and not applying.is_authority_staff(request.user, found)
-    )
     problems = problems or {}
     return render(
         request,
@@ -188,7 +185,8 @@ def application(
             "issued": issued,
             "public_url": _public_url(issued.number) if issued else "",
             "fee": applying.fee_status(found),
-            "may_withdraw": is_applicant_side and applying.can_withdraw(found),
+            "may_withdraw": applying.can_withdraw(found)
+            and applying.shown_scope(request.user, found, "apply"),
             "may_pay": request.user.pk == found.applicant_id,
             "may_decide": deciding.in_window_queue(found)
             and deciding.can_decide(request.user, found),
