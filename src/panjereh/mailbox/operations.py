@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -759,7 +759,7 @@ def process_items(limit: int | None = None, batch_id: int | None = None) -> int:
 
 def batch_status(batch: Batch) -> dict[str, Any]:
     counts = {s: 0 for s in BatchItem.Status.values}
-    for row in batch.items.values("status").order_by().annotate(n=_count()):
+    for row in batch.items.values("status").order_by().annotate(n=Count("pk")):
         counts[row["status"]] = row["n"]
     failed = list(
         batch.items.filter(status=BatchItem.Status.FAILED).values("position", "error")[:100]
@@ -775,12 +775,6 @@ def batch_status(batch: Batch) -> dict[str, Any]:
         "created_at": batch.created_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
     }
-
-
-def _count():
-    from django.db.models import Count
-
-    return Count("pk")
 
 
 # -- proof of service -----------------------------------------------------------------------
@@ -829,7 +823,3 @@ def verify_proof(token: str, jwks: dict[str, Any]) -> documents.Verification:
             "invalid", documents.MALFORMED_FA, documents.MALFORMED_EN, result.claims
         )
     return result
-
-
-def q_for_recipient(code: str) -> Q:
-    return Q(recipient=code)
