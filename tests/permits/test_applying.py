@@ -419,3 +419,44 @@ def test_visibility(ceo, board_member, stranger, registry, window_permit, agency
 
     cache.clear()
     assert not applying.visible_to(board_member, application)
+
+
+def test_the_permit_purpose_is_registered():
+    from panjereh.payments import purposes
+
+    assert purposes.registered("permit").paid is applying.paid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_make_one_application(ceo, window_permit):
+    """The same form sent twice at the same moment (two requests racing): the unique reference
+    derived from the token lets one insert win; the other returns it."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads share one in-memory SQLite database")
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            results.append(
+                applying.apply(ceo, window_permit, title="نان", details=DETAILS, token="race")
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert len({r.pk for r in results}) == 1
+    assert PermitApplication.objects.count() == 1
+    assert TraceEvent.objects.filter(kind="registered").count() == 1
