@@ -418,11 +418,25 @@ def test_the_portals_page_shows_each_authoritys_portal_to_its_staff_and_the_over
     client.force_login(supervisor)
     page = client.get(url)
     assert page.status_code == 200
-    text = page.content.decode()
-    assert workshop.authority.name_fa in text
+    names = (workshop.authority.name_fa, workshop.authority.name_en)
+    assert any(name in page.content.decode() for name in names)
     staff = make_agency_staff(workshop.authority.agency, role="viewer")
     client.force_login(staff)
-    assert workshop.authority.name_fa in client.get(url).content.decode()
+    assert any(name in client.get(url).content.decode() for name in names)
     other = make_agency_staff(make_agency(), role="admin")
     client.force_login(other)
     assert client.get(url).status_code == 403
+
+
+def test_a_cursor_the_portal_does_not_know_stops_the_reading_and_says_so(
+    portals, citizen, workshop
+):
+    apply(citizen, workshop)
+    routing.send_due()
+    # (The simulated portal refuses a cursor not of its shape; a real one, any it never gave.)
+    PortalLink.objects.filter(portal="behinyab").update(cursor="lost-cursor")
+    assert routing.read_portals() == 0
+    link = PortalLink.objects.get(portal="behinyab")
+    assert link.cursor == "lost-cursor" and link.failures == 1
+    assert link.last_error == routing.ERRORS["bad_cursor"]
+    assert routing.portal_health()[0].unreachable_since is not None

@@ -148,6 +148,11 @@ ERRORS = {
     "unreadable": gettext_noop("The portal's answer could not be read."),
     "no_portal_type": gettext_noop("This permit has no name at the portal yet."),
     "refused": gettext_noop("The portal refused the application as sent."),
+    # The feed's cursor is not one the portal gave: its data was replaced. The window does not
+    # start again from the beginning by itself (the portal's event ids would repeat).
+    "bad_cursor": gettext_noop(
+        "The portal does not know the window's place in its event feed; an operator must check it."
+    ),
 }
 
 
@@ -525,6 +530,9 @@ def read(portal: str, *, limit: int | None = None, pages: int | None = None) -> 
     for _page in range(int(pages or conf.get("MAX_PAGES"))):
         cursor = link.cursor
         status, page = call(portal, "GET", f"events?after={quote(cursor)}&limit={limit}")
+        if status == 400 and page.get("error") == "bad_cursor":
+            _health(portal, ok=False, error="bad_cursor")
+            raise PortalUnreachable("bad_cursor", status)
         if status != 200 or not isinstance(page.get("events"), list):
             _health(portal, ok=False, error="unreadable")
             raise PortalUnreachable("unreadable", status)
