@@ -176,3 +176,15 @@ def test_the_inbox_links_to_official_notices(citizen, client):
     client.force_login(citizen)
     page = client.get("/inbox/")
     assert b'id="official-mailbox"' in page.content and b"/mailbox/" in page.content
+
+
+@override_settings(PANJEREH_MAILBOX_DEEMED_DAYS=2)
+def test_the_list_shows_the_rule_s_status_without_opening(sender, citizen, client):
+    with time_machine.travel(START, tick=False):
+        reference = sender.send(citizen.national_code).json()["id"]
+    client.force_login(citizen)
+    with time_machine.travel(START + dt.timedelta(days=2, seconds=1), tick=False):
+        page = client.get("/en/mailbox/")
+    assert b'data-state="served"' in page.content
+    notice = Notice.objects.get(reference=reference)
+    assert notice.served_at == START + dt.timedelta(days=2) and notice.opened_at is None

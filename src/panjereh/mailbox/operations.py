@@ -438,15 +438,20 @@ def serve_if_due(notice: Notice, now: dt.datetime | None = None) -> Notice:
         return notice  # opened (and so served) meanwhile
 
 
-def serve_due(limit: int = 1000) -> int:
-    """The job ``mailbox-serve-due``: notices whose deemed-served moment has come."""
+def due_for_service(notices=None):
+    """The notices (of ``notices``, or all) whose deemed-served moment has come."""
+    notices = Notice.objects.all() if notices is None else notices
     days = int(conf.get("DEEMED_DAYS"))
     if days <= 0:
-        return 0
+        return notices.none()
     cutoff = timezone.now() - dt.timedelta(days=days)
-    due = Notice.objects.filter(state=State.MADE_AVAILABLE, made_available_at__lte=cutoff)
+    return notices.filter(state=State.MADE_AVAILABLE, made_available_at__lte=cutoff)
+
+
+def serve_due(limit: int = 1000) -> int:
+    """The job ``mailbox-serve-due``: notices whose deemed-served moment has come."""
     served = 0
-    for notice in due.order_by("made_available_at")[:limit]:
+    for notice in due_for_service().order_by("made_available_at")[:limit]:
         served += int(serve_if_due(notice).state == State.SERVED)
     return served
 

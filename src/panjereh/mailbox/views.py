@@ -38,6 +38,9 @@ def mailbox(request: HttpRequest) -> HttpResponse:
             recipient_kind=RecipientKind.PERSON, recipient=principal.national_code or "-"
         )
         owner = principal.display_name() if delegation is not None else ""
+    # The list shows what the served rule says now, not when the job last ran.
+    for due in operations.due_for_service(rows)[:200]:
+        operations.serve_if_due(due)
     rows = rows.select_related("agency").only(
         "reference",
         "subject",
