@@ -119,6 +119,11 @@ def test_rejecting_needs_a_reason_and_records_it(waiting, agency):
     assert waiting.state == "rejected" and waiting.reason == "محل کسب با کاربری مسکونی است"
     assert waiting.decided_at is not None
     assert waiting.trace.get(kind="rejected").detail["reason"] == waiting.reason
+    from panjereh.inbox.models import Message
+
+    message = Message.objects.get(user=waiting.applicant)
+    assert message.kind == "decision" and waiting.reason in message.body_fa
+    assert waiting.reference in message.link_url
     with pytest.raises(applying.ApplicationError):
         deciding.approve(editor, waiting)
 

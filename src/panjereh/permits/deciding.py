@@ -103,6 +103,31 @@ def reject(actor, application: PermitApplication, *, reason) -> PermitApplicatio
     with transaction.atomic():
         applying.MACHINE.move(application, S.REJECTED, guard=guard, reason=reason, decided_at=now)
         applying.trace(application, applying.REJECTED, by=actor, reason=reason)
-    if application.fee_rials > 0:
-        applying.refund_paid_fee(application, "rejected")
+    refunded = application.fee_rials > 0 and applying.refund_paid_fee(application, "rejected")
+    _tell_rejected(application, refunded=bool(refunded))
     return application
+
+
+def _tell_rejected(application: PermitApplication, *, refunded: bool) -> None:
+    """The applicant reads the decision and its reason in their inbox (once)."""
+    from panjereh.inbox.models import Message
+    from panjereh.inbox.notify import post
+
+    title_fa = application.permit.title_fa
+    title_en = application.permit.title_en or title_fa
+    fee_fa = "\nهزینه پرداخت‌شده به کارت شما بازگردانده می‌شود." if refunded else ""
+    fee_en = "\nThe fee you paid is given back to your card." if refunded else ""
+    post(
+        application.applicant,
+        kind=Message.Kind.DECISION,
+        dedupe_key=f"permit-rejected:{application.reference}",
+        subject_fa=f"{title_fa}: درخواست رد شد",
+        subject_en=f"{title_en}: the application was rejected",
+        body_fa=f"مرجع صدور درخواست {application.reference} را رد کرد.\nدلیل: {application.reason}"
+        + fee_fa,
+        body_en=f"The issuing authority rejected application {application.reference}.\n"
+        f"Reason: {application.reason}" + fee_en,
+        link_url=applying.page_url(application),
+        link_label_fa="دیدن درخواست و همه مراحل آن",
+        link_label_en="See the application and every step",
+    )
