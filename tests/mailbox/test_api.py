@@ -180,3 +180,18 @@ def test_a_company_notice(sender):
         "notices", {"to": {"national_id": national_id()}, "subject": "s", "body": "b"}, key="k2"
     )
     assert unknown.status_code == 422
+
+
+def test_callbacks_must_be_https_in_production(citizen):
+    from panjereh.mailbox import operations
+
+    data = {
+        "to": {"national_code": citizen.national_code},
+        "subject": "s",
+        "body": "b",
+        "callback_url": "http://10.0.0.1/hook",
+    }
+    assert operations.check(data).callback_url == "http://10.0.0.1/hook"
+    with override_settings(MODE="production"), pytest.raises(operations.MailboxError) as refused:
+        operations.check(data)
+    assert refused.value.code == "bad_field"

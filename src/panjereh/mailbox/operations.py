@@ -24,6 +24,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -172,6 +173,8 @@ def _callback(value: Any) -> str:
     url = _text(value, "callback_url", 500, required=False)
     if url and not re.fullmatch(r"https?://[^\s]+", url):
         raise _bad("bad_field", _("callback_url must be an http or https address."))
+    if url and getattr(settings, "MODE", "") == "production" and not url.startswith("https://"):
+        raise _bad("bad_field", _("callback_url must be an https address."))
     return url
 
 
