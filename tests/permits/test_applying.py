@@ -460,3 +460,18 @@ def test_two_sends_at_once_make_one_application(ceo, window_permit):
     assert len({r.pk for r in results}) == 1
     assert PermitApplication.objects.count() == 1
     assert TraceEvent.objects.filter(kind="registered").count() == 1
+
+
+def test_a_fee_paid_after_a_withdrawal_is_given_back(ceo, fee_permit, agency):
+    """The bank was slower than the applicant: the money captured for a withdrawn application
+    goes back, and nothing is issued."""
+    treasury(agency)
+    application = applying.apply(ceo, fee_permit, title="خیاطی", details=DETAILS)
+    applying.withdraw(ceo, application)
+    payment = Payment.objects.get(purpose_id=application.reference)
+    capture(payment)
+    application.refresh_from_db()
+    assert application.state == "withdrawn"
+    assert not IssuedPermit.objects.filter(application=application).exists()
+    assert payment.refunds.get().amount == 500_000
+    assert kinds(application)[-1] == "fee_refunded"
