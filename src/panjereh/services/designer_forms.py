@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from panjereh.catalogue.models import Service
 from panjereh.catalogue.rules import make_service_id
 from panjereh.catalogue.vocab import REGISTRY_ITEMS
+from panjereh.common.templatetags.persian import num
 
 from . import definitions, rules
 from .models import ServiceDefinition
@@ -58,6 +59,8 @@ ASSURANCE_LABELS = {
     3: gettext_lazy("3 — high (with the registry's photograph)"),
     4: gettext_lazy("4 — very high (in person or a smart card)"),
 }
+# A fee rule reads what the applicant typed (text): compared as text, never as a number.
+FEE_OPERATORS = ("eq", "ne", "in", "not_in", "empty", "not_empty")
 CODE_RE = re.compile(r"^[a-z0-9-]{1,80}$")
 ROW_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
@@ -357,7 +360,7 @@ def _integer(parsed: Parsed, post, name: str, *, minimum: int, label: str) -> in
         parsed.add(
             name,
             _("%(label)s is a whole number of at least %(min)s.")
-            % {"label": label, "min": minimum},
+            % {"label": label, "min": num(minimum)},
         )
         return None
     return int(raw)
@@ -544,6 +547,7 @@ def spec_from_post(post, saved: dict[str, Any], catalogue: list[CatalogueService
             )
         inputs.append(entry)
     spec["inputs"] = inputs
+    _fees_from_post(post, parsed, saved)
 
     uploads = _reasoned_rows(
         post,
@@ -603,6 +607,69 @@ def spec_from_post(post, saved: dict[str, Any], catalogue: list[CatalogueService
     return parsed
 
 
+def _fee_rule_value(op: str, raw: str) -> Any:
+    """The text a fee rule compares the typed input with (a list for "is one of")."""
+    if op in NO_VALUE_OPS:
+        return None
+    if op in LIST_OPS:
+        return [part.strip() for part in re.split(r"[,،]", raw) if part.strip()]
+    return raw
+
+
+def _fees_from_post(post, parsed: Parsed, saved: dict[str, Any]) -> None:
+    """Whether a rejected application's fee is given back, and the fees that depend on what
+    the applicant types (rows ``feerule-<n>-…``: the input, how it is compared, the value,
+    the amount and what the fee is for). The first rule that holds gives the fee; none: the
+    fee above. Compound fee rules from an imported file are kept after the rows, as they are.
+    Only a form that shows the fee section (``fee_form``) changes them."""
+    spec = parsed.spec
+    if post.get("fee_form") != "1":
+        return
+    spec["fee_refundable"] = post.get("fee_refundable") == "on"
+    typed = {f"input.{entry['code']}" for entry in spec.get("inputs", []) if entry.get("code")}
+    kept = [entry for entry in saved.get("fee_rules") or [] if not _simple(entry.get("rule"))]
+    found = []
+    for n in _rows(post, "feerule"):
+        p = f"feerule-{n}-"
+        path, op = _text(post, p + "field", 200), _text(post, p + "op", 20)
+        raw = _text(post, p + "value", 1000)
+        amount_raw = _text(post, p + "amount", 20)
+        fa, en = _text(post, p + "label_fa", 200), _text(post, p + "label_en", 200)
+        if not (path or raw or amount_raw or fa or en):
+            continue  # the empty row
+        if not path:
+            parsed.add(p + "field", _("Choose the input the fee depends on."))
+        elif path not in typed:
+            parsed.add(
+                p + "field",
+                _(
+                    "A fee can depend only on what the applicant types: choose one of the "
+                    "service's inputs."
+                ),
+            )
+        if op not in FEE_OPERATORS:
+            parsed.add(p + "op", _("Choose how the input is compared."))
+        elif op not in NO_VALUE_OPS and not raw:
+            parsed.add(p + "value", _("Enter the value the input is compared with."))
+        amount = _integer(parsed, post, p + "amount", minimum=0, label=_("The fee of this rule"))
+        if not fa:
+            parsed.add(p + "label_fa", _("Say in Persian what this fee is for, e.g. a duplicate."))
+        rule: dict[str, Any] = {"field": path, "op": op}
+        if op not in NO_VALUE_OPS:
+            rule["value"] = _fee_rule_value(op, raw)
+        entry: dict[str, Any] = {
+            "rule": rule,
+            "amount_rials": amount if amount is not None else 0,
+            "label_fa": fa or "—",
+        }
+        if en:
+            entry["label_en"] = en
+        found.append(entry)
+    spec["fee_rules"] = found + kept
+    if not spec["fee_rules"]:
+        spec.pop("fee_rules")
+
+
 def _unique_name(name: str, fetches: list[dict]) -> str:
     taken = {f["name"] for f in fetches}
     candidate, n = name, 2
@@ -653,6 +720,30 @@ def rows_of(spec: dict[str, Any]) -> dict[str, Any]:
         step if isinstance(step, dict) else {"label_fa": step, "label_en": "", "reason": ""}
         for step in spec.get("in_person_steps", [])
     ]
+    fee_rows = [
+        {
+            "field": entry["rule"].get("field", ""),
+            "op": entry["rule"].get("op", ""),
+            "value": ", ".join(str(v) for v in entry["rule"]["value"])
+            if isinstance(entry["rule"].get("value"), list)
+            else shown_value(entry["rule"].get("value")),
+            "amount": entry.get("amount_rials", ""),
+            "label_fa": entry.get("label_fa", ""),
+            "label_en": entry.get("label_en", ""),
+        }
+        for entry in spec.get("fee_rules") or []
+        if _simple(entry.get("rule"))
+    ]
+    compound_fees = [
+        {
+            "json": json.dumps(entry["rule"], ensure_ascii=False),
+            "amount": entry.get("amount_rials", 0),
+            "fa": entry.get("label_fa", ""),
+            "en": entry.get("label_en", ""),
+        }
+        for entry in spec.get("fee_rules") or []
+        if not _simple(entry.get("rule"))
+    ]
     return {
         "title_fa": spec.get("title_fa", ""),
         "title_en": spec.get("title_en", ""),
@@ -660,6 +751,9 @@ def rows_of(spec: dict[str, Any]) -> dict[str, Any]:
         "assurance_level": spec.get("assurance_level", 2),
         "target_minutes": spec.get("target_minutes", ""),
         "fee_rials": spec.get("fee_rials", 0),
+        "fee_refundable": bool(spec.get("fee_refundable", True)),
+        "fee_rules": fee_rows + [{}],
+        "compound_fee_rules": compound_fees,
         "picked": {
             f"{f.get('registry')}/{f.get('service')}/{code}"
             for f in spec.get("data", [])
@@ -709,4 +803,8 @@ def field_for_part(part: str) -> str:
             return f"{prefix}-{pieces[1]}-{'code' if prefix == 'input' else 'label_fa'}"
         if pieces[0] == "steps":
             return "manual_review"
+        if pieces[0] == "fee_rules":
+            return f"feerule-{pieces[1]}-field"
+    if pieces and pieces[0] in ("fee_rials", "fee_rules", "fee_refundable"):
+        return "fee_rials"
     return "smart"

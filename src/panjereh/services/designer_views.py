@@ -268,6 +268,7 @@ def _edit_context(
         ("upload", "uploads"),
         ("visit", "visits"),
         ("docfield", "docfields"),
+        ("feerule", "fee_rules"),
     ):
         numbered[f"{prefix}_rows"] = [
             {
@@ -302,6 +303,12 @@ def _edit_context(
         "catalogue": catalogue,
         "paths": dforms.field_paths(spec, catalogue),
         "operators": list(dforms.OPERATOR_LABELS.items()),
+        "fee_operators": [(op, dforms.OPERATOR_LABELS[op]) for op in dforms.FEE_OPERATORS],
+        "typed_inputs": [
+            (f"input.{item['code']}", item.get("label_fa") or item["code"], item.get("label_en"))
+            for item in spec.get("inputs", [])
+            if item.get("code")
+        ],
         "levels": list(dforms.ASSURANCE_LABELS.items()),
         "errors": errors,
         "problems": problems,
