@@ -252,6 +252,20 @@ def live_payment(purpose_kind: str, purpose_id: str) -> Payment | None:
     ).first()
 
 
+def latest_of(purpose_kind: str, purpose_ids: Iterable[str]) -> dict[str, Payment]:
+    """The newest payment (any state) of each of these purposes, by purpose ID: what a list
+    of applications shows of its fees, in one query."""
+    ids = {str(pid) for pid in purpose_ids}
+    if not ids:
+        return {}
+    found: dict[str, Payment] = {}
+    for payment in Payment.objects.filter(purpose_kind=purpose_kind, purpose_id__in=ids).order_by(
+        "-created_at", "-id"
+    ):
+        found.setdefault(payment.purpose_id, payment)
+    return found
+
+
 def is_paid(purpose_kind: str, purpose_id: str) -> bool:
     return Payment.objects.filter(
         purpose_kind=purpose_kind, purpose_id=str(purpose_id), state__in=PAID_STATES

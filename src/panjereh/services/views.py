@@ -27,6 +27,7 @@ from panjereh.catalogue.models import Agency
 from panjereh.common.drain import refuse_unread
 from panjereh.identity import businesses
 from panjereh.identity import queries as identity_queries
+from panjereh.payments import queries as payment_queries
 
 from . import documents, engine, fees, keys, uploads, workflow
 from .models import (
@@ -451,6 +452,44 @@ def _staff_required(request: HttpRequest):
     return None
 
 
+def _staff_fee(application: Application, payment) -> dict | None:
+    """The fee of ``application`` and where its payment is, for the agency's staff: paid,
+    awaiting payment, refunded (wholly or in part) or being confirmed; None when free."""
+    if application.fee_rials <= 0:
+        return None
+    if payment is None:
+        phase = "awaiting"
+    elif payment.state in fees.PAID:
+        if payment.refunded_amount >= payment.amount:
+            phase = "refunded"
+        elif payment.refunded_amount:
+            phase = "part_refunded"
+        else:
+            phase = "paid"
+    elif payment.state == fees.PaymentState.AUTHORISED:
+        phase = "confirming"
+    else:
+        phase = "awaiting"
+    return {
+        "amount": application.fee_rials,
+        "phase": phase,
+        "refunded": payment.refunded_amount if payment is not None else 0,
+        "reference": payment.reference if payment is not None and phase != "awaiting" else "",
+        "refundable": fees.refundable(application),
+    }
+
+
+def _with_fees(applications) -> list[Application]:
+    """``applications`` with ``fee`` set (one query for all their payments)."""
+    applications = list(applications)
+    payments = payment_queries.latest_of(
+        fees.PURPOSE, [a.tracking_code for a in applications if a.fee_rials > 0]
+    )
+    for application in applications:
+        application.fee = _staff_fee(application, payments.get(application.tracking_code))
+    return applications
+
+
 def agency_queue(request: HttpRequest) -> HttpResponse:
     refusal = _staff_required(request)
     if refusal:
@@ -472,7 +511,7 @@ def agency_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "services/agency_queue.html",
-        {"queue": queue, "recent": recent, "now": now},
+        {"queue": _with_fees(queue), "recent": _with_fees(recent), "now": now},
     )
 
 
@@ -512,6 +551,7 @@ def agency_detail(request: HttpRequest, tracking_code: str) -> HttpResponse:
         "services/agency_detail.html",
         {
             "application": application,
+            "fee": _with_fees([application])[0].fee,
             "events": _journey(application),
             "fetched": json.dumps(fetched, ensure_ascii=False, indent=1) if fetched else "",
             # What the applicant typed, under each input's label (not its code).
