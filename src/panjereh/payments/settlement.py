@@ -13,7 +13,11 @@ SQLite: batched inserts), then matched with a few joins:
   against the machine's table; a payment moved by someone else meanwhile is left out by the
   ``WHERE`` (PostgreSQL re-reads a row it waited for), exactly as the machine would refuse it;
 * a refund line matching a refund by token and the bank's refund reference, same amount:
-  matched;
+  matched, and the refund marked as found in a file (``settled_at``); a refund line of a refund
+  still asked whose reference the window never heard (the bank's answer was lost): the bank
+  made it, so it is recorded as made through the refunds' machine (:meth:`_Matcher.
+  adopt_refunds`), not reported; a refund line of a refund the window holds as failed: a
+  ``state`` case;
 * a line the window does not know (``extra``), another amount (``amount``), a payment the window
   holds as not paid (``state``), a payment captured but in no file (``missing``): one finance
   case each, inserted in bulk; the same difference is never queued twice (unique key), so
@@ -23,7 +27,8 @@ SQLite: batched inserts), then matched with a few joins:
 Tehran midnight is often in the next day's file. So a captured payment absent from the file of
 its day ``D`` is a ``missing`` case only once it is absent from ``D + 1``'s file too (both
 reconciled), or once :data:`LATE_GRACE` has passed since the end of ``D`` with no ``D + 1``
-file reconciled.
+file reconciled. Refunds the window holds as made on ``D`` follow the same rule (by
+``ended_at``; a refund found in any file has ``settled_at``).
 """
 
 from __future__ import annotations
