@@ -51,12 +51,14 @@ fi
 # phone and in English on a desktop. The SQLite leg (the embedded demo's database) runs every
 # other test; PANJEREH_SQLITE_MARKERS widens or narrows it ("" runs everything on SQLite too).
 sqlite_markers="${PANJEREH_SQLITE_MARKERS-not browser}"
-# The legs run side by side in two lanes (CI has two cores): one lane runs the SQLite leg and
-# then the PostgreSQL leg's browser journeys, the other the rest of the PostgreSQL leg. Each
-# part is a pytest process of its own with its own test database, Redis databases and
-# PANJEREH_VAR (the processes the tests start bind ephemeral ports). PANJEREH_TEST_JOBS=1 runs
-# the parts one after another.
+# The legs run side by side (CI has two cores): the suite is cut into parts, each a pytest
+# process of its own with its own test database, Redis databases and PANJEREH_VAR (the processes
+# the tests start bind ephemeral ports), and PANJEREH_TEST_JOBS lanes (2) take the parts in turn:
+# the SQLite leg, the PostgreSQL leg's browser journeys, and the rest of the PostgreSQL leg cut
+# into PANJEREH_TEST_PG_SHARDS parts (2) by test module (tests/conftest.py). The PostgreSQL test
+# databases are copies of one migrated template (panjereh.conf.settings_test).
 jobs="${PANJEREH_TEST_JOBS:-2}"
+shards="${PANJEREH_TEST_PG_SHARDS:-2}"
 
 echo "== lint (ruff; import-linter: the dependency order of docs/architecture.md)"
 $BIN/ruff check src tests benchmarks
@@ -97,6 +99,9 @@ cleanup() {
   rm -rf "$pgdir" "$redisdir" "$logs"
 }
 trap cleanup EXIT
+# A signal ends the script at once (a wait for the lanes included), through cleanup().
+trap 'exit 130' INT
+trap 'exit 143' TERM
 run_pg "$pg_bin/initdb" -D "$pgdir/data" -U panjereh --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" -l "$pgdir/log" -w start >/dev/null
 redisport=${PANJEREH_TEST_REDISPORT:-$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
@@ -117,15 +122,37 @@ sqlite_part() {
     $BIN/pytest -q -p no:cacheprovider "${markers[@]}" "$@"
 }
 
-# pg_part NAME CACHE_DB BROKER_DB PYTEST_ARGS...: a database of its own on the throw-away
-# PostgreSQL (pytest-django makes test_panjereh_NAME), the cache (and sessions) in one Redis
+# The template the PostgreSQL parts copy their test database from: migrated once, first thing
+# in the first lane (the SQLite leg starts meanwhile in the other).
+make_template() {
+  local rc=0
+  echo "== PostgreSQL: the template test database (migrations)"
+  mkdir -p "$PANJEREH_VAR/pg-template"
+  { run_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pgport" -U panjereh panjereh_template &&
+    DATABASE_URL="postgres://panjereh@127.0.0.1:$pgport/panjereh_template" \
+      PANJEREH_VAR="$PANJEREH_VAR/pg-template" $BIN/panjereh migrate -v0; } \
+    >"$logs/template.log" 2>&1 || rc=$?
+  if [ "$rc" = 0 ]; then touch "$logs/template.ok"; else
+    touch "$logs/template.failed"
+    printf '%s\t%s\t%s\n' "$rc" 0 "PostgreSQL: the template database" >>"$logs/summary"
+    cat "$logs/template.log"
+  fi
+}
+
+# pg_part NAME CACHE_DB BROKER_DB PYTEST_ARGS...: a test database of its own on the throw-away
+# PostgreSQL (test_panjereh_NAME, a copy of the template), the cache (and sessions) in one Redis
 # database, Celery's broker in another (the tests clear the cache, which must not empty the
 # worker's queue).
 pg_part() {
   local name=$1 cache_db=$2 broker_db=$3
   shift 3
+  while [ ! -e "$logs/template.ok" ]; do
+    [ ! -e "$logs/template.failed" ] || return 1
+    sleep 1
+  done
   mkdir -p "$PANJEREH_VAR/pg-$name"
   DATABASE_URL="postgres://panjereh@127.0.0.1:$pgport/panjereh_$name" \
+    PANJEREH_TEST_DB_TEMPLATE=panjereh_template \
     REDIS_URL="redis://127.0.0.1:$redisport/$cache_db" \
     CELERY_BROKER_URL="redis://127.0.0.1:$redisport/$broker_db" \
     PANJEREH_VAR="$PANJEREH_VAR/pg-$name" \
@@ -144,39 +171,66 @@ run_part() {
     "$label" "$rc" "$((SECONDS - start))" "$logs/$key.log" "$logs/summary"
 }
 
-# A -m of the caller's would take the place of the split's markers: then the PostgreSQL leg
-# runs as one part.
+# The parts, longest first. A -m of the caller's would take the place of the split's markers:
+# then the PostgreSQL leg is one part.
 split=1
 for arg in "$@"; do case "$arg" in -m*) split=0 ;; esac; done
+parts=(sqlite)
 if [ "$split" = 1 ]; then
-  lane_sqlite() {
-    run_part sqlite "SQLite leg" sqlite_part "$@"
-    run_part pg-browser "PostgreSQL leg: the browser journeys" pg_part browser 2 3 -m browser "$@"
-  }
-  lane_pg() {
-    run_part pg "PostgreSQL leg: all but the browser journeys" \
-      pg_part main 0 1 -m "not browser" "$@"
-  }
+  parts+=(pg-browser)
+  for k in $(seq "$shards"); do parts+=("pg-$k"); done
 else
-  lane_sqlite() { run_part sqlite "SQLite leg" sqlite_part "$@"; }
-  lane_pg() { run_part pg "PostgreSQL leg" pg_part main 0 1 "$@"; }
+  parts+=(pg)
 fi
 
-echo "== the suite: SQLite and PostgreSQL legs ($jobs at a time)"
+run_one() {
+  local part=$1
+  shift
+  case "$part" in
+    sqlite) run_part sqlite "SQLite leg" sqlite_part "$@" ;;
+    pg) run_part pg "PostgreSQL leg" pg_part main 0 1 "$@" ;;
+    pg-browser)
+      run_part pg-browser "PostgreSQL leg: the browser journeys" \
+        pg_part browser 0 1 -m browser "$@"
+      ;;
+    pg-*)
+      local k=${part#pg-}
+      PANJEREH_TEST_SHARD="$k/$shards" run_part "$part" \
+        "PostgreSQL leg: the rest, part $k of $shards" \
+        pg_part "part$k" $((2 * k)) $((2 * k + 1)) -m "not browser" "$@"
+      ;;
+  esac
+}
+
+# A lane takes the next part not taken yet until none is left.
+lane() {
+  local first=$1 i
+  shift
+  [ "$first" = 0 ] || make_template
+  while :; do
+    i=$(flock "$logs/queue" bash -c 'i=$(cat "$1"); echo $((i + 1)) >"$1"; echo "$i"' _ "$logs/queue")
+    [ "$i" -lt "${#parts[@]}" ] || return 0
+    run_one "${parts[$i]}" "$@"
+  done
+}
+
+echo "== the suite: ${parts[*]} (PostgreSQL template first), $jobs at a time"
 suite_start=$SECONDS
 touch "$logs/summary"
+echo 0 >"$logs/queue"
 if [ "$jobs" -ge 2 ]; then
   set -m # each lane a process group of its own: cleanup() can interrupt it
-  lane_pg "$@" &
+  lane 1 "$@" &
   lanes+=($!)
-  lane_sqlite "$@" &
-  lanes+=($!)
+  for _ in $(seq 2 "$jobs"); do
+    lane 0 "$@" &
+    lanes+=($!)
+  done
   set +m
   for pid in "${lanes[@]}"; do wait "$pid" || true; done
   lanes=()
 else
-  lane_sqlite "$@"
-  lane_pg "$@"
+  lane 1 "$@"
 fi
 
 echo "== summary: the suite took $((SECONDS - suite_start)) s, the whole run $SECONDS s"
