@@ -124,3 +124,23 @@ def test_issue_is_fast_and_does_not_print(published, holder):
         elapsed = time.perf_counter() - started
     assert elapsed < 0.5
     assert len(queries) <= 20
+
+
+def test_admin_shows_issued_permits_and_ratings_read_only(issued, customer):
+    from django.test import Client
+
+    from panjereh.permits import ratings
+    from tests.factories import UserFactory
+
+    rating = ratings.rate(customer, issued, stars=5)
+    admin = UserFactory(is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    for url in [
+        "/admin/permits/issuedpermit/",
+        f"/admin/permits/issuedpermit/{issued.pk}/change/",
+        "/admin/permits/holderrating/",
+        f"/admin/permits/holderrating/{rating.pk}/change/",
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/permits/issuedpermit/add/").status_code == 403
