@@ -133,9 +133,9 @@ make_template() {
       PANJEREH_VAR="$PANJEREH_VAR/pg-template" $BIN/panjereh migrate -v0; } \
     >"$logs/template.log" 2>&1 || rc=$?
   if [ "$rc" = 0 ]; then touch "$logs/template.ok"; else
+    flock "$logs/summary" bash -c 'printf "%s\t0\t%s\n" "$1" "$2" >>"$3"; cat "$4"' _ \
+      "$rc" "PostgreSQL: the template database" "$logs/summary" "$logs/template.log"
     touch "$logs/template.failed"
-    printf '%s\t%s\t%s\n' "$rc" 0 "PostgreSQL: the template database" >>"$logs/summary"
-    cat "$logs/template.log"
   fi
 }
 
