@@ -150,6 +150,7 @@ def test_the_applicant_files_a_report_with_evidence_routed_through_the_authority
         evidence=[_file("letter.pdf", PDF), _file("photo.png", PNG, "image/png")],
     )
     assert answer.status_code == 302
+    assert Complaint.objects.count() == 1, answer["Location"]
     complaint = Complaint.objects.get()
     assert answer["Location"] == reverse("feedback:complaint", args=[complaint.tracking_code])
     assert complaint.permit_application == permits.application
