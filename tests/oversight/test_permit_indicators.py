@@ -28,7 +28,7 @@ from django.urls import reverse
 
 from panjereh.common import jalali
 from panjereh.feedback.models import Complaint
-from panjereh.oversight import indicators, opendata
+from panjereh.oversight import indicators, opendata, reports
 from panjereh.permits.models import (
     ApplicationState,
     Condition,
@@ -460,5 +460,15 @@ def test_pages_open_data_and_report_show_the_authorities_figures(seed=4):
     assert [r["authority_code"] for r in data["authorities"]] == [r["authority_code"] for r in rows]
     package = client.get(reverse("transparency:open_data_package")).json()
     assert any(r["name"] == "permits-authorities" for r in package["resources"])
+    # The quarterly report's coverage of business licences reads the same permits figures,
+    # the catalogue-card count kept beside it.
+    context = reports.quarterly_context(1404, 1)
+    licences = context["licences"]
+    assert licences["permit_types"] == result.national["permits_electronic"].denominator
+    assert licences["electronic"].numerator == result.national["permits_electronic"].numerator
+    assert licences["issued_online"].value == result.national["permits_issued_online"].value
+    assert "connectable" in context["business"]
+    quarterly = client.get(reverse("transparency:quarterly", args=[1404, 1])).content.decode()
+    assert 'id="licence-coverage"' in quarterly
     index = client.get(reverse("transparency:index")).content.decode()
     assert reverse("permits:removed") in index and reverse("transparency:permits") in index
