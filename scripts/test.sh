@@ -11,6 +11,10 @@ BIN=.venv/bin
 export PANJEREH_MODE=test
 # Keep what the suite generates (keys, SQLite files, outboxes) out of the work tree.
 export PANJEREH_VAR="${PANJEREH_VAR:-$(mktemp -d /tmp/panjereh-test-var.XXXXXX)}"
+# Python's bytecode caches, and pytest's of the rewritten test modules, in the git-ignored
+# __pycache__ folders: with PYTHONDONTWRITEBYTECODE set, each part's collection and each process
+# the tests start compiled the sources again (collection 26 s of CPU instead of 7 s).
+unset PYTHONDONTWRITEBYTECODE
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
