@@ -225,6 +225,55 @@ def test_every_window_kind_has_a_label():
         assert kind in LABELS
 
 
+def test_every_routing_kind_has_a_label():
+    from panjereh.permits import routing
+
+    for kind in (
+        routing.SENT,
+        routing.UNREACHABLE,
+        routing.REFUSED,
+        routing.RESENT,
+        routing.ANSWERED,
+        routing.OVERDUE,
+        routing.ISSUED,
+    ):
+        assert kind in LABELS
+
+
+def test_the_page_asks_for_the_answer_and_offers_a_violation_report(ceo, stranger, window_permit):
+    application = applying.apply(ceo, window_permit, title="x", details=DETAILS)
+    url = f"/en/permits/applications/{application.reference}/"
+    body = browser(ceo).get(url).content.decode()
+    assert 'id="information-form"' not in body
+    assert f"/en/feedback/complaints/permit/?application={application.reference}" in body
+    PermitApplication.objects.filter(pk=application.pk).update(
+        state="information_requested", requested="A map of the premises"
+    )
+    TraceEvent.objects.create(
+        application=application,
+        source="portal",
+        kind="more_information_requested",
+        portal_event_id="t-1",
+        detail={"requested": "A map of the premises"},
+    )
+    body = browser(ceo).get(url).content.decode()
+    assert 'id="information-form"' in body and "A map of the premises" in body
+    assert f"/en/permits/applications/{application.reference}/information/" in body
+
+
+def test_a_failed_hand_off_says_why_in_words(ceo, window_permit):
+    application = applying.apply(ceo, window_permit, title="x", details=DETAILS)
+    TraceEvent.objects.create(
+        application=application,
+        source="window",
+        kind="portal_unreachable",
+        detail={"error": "timeout", "attempt": 1},
+    )
+    body = browser(ceo).get(f"/en/permits/applications/{application.reference}/").content.decode()
+    assert "The portal did not answer in time." in body
+    assert ">timeout<" not in body
+
+
 def test_my_submissions_paginate(ceo, window_permit):
     for n in range(23):
         applying.apply(ceo, window_permit, title=f"x{n}", details=DETAILS)

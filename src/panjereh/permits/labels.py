@@ -48,6 +48,7 @@ LABELS: dict[str, Any] = {
         "The specialised portal did not answer; the window will send it again"
     ),
     "portal_refused": gettext_lazy("The specialised portal refused the application"),
+    "resent": gettext_lazy("Sent again to the specialised portal by the window's staff"),
     "overdue": gettext_lazy("The issuing authority has passed its legal time"),
     # the portal's events
     "received": gettext_lazy("Received by the issuing authority’s specialised portal"),
@@ -130,6 +131,11 @@ def _note(kind: str, detail: dict) -> str:
         value = detail.get(key)
         if isinstance(value, str) and value:
             return value
+    error = detail.get("error")
+    if isinstance(error, str) and error and kind in ("portal_unreachable", "portal_refused"):
+        from .routing import error_text  # routing's words for its own failure codes
+
+        return error_text(error)
     return ""
 
 

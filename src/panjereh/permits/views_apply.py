@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from panjereh.catalogue import roles
 from panjereh.identity import businesses
 
-from . import applying, deciding, labels, queries
+from . import applying, deciding, labels, queries, routing
 from .models import PermitApplication
 
 APPLY_KEYS = "permits_apply_keys"
@@ -188,6 +188,8 @@ def application(
             "may_withdraw": applying.can_withdraw(found)
             and applying.shown_scope(request.user, found, "apply"),
             "may_pay": request.user.pk == found.applicant_id,
+            "may_answer": routing.can_answer(found),
+            "may_report": applying.shown_scope(request.user, found, "apply"),
             "may_decide": deciding.in_window_queue(found)
             and deciding.can_decide(request.user, found),
             "errors": [
