@@ -26,9 +26,7 @@ urlpatterns = [
     re_path(r"^p/(?P<number>[^/]{1,40})/$", views_public.public, name="public"),
     re_path(r"^p/(?P<number>[^/]{1,40})/pdf/$", views_public.pdf, name="pdf"),
     re_path(r"^p/(?P<number>[^/]{1,40})/manage/$", views_public.manage, name="manage"),
-    re_path(
-        r"^p/(?P<number>[^/]{1,40})/(?P<action>renew|cancel)/$", views_public.act, name="act"
-    ),
+    re_path(r"^p/(?P<number>[^/]{1,40})/(?P<action>renew|cancel)/$", views_public.act, name="act"),
     re_path(
         r"^p/(?P<number>[^/]{1,40})/ratings/(?P<pk>[0-9]{1,12})/answer/$",
         views_public.answer,
