@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 os.environ.setdefault("PANJEREH_MODE", "test")
 
 
@@ -20,3 +22,15 @@ def pytest_collection_modifyitems(config, items):
     if other:
         config.hook.pytest_deselected(items=other)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language: a test that activates another one
+    (or a request through the client that leaves it active) must not change what the next
+    test's ``reverse()`` or ``gettext`` give, whichever tests share a process (the shards)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
