@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -42,6 +44,40 @@ class Value:
 
     def as_dict(self) -> dict:
         return {k: (str(v) if k == "note" else v) for k, v in asdict(self).items()}
+
+    # Results are kept in the cache (oversight.views.result_for) with a note per value in the
+    # reader's language to come (a lazy translation). Django unpickles each lazy string by
+    # building a new proxy class (about a millisecond each, so seconds for a page of agencies);
+    # a note is kept as its message id and made lazy again with the one gettext_lazy instead.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        msgid = _message_id(self.note)
+        if msgid is not None:
+            state["note"] = _LazyNote(msgid)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state.get("note"), _LazyNote):
+            state = {**state, "note": _(state["note"].msgid)}
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True)
+class _LazyNote:
+    msgid: str
+
+
+def _message_id(note: Any) -> str | None:
+    """The message id of a ``gettext_lazy`` string; None for anything else."""
+    if not isinstance(note, Promise):
+        return None
+    try:
+        func, args, kwargs = note.__reduce__()[1][:3]
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if func is gettext and len(args) == 1 and not kwargs and isinstance(args[0], str):
+        return args[0]
+    return None
 
 
 def no_data(note: str) -> Value:
