@@ -303,6 +303,15 @@ class Command(BaseCommand):
                 f"{director['company_id']}, {director['company_name']}: add it at "
                 "/account/companies/ and act for it)"
             )
+        from panjereh.permits.models import IssuedPermit, PermitStatus
+
+        sample_permit = (
+            IssuedPermit.objects.filter(status=PermitStatus.VALID)
+            .order_by("id")
+            .values_list("number", flat=True)
+            .first()
+        )
+        permit_page = f"{host}/permits/p/{sample_permit}/" if sample_permit else "(none seeded)"
         self.stdout.write(
             self.style.SUCCESS(
                 "\nPanjereh is ready.\n"
@@ -314,6 +323,11 @@ class Command(BaseCommand):
                 f"  Ratings, complaints:   {host}/feedback/public/\n"
                 f"  System status:         {host}/status/\n"
                 f"  Verify a document:     {host}/services/verify/\n"
+                f"  Permits:               {host}/permits/  (apply from a permit's page; as a "
+                "company: add it at /account/companies/ and switch to it first)\n"
+                f"  A permit's QR page:    {permit_page}  (rate the holder when signed in)\n"
+                f"  Official notices:      {host}/mailbox/  (sent by agencies through "
+                "/api/mailbox/v1/; docs/mailbox.md)\n"
                 f"  Back office:           {host}/admin/  (accounts printed above)\n"
                 f"  Payments:              {host}/payments/  (yours)  {host}/payments/finance/  "
                 "(agency admins above, e.g. judiciary-admin)\n"
