@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.utils import timezone, translation
 
 from panjereh.catalogue import roles
@@ -428,15 +429,17 @@ def test_the_permit_purpose_is_registered():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="threads share one in-memory SQLite database; run on PostgreSQL (make test)",
+)
 def test_two_sends_at_once_make_one_application(ceo, window_permit):
     """The same form sent twice at the same moment (two requests racing): the unique reference
     derived from the token lets one insert win; the other returns it."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("threads share one in-memory SQLite database")
     barrier = threading.Barrier(2)
     results, errors = [], []
 

@@ -8,8 +8,9 @@ import queue
 import threading
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connections
 
 from panjereh.catalogue import roles
 from panjereh.permits import holding, ratings
@@ -131,11 +132,13 @@ def test_system_cannot_rate(issued):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="concurrency is tested on PostgreSQL (make test)",
+)
 def test_concurrent_ratings_none_lost_duplicates_refused(published):
     """50 people rate one holder at once, each twice from two threads: 50 ratings stored, 50
     refusals (the unique constraint decides when both attempts pass the first check)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency needs PostgreSQL")
     from panjereh.permits import issuing
 
     from .issued_support import make_application
