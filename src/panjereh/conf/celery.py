@@ -19,7 +19,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "panjereh.conf.settings")
 app = Celery("panjereh")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
-    ["panjereh.services", "panjereh.status", "panjereh.identity", "panjereh.mailbox"]
+    [
+        "panjereh.services",
+        "panjereh.status",
+        "panjereh.identity",
+        "panjereh.mailbox",
+        "panjereh.judiciary",
+        "panjereh.appointments",
+        "panjereh.credit",
+        "panjereh.assets",
+    ]
 )
 
 

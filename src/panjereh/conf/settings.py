@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "panjereh.proactive",
     "panjereh.permits",
     "panjereh.mailbox",
+    "panjereh.judiciary",
+    "panjereh.appointments",
+    "panjereh.credit",
+    "panjereh.assets",
     "oauth2_provider",
 ]
 # The demo (panjereh demo, seed, demo_accounts and the sample data): never in production.

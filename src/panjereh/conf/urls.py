@@ -33,6 +33,10 @@ urlpatterns += i18n_patterns(
     path("status/", include("panjereh.status.urls")),
     path("transparency/", include("panjereh.oversight.public_urls")),
     path("permits/", include("panjereh.permits.urls")),
+    path("judiciary/", include("panjereh.judiciary.urls")),
+    path("appointments/", include("panjereh.appointments.urls")),
+    path("credit/", include("panjereh.credit.urls")),
+    path("assets/", include("panjereh.assets.urls")),
     path("", include("panjereh.portal.urls")),
     prefix_default_language=False,
 )

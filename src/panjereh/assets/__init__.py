@@ -1,0 +1,1 @@
+"""Asset inquiry and freezing for a judicial case, through the exchange (docs/assets.md)."""

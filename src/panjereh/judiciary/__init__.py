@@ -1,0 +1,1 @@
+"""Judicial e-services: SANA, case progress, bill templates (docs/judiciary.md)."""
