@@ -40,6 +40,8 @@ CATALOGUE_CODES: dict[str, tuple[str, ...]] = {
     "vocational": ("tvto",),
     "location": ("post",),
     "foreign": ("bafia",),
+    "courts": ("judiciary",),
+    "convictions": ("judiciary",),
 }
 
 
