@@ -41,7 +41,6 @@ CATALOGUE_CODES: dict[str, tuple[str, ...]] = {
     "location": ("post",),
     "foreign": ("bafia",),
     "courts": ("judiciary",),
-    "convictions": ("judiciary",),
 }
 
 
