@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views, views_apply, views_public, views_routing
+from . import views, views_apply, views_public, views_routing, views_versions
 
 app_name = "permits"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     re_path(r"^(?P<public_id>[0-9]{10})/$", views.permit, name="permit"),
     # Applying, my submissions, one application and the authority's queue (helper A1).
     re_path(r"^(?P<public_id>[0-9]{10})/apply/$", views_apply.apply, name="apply"),
+    # The issuing authority's staff: draft and publish a new version.
+    re_path(r"^(?P<public_id>[0-9]{10})/versions/$", views_versions.versions, name="versions"),
     path("applications/", views_apply.applications, name="applications"),
     path("applications/<str:reference>/", views_apply.application, name="application"),
     path(

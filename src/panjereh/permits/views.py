@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from panjereh.common.persian import digits_only
 
-from . import queries
+from . import operations, queries
 from .models import PermitKind
 from .search import MAX_QUERY_LENGTH, get_index, search_permits
 
@@ -80,6 +80,7 @@ def permit(request: HttpRequest, public_id: str) -> HttpResponse:
             "version": version,
             "conditions": list(version.conditions.all()),
             "removed": list(found.removed_conditions.all()),
+            "can_edit": operations.can_edit(request.user, found.authority),
         },
     )
 
