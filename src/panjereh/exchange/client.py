@@ -300,7 +300,7 @@ class NixClient:
         except httpx.HTTPError as exc:
             raise ExchangeUnreachable(type(exc).__name__) from exc
         message_id = response.headers.get("X-Road-Id", "")
-        if response.status_code == 200:
+        if 200 <= response.status_code < 300:  # 201: a provider that recorded a POST
             try:
                 return Reply(True, json.loads(content), message_id)
             except ValueError as exc:

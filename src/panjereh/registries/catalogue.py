@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .population import legal_person_check_digit
+from .sana import SERVICES as SANA_SERVICES
 
 
 def _member_code(n: int) -> str:
@@ -605,6 +606,7 @@ def _feed(items: dict[str, tuple[str, str, str]]) -> dict[str, Any]:
 for registry_name, feed_items in _EVENT_ITEMS.items():
     SERVICES[registry_name].append(_feed(feed_items))
 EVENT_ITEMS = {item: v for items in _EVENT_ITEMS.values() for item, v in items.items()}
+SERVICES["judiciary"].extend(SANA_SERVICES)  # SANA accounts (:mod:`.sana`)
 
 LEGAL_BASIS = (
     "Law on the Publication and Free Access to Information; Law on the Management of Data and "
@@ -636,7 +638,7 @@ def openapi(registry: str) -> dict[str, Any]:
             parameters.append({"name": name, "in": "query", "schema": {"type": "string"}})
         fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
         paths[path] = {
-            "get": {
+            method: {
                 "operationId": service["code"],
                 "summary": service["title_en"],
                 "x-panjereh-service-code": service["code"],
@@ -660,6 +662,7 @@ def openapi(registry: str) -> dict[str, Any]:
                     "404": {"description": "No such record"},
                 },
             }
+            for method in service.get("methods", ["get"])
         }
     return {
         "openapi": "3.1.0",
