@@ -81,6 +81,9 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "permits-read-portals": ("panjereh.permits.routing.read_portals", 30),
     # Issued permits past their last day become expired, the holder told (permits.holding).
     "permits-expire": ("panjereh.permits.holding.expire_due", 86400),
+    # Case progress (docs/judiciary.md): the courts' case-event feed read from its cursor;
+    # each party told once per new stage, hearing and decision.
+    "judiciary-read-cases": ("panjereh.judiciary.cases.read_feed", 30),
 }
 
 

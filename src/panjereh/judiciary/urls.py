@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_cases
 
 app_name = "judiciary"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("cases/", views_cases.case_list, name="cases"),
+    path("cases/<str:number>/", views_cases.case_page, name="case"),
+]

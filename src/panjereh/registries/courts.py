@@ -72,6 +72,8 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 TEHRAN = dt.timezone(dt.timedelta(hours=3, minutes=30))
 MAX_TEXT = 100_000
 
+# What each event repeats of its case, so a consumer can keep a case it first hears of.
+SUMMARY = ("kind", "subject", "subject_en", "court", "branch", "opened_at")
 ROLES = ("plaintiff", "defendant", "complainant", "accused", "other")
 EVENT_KINDS = ("filed", "stage", "hearing", "decision", "pleading")
 
@@ -349,6 +351,7 @@ class CourtBook:
             "title_en": titles[1],
             "detail": detail,
             "parties": [dict(p) for p in case["parties"]],
+            "case": {name: case[name] for name in SUMMARY},
         }
 
     def _publish(self, case: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
