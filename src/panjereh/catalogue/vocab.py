@@ -200,4 +200,10 @@ EXCHANGE_ONLY_ITEMS: dict[str, tuple[str, str, str]] = {
     "courts.cases": ("courts", "پرونده‌های قضایی شخص", "A person's judicial cases"),
     "courts.case_events": ("courts", "رویدادهای پرونده‌های قضایی", "Case events"),
     "courts.pleading": ("courts", "وصول لایحه و رسید دادگاه", "A bill received by the court"),
+    # The judiciary's Financial Convictions Registry (the transaction-credit check).
+    "convictions.financial_status": (
+        "convictions",
+        "وضعیت محکومیت‌های مالی",
+        "Financial-conviction status",
+    ),
 }

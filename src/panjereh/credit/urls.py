@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "credit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_checks, name="mine"),
+    path("new/", views.start, name="start"),
+    path("<str:reference>/", views.check, name="check"),
+]

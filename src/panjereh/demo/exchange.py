@@ -8,7 +8,7 @@ from django.conf import settings
 
 from panjereh.common.conf import setting
 from panjereh.exchange.provision import register_registries
-from panjereh.registries import REGISTRIES, billers, courts
+from panjereh.registries import REGISTRIES, billers, convictions, courts
 from panjereh.registries.supervisor import Cluster, RegistryStartError
 
 ADDRESSES_FILE = "registries.json"  # the same file `panjereh registries run` writes
@@ -20,6 +20,7 @@ def start_registries(profile: str, write=print) -> Cluster:
     them as providers (idempotent)."""
     port_base = int(setting("PANJEREH_REGISTRY_PORT_BASE", 8100))
     names = (*REGISTRIES, billers.NAME)  # bills are paid through the exchange too
+    names += (convictions.NAME,)  # the transaction-credit check (panjereh.credit)
     names += (courts.NAME,)  # the judiciary's case system (panjereh.judiciary)
     try:
         cluster = Cluster(profile, port_base=port_base, registries=names).start()

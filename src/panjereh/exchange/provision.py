@@ -41,6 +41,7 @@ CATALOGUE_CODES: dict[str, tuple[str, ...]] = {
     "location": ("post",),
     "foreign": ("bafia",),
     "courts": ("judiciary",),
+    "convictions": ("judiciary",),
 }
 
 

@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from . import PROFILES, REGISTRIES, billers, courts, sana
+from . import PROFILES, REGISTRIES, billers, convictions, courts, sana
 from .boards import Boards, representatives_handler
 from .catalogue import SERVICES, openapi
 from .events import DEFAULT_LIMIT, BadCursor, Clock, Feed
@@ -293,7 +293,7 @@ class RegistryApp:
     """The WSGI app of one registry."""
 
     def __init__(self, registry: str, population: Population) -> None:
-        if registry not in (*REGISTRIES, billers.NAME, courts.NAME):
+        if registry not in (*REGISTRIES, billers.NAME, courts.NAME, convictions.NAME):
             raise ValueError(f"unknown registry {registry!r}")
         self.registry = registry
         self.population = population
@@ -317,6 +317,11 @@ class RegistryApp:
             self.services = {s["code"]: s for s in billers.SERVICES}
             self.methods = billers.handlers(self.bills)
             self.description = json.dumps(billers.openapi()).encode()
+            return
+        if registry == convictions.NAME:  # the judiciary's financial convictions
+            self.services = {s["code"]: s for s in convictions.SERVICES}
+            self.methods = convictions.handlers(population, self.clock)
+            self.description = json.dumps(convictions.openapi()).encode()
             return
         self.methods = {}
         handlers = _handlers(population)
@@ -555,7 +560,11 @@ def serve(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one simulated base registry.")
-    parser.add_argument("--registry", required=True, choices=(*REGISTRIES, billers.NAME, courts.NAME))
+    parser.add_argument(
+        "--registry",
+        required=True,
+        choices=(*REGISTRIES, billers.NAME, courts.NAME, convictions.NAME),
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1404)
