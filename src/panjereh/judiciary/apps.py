@@ -7,3 +7,8 @@ class JudiciaryConfig(AppConfig):
     label = "judiciary"
     verbose_name = _("Judicial e-services")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import pleadings
+
+        pleadings.register()  # bill receipts checked on the public verify page

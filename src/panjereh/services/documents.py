@@ -90,9 +90,12 @@ def payload_for(application: Application, data: dict[str, Any], number: str) -> 
     return claims
 
 
-def sign(agency, claims: dict[str, Any], typ: str = "panjereh-document+jws") -> tuple[str, str]:
-    """``claims`` signed with the agency's active key (ES256); the token and the key's id."""
-    row = keys.active_key(agency, AgencyKey.Use.SIGN)
+def sign(
+    agency, claims: dict[str, Any], typ: str = "panjereh-document+jws", *, key=None
+) -> tuple[str, str]:
+    """``claims`` signed with the agency's active key (ES256); the token and the key's id.
+    ``key``: that active key's row, already read (many signatures in one go)."""
+    row = key or keys.active_key(agency, AgencyKey.Use.SIGN)
     body = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
     token = jws.serialize_compact(
         {"alg": "ES256", "kid": row.kid, "typ": typ},
@@ -342,12 +345,28 @@ def verify_reference(reference: str) -> Verification:
         from .models import Receipt
 
         document = Receipt.objects.filter(number=reference).first()
+    if document is None and REFERENCE_RE.fullmatch(reference):
+        for prefix, token_of in PAPER_NUMBERS.items():
+            if reference.startswith(prefix) and token_of(reference):
+                return verify(token_of(reference))
     if document is None or not document.token:
         return Verification("not_found", NOT_FOUND_FA, NOT_FOUND_EN)
     return verify(document.token)
 
 
 RECEIPT_TYPE = "panjereh-receipt+jws"  # a fee's receipt (services.fees), signed like a document
+
+# Papers of the apps above this one, signed like documents and checked on the same page (a
+# judiciary bill's receipt): by the token's header type, the app's verdict on a genuine
+# signature (was it issued by the window?); by the number's prefix, the token of a number.
+PAPERS: dict[str, Any] = {}
+PAPER_NUMBERS: dict[str, Any] = {}
+
+
+def register_paper(typ: str, prefix: str, verdict, token_of) -> None:
+    """``verdict(result, token) -> Verification`` and ``token_of(number) -> str`` ("")."""
+    PAPERS[typ] = verdict
+    PAPER_NUMBERS[prefix] = token_of
 
 
 def _header_type(token: str) -> str:
@@ -361,6 +380,8 @@ def _header_type(token: str) -> str:
 def verify(token: str) -> Verification:
     """Online verification: the signature against our published keys, then revocation."""
     result = verify_signature(token, keys.jwks())
+    if result.status in ("valid", "expired") and _header_type(token) in PAPERS:
+        return PAPERS[_header_type(token)](result, token)
     if result.status in ("valid", "expired") and _header_type(token) == RECEIPT_TYPE:
         from .fees import verify_receipt
 
