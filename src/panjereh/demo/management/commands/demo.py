@@ -168,6 +168,13 @@ class Command(BaseCommand):
                 bill_payments(registries.url(billers.NAME), self.stdout.write)
             except Exception as exc:  # the rest of the demo does not need bills
                 self.stderr.write(f"Bills cannot be paid in this run: {exc!r}")
+            # The transaction-credit check: the window's grant on the convictions registry.
+            from panjereh.demo.credit import credit_checks
+
+            try:
+                credit_checks(self.stdout.write)
+            except Exception as exc:  # the rest of the demo does not need it
+                self.stderr.write(f"Credit checks cannot read the registry in this run: {exc!r}")
             # Grants for the definitions' data (the dataset's too); those in place are kept.
             from panjereh.demo.definitions import provision
 
