@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 
 from panjereh.catalogue import roles
 from panjereh.common import statemachine
-from panjereh.common.jalali import format_fa
 from panjereh.common.persian import to_persian_digits
+from panjereh.common.templatetags import persian as persian_filters
 
 from . import matching, search
 from .models import (
@@ -78,7 +78,7 @@ def resolution_label(resolution: Resolution) -> str:
     return _("%(body)s resolution no. %(number)s of %(date)s") % {
         "body": resolution.get_body_display(),
         "number": to_persian_digits(resolution.number) if persian else resolution.number,
-        "date": format_fa(resolution.date, with_month_name=True),
+        "date": persian_filters.jdate(resolution.date),
     }
 
 
@@ -88,7 +88,9 @@ def reintroduction_message(removed: RemovedCondition, text: str) -> str:
         "A removed condition cannot come back."
     ) % {
         "text": text,
-        "removed": removed.wording_fa,
+        "removed": removed.wording_fa
+        if (translation.get_language() or "fa").startswith("fa") or not removed.wording_en
+        else removed.wording_en,
         "resolution": resolution_label(removed.resolution),
     }
 
