@@ -244,3 +244,17 @@ def test_starts_per_day_are_limited(cast, settings):
     with pytest.raises(ValidationError):
         operations.start_check(cast["initiator"], counterparty_code=SARA, description="deal 3")
     assert CreditCheck.objects.count() == 2
+
+
+def test_the_other_party_is_named_only_once_they_agreed(cast):
+    check = fresh_check(cast)
+    initiator = signed_in(cast["initiator"])
+    page = initiator.get(f"/credit/{check.reference}/").content.decode()
+    assert "کریمی" not in page and "۹۴۸" in page  # only the code's last digits
+    # The asked party sees who asks.
+    assert (
+        "رضایی"
+        in signed_in(cast["counterparty"]).get(f"/credit/{check.reference}/").content.decode()
+    )
+    operations.give_consent(check, cast["counterparty"])
+    assert "کریمی" in initiator.get(f"/credit/{check.reference}/").content.decode()

@@ -73,7 +73,11 @@ def view_of(check: CreditCheck, viewer_code: str, moment=None) -> CheckView:
         consent = consents.get(code)
         return PartyView(
             is_me=code == viewer_code,
-            name=_name(users.get(code), code),
+            # The initiator named themself by starting; the other party's name (from their
+            # account) only once they agreed: typing a national code reveals no one's name.
+            name=_name(users.get(code), code)
+            if code == check.initiator_code or code in consents
+            else "",
             code_tail=code[-3:],
             consented_at=consent.given_at if consent else None,
             consent_expires_at=consent.expires_at if consent else None,
