@@ -251,7 +251,7 @@ def file_case(courts, user, *, role="defendant", kind="civil", stage="examinatio
                 "kind": kind,
                 "subject": "مطالبه وجه",
                 "court": "دادگاه عمومی حقوقی تهران",
-                "branch": "۱۲",
+                "branch": "شعبه 12",
                 "parties": [
                     {"national_code": user.national_code, "role": role, "name": "زهرا احمدی"},
                     {"national_code": other, "role": other_role, "name": "علی رضایی"},
@@ -266,7 +266,7 @@ def file_case(courts, user, *, role="defendant", kind="civil", stage="examinatio
         kind=kind,
         subject="مطالبه وجه",
         court="دادگاه عمومی حقوقی تهران",
-        branch="۱۲",
+        branch="شعبه 12",
         stage=stage,
         opened_at=timezone.now(),
     )

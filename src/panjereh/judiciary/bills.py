@@ -1353,7 +1353,10 @@ def compose(template: Template, answers: dict[str, str], parties: Parties, on: d
     role_fa = ROLES.get(parties.role, ROLES["other"])[0]
     values = {q.code: _value_fa(q, answers.get(q.code, "")) for q in template.questions}
     body = template.body_fa.format_map(values)
-    court = parties.court + (f"، شعبه {parties.branch}" if parties.branch else "")
+    branch = parties.branch.strip()
+    if branch and not branch.startswith("شعبه"):
+        branch = f"شعبه {branch}"
+    court = parties.court + (f"، {branch}" if branch else "")
     lines = [
         "بسمه تعالی",
         f"ریاست محترم {court}",

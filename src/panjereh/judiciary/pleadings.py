@@ -458,6 +458,8 @@ def _receipt_claims(pleading: Pleading, agency: Agency) -> dict[str, Any]:
             f"لایحه «{title_fa}» در پرونده شماره {case.number} در تاریخ {when_fa} به سامانه "
             f"قضایی رسید و با شماره {pleading.court_reference} ثبت شد."
         ),
+        # The text's SHA-256: the bill received is the one the person read (not shown as a
+        # field: 64 characters do not fit a phone's line).
         "sha": pleading.data.get("sha256", ""),
         "fields": [
             ["موضوع لایحه", "Bill", title_fa, title_en],
@@ -465,12 +467,6 @@ def _receipt_claims(pleading: Pleading, agency: Agency) -> dict[str, Any]:
             ["مرجع رسیدگی", "Court", case.court, ""],
             ["شماره ثبت در دادگاه", "Court reference", pleading.court_reference, ""],
             ["تاریخ وصول", "Received on", when_fa, received.date().isoformat()],
-            [
-                "اثر انگشت متن (SHA-256)",
-                "Text fingerprint (SHA-256)",
-                pleading.data.get("sha256", ""),
-                "",
-            ],
         ],
     }
 

@@ -121,7 +121,7 @@ def _pick_case(request: HttpRequest, template: bills.Template) -> HttpResponse:
         options.append((case, party, template.applies_to(case.kind, case.stage, party.role)))
     error = ""
     status = 200
-    if "case" in request.GET:  # asked and not answered
+    if request.GET.get("asked"):  # the question was sent back unanswered
         error = _("Choose the case the bill is for.")
         status = 400
     return render(
