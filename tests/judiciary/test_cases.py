@@ -85,11 +85,23 @@ def window(live_server, courts, settings, tmp_path):
         Agency(), dict(PLATFORM), author=catalogue_operations.SYSTEM
     )
     cases.provision(operator, resolution_number="1404/test")
-    cases.read_feed()
-    assert FeedCursor.objects.get(name=cases.FEED).failures == 0
+    run_job()
     yield courts
     courts.control("courts", mode="normal")
     breaker.reset()
+
+
+def run_job() -> int:
+    """The periodic job's run. On SQLite the live server's thread and the test's share one
+    in-memory database, which can answer "table is locked" to the gateway's log write: such a
+    run counts a failure like any failed read, and the job is run again (at most 5 times)."""
+    recorded = 0
+    for _attempt in range(5):
+        recorded += cases.read_feed(force=True)
+        if FeedCursor.objects.get(name=cases.FEED).failures == 0:
+            return recorded
+        breaker.reset()
+    raise AssertionError(FeedCursor.objects.get(name=cases.FEED).last_error)
 
 
 def person(*, sana: bool = True, mobile: str = "") -> object:

@@ -39,7 +39,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from panjereh.common.conf import Section
-from panjereh.common.persian import to_persian_digits
+from panjereh.common.persian import to_latin_digits, to_persian_digits
 
 from .models import Case, CaseEvent, CaseParty, FeedCursor, SanaAccount
 
@@ -249,7 +249,9 @@ def read_feed(*, force: bool = False) -> int:
 
 
 def _text(value: Any, limit: int) -> str:
-    text = str(value or "").strip()
+    """Plain text of the court's, control characters out, digits stored Latin (the pages
+    show them in the page's script)."""
+    text = to_latin_digits(str(value or "").strip())
     return _CONTROL_RE.sub("", text)[:limit]
 
 

@@ -13,7 +13,8 @@ the judiciary's exchange member (the same member code as the ``judiciary`` regis
 * ``GET /events?after=<cursor>&limit=N`` (1–500, default 100): the feed of what happens in the
   courts while the system runs, in order: ``{"next", "has_more", "events": [{"cursor",
   "event_id", "case_number", "kind": filed|stage|hearing|decision|pleading, "stage", "at",
-  "title_fa", "title_en", "detail": {...}, "parties": [...]}]}``. A consumer that keeps
+  "title_fa", "title_en", "detail": {...}, "parties": [...], "case": {"kind", "subject",
+  "subject_en", "court", "branch", "opened_at"}}]}``. A consumer that keeps
   ``next`` never misses nor re-reads an event. The cursor is ``<11-digit second>-<9-digit
   sequence>`` and only grows. The history of the seeded cases (before the system started) is
   not in the feed: it is in each case's ``events`` of ``/cases``.
@@ -449,7 +450,7 @@ class CourtBook:
                     :300
                 ],
                 "court": str(data.get("court") or court_fa)[:200],
-                "branch": str(data.get("branch") or "شعبه ۱۰۱")[:100],
+                "branch": str(data.get("branch") or "شعبه 101")[:100],
                 "stage": "filed",
                 "opened_at": _iso(now),
                 "parties": clean,
