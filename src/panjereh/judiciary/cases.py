@@ -162,6 +162,11 @@ def _call(spec, user_id: str, rest: str = "", *, params=None) -> Any:
     return reply
 
 
+def window_agency():
+    """The national window's agency (the exchange consumer that reads the courts)."""
+    return _consumer().agency
+
+
 def provision(agency, *, resolution_number: str, valid_days: int = 365):
     """Grants for the national window (``agency``) on the courts' ``cases`` and ``events``,
     under the window's case-following service. For the demo and the tests; in production the

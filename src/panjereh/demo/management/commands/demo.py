@@ -168,6 +168,13 @@ class Command(BaseCommand):
                 bill_payments(registries.url(billers.NAME), self.stdout.write)
             except Exception as exc:  # the rest of the demo does not need bills
                 self.stderr.write(f"Bills cannot be paid in this run: {exc!r}")
+            # Case progress: the window's grants on the courts' cases and their feed.
+            from panjereh.judiciary import cases as court_cases
+
+            try:
+                court_cases.provision(court_cases.window_agency(), resolution_number="1404/demo")
+            except Exception as exc:  # the rest of the demo does not need it
+                self.stderr.write(f"Case progress cannot read the courts in this run: {exc!r}")
             # The transaction-credit check: the window's grant on the convictions registry.
             from panjereh.demo.credit import credit_checks
 
