@@ -44,6 +44,7 @@ REPLY = "reply"  # answer citizens' ratings in the agency's name
 EDIT = "edit"  # edit the agency's service cards, manage its consultations and smartening plans
 REVOKE = "revoke"  # revoke a signed document the agency issued
 ADMINISTER = "administer"  # the agency's own record and staff
+APPOINTMENTS = "appointments"  # keep the agency's appointment book: offices, slots, attendance
 # Held everywhere, through a platform role.
 SUPERVISE = "supervise"  # read every agency; record the legal obligations' status
 ASSIGN_SERVICE_IDS = "assign_service_ids"
@@ -57,8 +58,8 @@ MODERATE = "moderate"  # moderators: approve or reject public texts
 
 MEMBERSHIP_CAPABILITIES: dict[str, frozenset[str]] = {
     "viewer": frozenset({READ}),
-    "editor": frozenset({READ, DECIDE, REPLY, EDIT}),
-    "admin": frozenset({READ, DECIDE, REPLY, EDIT, REVOKE, ADMINISTER}),
+    "editor": frozenset({READ, DECIDE, REPLY, EDIT, APPOINTMENTS}),
+    "admin": frozenset({READ, DECIDE, REPLY, EDIT, REVOKE, ADMINISTER, APPOINTMENTS}),
 }
 PLATFORM_CAPABILITIES: dict[str, frozenset[str]] = {
     AEO: frozenset({SUPERVISE, READ, EDIT, ADMINISTER, ASSIGN_SERVICE_IDS, CERTIFY}),

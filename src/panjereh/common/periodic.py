@@ -81,6 +81,11 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "permits-read-portals": ("panjereh.permits.routing.read_portals", 30),
     # Issued permits past their last day become expired, the holder told (permits.holding).
     "permits-expire": ("panjereh.permits.holding.expire_due", 86400),
+    # Appointments (docs/appointments.md): holds past their minutes give their seat back,
+    # reminders the day before through the official mailbox, unmarked past bookings no-shows.
+    "appointments-expire-holds": ("panjereh.appointments.operations.expire_holds", 30),
+    "appointments-remind": ("panjereh.appointments.operations.send_reminders", 900),
+    "appointments-no-shows": ("panjereh.appointments.operations.mark_no_shows", 900),
     # Case progress (docs/judiciary.md): the courts' case-event feed read from its cursor;
     # each party told once per new stage, hearing and decision.
     "judiciary-read-cases": ("panjereh.judiciary.cases.read_feed", 30),

@@ -126,6 +126,9 @@ class Command(BaseCommand):
         call_command("demo_accounts")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
+        from panjereh.demo.appointments import seed as seed_appointments
+
+        seed_appointments(self.stdout.write)
         self._seed_permits(history)
         from panjereh.demo.payments import treasury_accounts
 
