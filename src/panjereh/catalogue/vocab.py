@@ -200,6 +200,13 @@ EXCHANGE_ONLY_ITEMS: dict[str, tuple[str, str, str]] = {
     "courts.cases": ("courts", "پرونده‌های قضایی شخص", "A person's judicial cases"),
     "courts.case_events": ("courts", "رویدادهای پرونده‌های قضایی", "Case events"),
     "courts.pleading": ("courts", "وصول لایحه و رسید دادگاه", "A bill received by the court"),
+    # A judge's asset inquiry (panjereh.assets, registries/assets.py).
+    "banks.accounts": ("banks", "حساب‌های بانکی و موجودی", "Bank accounts and balances"),
+    "banks.block": ("banks", "مسدودی حساب بانکی", "Blocking on a bank account"),
+    "stock.holdings": ("stock", "دارایی سهام", "Securities held"),
+    "ssaa.properties": ("ssaa", "املاک ثبت‌شده", "Registered properties"),
+    "ssaa.seizure": ("ssaa", "بازداشت ملک", "Seizure of a property"),
+    "vehicle.assets": ("vehicle", "خودروها و ارزش آن‌ها", "Vehicles and their values"),
     # The judiciary's Financial Convictions Registry (the transaction-credit check).
     "convictions.financial_status": (
         "convictions",

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from panjereh.common.conf import setting
 from panjereh.exchange.provision import register_registries
-from panjereh.registries import REGISTRIES, billers, convictions, courts
+from panjereh.registries import REGISTRIES, assets, billers, convictions, courts
 from panjereh.registries.supervisor import Cluster, RegistryStartError
 
 ADDRESSES_FILE = "registries.json"  # the same file `panjereh registries run` writes
@@ -22,6 +22,7 @@ def start_registries(profile: str, write=print) -> Cluster:
     names = (*REGISTRIES, billers.NAME)  # bills are paid through the exchange too
     names += (convictions.NAME,)  # the transaction-credit check (panjereh.credit)
     names += (courts.NAME,)  # the judiciary's case system (panjereh.judiciary)
+    names += assets.NAMES  # a judge's asset inquiry (panjereh.assets)
     try:
         cluster = Cluster(profile, port_base=port_base, registries=names).start()
     except RegistryStartError:

@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from . import PROFILES, REGISTRIES, billers, convictions, courts, sana
+from . import PROFILES, REGISTRIES, assets, billers, convictions, courts, sana
 from .boards import Boards, representatives_handler
 from .catalogue import SERVICES, openapi
 from .events import DEFAULT_LIMIT, BadCursor, Clock, Feed
@@ -293,7 +293,8 @@ class RegistryApp:
     """The WSGI app of one registry."""
 
     def __init__(self, registry: str, population: Population) -> None:
-        if registry not in (*REGISTRIES, billers.NAME, courts.NAME, convictions.NAME):
+        known = (*REGISTRIES, billers.NAME, courts.NAME, convictions.NAME, *assets.NAMES)
+        if registry not in known:
             raise ValueError(f"unknown registry {registry!r}")
         self.registry = registry
         self.population = population
@@ -306,6 +307,14 @@ class RegistryApp:
         # The billers (:mod:`.billers`) answer GET and POST from their book of bills.
         self.bills: billers.BillBook | None = None
         self.courts: courts.CourtBook | None = None  # the judiciary's case system
+        # The asset inquiry's services (:mod:`.assets`): banks and stock only those; ssaa and
+        # vehicle beside their own.
+        self.assets = assets.AssetBook(population)
+        self.asset_methods = assets.handlers(registry, self.assets)
+        if registry in assets.NAMES:
+            self.services, self.methods, self.handlers = {}, {}, {}
+            self.description = json.dumps(assets.openapi(registry)).encode()
+            return
         if registry == courts.NAME:  # cases, their feed and bills (:mod:`.courts`)
             self.courts = courts.CourtBook(population, self.clock.now)
             self.services = {s["code"]: s for s in courts.SERVICES}
@@ -330,7 +339,7 @@ class RegistryApp:
         handlers.update(sana.read_handlers(self.sana) if self.sana is not None else {})
         self.services = {s["code"]: s for s in SERVICES[registry]}
         self.handlers = {code: handlers[(registry, code)] for code in self.services}
-        self.description = json.dumps(openapi(registry)).encode()
+        self.description = json.dumps(assets.openapi(registry, openapi(registry))).encode()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -380,6 +389,9 @@ class RegistryApp:
             return self._json(start_response, self.faults.status, {"detail": "registry failure"})
         if self.sana is not None and sana.handles(path):  # SANA: GET and POST (:mod:`.sana`)
             return self._json(start_response, *sana.answer(self.sana, environ, path, method))
+        if path.strip("/").split("/")[0] in self.asset_methods:
+            answer = self._answer_by_method(environ, path, method, self.asset_methods)
+            return self._json(start_response, *answer)
         if self.methods:
             return self._json(start_response, *self._answer_by_method(environ, path, method))
         if method != "GET":
@@ -397,9 +409,11 @@ class RegistryApp:
             record = _blank_part(record, service["key_fields"])
         return self._json(start_response, status, record)
 
-    def _answer_by_method(self, environ: dict[str, Any], path: str, method: str) -> Answer:
+    def _answer_by_method(
+        self, environ: dict[str, Any], path: str, method: str, methods: dict | None = None
+    ) -> Answer:
         parts = path.strip("/").split("/")
-        by_method = self.methods.get(parts[0])
+        by_method = (methods or self.methods).get(parts[0])
         if by_method is None or len(parts) > 2 or (len(parts) == 2 and not parts[1]):
             return 404, {"detail": "no such service"}
         handler = by_method.get(method)
@@ -563,7 +577,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--registry",
         required=True,
-        choices=(*REGISTRIES, billers.NAME, courts.NAME, convictions.NAME),
+        choices=(*REGISTRIES, billers.NAME, courts.NAME, convictions.NAME, *assets.NAMES),
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
