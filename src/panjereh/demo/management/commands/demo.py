@@ -185,6 +185,13 @@ class Command(BaseCommand):
                 credit_checks(self.stdout.write)
             except Exception as exc:  # the rest of the demo does not need it
                 self.stderr.write(f"Credit checks cannot read the registry in this run: {exc!r}")
+            # SANA: the window's grant on the judiciary's SANA services; its courts as senders.
+            from panjereh.demo.sana import sana_setup
+
+            try:
+                sana_setup(self.stdout.write)
+            except Exception as exc:  # the rest of the demo does not need it
+                self.stderr.write(f"SANA registration is not available in this run: {exc!r}")
             # Grants for the definitions' data (the dataset's too); those in place are kept.
             from panjereh.demo.definitions import provision
 
