@@ -97,6 +97,15 @@ LIVE_STATES = (
 )
 PAID_STATES = (PaymentState.CAPTURED, PaymentState.SETTLED)
 OPEN_STATES = (PaymentState.CREATED, PaymentState.STARTED, PaymentState.AUTHORISED)
+# The endings without money: a payment in one of these has ``ended_at`` and no other has (a
+# check constraint), so "live" is also "not ended", which is what the database's rules read.
+ENDED_STATES = (
+    PaymentState.FAILED,
+    PaymentState.CANCELLED,
+    PaymentState.EXPIRED,
+    PaymentState.REVERSED,
+)
+LIVE = Q(ended_at__isnull=True)  # the same payments as ``state__in=LIVE_STATES``
 
 
 class Payment(models.Model):
@@ -143,11 +152,21 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
+        # No index and no index predicate reads ``state`` (nor ``settled_at``): settling a
+        # payment (captured → settled, a million in one settlement file) is then a HOT update,
+        # a new version of the row in the same page with no index touched; ``fillfactor`` 50
+        # (migration 0005, PostgreSQL) leaves each page the room for it. "Live" is read from
+        # ``ended_at``, which only an ending sets (``payment_ended_with_its_state``).
         constraints = [
             models.UniqueConstraint(
                 fields=["purpose_kind", "purpose_id"],
-                condition=Q(state__in=LIVE_STATES),
+                condition=LIVE,
                 name="one_live_payment_per_purpose",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ENDED_STATES, ended_at__isnull=False)
+                | (~Q(state__in=ENDED_STATES) & Q(ended_at__isnull=True)),
+                name="payment_ended_with_its_state",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             # Captured once, in full, or not at all; refunds never past the capture.
@@ -161,7 +180,12 @@ class Payment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["state", "next_check_at"]),
+            # The reconciliation job's queue: only open payments have a next check.
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(next_check_at__isnull=False),
+                name="payment_check_due",
+            ),
             models.Index(fields=["agency", "captured_at"]),
             models.Index(
                 fields=["captured_at"],
@@ -187,8 +211,15 @@ class PaymentEvent(models.Model):
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12)
     at = models.DateTimeField(default=timezone.now)
+    # Indexed only where there is a person (``payment_event_actor``): the bank's callbacks, the
+    # jobs and the settlement (a million rows a file) have none, and write no index entry.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     source = models.CharField(max_length=20, blank=True)  # payer, callback, reconciliation, …
     note = models.TextField(blank=True)
@@ -196,6 +227,11 @@ class PaymentEvent(models.Model):
 
     class Meta:
         ordering = ["payment_id", "at", "id"]
+        indexes = [
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="payment_event_actor"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.from_state or '∅'} → {self.to_state}"

@@ -39,7 +39,7 @@ from panjereh.common.templatetags.persian import num
 
 from . import conf, providers, purposes
 from .models import (
-    LIVE_STATES,
+    LIVE,
     PAID_STATES,
     CaseKind,
     CaseState,
@@ -242,9 +242,7 @@ def create_payment(
                     _("This idempotency key was used for another payment."), code="conflict"
                 )
             return _same_request(known, amount, agency.pk)
-    live = Payment.objects.filter(
-        purpose_kind=purpose_kind, purpose_id=purpose_id, state__in=LIVE_STATES
-    ).first()
+    live = Payment.objects.filter(LIVE, purpose_kind=purpose_kind, purpose_id=purpose_id).first()
     if live is not None:
         return _same_request(live, amount, agency.pk)
     account = TreasuryAccount.objects.filter(agency=agency, active=True).first()
@@ -279,7 +277,7 @@ def create_payment(
     def on_conflict(_exc: IntegrityError) -> Payment | None:
         # Another request stored the same purpose's payment (or key) first: that is the answer.
         other = Payment.objects.filter(
-            purpose_kind=purpose_kind, purpose_id=purpose_id, state__in=LIVE_STATES
+            LIVE, purpose_kind=purpose_kind, purpose_id=purpose_id
         ).first() or (
             Payment.objects.filter(idempotency_key=idempotency_key).first()
             if idempotency_key

@@ -20,7 +20,7 @@ from panjereh.catalogue.models import Agency
 from panjereh.common.jalali import TEHRAN, Month
 
 from .models import (
-    LIVE_STATES,
+    LIVE,
     OPEN_STATES,
     PAID_STATES,
     CaseState,
@@ -248,7 +248,7 @@ def history(user) -> QuerySet[Payment]:
 def live_payment(purpose_kind: str, purpose_id: str) -> Payment | None:
     """The purpose's payment under way or paid (None if none: it may be paid again)."""
     return Payment.objects.filter(
-        purpose_kind=purpose_kind, purpose_id=str(purpose_id), state__in=LIVE_STATES
+        LIVE, purpose_kind=purpose_kind, purpose_id=str(purpose_id)
     ).first()
 
 
@@ -268,7 +268,7 @@ def latest_of(purpose_kind: str, purpose_ids: Iterable[str]) -> dict[str, Paymen
 
 def is_paid(purpose_kind: str, purpose_id: str) -> bool:
     return Payment.objects.filter(
-        purpose_kind=purpose_kind, purpose_id=str(purpose_id), state__in=PAID_STATES
+        LIVE, purpose_kind=purpose_kind, purpose_id=str(purpose_id), state__in=PAID_STATES
     ).exists()
 
 
