@@ -56,6 +56,11 @@ OPERATE = "operate"  # ITO: status incidents, evaluation rounds
 EVALUATE = "evaluate"  # the independent evaluator records scores
 MODERATE = "moderate"  # moderators: approve or reject public texts
 
+# Judges: members of the group JUDGE (created by the assets app's migration) who are also staff of
+# an agency; the assets operations accept only the judiciary's.
+JUDGE = "Judge"
+INQUIRE_ASSETS = "inquire_assets"  # ask the asset registries about a case's party; freeze
+
 MEMBERSHIP_CAPABILITIES: dict[str, frozenset[str]] = {
     "viewer": frozenset({READ}),
     "editor": frozenset({READ, DECIDE, REPLY, EDIT, APPOINTMENTS}),
@@ -181,6 +186,16 @@ def require(user, capability: str, agency=None, message=None) -> None:
     """Raise :class:`NotPermitted` unless :func:`can` ``(user, capability, agency)``."""
     if not can(user, capability, agency):
         raise NotPermitted(message, capability)
+
+
+def judge_agencies(user) -> set[int]:
+    """Agencies where ``user`` sits as a judge (the group :data:`JUDGE` and a membership there;
+    a superuser is no judge)."""
+    if user is SYSTEM or not _authenticated(user) or getattr(user, "is_superuser", False):
+        return set()
+    if not has_role(user, JUDGE):
+        return set()
+    return set(_memberships(user))
 
 
 def is_supervisor(user) -> bool:

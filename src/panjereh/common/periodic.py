@@ -81,17 +81,23 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "permits-read-portals": ("panjereh.permits.routing.read_portals", 30),
     # Issued permits past their last day become expired, the holder told (permits.holding).
     "permits-expire": ("panjereh.permits.holding.expire_due", 86400),
+    # Case progress (docs/judiciary.md): the courts' case-event feed read from its cursor;
+    # each party told once per new stage, hearing and decision.
+    "judiciary-read-cases": ("panjereh.judiciary.cases.read_feed", 30),
+    # Credit checks (docs/credit.md) past their consents' expiry closed, results kept for the
+    # readers erased.
+    "credit-expire": ("panjereh.credit.operations.expire_due", 600),
+    # Bills (لوایح) not yet received by the courts' system, tried again after their backoff
+    # (judiciary.pleadings).
+    "judiciary-send-bills": ("panjereh.judiciary.tasks.send_bills", 15),
+    # A judge's asset inquiries (docs/assets.md): registry calls and freeze items due (after
+    # their backoff, or whose Celery task was lost).
+    "assets-due": ("panjereh.assets.operations.run_due", 5),
     # Appointments (docs/appointments.md): holds past their minutes give their seat back,
     # reminders the day before through the official mailbox, unmarked past bookings no-shows.
     "appointments-expire-holds": ("panjereh.appointments.operations.expire_holds", 30),
     "appointments-remind": ("panjereh.appointments.operations.send_reminders", 900),
     "appointments-no-shows": ("panjereh.appointments.operations.mark_no_shows", 900),
-    # Case progress (docs/judiciary.md): the courts' case-event feed read from its cursor;
-    # each party told once per new stage, hearing and decision.
-    "judiciary-read-cases": ("panjereh.judiciary.cases.read_feed", 30),
-    # Bills (لوایح) not yet received by the courts' system, tried again after their backoff
-    # (judiciary.pleadings).
-    "judiciary-send-bills": ("panjereh.judiciary.tasks.send_bills", 15),
 }
 
 
