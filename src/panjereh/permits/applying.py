@@ -42,7 +42,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from panjereh.catalogue import roles
-from panjereh.common import jalali, statemachine
+from panjereh.common import jalali
 from panjereh.common.persian import to_latin_digits
 from panjereh.common.uniquecode import insert_with_unique_code
 from panjereh.identity import businesses
@@ -51,7 +51,7 @@ from panjereh.payments import operations as payments
 from panjereh.payments import purposes
 from panjereh.payments import queries as payment_queries
 
-from . import issuing
+from . import issuing, lifecycle
 from .models import (
     ApplicationState,
     ConditionKind,
@@ -127,25 +127,10 @@ APPROVED = "approved"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 
-# Moves this module makes (the routing module makes the portal's; ``issuing.issue`` makes
-# ``issued``). One state machine mechanism: ``common.statemachine``.
+# Every move of an application, this module's, the portals' (routing) and the issuing, is
+# checked against the one table in :mod:`.lifecycle` (``common.statemachine``).
 S = ApplicationState
-MACHINE = statemachine.Machine(
-    {
-        S.AWAITING_PAYMENT: {S.ROUTING, S.UNDER_REVIEW, S.WITHDRAWN},
-        S.ROUTING: {S.WITHDRAWN},
-        S.UNDER_REVIEW: {S.REJECTED, S.WITHDRAWN},
-    },
-    message=lambda application, to: (
-        _("This application is %(state)s: it cannot be %(to)s.")
-        % {
-            "state": application.get_state_display().lower(),
-            "to": ApplicationState(to).label.lower(),
-        }
-    ),
-    error=type("InvalidTransition", (statemachine.InvalidTransition, PermitError), {}),
-    update_fields=("updated_at",),
-)
+MACHINE = lifecycle.MACHINE  # the one table of an application's states
 InvalidTransition = MACHINE.error
 
 

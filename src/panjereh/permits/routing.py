@@ -19,7 +19,7 @@ The protocol is docs/portals.md. Three jobs of the one job table (``common.perio
 * **read** (:func:`read_portals`, ``permits-read-portals``): each portal's event feed is read
   from the cursor kept in :class:`PortalLink`. Each event becomes a trace step (source
   *portal*, ``portal_event_id`` = the event's id, unique: an event read twice is recorded once)
-  and moves the application (:data:`PORTAL_MOVES`): ``received`` → at the portal,
+  and moves the application (the one table, :data:`.lifecycle.TABLE`): ``received`` → at the portal,
   ``under_review``, ``more_information_requested`` (its text in ``requested``, the applicant is
   told), ``inspection_scheduled``, ``approved`` → the permit is issued (:func:`issuing.issue`,
   with the portal's number and validity), ``rejected`` with its reason. A page's steps and the
@@ -61,9 +61,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from panjereh.catalogue import roles
-from panjereh.common import httpclient, statemachine
+from panjereh.common import httpclient
 
-from . import conf, issuing
+from . import conf, issuing, lifecycle
 from .models import (
     ApplicationState,
     IssuingAuthority,
@@ -98,27 +98,8 @@ EVENT_STATES: dict[str, str] = {
     "inspection_scheduled": S.INSPECTION_SCHEDULED,
     "rejected": S.REJECTED,
 }
-_AT_PORTAL_STATES = (
-    S.AT_PORTAL,
-    S.UNDER_REVIEW,
-    S.INFORMATION_REQUESTED,
-    S.INSPECTION_SCHEDULED,
-)
-# The moves the portals make (``issued`` is ``issuing.issue``'s). A portal's event may skip a
-# step the window never saw (a submit whose answer was lost: the feed says ``received`` and
-# more), so every open portal state reaches every later one.
-PORTAL_MOVES: dict[str, set[str]] = {
-    S.ROUTING: {*_AT_PORTAL_STATES, S.REJECTED},
-    S.AT_PORTAL: {S.UNDER_REVIEW, S.INFORMATION_REQUESTED, S.INSPECTION_SCHEDULED, S.REJECTED},
-    S.UNDER_REVIEW: {S.INFORMATION_REQUESTED, S.INSPECTION_SCHEDULED, S.REJECTED},
-    S.INFORMATION_REQUESTED: {S.UNDER_REVIEW, S.INSPECTION_SCHEDULED, S.REJECTED},
-    S.INSPECTION_SCHEDULED: {S.UNDER_REVIEW, S.INFORMATION_REQUESTED, S.REJECTED},
-}
-MACHINE = statemachine.Machine(
-    PORTAL_MOVES,
-    error=type("InvalidTransition", (statemachine.InvalidTransition, PermitError), {}),
-    update_fields=("updated_at",),
-)
+_AT_PORTAL_STATES = lifecycle.AT_PORTAL
+MACHINE = lifecycle.MACHINE  # the one table of an application's states
 # A permit may be issued from any of these (the portal approved it).
 ISSUABLE = frozenset({S.ROUTING, *_AT_PORTAL_STATES})
 
