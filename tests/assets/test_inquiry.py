@@ -54,8 +54,15 @@ def test_one_request_asks_four_registries_and_totals_each_kind(court, rich):
         assert kind.total == sum(r.get("balance", r.get("value")) for r in kind.rows)
     assert queries.grand_total(kinds) == sum(k.total for k in kinds) > 0
     # Every read went through the gateway as the judiciary, about the subject, with the case.
-    logs = LogRecord.objects.filter(subject=rich, issue=CASE)
-    assert logs.count() == 4
+    # (More than four records when a loaded machine made the client give up on an answer the
+    # gateway then logged: the call was asked again.)
+    logs = LogRecord.objects.filter(subject=rich, issue=CASE).select_related("service")
+    assert {log.service.code for log in logs} == {
+        "accounts",
+        "properties",
+        "holdings",
+        "vehicle-assets",
+    }
     assert {log.consumer_id for log in logs} == {court.judiciary.pk}
 
 
@@ -76,9 +83,10 @@ def test_subjects_who_read_my_data_shows_the_case_number(court, rich):
 def test_double_submission_is_one_inquiry(court, rich):
     key = operations.new_key()
     first = ask(court, rich, key=key)
+    reads = LogRecord.objects.filter(subject=rich).count()
     second = ask(court, rich, key=key)
     assert first.pk == second.pk and Inquiry.objects.count() == 1
-    assert LogRecord.objects.filter(subject=rich).count() == 4
+    assert LogRecord.objects.filter(subject=rich).count() == reads >= 4  # nothing asked again
 
 
 def test_company_national_id_is_asked_too(court, population):
