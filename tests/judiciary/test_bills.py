@@ -553,3 +553,24 @@ def test_a_template_that_does_not_fit_the_case_is_refused():
     assert answer.status_code == 400 and 'id="bill-unfit"' in answer.content.decode()
     with pytest.raises(pleadings.BillRefused):
         pleadings.prepare(user, "withdraw-claim", case.number, {"scope": "petition"}, actor=user)
+
+
+@pytest.mark.django_db
+def test_from_a_case_page_the_catalogue_offers_the_templates_that_fit_that_case():
+    user, stranger = person(), person()
+    case = Case.objects.create(
+        number="14059000000444",
+        kind="criminal",
+        subject="توهین",
+        court="دادسرا",
+        stage="examination",
+        opened_at=timezone.now(),
+    )
+    CaseParty.objects.create(
+        case=case, national_code=user.national_code, user=user, role="complainant"
+    )
+    page = signed_in(user).get(f"/judiciary/bills/?case={case.number}").content.decode()
+    assert 'id="bills-for-case"' in page
+    assert f"/judiciary/bills/new/forgiveness/?case={case.number}" in page
+    assert "template-withdraw-claim" not in page  # a civil plaintiff's bill
+    assert signed_in(stranger).get(f"/judiciary/bills/?case={case.number}").status_code == 404
