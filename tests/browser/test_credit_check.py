@@ -13,7 +13,6 @@ import pytest
 from panjereh.credit.models import CreditCheck, StatusRead
 from panjereh.registries import convictions
 from tests.credit.conftest import (  # noqa: F401 -- the credit tests' fixtures
-    make_person,
     people,
     population,
     registry_process,
@@ -29,8 +28,8 @@ def test_two_people_consent_and_each_sees_the_other(
     browser,
     variant,
     live_server,
-    window,
-    people,
+    window,  # noqa: F811 -- the fixture imported above
+    people,  # noqa: F811
     population,  # noqa: F811
 ):
     _ = variant.gettext
