@@ -258,3 +258,9 @@ def test_the_other_party_is_named_only_once_they_agreed(cast):
     )
     operations.give_consent(check, cast["counterparty"])
     assert "کریمی" in initiator.get(f"/credit/{check.reference}/").content.decode()
+
+
+def test_the_judicial_services_list_the_credit_check(client):
+    page = client.get("/en/judiciary/").content.decode()
+    assert 'id="service-credit"' in page and 'href="/en/credit/"' in page
+    assert "اعتبارسنجی معاملات" in client.get("/judiciary/").content.decode()

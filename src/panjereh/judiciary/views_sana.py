@@ -56,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "bills_url": _url("judiciary:bills"),
             "certificate_url": certificate,
             "appointments_url": _url("appointments:home") or _url("appointments:index"),
+            "credit_url": _url("credit:mine"),
         },
     )
 
