@@ -2,7 +2,8 @@
 
 ``--people`` people (default 400), ``--threads`` at a time (default 40, each thread with its own
 database connection), book ``--capacity`` places (default 200, in slots of 5) of one office at
-once: each person tries the slots in a shuffled order, holding a seat
+once: each person reads the times with a free place (as the page shows them) and picks one
+at random, again after a "just taken" answer, until none is left; holding a seat
 (``appointments.operations.hold``, one conditional update) and confirming it
 (``operations.confirm``, the state machine's locked move). The run is valid only if exactly
 ``--capacity`` bookings are made and every slot holds exactly its capacity; the figure is
@@ -67,6 +68,7 @@ def run(args) -> dict:
     import datetime as dt
 
     from django.db import connection
+    from django.db.models import F
     from django.utils import timezone
 
     from panjereh.appointments import operations
@@ -132,14 +134,17 @@ def run(args) -> dict:
                     if not queue:
                         return
                     index, person = queue.pop()
-                order = slots[:]
-                random.Random(index).shuffle(order)
+                pick = random.Random(index)
                 result, tries = "full", 0
                 try:
-                    for slot in order:
+                    while True:
+                        # As the page does: the times with a free place, then one of them.
+                        free = list(Slot.objects.filter(office=office, taken__lt=F("capacity")))
+                        if not free:
+                            break
                         tries += 1
                         try:
-                            booking = operations.hold(person, slot)
+                            booking = operations.hold(person, pick.choice(free))
                         except operations.SlotFull:
                             continue
                         operations.confirm(person, booking)

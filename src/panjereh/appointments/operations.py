@@ -215,6 +215,9 @@ def hold(actor, slot: Slot, *, replaces: Booking | None = None) -> Booking:
         raise Refused(_("This time has passed; choose another."))
     if slot.starts_at > now + dt.timedelta(days=int(conf.get("BOOK_AHEAD_DAYS"))):
         raise Refused(_("This time is too far ahead to book yet."))
+    if slot.taken >= slot.capacity and not _stale_holds(slot, now).exists():
+        # Full as read: answered at once (the conditional update below is the guarantee).
+        raise SlotFull(_("This time was just taken. Choose another time."))
     until = pause_until(actor, now)
     if until is not None:
         raise Paused(
@@ -272,12 +275,15 @@ def _take_seat(slot: Slot, now: dt.datetime) -> bool:
     expired (so a seat never waits for the job)."""
     if Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
         return True
-    stale = Booking.objects.filter(slot=slot, state=State.HELD, held_until__lte=now)
-    if not any(_expire(b, now) for b in stale[:20]):
+    if not any(_expire(b, now) for b in _stale_holds(slot, now)[:20]):
         return False
     return bool(
         Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1)
     )
+
+
+def _stale_holds(slot: Slot, now: dt.datetime):
+    return Booking.objects.filter(slot=slot, state=State.HELD, held_until__lte=now)
 
 
 def _expire(booking: Booking, now: dt.datetime) -> bool:
