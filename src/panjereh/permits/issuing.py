@@ -43,6 +43,7 @@ from panjereh.common.persian import to_persian_digits
 from panjereh.common.uniquecode import insert_with_unique_code
 from panjereh.services import documents, keys
 
+from . import lifecycle
 from .models import (
     ApplicationState,
     IssuedPermit,
@@ -102,6 +103,7 @@ def issue(
     existing = IssuedPermit.objects.filter(application=application).first()
     if existing is not None:
         return existing
+    lifecycle.MACHINE.check(application, ApplicationState.ISSUED)  # the one table
     now = timezone.now()
     start = valid_from or timezone.localdate(now)
     until = valid_until or start.replace(year=start.year + DEFAULT_VALIDITY_YEARS)
