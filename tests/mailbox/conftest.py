@@ -5,9 +5,11 @@ call's assertion as agency systems do."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import itertools
 import json
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from django.core.cache import cache
 
 from panjereh.exchange import gateway, provision
 from panjereh.exchange.client import generate_key, make_assertion, public_jwks
+from panjereh.identity import registry_checks
 from panjereh.registries.population import legal_person_check_digit, national_code_check_digit
 from tests.factories import UserFactory, make_agency
 
@@ -73,6 +76,62 @@ class Sender:
         data = {"to": {"national_code": to}, "subject": "احضاریه", "body": "متن ابلاغیه"}
         data.update(fields)
         return self.post("notices", data, key)
+
+
+@dataclass
+class FakeRegistries:
+    """The civil and company registries as the mailbox asks them (``registry_checks``): the
+    people the civil registry knows, the companies and representatives the company registry
+    names, and whether they answer. A company not named here is answered from the window's
+    copy (its ``LegalPerson`` and current ``Representative`` rows)."""
+
+    people: set = dataclass_field(default_factory=set)
+    companies: dict = dataclass_field(default_factory=dict)
+    calls: list = dataclass_field(default_factory=list)
+    down: bool = False
+
+    def civil_identity(self, code):
+        self.calls.append(("civil", code))
+        if self.down:
+            raise registry_checks.RegistryUnavailable("down")
+        if code not in self.people:
+            return None
+        return registry_checks.CivilRecord(
+            code, "سارا", "محمدی", "علی", dt.date(1990, 1, 1), "f", True
+        )
+
+    def company_record(self, national_id):
+        from panjereh.identity.models import LegalPerson, Representative
+
+        self.calls.append(("company", national_id))
+        if self.down:
+            raise registry_checks.RegistryUnavailable("down")
+        if national_id in self.companies:
+            if self.companies[national_id] is None:
+                return None
+            name, reps = self.companies[national_id]
+        else:
+            company = LegalPerson.objects.filter(national_id=national_id).first()
+            if company is None:
+                return None
+            name = company.name
+            reps = [
+                (r.person.national_code, r.role)
+                for r in Representative.objects.filter(
+                    legal_person=company, valid_until__isnull=True
+                ).select_related("person")
+            ]
+        return registry_checks.CompanyRecord(
+            national_id, name, True, tuple((code, role, "1400-01-01") for code, role in reps)
+        )
+
+
+@pytest.fixture(autouse=True)
+def registries(monkeypatch) -> FakeRegistries:
+    fake = FakeRegistries()
+    monkeypatch.setattr(registry_checks, "civil_identity", fake.civil_identity)
+    monkeypatch.setattr(registry_checks, "company_record", fake.company_record)
+    return fake
 
 
 @pytest.fixture(autouse=True)

@@ -144,6 +144,27 @@ def match_identity(national_code: str, birth_date: dt.date) -> CivilRecord | Non
         raise RegistryUnavailable(f"unexpected identity answer: {exc}") from exc
 
 
+def civil_identity(national_code: str) -> CivilRecord | None:
+    """The Civil Registration record of ``national_code`` (no birth date to match), or None if
+    the registry holds no such person: whether a person exists, e.g. before an official notice
+    is kept for someone not yet signed up (mailbox)."""
+    answer = _call(IDENTITY, national_code, rest=national_code)
+    if answer is None:
+        return None
+    try:
+        return CivilRecord(
+            national_code=answer["national_code"],
+            first_name=answer["first_name"],
+            last_name=answer["last_name"],
+            father_name=answer.get("father_name") or "",
+            birth_date=dt.date.fromisoformat(answer["birth_date"]),
+            sex=answer.get("sex") or "",
+            alive=bool(answer.get("alive", True)),
+        )
+    except (KeyError, ValueError) as exc:
+        raise RegistryUnavailable(f"unexpected identity answer: {exc}") from exc
+
+
 def mobile_belongs_to(national_code: str, mobile: str) -> bool:
     """True if the mobile-ownership registry says ``mobile`` is registered to this person."""
     answer = _call(MOBILE, national_code, query={"national_code": national_code, "mobile": mobile})

@@ -67,11 +67,16 @@ def _max_body() -> int:
     return min(limit, django_limit) if django_limit is not None else limit
 
 
-def _too_large() -> MailboxError:
+def _max_batch() -> int:
+    return int(conf.get("MAX_BATCH_BYTES"))
+
+
+def _too_large(limit: int | None = None) -> MailboxError:
     return MailboxError(
         "request_too_large",
         413,
-        _("The request is larger than %(limit)s bytes; nothing was sent.") % {"limit": _max_body()},
+        _("The request is larger than %(limit)s bytes; nothing was sent.")
+        % {"limit": limit or _max_body()},
     )
 
 
@@ -88,16 +93,17 @@ def _authenticate(request: HttpRequest) -> ConsumerSystem:
     return system
 
 
-def _body(request: HttpRequest) -> Any:
-    """The JSON body, refused before it is read when too large."""
+def _body(request: HttpRequest, limit: int | None = None) -> Any:
+    """The JSON body, refused before it is read when too large. With ``limit`` (a bulk send),
+    the body is read from the stream up to that many bytes, above Django's own limit."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit():
         raise MailboxError("bad_request", 400, _("The request has no valid Content-Length."))
-    if int(declared) > _max_body():
-        drain(request, _max_body())
-        raise _too_large()
+    if int(declared) > (limit or _max_body()):
+        drain(request, limit or _max_body())
+        raise _too_large(limit)
     try:
-        raw = request.body
+        raw = request.read(int(declared)) if limit else request.body
     except RequestDataTooBig:
         raise _too_large() from None
     if b"\x00" in raw:
@@ -178,12 +184,12 @@ def batches(request: HttpRequest) -> HttpResponse:
     """POST a bulk send: queued, made available in chunks; its status at its address."""
     _only(request, "POST")
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > _max_body():
-        close = not drain(request, _max_body()) and may_close(request)
-        return _error("request_too_large", 413, _too_large().message, close=close)
+    if declared.isdigit() and int(declared) > _max_batch():
+        close = not drain(request, _max_batch()) and may_close(request)
+        return _error("request_too_large", 413, _too_large(_max_batch()).message, close=close)
     system = _authenticate(request)
     key = _idempotency_key(request)
-    data = _body(request)
+    data = _body(request, _max_batch())
     batch, created = operations.queue_batch(
         system.agency,
         system.client_id,

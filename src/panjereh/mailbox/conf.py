@@ -18,6 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ATTACHMENT_BYTES": 1_000_000,
     "MAX_REQUEST_BYTES": 2_400_000,
     "MAX_ATTACHMENTS": 5,
+    # A bulk send's whole body (bytes): its items, attachments included (each within the limits
+    # above). Read by the mailbox's API itself, above Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    "MAX_BATCH_BYTES": 40_000_000,
     # Bulk sends: items in one batch, items made available per run of the job (the rate).
     "BULK_MAX_ITEMS": 100_000,
     "BULK_CHUNK": 200,

@@ -33,6 +33,9 @@ class State(models.TextChoices):
     """Delivery states, in GOV.UK Notify's shape."""
 
     CREATED = "created", _("Accepted")
+    # Addressed to a person the civil registry knows who has not signed up to the window yet:
+    # kept for them, made available when they first sign in (docs/mailbox.md).
+    HELD = "held", _("Kept until the addressee signs in")
     SENDING = "sending", _("Being made available")
     MADE_AVAILABLE = "made_available", _("Made available")
     OPENED = "opened", _("Opened")
@@ -54,6 +57,7 @@ class Notice(models.Model):
         "served_at",
         "served_by",
         "failed_reason",
+        "alerted",
     }
 
     class ServedBy(models.TextChoices):
@@ -65,7 +69,7 @@ class Notice(models.Model):
     client = models.CharField(_("sending system"), max_length=200)
     recipient_kind = models.CharField(max_length=10, choices=RecipientKind.choices)
     # A person's national code (10 digits) or a company's national ID (11 digits).
-    recipient = models.CharField(_("addressee"), max_length=11, db_index=True)
+    recipient = models.CharField(_("addressee"), max_length=11)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -86,6 +90,8 @@ class Notice(models.Model):
     served_at = models.DateTimeField(null=True, blank=True)
     served_by = models.CharField(max_length=10, choices=ServedBy.choices, blank=True)
     failed_reason = models.CharField(max_length=300, blank=True)
+    # How many people were alerted (by SMS, through the inbox) when it was made available.
+    alerted = models.PositiveIntegerField(default=0)
 
     objects = NoDeleteQuerySet.as_manager()
 
@@ -99,7 +105,11 @@ class Notice(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["recipient", "-created_at"], name="mailbox_notice_recipient"),
+            # The mailbox page: one addressee's notices, newest first, a page at a time.
+            models.Index(
+                fields=["recipient", "recipient_kind", "-created_at", "-id"],
+                name="mailbox_notice_box",
+            ),
             models.Index(fields=["state", "made_available_at"], name="mailbox_notice_due"),
         ]
 

@@ -13,11 +13,16 @@ from panjereh.common.conf import setting
 def process_batch(batch_id: int) -> int:
     """One chunk of a batch, then the next chunk queued while items remain due: the chunk size
     is the rate (``PANJEREH_MAILBOX_BULK_CHUNK`` items a run)."""
+    import time
+
     from . import operations
 
+    started = time.monotonic()
     handled = operations.process_items(batch_id=batch_id)
     if handled:
-        process_batch.apply_async((batch_id,), countdown=1)
+        # The next chunk a second after this one began (at once if this one took longer).
+        countdown = max(0.0, 1.0 - (time.monotonic() - started))
+        process_batch.apply_async((batch_id,), countdown=countdown)
     return handled
 
 

@@ -4,6 +4,7 @@ and the public check of a proof of service."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -15,6 +16,12 @@ from . import operations, pdf
 from .models import Notice, RecipientKind
 
 MAX_PROOF_UPLOAD = 2_000_000
+PAGE_SIZE = 50
+
+
+def _page_number(value: str | None) -> int:
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
 
 
 def _whose(request: HttpRequest):
@@ -34,6 +41,8 @@ def mailbox(request: HttpRequest) -> HttpResponse:
         )
         owner = authority.company.name
     else:
+        if delegation is None:
+            operations.deliver_held(principal)  # kept before they signed up (usually at sign-in)
         rows = Notice.objects.filter(
             recipient_kind=RecipientKind.PERSON, recipient=principal.national_code or "-"
         )
@@ -41,21 +50,33 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     # The list shows what the served rule says now, not when the job last ran.
     for due in operations.due_for_service(rows)[:200]:
         operations.serve_if_due(due)
-    rows = rows.select_related("agency").only(
-        "reference",
-        "subject",
-        "created_at",
-        "made_available_at",
-        "opened_at",
-        "served_at",
-        "state",
-        "agency__name_fa",
-        "agency__name_en",
-    )[:200]
+    # A page at a time, newest first: one query for the page (the index mailbox_notice_box
+    # serves the filter and the order), one for the count, the agencies joined.
+    rows = (
+        rows.select_related("agency")
+        .order_by("-created_at", "-pk")
+        .only(
+            "reference",
+            "subject",
+            "created_at",
+            "made_available_at",
+            "opened_at",
+            "served_at",
+            "state",
+            "agency__name_fa",
+            "agency__name_en",
+        )
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(_page_number(request.GET.get("page")))
     return render(
         request,
         "mailbox/mailbox.html",
-        {"notices": rows, "owner": owner, "helper": delegation is not None},
+        {
+            "notices": page.object_list,
+            "page": page,
+            "owner": owner,
+            "helper": delegation is not None,
+        },
     )
 
 

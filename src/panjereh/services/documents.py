@@ -90,9 +90,12 @@ def payload_for(application: Application, data: dict[str, Any], number: str) -> 
     return claims
 
 
-def sign(agency, claims: dict[str, Any], typ: str = "panjereh-document+jws") -> tuple[str, str]:
-    """``claims`` signed with the agency's active key (ES256); the token and the key's id."""
-    row = keys.active_key(agency, AgencyKey.Use.SIGN)
+def sign(
+    agency, claims: dict[str, Any], typ: str = "panjereh-document+jws", *, key=None
+) -> tuple[str, str]:
+    """``claims`` signed with the agency's active key (ES256); the token and the key's id.
+    ``key``: that active key's row, already read (many signatures in one go)."""
+    row = key or keys.active_key(agency, AgencyKey.Use.SIGN)
     body = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
     token = jws.serialize_compact(
         {"alg": "ES256", "kid": row.kid, "typ": typ},
