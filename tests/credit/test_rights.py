@@ -264,3 +264,23 @@ def test_the_judicial_services_list_the_credit_check(client):
     page = client.get("/en/judiciary/").content.decode()
     assert 'id="service-credit"' in page and 'href="/en/credit/"' in page
     assert "اعتبارسنجی معاملات" in client.get("/judiciary/").content.decode()
+
+
+def test_the_expiry_job_closes_checks_past_their_deadline(cast):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    late = fresh_check(cast)
+    operations.give_consent(late, cast["initiator"])
+    later = timezone.now() + dt.timedelta(days=operations.consent_days(), minutes=1)
+    with time_machine.travel(later, tick=False):
+        fresh = operations.start_check(cast["third"], counterparty_code=ALI, description="رهن")
+        assert operations.expire_due() == 1
+        assert operations.expire_due() == 0  # once
+    late.refresh_from_db()
+    fresh.refresh_from_db()
+    assert late.state == CheckState.EXPIRED and late.closed_at is not None
+    assert fresh.state == CheckState.AWAITING
+    assert CheckEvent.objects.filter(credit_check=late, to_state="expired").count() == 1
