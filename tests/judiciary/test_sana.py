@@ -40,7 +40,9 @@ SEED, SIZE = 1404, 10_000
 
 @pytest.fixture(scope="session")
 def sana_registries():
-    cluster = Cluster("small", seed=SEED, registries=("civil", "shahkar", "ssaa", "judiciary")).start()
+    cluster = Cluster(
+        "small", seed=SEED, registries=("civil", "shahkar", "ssaa", "judiciary")
+    ).start()
     yield cluster
     cluster.stop()
 
