@@ -259,7 +259,14 @@ def test_a_failing_registry_then_back_loses_nothing(window):
     row = FeedCursor.objects.get(name=cases.FEED)
     assert row.failures == 1 and row.last_error and row.checked_at == start
     assert queries.feed_state().failing
+    watcher = person()  # another user: their reading of their own cases is not the feed's
+    page = signed_in(watcher).get("/judiciary/cases/").content.decode()
+    assert 'id="courts-unreachable"' in page  # the courts cannot be asked now: said so
     window.control("courts", mode="normal")
+    breaker.reset()
+    cache.clear()
+    page = signed_in(watcher).get("/judiciary/cases/").content.decode()
+    assert 'id="courts-feed-late"' in page  # the courts answer; the feed's news is late
     breaker.reset()
     with time_machine.travel(start + cases.retry_after(1) - dt.timedelta(seconds=1), tick=False):
         assert cases.read_feed() == 0  # still waiting its pause
@@ -292,6 +299,15 @@ def test_a_persons_earlier_cases_are_read_with_their_history_and_no_notice(windo
     page = signed_in(user).get("/judiciary/cases/")
     assert page.status_code == 200
     assert all(f"/judiciary/cases/{c['number']}/" in page.content.decode() for c in seeded)
+
+
+def test_the_celery_task_runs_the_job(window):
+    from panjereh.judiciary import tasks
+
+    a, b = person(), person()
+    number = file_case(window, a, b)
+    assert tasks.read_cases.apply().get() == 1
+    assert Case.objects.filter(number=number).exists()
 
 
 def test_a_bad_event_is_skipped_not_kept():

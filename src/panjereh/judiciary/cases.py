@@ -198,6 +198,13 @@ def cursor() -> FeedCursor:
     return row
 
 
+def _failed(row: FeedCursor, exc: Exception) -> None:
+    FeedCursor.objects.filter(pk=row.pk).update(
+        failures=F("failures") + 1, last_error=str(exc)[:300], checked_at=timezone.now()
+    )
+    log.info("courts feed not read now: %s", exc)
+
+
 def read_feed(*, force: bool = False) -> int:
     """The periodic job: read the courts' feed from the cursor and record each event; how many
     events were newly recorded. After a failure it waits its pause (unless ``force``)."""
@@ -222,10 +229,7 @@ def read_feed(*, force: bool = False) -> int:
             if not isinstance(data, dict) or not isinstance(data.get("events"), list):
                 raise CourtsUnavailable("the feed answered in an unknown form")
         except CourtsUnavailable as exc:
-            FeedCursor.objects.filter(pk=row.pk).update(
-                failures=F("failures") + 1, last_error=str(exc)[:300], checked_at=timezone.now()
-            )
-            log.info("courts feed not read now: %s", exc)
+            _failed(row, exc)
             return recorded
         for event in data["events"]:
             if not isinstance(event, dict):
@@ -234,6 +238,9 @@ def read_feed(*, force: bool = False) -> int:
                 recorded += int(record(event, from_feed=True))
             except BadEvent as exc:
                 log.error("courts feed: event skipped: %s", exc)
+            except CourtsUnavailable as exc:  # a notice could not be sent now: this event again
+                _failed(row, exc)
+                return recorded
             position = str(event.get("cursor") or "")
             if position > row.cursor:
                 FeedCursor.objects.filter(pk=row.pk, cursor=row.cursor).update(cursor=position)
@@ -399,9 +406,7 @@ def _notice_text(event: CaseEvent) -> tuple[str, str]:
         lines.append(f"خلاصه رأی: {to_persian_digits(_text(court['summary_fa'], 1000))}")
     else:
         lines.append(f"مرحله: {stage_label(event.stage)[0]}")
-    with translation.override("fa"):
-        page = reverse("judiciary:case", args=[case.number])
-    lines.append(f"جزئیات پرونده در پنجره ملی: {page}")
+    lines.append("جزئیات پرونده: پنجره ملی، خدمات الکترونیک قضایی، پرونده‌های من")
     return f"پرونده {number}: {to_persian_digits(event.title)}", "\n".join(lines)
 
 
