@@ -687,7 +687,7 @@ def provision(*, resolution_number: str, valid_days: int = 365):
         purpose = catalogue_operations.save_service(
             Service(agency=agency),
             {
-                "service_id": make_service_id(f"{947_000_000 + agency.pk:09d}"),
+                "service_id": make_service_id(f"{952_000_000 + agency.pk:09d}"),
                 "title_fa": PURPOSE_TITLE_FA,
                 "title_en": PURPOSE_TITLE_EN,
                 "recipients": ["G2G"],

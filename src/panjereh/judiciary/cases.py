@@ -177,7 +177,7 @@ def provision(agency, *, resolution_number: str, valid_days: int = 365):
         agency,
         SERVICES,
         purpose=(PURPOSE_TITLE_FA, PURPOSE_TITLE_EN),
-        number_base=920_000_000,
+        number_base=925_000_000,
         resolution_number=resolution_number,
         valid_days=valid_days,
     )

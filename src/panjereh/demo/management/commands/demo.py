@@ -176,8 +176,21 @@ class Command(BaseCommand):
 
             try:
                 court_cases.provision(court_cases.window_agency(), resolution_number="1404/demo")
+                # Bills (لوایح) sent to a case: the window's grant on the courts' pleadings.
+                from panjereh.judiciary import pleadings
+
+                pleadings.provision(court_cases.window_agency(), resolution_number="1404/demo")
             except Exception as exc:  # the rest of the demo does not need it
                 self.stderr.write(f"Case progress cannot read the courts in this run: {exc!r}")
+            # Asset inquiry: the judiciary as a consumer with grants on the asset registries.
+            from panjereh.assets import operations as asset_inquiry
+
+            try:
+                asset_inquiry.provision(resolution_number="1404/demo")
+            except Exception as exc:  # the rest of the demo does not need it
+                self.stderr.write(
+                    f"Asset inquiries cannot read the registries in this run: {exc!r}"
+                )
             # The transaction-credit check: the window's grant on the convictions registry.
             from panjereh.demo.credit import credit_checks
 

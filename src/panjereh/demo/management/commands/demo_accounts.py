@@ -86,6 +86,15 @@ class Command(BaseCommand):
                 user=user, agency=agency, defaults={"role": "admin"}
             )
             lines.append(f"  {username:18} agency admin of {agency.name_fa} ({code})")
+        # A judge of the judiciary (the group Judge and a membership there): asset inquiries.
+        judiciary = Agency.objects.filter(code="judiciary").first()
+        if judiciary is not None:
+            judge = self._user("judge", password, "قاضی", judiciary.name_fa)
+            judge.groups.add(roles.Group.objects.get_or_create(name=roles.JUDGE)[0])
+            AgencyMembership.objects.update_or_create(
+                user=judge, agency=judiciary, defaults={"role": "viewer"}
+            )
+            lines.append(f"  {'judge':18} judge of {judiciary.name_fa}: asset inquiries, /assets/")
         self.stdout.write("Demo back-office accounts:")
         for line in lines:
             self.stdout.write(line)
