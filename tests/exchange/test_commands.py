@@ -67,10 +67,11 @@ def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, t
     first = start_registries("small", write=lambda _text: None)
     try:
         count = DataService.objects.count()
-        # 35 data services (with the companies' representatives) and the 3 life-event feeds,
-        # and the simulated billers' services (the demo starts them with the registries)
-        assert sum(len(services) for services in SERVICES.values()) == 38
-        assert count == 38 + len(billers.SERVICES)
+        # 35 data services (with the companies' representatives), the 3 life-event feeds and
+        # the judiciary's 2 SANA services, and the simulated billers' services (the demo starts
+        # them with the registries)
+        assert sum(len(services) for services in SERVICES.values()) == 40
+        assert count == 40 + len(billers.SERVICES)
         assert (tmp_path / "registries.json").exists()
     finally:
         first.stop()
