@@ -60,7 +60,7 @@ def test_registries_run_writes_addresses_and_stops_on_sigterm(tmp_path):
 @pytest.mark.django_db
 def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, tmp_path):
     from panjereh.demo.exchange import start_registries
-    from panjereh.registries import billers
+    from panjereh.registries import assets, billers, convictions, courts
 
     monkeypatch.setenv("PANJEREH_REGISTRY_PORT_BASE", "0")  # free ports
     settings.VAR_DIR = tmp_path
@@ -68,10 +68,17 @@ def test_demo_start_up_registers_providers_idempotently(monkeypatch, settings, t
     try:
         count = DataService.objects.count()
         # 35 data services (with the companies' representatives), the 3 life-event feeds and
-        # the judiciary's 2 SANA services, and the simulated billers' services (the demo starts
-        # them with the registries)
+        # the judiciary's 2 SANA services, and the registries the demo starts beside them: the
+        # simulated billers, the Financial Convictions Registry, the courts' case system and the
+        # asset registries (banks and stock, and the asset services of deeds and vehicles)
         assert sum(len(services) for services in SERVICES.values()) == 40
-        assert count == 40 + len(billers.SERVICES)
+        beside = (
+            len(billers.SERVICES)
+            + len(convictions.SERVICES)
+            + len(courts.SERVICES)
+            + sum(len(services) for services in assets.SERVICES.values())
+        )
+        assert count == 40 + beside
         assert (tmp_path / "registries.json").exists()
     finally:
         first.stop()
