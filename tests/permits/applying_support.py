@@ -171,8 +171,10 @@ def treasury(agency):
 
 def capture(payment: Payment) -> None:
     """The payment captured as the bank's verification would, and its purpose told."""
+    # A captured payment is live (no end: payments' check constraint ties ``ended_at`` to the
+    # ending states), even one the window had cancelled when the bank took the money.
     Payment.objects.filter(pk=payment.pk).update(
-        state="captured", captured_amount=payment.amount, captured_at=timezone.now()
+        state="captured", captured_amount=payment.amount, captured_at=timezone.now(), ended_at=None
     )
     assert purposes.tell(payment.pk)
 
