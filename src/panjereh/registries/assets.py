@@ -30,7 +30,7 @@ import json
 import threading
 from typing import Any
 
-from .catalogue import LEGAL_BASIS
+from . import catalogue
 from .population import (
     Population,
     is_valid_legal_person_id,
@@ -427,44 +427,7 @@ def handlers(registry: str, book: AssetBook) -> dict[str, dict[str, Any]]:
 
 
 def _paths(registry: str) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for service in SERVICES.get(registry, []):
-        fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
-        operation = {
-            "operationId": service["code"],
-            "summary": service["title_en"],
-            "x-panjereh-service-code": service["code"],
-            "x-panjereh-title-fa": service["title_fa"],
-            "x-panjereh-key-fields": service["key_fields"],
-            "x-panjereh-items": service["items"],
-            "x-panjereh-legal-basis": LEGAL_BASIS,
-            "parameters": [
-                {
-                    "name": service["param"],
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            ],
-            "responses": {
-                "200": {
-                    "description": "The record",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {name: {} for name in dict.fromkeys(fields)},
-                            }
-                        }
-                    },
-                },
-                "404": {"description": "No such record"},
-            },
-        }
-        paths[f"/{service['code']}/{{{service['param']}}}"] = {
-            method: operation for method in service["methods"]
-        }
-    return paths
+    return catalogue.paths(SERVICES.get(registry, []))
 
 
 def openapi(registry: str, description: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -472,15 +435,4 @@ def openapi(registry: str, description: dict[str, Any] | None = None) -> dict[st
     own ``description`` with the asset services added."""
     if description is not None:
         return {**description, "paths": {**description["paths"], **_paths(registry)}}
-    member_code, name_fa, name_en = ORGANISATIONS[registry]
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": name_en,
-            "version": "1.0",
-            "x-panjereh-registry": registry,
-            "x-panjereh-member-code": member_code,
-            "x-panjereh-name-fa": name_fa,
-        },
-        "paths": _paths(registry),
-    }
+    return catalogue.describe(registry, *ORGANISATIONS[registry], _paths(registry))

@@ -28,7 +28,7 @@ import random
 import threading
 from typing import Any
 
-from .catalogue import LEGAL_BASIS
+from . import catalogue
 from .population import legal_person_check_digit
 
 NAME = "billers"
@@ -256,49 +256,6 @@ def control(book: BillBook, method: str, body: bytes) -> Answer:
 
 def openapi() -> dict[str, Any]:
     """The billers' published description (the exchange registers a data service per path)."""
-    paths: dict[str, Any] = {}
-    for service in SERVICES:
-        parameters = [
-            {"name": service["param"], "in": "path", "required": True, "schema": {"type": "string"}}
-        ] + [
-            {"name": name, "in": "query", "schema": {"type": "string"}} for name in service["query"]
-        ]
-        fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
-        operation = {
-            "operationId": service["code"],
-            "summary": service["title_en"],
-            "x-panjereh-service-code": service["code"],
-            "x-panjereh-title-fa": service["title_fa"],
-            "x-panjereh-key-fields": service["key_fields"],
-            "x-panjereh-items": service["items"],
-            "x-panjereh-legal-basis": LEGAL_BASIS,
-            "parameters": parameters,
-            "responses": {
-                "200": {
-                    "description": "The record",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {name: {} for name in dict.fromkeys(fields)},
-                            }
-                        }
-                    },
-                },
-                "404": {"description": "No such bill"},
-            },
-        }
-        paths[f"/{service['code']}/{{{service['param']}}}"] = {
-            method: operation for method in service["methods"]
-        }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": NAME_EN,
-            "version": "1.0",
-            "x-panjereh-registry": NAME,
-            "x-panjereh-member-code": MEMBER_CODE,
-            "x-panjereh-name-fa": NAME_FA,
-        },
-        "paths": paths,
-    }
+    return catalogue.describe(
+        NAME, MEMBER_CODE, NAME_FA, NAME_EN, catalogue.paths(SERVICES, not_found="No such bill")
+    )

@@ -618,11 +618,17 @@ def subsystem(registry: str) -> str:
     return f"{registry}-registry"
 
 
-def openapi(registry: str) -> dict[str, Any]:
-    """The registry's published OpenAPI 3.1 description, with its data items."""
-    member_code, name_fa, name_en = ORGANISATIONS[registry]
-    paths: dict[str, Any] = {}
-    for service in SERVICES[registry]:
+def paths(
+    services: list[dict[str, Any]],
+    *,
+    legal_basis: str = LEGAL_BASIS,
+    record: str = "The record",
+    not_found: str = "No such record",
+) -> dict[str, Any]:
+    """The OpenAPI paths of ``services``, one operation per method with its data items: the
+    one writer of every simulated organisation's published description."""
+    described: dict[str, Any] = {}
+    for service in services:
         path = f"/{service['code']}" + (f"/{{{service['param']}}}" if service.get("param") else "")
         parameters = []
         if service.get("param"):
@@ -637,7 +643,7 @@ def openapi(registry: str) -> dict[str, Any]:
         for name in service.get("query", []):
             parameters.append({"name": name, "in": "query", "schema": {"type": "string"}})
         fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
-        paths[path] = {
+        described[path] = {
             method: {
                 "operationId": service["code"],
                 "summary": service["title_en"],
@@ -645,11 +651,11 @@ def openapi(registry: str) -> dict[str, Any]:
                 "x-panjereh-title-fa": service["title_fa"],
                 "x-panjereh-key-fields": service["key_fields"],
                 "x-panjereh-items": service["items"],
-                "x-panjereh-legal-basis": LEGAL_BASIS,
+                "x-panjereh-legal-basis": legal_basis,
                 "parameters": parameters,
                 "responses": {
                     "200": {
-                        "description": "The record",
+                        "description": record,
                         "content": {
                             "application/json": {
                                 "schema": {
@@ -659,11 +665,18 @@ def openapi(registry: str) -> dict[str, Any]:
                             }
                         },
                     },
-                    "404": {"description": "No such record"},
+                    "404": {"description": not_found},
                 },
             }
             for method in service.get("methods", ["get"])
         }
+    return described
+
+
+def describe(
+    registry: str, member_code: str, name_fa: str, name_en: str, described: dict[str, Any]
+) -> dict[str, Any]:
+    """A simulated organisation's published OpenAPI 3.1 description around its ``paths``."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -673,5 +686,11 @@ def openapi(registry: str) -> dict[str, Any]:
             "x-panjereh-member-code": member_code,
             "x-panjereh-name-fa": name_fa,
         },
-        "paths": paths,
+        "paths": described,
     }
+
+
+def openapi(registry: str) -> dict[str, Any]:
+    """The registry's published OpenAPI 3.1 description, with its data items."""
+    member_code, name_fa, name_en = ORGANISATIONS[registry]
+    return describe(registry, member_code, name_fa, name_en, paths(SERVICES[registry]))

@@ -22,7 +22,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from .catalogue import LEGAL_BASIS, ORGANISATIONS
+from . import catalogue
+from .catalogue import ORGANISATIONS
 from .events import Clock
 from .population import REFERENCE_DATE, Population, jalali
 
@@ -102,52 +103,11 @@ def handlers(pop: Population, clock: Clock) -> dict[str, Any]:
 
 def openapi() -> dict[str, Any]:
     """The registry's published description (the exchange registers a data service per path)."""
-    paths: dict[str, Any] = {}
-    for service in SERVICES:
-        fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
-        operation = {
-            "operationId": service["code"],
-            "summary": service["title_en"],
-            "x-panjereh-service-code": service["code"],
-            "x-panjereh-title-fa": service["title_fa"],
-            "x-panjereh-key-fields": service["key_fields"],
-            "x-panjereh-items": service["items"],
-            "x-panjereh-legal-basis": LEGAL_BASIS
-            + "; Law on the Manner of Enforcing Financial Convictions 1394, Art. 23",
-            "parameters": [
-                {
-                    "name": service["param"],
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            ],
-            "responses": {
-                "200": {
-                    "description": "The person's status",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {name: {} for name in dict.fromkeys(fields)},
-                            }
-                        }
-                    },
-                },
-                "404": {"description": "No person with this national code"},
-            },
-        }
-        paths[f"/{service['code']}/{{{service['param']}}}"] = {
-            method: operation for method in service["methods"]
-        }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": NAME_EN,
-            "version": "1.0",
-            "x-panjereh-registry": NAME,
-            "x-panjereh-member-code": MEMBER_CODE,
-            "x-panjereh-name-fa": NAME_FA,
-        },
-        "paths": paths,
-    }
+    described = catalogue.paths(
+        SERVICES,
+        legal_basis=catalogue.LEGAL_BASIS
+        + "; Law on the Manner of Enforcing Financial Convictions 1394, Art. 23",
+        record="The person's status",
+        not_found="No person with this national code",
+    )
+    return catalogue.describe(NAME, MEMBER_CODE, NAME_FA, NAME_EN, described)

@@ -54,8 +54,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import catalogue
 from .billers import mod11
-from .catalogue import LEGAL_BASIS, ORGANISATIONS
+from .catalogue import ORGANISATIONS
 from .population import REFERENCE_DATE, Population, jalali
 
 NAME = "courts"
@@ -613,56 +614,4 @@ def control(book: CourtBook, data: dict[str, Any]) -> Answer:
 
 def openapi() -> dict[str, Any]:
     """The case system's published description (the exchange registers a service per path)."""
-    paths: dict[str, Any] = {}
-    for service in SERVICES:
-        parameters = []
-        if service["param"]:
-            parameters.append(
-                {
-                    "name": service["param"],
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            )
-        parameters += [
-            {"name": name, "in": "query", "schema": {"type": "string"}} for name in service["query"]
-        ]
-        fields = list(service["key_fields"]) + [f for fs in service["items"].values() for f in fs]
-        operation = {
-            "operationId": service["code"],
-            "summary": service["title_en"],
-            "x-panjereh-service-code": service["code"],
-            "x-panjereh-title-fa": service["title_fa"],
-            "x-panjereh-key-fields": service["key_fields"],
-            "x-panjereh-items": service["items"],
-            "x-panjereh-legal-basis": LEGAL_BASIS,
-            "parameters": parameters,
-            "responses": {
-                "200": {
-                    "description": "The record",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {name: {} for name in dict.fromkeys(fields)},
-                            }
-                        }
-                    },
-                },
-                "404": {"description": "No such record"},
-            },
-        }
-        path = f"/{service['code']}" + (f"/{{{service['param']}}}" if service["param"] else "")
-        paths[path] = {method: operation for method in service["methods"]}
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": NAME_EN,
-            "version": "1.0",
-            "x-panjereh-registry": NAME,
-            "x-panjereh-member-code": MEMBER_CODE,
-            "x-panjereh-name-fa": NAME_FA,
-        },
-        "paths": paths,
-    }
+    return catalogue.describe(NAME, MEMBER_CODE, NAME_FA, NAME_EN, catalogue.paths(SERVICES))
