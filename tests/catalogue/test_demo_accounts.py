@@ -47,7 +47,12 @@ def test_generated_password_is_kept_and_reused(settings, tmp_path, monkeypatch):
 
     _run()  # a second run changes nothing
     assert User.objects.filter(username__in=["aeo-officer", "nocr-admin"]).count() == 2
-    assert AgencyMembership.objects.count() == len(expected)
+    # The agency admins, and the judge's membership of the judiciary (asset inquiries).
+    assert AgencyMembership.objects.count() == len(expected) + ("judiciary" in expected)
+    if "judiciary" in expected:
+        judge = User.objects.get(username="judge")
+        assert roles.judge_agencies(judge) == {Agency.objects.get(code="judiciary").pk}
+        assert judge.check_password(password)
     assert (tmp_path / "demo-accounts.txt").read_text(encoding="utf-8") == stored
     assert User.objects.get(username="nocr-admin").check_password(password)
 
