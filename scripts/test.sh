@@ -107,7 +107,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 run_pg "$pg_bin/initdb" -D "$pgdir/data" -U panjereh --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" -l "$pgdir/log" -w start >/dev/null
+# max_connections: the parts run side by side on this one server, and the concurrency tests
+# (200 people booking the last 50 places, each with its own connection) need a connection each.
+run_pg "$pg_bin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" -l "$pgdir/log" -w start >/dev/null
 redisport=${PANJEREH_TEST_REDISPORT:-$($BIN/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 # A throw-away Redis on loopback: nothing saved to disk, gone with the run.
 redis-server --bind 127.0.0.1 --port "$redisport" --save "" --appendonly no \
