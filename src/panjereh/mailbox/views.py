@@ -16,7 +16,7 @@ from . import operations, pdf
 from .models import Notice, RecipientKind
 
 MAX_PROOF_UPLOAD = 2_000_000
-PAGE_SIZE = 50
+PAGE_SIZE = 20  # a phone's screenful or two; the rest by page (docs/mailbox.md)
 
 
 def _page_number(value: str | None) -> int:
