@@ -1,5 +1,6 @@
 """Helpers every benchmark shares: a free loopback port, percentiles, waiting for a server,
-the CPU a server process tree has used, stopping a server by its PID.
+the CPU a server process tree has used, stopping a server by its PID; the machine, the load
+average and a figure's verdict against its goal.
 
 The benchmarks run as scripts (``python benchmarks/<name>/run.py``); each puts this folder on
 ``sys.path`` and imports from here.
@@ -8,6 +9,7 @@ The benchmarks run as scripts (``python benchmarks/<name>/run.py``); each puts t
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -137,3 +139,37 @@ class LoadClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def machine() -> dict:
+    info = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return info
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def verdict(name: str, figure: float, goal: float, unit: str, *, lower_is_better=True) -> dict:
+    ratio = figure / goal if goal else 0.0
+    met = ratio <= 1 if lower_is_better else ratio >= 1
+    print(
+        f"  {name}: {figure:.1f} {unit}; goal {goal:g} {unit}; ratio {ratio:.2f}; "
+        f"{'met' if met else 'NOT met'}",
+        flush=True,
+    )
+    return {"figure": round(figure, 2), "goal": goal, "ratio": round(ratio, 3), "met": met}

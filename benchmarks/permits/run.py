@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -51,7 +50,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import LoadClient, free_port, percentile, process_cpu, stop_server, wait_http
+from benchlib import (
+    LoadClient,
+    free_port,
+    load,
+    machine,
+    percentile,
+    process_cpu,
+    stop_server,
+    verdict,
+    wait_http,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUE_P50_GOAL_MS = 200.0
@@ -101,40 +110,6 @@ QUERIES = [
     "veterinary",
     "import",
 ]
-
-
-def machine() -> dict:
-    info = {
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                info["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return info
-
-
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def verdict(name: str, figure: float, goal: float, unit: str, *, lower_is_better=True) -> dict:
-    ratio = figure / goal if goal else 0.0
-    met = ratio <= 1 if lower_is_better else ratio >= 1
-    print(
-        f"  {name}: {figure:.1f} {unit}; goal {goal:g} {unit}; ratio {ratio:.2f}; "
-        f"{'met' if met else 'NOT met'}",
-        flush=True,
-    )
-    return {"figure": round(figure, 2), "goal": goal, "ratio": round(ratio, 3), "met": met}
 
 
 def main() -> None:
