@@ -50,3 +50,29 @@ def test_the_500_page_is_branded_and_needs_no_database(language, direction, home
     assert title in html
     assert home in html
     assert "portal/css/portal" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("prefix", "lang", "title"),
+    [("", "fa", "این کار از شما پذیرفته نیست"), ("/en", "en", "You cannot do this here")],
+)
+def test_a_refused_action_shows_the_windows_localised_403_page_with_its_reason(
+    client, prefix, lang, title
+):
+    """A right refused in an operation (``roles.NotPermitted``, a 403) shows the window's page
+    in the page's language, with the operation's reason, not Django's bare English one."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())  # a citizen, not the judiciary's staff
+    response = client.get(f"{prefix}/assets/letters/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert f'<html lang="{lang}"' in html and 'class="site-header"' in html
+    assert title in html and 'id="forbidden"' in html
+    assert "403 Forbidden" not in html
+    with translation.override(lang):
+        from django.utils.html import escape
+        from django.utils.translation import gettext
+
+        assert escape(gettext("Only the judiciary's staff handle freeze letters.")) in html
