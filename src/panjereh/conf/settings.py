@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "panjereh.appointments",
     "panjereh.credit",
     "panjereh.assets",
+    "panjereh.personal",
+    "panjereh.citizenapi",
     "oauth2_provider",
 ]
 # The demo (panjereh demo, seed, demo_accounts and the sample data): never in production.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/catalogue/", include("panjereh.catalogue.api_urls")),
     path("api/mailbox/v1/", include("panjereh.mailbox.api_urls")),
+    path("api/me/v1/", include("panjereh.citizenapi.urls")),
     path("r1/", include("panjereh.exchange.gateway_urls")),
     path("", include("panjereh.services.public_urls")),
     path("", include("panjereh.identity.oidc_views")),
@@ -37,6 +38,7 @@ urlpatterns += i18n_patterns(
     path("appointments/", include("panjereh.appointments.urls")),
     path("credit/", include("panjereh.credit.urls")),
     path("assets/", include("panjereh.assets.urls")),
+    path("my/", include("panjereh.personal.urls")),
     path("", include("panjereh.portal.urls")),
     prefix_default_language=False,
 )
