@@ -35,9 +35,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-# axe-core for the browser tests' checks of every page (tests/browser/package.json, pinned by
-# its package-lock.json; node_modules is git-ignored). Debian's nodejs and npm when npm is missing.
-if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+# axe-core for the browser tests' checks of every page and Lighthouse for the phone pages'
+# scores (tests/browser/package.json, pinned by its package-lock.json; node_modules is
+# git-ignored). Debian's nodejs and npm when npm is missing.
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ] ||
+  [ ! -f tests/browser/node_modules/lighthouse/cli/index.js ]; then
   if ! command -v npm >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
       echo "== installing nodejs npm from Debian"
@@ -48,7 +50,7 @@ if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
       exit 1
     fi
   fi
-  echo "== installing axe-core for the browser tests (npm ci)"
+  echo "== installing axe-core and Lighthouse for the browser tests (npm ci)"
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 # The browser journeys run once, in the PostgreSQL leg (the production stack), in Persian on a
