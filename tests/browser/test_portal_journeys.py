@@ -200,7 +200,7 @@ def test_self_hosted_font_is_used(phone_page, live_server, live_catalogue):
     phone_page.wait_for_load_state("networkidle")
     assert phone_page.evaluate("document.fonts.check('16px Vazirmatn')")
     assert all(url.startswith(live_server.url) for url in requests), requests
-    assert any(url.endswith("Vazirmatn-Regular.woff2") for url in requests)
+    assert any(url.endswith("Vazirmatn-Regular-subset.woff2") for url in requests)
 
 
 @pytest.mark.parametrize("which", ["home", "service"])
