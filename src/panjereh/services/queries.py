@@ -270,3 +270,51 @@ def services_of_applications(tracking_codes) -> dict[str, int]:
             )
         )
     return out
+
+
+# -- what a person holds (the personal app's "my documents") ------------------------------------
+
+
+def documents_held_by(user, number: str | None = None) -> list:
+    """The signed documents (certificates) of ``user``'s applications, newest first; with
+    ``number``, only that one (if theirs). Rows with their agency and definition."""
+    from .models import Document
+
+    rows = Document.objects.filter(application__user=user).exclude(token="")
+    if number is not None:
+        rows = rows.filter(number=number)
+    return list(
+        rows.select_related("agency", "application__definition").order_by("-issued_at", "-pk")
+    )
+
+
+def receipts_held_by(user, number: str | None = None) -> list:
+    """The signed receipts of the fees ``user`` paid, newest first (``number``: that one)."""
+    from .models import Receipt
+
+    rows = Receipt.objects.filter(application__user=user).exclude(token="")
+    if number is not None:
+        rows = rows.filter(number=number)
+    return list(
+        rows.select_related("agency", "application__definition").order_by("-issued_at", "-pk")
+    )
+
+
+def applications_waiting_for(user, limit: int = 20) -> list[Application]:
+    """``user``'s open applications whose next step is theirs (the fee to pay)."""
+    from .models import State
+
+    return list(
+        Application.objects.filter(user=user, state=State.AWAITING_PAYMENT)
+        .select_related("definition")
+        .order_by("-submitted_at")[:limit]
+    )
+
+
+def latest_applications(user, limit: int = 5) -> list[Application]:
+    """``user``'s latest applications, newest first."""
+    return list(
+        Application.objects.filter(user=user)
+        .select_related("definition")
+        .order_by("-submitted_at")[:limit]
+    )
