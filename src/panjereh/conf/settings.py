@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The installable app: marks signed-in pages with their holder and makes the sign-out clear
+    # the site's data in the browser (portal.pwa, docs/pwa.md).
+    "panjereh.portal.pwa.OfflineCopyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
