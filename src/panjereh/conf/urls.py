@@ -7,9 +7,12 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from panjereh.portal.views import switch_language
+from panjereh.portal.views_pwa import service_worker
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
+    # The installable app's service worker, from the root so that its scope is the whole site.
+    path("sw.js", service_worker, name="service_worker"),
     path("i18n/<str:language>/", switch_language, name="switch_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/catalogue/", include("panjereh.catalogue.api_urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_pwa
 
 app_name = "portal"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("life-events/", views.life_events, name="life_events"),
     path("life-events/<slug:code>/", views.life_event_detail, name="life_event"),
     path("once-only/", views.once_only, name="once_only"),
+    path("offline/", views_pwa.offline, name="offline"),
+    path("manifest.webmanifest", views_pwa.manifest, name="manifest"),
 ]

@@ -5,7 +5,9 @@
       "stacked", so that on a phone the stylesheet draws each row as a card of labelled cells
       instead of a table wider than the screen.
    2. A region that still scrolls sideways can be reached and scrolled with the keyboard.
-   3. The error summary of a form that came back with errors takes the focus. */
+   3. The error summary of a form that came back with errors takes the focus.
+   4. The installable app's service worker (/sw.js, docs/pwa.md) is registered once the page has
+      loaded; it keeps the person's own pages readable offline. */
 (function () {
   "use strict";
 
@@ -151,6 +153,21 @@
       if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
       summary.focus();
     }
+  }
+
+  // Registered after the page's load, so that it never competes with the page itself; only
+  // where the browser allows workers (HTTPS, or the machine's own address).
+  function registerWorker() {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+      // Without the worker the site works as before, online only.
+    });
+  }
+
+  if (document.readyState === "complete") {
+    registerWorker();
+  } else {
+    window.addEventListener("load", registerWorker);
   }
 
   if (document.readyState === "loading") {
