@@ -1,0 +1,168 @@
+"""The installable app in a real Chromium (issue 18, part 1; Persian phone, English desktop): the
+manifest is valid and Chromium finds the site installable, the service worker is active; the
+person opens their inbox, a message, their applications and an application; offline, the same
+pages are still readable with the notice that they are a copy kept on the device and from when
+(Jalali date in Persian digits on Persian pages); a page never opened shows the offline page;
+signing out wipes every kept copy (docs/pwa.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from django.utils import timezone
+
+from panjereh.common import jalali
+from panjereh.inbox import notify
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SUBJECT = {"fa": "ابلاغ رأی شورای حل اختلاف", "en": "Decision of the dispute council"}
+
+
+def issue_certificate(user):
+    """A no-criminal-record certificate issued to ``user`` by the engine's own issuing step,
+    with the data the registries would have returned (their processes are not needed here)."""
+    from panjereh.services import definitions, engine, workflow
+    from panjereh.services.models import Application, FetchedData, State
+
+    definitions.load()
+    application, _ = engine.submit(
+        definitions.active("no-criminal-record"),
+        user,
+        idempotency_key="pwa",
+        inputs={"purpose": "بانک ملی"},
+    )
+    FetchedData.objects.create(
+        application=application,
+        name="identity",
+        record={
+            "first_name": "مریم",
+            "last_name": "کریمی",
+            "father_name": "علی",
+            "birth_date": "1990-01-02",
+            "birth_date_jalali": "1368-10-12",
+            "alive": True,
+        },
+    )
+    FetchedData.objects.create(
+        application=application, name="criminal", record={"has_record": False, "convictions": []}
+    )
+    workflow.transition(application, State.FETCHING)
+    workflow.transition(application, State.DECIDING)
+    engine.advance(application.pk)
+    application = Application.objects.get(pk=application.pk)
+    assert application.state == State.ISSUED, application.state
+    return application
+
+
+@pytest.fixture
+def person(transactional_db):
+    from tests.factories import UserFactory
+
+    user = UserFactory(
+        national_code="0012345679", is_staff=False, assurance_level=3, mobile="09121234567"
+    )
+    notify.post(
+        user,
+        kind="notice",
+        dedupe_key="pwa-notice",
+        subject_fa=SUBJECT["fa"],
+        subject_en=SUBJECT["en"],
+        body_fa="رأی شورا صادر شد.",
+        body_en="The council has decided.",
+    )
+    return user
+
+
+def _kept_on(variant, when) -> str:
+    """How the notice names the day a copy was kept: the Jalali date in Persian digits, or
+    the English date."""
+    if variant.lang == "fa":
+        return jalali.format_fa(when)
+    return timezone.localtime(when).strftime("%-d %b %Y")
+
+
+def test_install_then_read_the_inbox_and_applications_offline(
+    browser, variant, live_server, person
+):
+    from panjereh.inbox.models import Message
+
+    user = person
+    application = issue_certificate(user)
+    message = Message.objects.get(user=user, dedupe_key="pwa-notice")
+
+    context = variant.signed_in_context(browser, live_server.url, user)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    base = live_server.url + variant.prefix
+    try:
+        # 1. Installable: the manifest of the page's language, valid, and a worker active.
+        page.goto(f"{base}/inbox/")
+        state = page.evaluate("navigator.serviceWorker.ready.then(r => r.active && r.active.state)")
+        assert state == "activated"
+        manifest = page.evaluate(
+            "fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())"
+        )
+        assert manifest["lang"] == variant.lang and manifest["display"] == "standalone"
+        cdp = context.new_cdp_session(page)
+        found = cdp.send("Page.getAppManifest")
+        assert found["errors"] == [], found["errors"]
+        assert found["url"].endswith(f"{variant.prefix}/manifest.webmanifest")
+        # Chromium's own installability check (name, icons of 192 and 512 pixels, start address,
+        # display, a worker with a fetch handler): nothing missing. A Playwright context is
+        # Chromium's incognito mode, where no app is installed, which it says too.
+        installability = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert {error["errorId"] for error in installability} <= {"in-incognito"}, installability
+
+        # 2. Online, under the worker: the person's own pages, each kept as it is read.
+        page.reload()
+        assert page.evaluate("!!navigator.serviceWorker.controller")
+        page.locator(f"a[href$='/inbox/{message.pk}/']").first.click()
+        page.wait_for_url(re.compile(rf"/inbox/{message.pk}/$"))
+        page.goto(f"{base}/services/")
+        page.goto(f"{base}/services/a/{application.tracking_code}/")
+        kept_at = timezone.now()
+        page.wait_for_function(
+            "caches.open('panjereh-personal').then(c => c.keys()).then(k => k.length >= 5)"
+        )
+
+        # 3. Offline: the same pages, with the notice that they are a kept copy and from when.
+        context.set_offline(True)
+        for path, text in [
+            ("/inbox/", SUBJECT[variant.lang]),
+            (f"/inbox/{message.pk}/", SUBJECT[variant.lang]),
+            ("/services/", application.tracking_code),
+            (f"/services/a/{application.tracking_code}/", application.tracking_code),
+        ]:
+            page.goto(f"{base}{path}")
+            notice = page.locator("#offline-copy")
+            assert notice.is_visible(), path
+            assert _kept_on(variant, kept_at) in notice.inner_text(), notice.inner_text()
+            assert variant.gettext("You are offline: this is a copy kept on this device.") in (
+                notice.inner_text()
+            )
+            assert variant.digits(text) in page.locator("main").inner_text() or text in (
+                page.locator("main").inner_text()
+            ), path
+
+        # A page never opened: the offline page, in the page's language.
+        page.goto(f"{base}/appointments/mine/")
+        assert page.locator("#offline-page").is_visible()
+        assert page.locator("h1").inner_text() == variant.gettext("You are offline")
+        page.goto(f"{base}/search/?q=passport")
+        assert page.locator("#offline-page").is_visible()
+
+        # 4. Online again, signing out wipes every kept copy from the device.
+        context.set_offline(False)
+        page.goto(f"{base}/account/logout/")
+        page.locator("#logout-submit").click()
+        page.wait_for_url(re.compile(rf"{variant.prefix}/$"))
+        # (The home page registers the worker again, which keeps the offline pages and static
+        # files: nobody's own pages.)
+        assert "panjereh-personal" not in page.evaluate("caches.keys()")
+    finally:
+        context.close()
