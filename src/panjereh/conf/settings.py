@@ -275,12 +275,19 @@ OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": env("PANJEREH_OIDC_ISSUER", ""),
     "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    # "none": the window's own mobile app, a public client with PKCE (docs/api.md, Citizen API).
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ],
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     "PKCE_REQUIRED": True,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if MODE != "production" else ["https"],
+    # ir.gov.panjereh.app: the private-use scheme of the window's own mobile app (RFC 8252 7.1).
+    "ALLOWED_REDIRECT_URI_SCHEMES": (["https", "http"] if MODE != "production" else ["https"])
+    + ["ir.gov.panjereh.app"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ID_TOKEN_EXPIRE_SECONDS": 600,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
@@ -297,6 +304,8 @@ OAUTH2_PROVIDER = {
         "profile": "Name",
         "phone": "Mobile number",
         "national_code": "National code",
+        # Only the window's own mobile app may ask for it (identity.oidc.ClientScopes).
+        "citizen": "Your applications, mailbox, documents and appointments",
     },
     "DEFAULT_SCOPES": ["openid"],
     "REQUEST_APPROVAL_PROMPT": "force",

@@ -53,8 +53,17 @@ IN_TOKEN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar(
 REUSED_CODES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "panjereh_reused_codes", default=None
 )
+# While set (a list), refresh-token families whose revoked token was presented again are
+# collected here and revoked by the token view after its own (rolled-back) transaction.
+REUSED_FAMILIES: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "panjereh_reused_families", default=None
+)
 BASE_SCOPES = ["openid", "profile", "phone"]
 NATIONAL_CODE_SCOPE = "national_code"
+# The citizen API (panjereh.citizenapi): only the window's own mobile app, a public client
+# created by citizenapi's migration 0001, may ask for it.
+CITIZEN_SCOPE = "citizen"
+FIRST_PARTY_CLIENT_ID = "panjereh-app"
 ORG_SCOPE = "org"
 ORG_SCOPE_DESCRIPTION = "The company the person acts for"
 ACR_VALUES = ["1", "2", "3", "4"]
@@ -107,6 +116,8 @@ class ClientScopes(SettingsScopes):
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
         if application is None:
             return list(self.get_all_scopes())
+        if application.client_id == FIRST_PARTY_CLIENT_ID:
+            return [*BASE_SCOPES, CITIZEN_SCOPE]
         profile = client_profile(application)
         if profile is not None and profile.may_receive_national_code:
             return [*BASE_SCOPES, NATIONAL_CODE_SCOPE, ORG_SCOPE]
@@ -582,6 +593,32 @@ class PanjerehValidator(OAuth2Validator):
         else:
             pending.append(hashed)
 
+    def _refuse_reused_refresh(self, refresh_token) -> None:
+        """A rotated (revoked) refresh token presented again: the library revokes its whole
+        family, but inside the token view's transaction, which the error answer rolls back
+        on PostgreSQL; the family is revoked again after it (``oidc_views.TokenView``)."""
+        if not isinstance(refresh_token, str) or not settings.OAUTH2_PROVIDER.get(
+            "REFRESH_TOKEN_REUSE_PROTECTION"
+        ):
+            return
+        checksum = hashlib.sha256(refresh_token.encode("utf-8", "replace")).hexdigest()
+        try:
+            family = (
+                RefreshToken.objects.filter(token_checksum=checksum, revoked__isnull=False)
+                .exclude(token_family=None)
+                .values_list("token_family", flat=True)
+                .first()
+            )
+        except ValueError:  # e.g. a NUL byte on PostgreSQL
+            return
+        if family is None:
+            return
+        pending = REUSED_FAMILIES.get()
+        if pending is None:
+            RefreshToken.revoke_family(family)
+        else:
+            pending.append(family)
+
     def _check_and_set_request_resource(self, request):
         if request.grant_type != "authorization_code":
             return super()._check_and_set_request_resource(request)
@@ -699,6 +736,8 @@ class PanjerehValidator(OAuth2Validator):
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         ok = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if not ok:
+            self._refuse_reused_refresh(refresh_token)
         if ok:
             # A refreshed ID token keeps the sid of the latest live session in which this
             # client was used; with none live, the person has signed out and refresh stops.

@@ -20,13 +20,17 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
 from oauth2_provider.exceptions import InvalidOIDCRedirectURIError, OAuthToolkitError
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import (
+    RefreshToken,
+    get_access_token_model,
+    get_application_model,
+)
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.signals import app_authorized
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestFatalError
 
-from . import audit, operations
+from . import audit, operations, passkeys
 from .models import AuthEvent, Consent
 from .oidc import (
     ACR_VALUES,
@@ -34,6 +38,7 @@ from .oidc import (
     NATIONAL_CODE_SCOPE,
     ORG_SCOPE,
     REUSED_CODES,
+    REUSED_FAMILIES,
     SID_SESSION_KEY,
     ec_public_jwk,
     pairwise_subject,
@@ -94,12 +99,13 @@ class AuthorizeView(dot.AuthorizationView):
         needed = _requested_level(request.GET.get("acr_values"))
         consent = Consent.objects.filter(user=request.user, application=application).first()
         consented = consent is not None and set(scopes) <= set(consent.scopes)
-        if _silent(request) and needed > request.user.assurance_level:
+        if _silent(request) and needed > passkeys.session_level(request):
             return self._silent_error(request, "interaction_required")
         if _silent(request) and not consented:
             return self._silent_error(request, "consent_required")
-        if needed > request.user.assurance_level:
-            # Not an error: the person is sent to raise their level and then comes back here.
+        if needed > passkeys.session_level(request):
+            # Not an error: the person is sent to raise their level (or, at level 3, to use
+            # their passkey in this session) and then comes back here.
             query = urlencode({"level": needed, "next": request.get_full_path()})
             return redirect(f"{reverse('identity:step_up')}?{query}")
         if consented:
@@ -194,6 +200,7 @@ class TokenView(dot.TokenView):
         if connection.vendor == "sqlite":
             return super().post(request, *args, **kwargs)
         reused = REUSED_CODES.set([])
+        families = REUSED_FAMILIES.set([])
         try:
             with transaction.atomic():
                 marker = IN_TOKEN_TRANSACTION.set(True)
@@ -208,7 +215,11 @@ class TokenView(dot.TokenView):
             # transaction of this refused request.
             for hashed in REUSED_CODES.get() or []:
                 revoke_redeemed(hashed)
+            # A rotated refresh token presented again: its family is revoked for good.
+            for family in REUSED_FAMILIES.get() or []:
+                RefreshToken.revoke_family(family)
         finally:
+            REUSED_FAMILIES.reset(families)
             REUSED_CODES.reset(reused)
         return response
 
