@@ -35,8 +35,10 @@ PERSIAN = (
     "U+0698,U+06A9,U+06AF,U+06BE,U+06C0,U+06CC,U+06D5,U+06F0-06F9,U+200C-200F,U+FDFC"
 )
 # Latin: ASCII, the Latin-1 signs (no-break space, « », §, ·, ×, ÷; no accented letters), dashes, quotation marks,
-# bullet, ellipsis, single guillemets, arrows, minus.
-LATIN = "U+0020-007E,U+00A0-00BF,U+00D7,U+00F7,U+2010-2014,U+2018-201E,U+2022,U+2026,U+2039-203A,U+2190-2193,U+2212"
+# bullet, ellipsis, single guillemets, minus (Vazirmatn has no arrows).
+LATIN = (
+    "U+0020-007E,U+00A0-00BF,U+00D7,U+00F7,U+2010-2014,U+2018-201E,U+2022,U+2026,U+2039-203A,U+2212"
+)
 UNICODE_RANGES = f"{PERSIAN},{LATIN}"
 
 
