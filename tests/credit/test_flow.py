@@ -14,7 +14,7 @@ from panjereh.catalogue import roles
 from panjereh.credit import operations, registry
 from panjereh.credit.models import CheckState, CreditCheck, StatusRead
 from panjereh.exchange.models import LogRecord
-from panjereh.exchange.queries import accesses_to
+from panjereh.exchange.queries import accesses_to, my_data_reads
 from panjereh.inbox.models import Delivery, Message
 from panjereh.registries import convictions
 
@@ -97,13 +97,25 @@ def test_after_both_consents_each_sees_the_other_and_every_read_is_shown_to_both
         (ali.national_code, sara.national_code),
         (sara.national_code, ali.national_code),
     }
-    # Each read is in the subject's "who read my data", under the check's reference.
+    # Each read is in the subject's "who read my data", under the check's reference, and in
+    # the reader's as a read made for them: both people see both reads, one log record each.
     for person in (ali, sara):
         records = list(accesses_to(person.national_code))
         assert len(records) == 1 and records[0].issue == check.reference
         assert records[0].items == ["convictions.financial_status"]
+        listed = list(my_data_reads(person.national_code))
+        assert {r.x_road_id for r in listed} == {r.message_id for r in reads}
+        assert {(r.subject, r.made_for) for r in listed} == {
+            (ali.national_code, sara.national_code),
+            (sara.national_code, ali.national_code),
+        }
         mine = signed_in(person).get("/en/exchange/my-data/").content.decode()
         assert check.reference in mine and "Financial-conviction status" in mine
+        assert mine.count("read for you</td>") == 1 and mine.count("<td>Yours</td>") == 1
+    # A third person sees neither read.
+    third = make_person(population.national_code(9_999), "09123333333")
+    assert not my_data_reads(third.national_code).exists()
+    assert check.reference not in signed_in(third).get("/en/exchange/my-data/").content.decode()
     # The reader's own data was not read by their own read.
     assert {r.x_road_id for r in LogRecord.objects.all()} == {r.message_id for r in reads}
     # Each was told their status was seen; no alert carries a status.

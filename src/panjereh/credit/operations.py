@@ -309,7 +309,7 @@ def read_status(check: CreditCheck, actor, *, delegation=None) -> StatusRead:
     if check.state != CheckState.CONSENTED or len(valid_consents(check)) != 2:
         raise CheckRefused(_("Both of you must consent before either can see the other's status."))
     subject = check.other_code(code)
-    status = registry.financial_status(subject, reference=check.reference)
+    status = registry.financial_status(subject, reference=check.reference, reader_code=code)
     with transaction.atomic():
         locked = CreditCheck.objects.select_for_update().get(pk=check.pk)
         # A withdrawal while the registry answered wins: the answer is not kept.

@@ -2,8 +2,9 @@
 
 The national window is the consumer (identity's consumer system ``national-window``, with the
 window's purpose service "Transaction-credit check"); the SUBJECT's national code is the
-``X-Road-UserId`` and the check's reference the ``X-Road-Issue``, so every read is in the
-subject's "who read my data" with the deal's reference. Only :mod:`.operations` calls
+``X-Road-UserId``, the reader's the ``X-Panjereh-For`` and the check's reference the
+``X-Road-Issue``, so every read is in both parties' "who read my data" with the deal's
+reference (the subject's as a read of their data, the reader's as a read made for them). Only :mod:`.operations` calls
 :func:`financial_status`, and only when both parties' consents are valid.
 
 ``PANJEREH_CREDIT_EXCHANGE_URL`` (default: the exchange's address) names the gateway.
@@ -76,8 +77,10 @@ def _parse(data: Any, message_id: str) -> Status:
     )
 
 
-def financial_status(subject_code: str, *, reference: str) -> Status:
-    """The subject's status, read through the gateway; :class:`RegistryUnavailable` else."""
+def financial_status(subject_code: str, *, reference: str, reader_code: str = "") -> Status:
+    """The subject's status, read through the gateway; :class:`RegistryUnavailable` else.
+    ``reader_code``: the party the read is made for (``X-Panjereh-For``), so the same logged
+    read shows in the reader's "who read my data" too."""
     from panjereh.common.addresses import exchange_url
     from panjereh.exchange import client as nix_client
     from panjereh.exchange.client import service_address
@@ -105,6 +108,7 @@ def financial_status(subject_code: str, *, reference: str) -> Status:
             issue=reference,
             purpose=registry_checks.purpose_service_id(system, PURPOSE_TITLE_EN),
             items=STATUS[2],
+            made_for=reader_code,
         )
     except nix_client.ExchangeUnreachable as exc:
         log.warning("credit: registry unreachable (%s)", exc.reason)

@@ -221,7 +221,9 @@ class NixClient:
         self.connect_timeout = min(float(connect_timeout), self.timeout)
         self.max_bytes = max_bytes if max_bytes is not None else max_answer_bytes()
 
-    def headers(self, user_id: str, issue: str = "", purpose: str = "") -> dict[str, str]:
+    def headers(
+        self, user_id: str, issue: str = "", purpose: str = "", made_for: str = ""
+    ) -> dict[str, str]:
         """A fresh client assertion and the X-Road headers of one call."""
         headers = {
             "Authorization": f"Bearer {make_assertion(self.key, self.client_id, self.audience)}",
@@ -233,6 +235,8 @@ class NixClient:
             headers["X-Road-Issue"] = issue
         if purpose:
             headers["X-Panjereh-Purpose"] = purpose
+        if made_for:
+            headers["X-Panjereh-For"] = made_for
         return headers
 
     def get(
@@ -244,13 +248,24 @@ class NixClient:
         purpose: str = "",
         items: list[str] | None = None,
         params: dict[str, str] | None = None,
+        made_for: str = "",
     ) -> Reply:
         """``service_path`` is ``{instance}/{memberClass}/{memberCode}/{subsystem}/{service}[/path]``.
 
         Raises :class:`ExchangeUnreachable` (:class:`ExchangeTimeout`, :class:`AnswerTooLarge`),
-        :class:`AnswerNotJSON` or :class:`GatewayRefusal`."""
+        :class:`AnswerNotJSON` or :class:`GatewayRefusal`. ``made_for``: the national code of
+        the person the read is made for, when not the subject (``X-Panjereh-For``): the read
+        shows in their "who read my data" too."""
         return self._send(
-            "GET", service_path, user_id, issue, purpose, items, params, json_body=None
+            "GET",
+            service_path,
+            user_id,
+            issue,
+            purpose,
+            items,
+            params,
+            json_body=None,
+            made_for=made_for,
         )
 
     def post(
@@ -271,7 +286,17 @@ class NixClient:
         )
 
     def _send(
-        self, method, service_path, user_id, issue, purpose, items, params, *, json_body
+        self,
+        method,
+        service_path,
+        user_id,
+        issue,
+        purpose,
+        items,
+        params,
+        *,
+        json_body,
+        made_for="",
     ) -> Reply:
         query = dict(params or {})
         if items:
@@ -279,7 +304,7 @@ class NixClient:
         url = f"{self.base_url}/r1/{service_path.lstrip('/')}"
         client = self._http or http()
         deadline = time.monotonic() + self.timeout
-        headers = self.headers(user_id, issue, purpose)
+        headers = self.headers(user_id, issue, purpose, made_for)
         content = None
         if json_body is not None:
             content = json.dumps(json_body).encode()

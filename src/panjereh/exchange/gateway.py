@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 ALGORITHMS = ["Ed25519", "ES256", "PS256", "RS256"]
 _CLIENT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SUBJECT_RE = re.compile(r"^[0-9]{10,12}$")  # national code, national ID, FIDA code
+_NATIONAL_CODE_RE = re.compile(r"^[0-9]{10}$")  # X-Panjereh-For: a person
 _RETRY_STATUSES = {502, 503, 504}
 # Parameters that name a person or company: their value must be the call's X-Road-UserId
 # (a citizen's national code, a company's national ID, a foreign national's FIDA code).
@@ -80,6 +81,7 @@ _HEADERS_CHECKED = (
     "HTTP_X_ROAD_USERID",
     "HTTP_X_ROAD_ISSUE",
     "HTTP_X_PANJEREH_PURPOSE",
+    "HTTP_X_PANJEREH_FOR",
     "HTTP_AUTHORIZATION",
 )
 MAX_ASSERTION_CHARS = 8192
@@ -136,6 +138,7 @@ class Call:
     path: str
     client: str = ""
     subject: str = ""
+    made_for: str = ""
     issue: str = ""
     purpose: str = ""
     items: list[str] = field(default_factory=list)
@@ -612,16 +615,18 @@ def _hash(data: bytes) -> str:
 
 
 def _request_head(request: HttpRequest) -> bytes:
-    return "\n".join(
-        [
-            request.method or "",
-            request.get_full_path(),
-            request.META.get("HTTP_X_ROAD_CLIENT", ""),
-            request.META.get("HTTP_X_ROAD_USERID", ""),
-            request.META.get("HTTP_X_ROAD_ISSUE", ""),
-            "",
-        ]
-    ).encode("utf-8", "surrogateescape")
+    lines = [
+        request.method or "",
+        request.get_full_path(),
+        request.META.get("HTTP_X_ROAD_CLIENT", ""),
+        request.META.get("HTTP_X_ROAD_USERID", ""),
+        request.META.get("HTTP_X_ROAD_ISSUE", ""),
+    ]
+    made_for = request.META.get("HTTP_X_PANJEREH_FOR", "")
+    if made_for:  # covered when given; the head of other calls hashes as it always did
+        lines.append(made_for)
+    lines.append("")
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
 
 
 def _json_response(payload: dict[str, Any], status: int, call: Call) -> HttpResponse:
@@ -659,6 +664,7 @@ def _write_log(
         method=_printable(call.method[:8]),
         path=_printable(call.path[:500]),
         subject=_printable(call.subject[:20]),
+        made_for=_printable(call.made_for[:20]),
         issue=_printable(call.issue[:200]),
         purpose=(call.grant.purpose_service_id or "")
         if call.grant
@@ -695,6 +701,7 @@ def _gateway(request: HttpRequest, path: str) -> HttpResponse:
         purpose=request.META.get("HTTP_X_PANJEREH_PURPOSE", "").strip(),
     )
     call.subject = request.META.get("HTTP_X_ROAD_USERID", "").strip()
+    call.made_for = request.META.get("HTTP_X_PANJEREH_FOR", "").strip()
     # Until the body is read (and found acceptable), the hash covers the request's head.
     call.request_hash = _hash(_request_head(request))
     try:
@@ -853,6 +860,17 @@ def _serve(request: HttpRequest, path: str, call: Call) -> tuple[dict[str, Any],
             _(
                 "X-Road-UserId must give the national code (or national ID, or FIDA code) the "
                 "call is about."
+            ),
+        )
+    if call.made_for and (
+        not _NATIONAL_CODE_RE.match(call.made_for) or call.made_for == call.subject
+    ):
+        raise _consumer(
+            "bad_made_for",
+            400,
+            _(
+                "X-Panjereh-For must give the national code of the person the read is made "
+                "for, another person than X-Road-UserId."
             ),
         )
     forwarded_path = _check_address(request, service, rest, call.subject)

@@ -255,6 +255,9 @@ class LogRecord(models.Model):
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=500)
     subject = models.CharField(max_length=20, blank=True)
+    # The person the read was made for (``X-Panjereh-For``), when not the subject: e.g. the
+    # other party of a credit check. The read shows in their "who read my data" too.
+    made_for = models.CharField(max_length=20, blank=True, default="", db_default="")
     issue = models.CharField(max_length=200, blank=True)
     purpose = models.CharField(max_length=10, blank=True)
     items = models.JSONField(default=list, blank=True)
@@ -274,6 +277,11 @@ class LogRecord(models.Model):
         indexes = [
             models.Index(fields=["subject", "created_at"]),
             models.Index(fields=["created_at"]),
+            models.Index(
+                fields=["made_for", "created_at"],
+                name="exchange_log_made_for",
+                condition=~models.Q(made_for=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,7 +289,9 @@ class LogRecord(models.Model):
 
     def canonical(self) -> dict[str, Any]:
         """The sealed content of the record: everything but the chain fields themselves."""
-        return canonical_content({name: getattr(self, name) for _key, name in CANONICAL_FIELDS})
+        values = {name: getattr(self, name) for _key, name in CANONICAL_FIELDS}
+        values["made_for"] = self.made_for
+        return canonical_content(values)
 
 
 # The chained fields (attname), in the order of the canonical content's keys.
@@ -319,6 +329,10 @@ def canonical_content(values: dict[str, Any]) -> dict[str, Any]:
     content = {key: values.get(attname) for key, attname in CANONICAL_FIELDS}
     content["created_at"] = content["created_at"].astimezone(dt.UTC).isoformat()
     content["items"] = list(content["items"] or [])
+    # Chained only when set, so records from before the field (and every record without it)
+    # keep the content, and the hash, they were chained with.
+    if values.get("made_for"):
+        content["made_for"] = values["made_for"]
     return content
 
 

@@ -106,6 +106,21 @@ def accesses_to(national_code: str) -> QuerySet[LogRecord]:
     )
 
 
+def my_data_reads(national_code: str) -> QuerySet[LogRecord]:
+    """The person's "who read my data": every read of data about them, and every read made
+    for them (``made_for``: another person's data read on their behalf, with that person's
+    consent, e.g. the other party of their credit check), newest first."""
+    if not national_code:
+        return LogRecord.objects.none()
+    return (
+        LogRecord.objects.filter(
+            Q(subject=national_code) | Q(made_for=national_code), outcome__in=READ_OUTCOMES
+        )
+        .select_related("consumer", "service", "service__provider", "grant__purpose")
+        .order_by("-created_at", "-id")
+    )
+
+
 def grant_counts() -> dict[str, int]:
     counts = dict(
         Grant.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n")

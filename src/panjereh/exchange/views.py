@@ -73,9 +73,10 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 
 @login_required
 def my_data_accesses(request: HttpRequest) -> HttpResponse:
-    """Every access to the signed-in person's data, and nobody else's."""
+    """Every access to the signed-in person's data, and every read made for them (another
+    person's data read on their behalf, with that person's consent); nobody else's."""
     national_code = getattr(request.user, "national_code", None) or ""
-    records = queries.accesses_to(national_code)
+    records = queries.my_data_reads(national_code)
     page_number = request.GET.get("page") or "1"
     page = Paginator(records, PAGE_SIZE).get_page(page_number if page_number.isdigit() else 1)
     language = translation.get_language() or "fa"
@@ -111,6 +112,9 @@ def my_data_accesses(request: HttpRequest) -> HttpResponse:
                 else "",
                 "purpose_id": purpose.service_id if purpose else record.purpose,
                 "issue": record.issue,
+                # Read for them, not about them: another person's data (a credit check's
+                # other party), shown because it was read on their behalf.
+                "for_you": record.subject != national_code,
             }
         )
     return render(
