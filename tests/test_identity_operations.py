@@ -10,14 +10,11 @@ person" is another browser, which gets nothing from a flow it did not start.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
 import time
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
@@ -32,7 +29,7 @@ from panjereh.identity.models import (
     AuthEvent,
     Delegation,
     OneTimeCode,
-    SigningKey,
+    Passkey,
     SsoSession,
     TotpDevice,
     User,
@@ -111,7 +108,7 @@ def snapshot(user: User) -> dict:
         "assurance_level", "photo_verified_at", "mobile", "last_name"
     )[0]
     row["devices"] = list(TotpDevice.objects.filter(user=user).values_list("confirmed_at"))
-    row["keys"] = SigningKey.objects.filter(user=user).count()
+    row["passkeys"] = Passkey.objects.filter(user=user).count()
     return row
 
 
@@ -408,64 +405,8 @@ def test_authenticator_a_wrong_code_confirms_nothing(owner):
     assert not AuthEvent.objects.filter(kind=AuthEvent.Kind.TOTP_ENROLLED).exists()
 
 
-def _signed(challenge: bytes, key=None) -> tuple[str, str]:
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    signature = key.sign(challenge, ec.ECDSA(hashes.SHA256()))
-    return pem.decode(), base64.b64encode(signature).decode()
-
-
-def test_signing_key_the_owner_registers_one_with_proof_of_possession(owner):
-    request = browser(owner)
-    challenge = operations.signing_challenge(request, renew=True)
-    key = operations.register_signing_key(owner, *_signed(challenge), actor=owner, request=request)
-    assert key.user == owner and SigningKey.objects.get() == key
-    assert operations.SIGNING_NONCE_KEY not in request.session
-    event = AuthEvent.objects.get(kind=AuthEvent.Kind.SIGNING_KEY_ENROLLED)
-    assert event.user == owner and event.detail == {"fingerprint": key.fingerprint}
-
-
-def test_signing_key_another_person_cannot_register_one_for_someone_else(owner, other):
-    request = browser(other)
-    challenge = operations.signing_challenge(request, renew=True)
-    with pytest.raises(PermissionDenied):
-        operations.register_signing_key(owner, *_signed(challenge), actor=other, request=request)
-    # Nor can a challenge made for one person enrol a key for another.
-    with pytest.raises(operations.IdentityError) as refused:
-        operations.register_signing_key(
-            other,
-            *_signed(f"panjereh-signing-key-enrolment:{owner.pk}:x".encode()),
-            actor=other,
-            request=request,
-        )
-    assert refused.value.code == "signing_key"
-    assert not SigningKey.objects.exists()
-
-
-@pytest.mark.parametrize("actor", NOT_PEOPLE, ids=NOT_PEOPLE_IDS)
-def test_signing_key_no_one_but_a_person_can_register_one(owner, actor):
-    request = browser(owner)
-    challenge = operations.signing_challenge(request, renew=True)
-    with pytest.raises(roles.NotPermitted):
-        operations.register_signing_key(owner, *_signed(challenge), actor=actor, request=request)
-    with pytest.raises(roles.NotPermitted):
-        operations.signing_challenge(browser(actor), renew=True)
-    assert not SigningKey.objects.exists()
-
-
-def test_signing_key_with_a_wrong_signature_changes_nothing(owner):
-    request = browser(owner)
-    challenge = operations.signing_challenge(request, renew=True)
-    before = snapshot(owner)
-    with pytest.raises(operations.IdentityError) as refused:
-        operations.register_signing_key(
-            owner, *_signed(b"something else"), actor=owner, request=request
-        )
-    assert refused.value.code == "signing_key" and snapshot(owner) == before
-    # The challenge stays for the next try; a new page would renew it.
-    assert operations.signing_challenge(request, renew=False) == challenge
+# Passkeys (level 3) have their own operations module and tests: tests/identity/test_passkeys.py
+# (the owner / other citizen / anonymous / staff matrix of registering, renaming, removing).
 
 
 # -- delegations ---------------------------------------------------------------------------------

@@ -1,14 +1,11 @@
-"""Citizen sign-in (national code + SMS code, + authenticator from level 3), lockout, no
+"""Citizen sign-in (national code + SMS code, + an authenticator app if enrolled), lockout, no
 enumeration, step-up, the audit page and delegations."""
 
 from __future__ import annotations
 
-import base64
 import re
 import time
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import translation
@@ -150,40 +147,33 @@ def _upload(data: bytes):
 
 
 def _level_3(client, user) -> bytes:
-    """Enrol an authenticator and a signing key through the pages; the TOTP secret."""
+    """Enrol the optional authenticator app, then add a passkey (level 3) through the pages;
+    the TOTP secret."""
+    from .softkey import SoftAuthenticator
+    from .test_passkeys import add_passkey
+
     client.get("/account/step-up/authenticator/")
     secret = totp.secret_of(TotpDevice.objects.get(user=user))
     response = client.post(
         "/account/step-up/authenticator/", {"code": totp.code_at(secret, time.time() - 30)}
     )
     assert response.status_code == 302
-    page = client.get("/account/step-up/signing-key/").content.decode()
-    challenge = re.search(r'id="signing-challenge">([^<]+)<', page).group(1)
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    bad = base64.b64encode(key.sign(b"something else", ec.ECDSA(hashes.SHA256()))).decode()
-    response = client.post(
-        "/account/step-up/signing-key/", {"public_key": pem.decode(), "signature": bad}
-    )
-    assert fa("The signature does not match the challenge.") in response.content.decode()
-    signature = key.sign(challenge.encode(), ec.ECDSA(hashes.SHA256()))
-    response = client.post(
-        "/account/step-up/signing-key/",
-        {"public_key": pem.decode(), "signature": base64.b64encode(signature).decode()},
-    )
-    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.assurance_level == 2  # the authenticator app alone does not give level 3
+    page = client.get("/account/step-up/?level=3").content.decode()
+    assert 'data-step="passkey"' in page and 'data-step="totp"' not in page
+    assert add_passkey(client, SoftAuthenticator()).status_code == 200
     return secret
 
 
-def test_level_3_and_totp_at_sign_in(client, citizen):
+def test_level_3_by_passkey_and_the_optional_authenticator_at_sign_in(client, citizen):
     User.objects.filter(pk=citizen.pk).update(photo_verified_at=citizen.registry_verified_at)
     sign_in(client)
     secret = _level_3(client, citizen)
     citizen.refresh_from_db()
     assert citizen.assurance_level == 3
     client.post("/account/logout/")
+    # Signing in with a code by SMS still asks for the authenticator app's code.
     response = sign_in(client)
     assert response["Location"] == "/account/login/authenticator/"
     assert "_auth_user_id" not in client.session

@@ -7,14 +7,8 @@ changes, so that token issuing and service checks read one integer.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import get_text_list
@@ -24,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from panjereh.common.templatetags.persian import digits as digits_for_language
 
 from . import audit
-from .models import AuthEvent, InPersonCheck, SigningKey, TotpDevice, User
+from .models import AuthEvent, InPersonCheck, Passkey, User
 
 MAX_LEVEL = 4
 
@@ -40,8 +34,14 @@ class Step:
 STEPS = [
     Step("registry", 1, _("Match with civil registration and mobile ownership"), None),
     Step("photo", 2, _("Photo check against the civil registration photo"), "identity:photo"),
-    Step("totp", 3, _("Authenticator app as a second factor"), "identity:totp"),
-    Step("signing_key", 3, _("Enrolled signing key"), "identity:signing_key"),
+    Step(
+        "passkey",
+        3,
+        _(
+            "A passkey on your phone or computer, unlocked with your fingerprint, face or screen lock"
+        ),
+        "identity:passkeys",
+    ),
     Step("in_person", 4, _("Identity check in person at a service counter"), None),
 ]
 
@@ -73,8 +73,10 @@ def evidence(user: User) -> dict[str, bool]:
     return {
         "registry": bool(facts["registry_verified_at"] and facts["mobile_verified_at"]),
         "photo": bool(facts["photo_verified_at"]),
-        "totp": TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists(),
-        "signing_key": SigningKey.objects.filter(user=user, revoked_at__isnull=True).exists(),
+        # A live passkey that the device unlocked by verifying the person (passkeys.register).
+        "passkey": Passkey.objects.filter(
+            user=user, revoked_at__isnull=True, user_verified=True
+        ).exists(),
         "in_person": InPersonCheck.objects.filter(user=user).exists(),
     }
 
@@ -118,51 +120,6 @@ def counts_per_level() -> dict[int, int]:
     for row in rows:
         counts[row["assurance_level"]] = row["n"]
     return counts
-
-
-# -- signing keys -------------------------------------------------------------------------------
-
-
-class SigningKeyError(ValueError):
-    """The key or the proof of possession is not acceptable (message is user-facing)."""
-
-
-def signing_challenge(user: User, nonce: str) -> bytes:
-    """The text the person signs to prove they hold the private key."""
-    return f"panjereh-signing-key-enrolment:{user.pk}:{nonce}".encode()
-
-
-def enroll_signing_key(user: User, public_pem: str, signature_b64: str, challenge: bytes):
-    """Verify the proof of possession and store the key (ECDSA P-256+ or RSA 2048+)."""
-    try:
-        key = serialization.load_pem_public_key(public_pem.strip().encode())
-    except ValueError as exc:
-        raise SigningKeyError(_("This is not a PEM public key.")) from exc
-    try:
-        signature = base64.b64decode(signature_b64.strip(), validate=True)
-    except ValueError as exc:
-        raise SigningKeyError(_("The signature is not valid Base64.")) from exc
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size >= 256:
-            key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
-            key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-        else:
-            raise SigningKeyError(_("Use an ECDSA P-256 or an RSA 2048-bit (or larger) key."))
-    except InvalidSignature as exc:
-        raise SigningKeyError(_("The signature does not match the challenge.")) from exc
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    fingerprint = hashlib.sha256(der).hexdigest()
-    if SigningKey.objects.filter(fingerprint=fingerprint).exists():
-        raise SigningKeyError(_("This key is already enrolled."))
-    pem = key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-    with transaction.atomic():
-        row = SigningKey.objects.create(user=user, public_key_pem=pem, fingerprint=fingerprint)
-    return row
 
 
 def record_in_person_check(user: User, officer: User, office: str, document: str, note=""):

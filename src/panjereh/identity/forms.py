@@ -111,12 +111,11 @@ class PhotoForm(AccessibleForm):
         return upload.read()
 
 
-class SigningKeyForm(AccessibleForm):
-    public_key = forms.CharField(
-        label=_("Public key (PEM)"), widget=forms.Textarea(attrs={"dir": "ltr"})
-    )
-    signature = forms.CharField(
-        label=_("Signature of the challenge (Base64)"), widget=forms.Textarea(attrs={"dir": "ltr"})
+class PasskeyNameForm(AccessibleForm):
+    name = forms.CharField(
+        label=_("Name of the passkey"),
+        help_text=_("For example “my phone”: so that you know which one to remove if you lose it."),
+        max_length=60,
     )
 
 

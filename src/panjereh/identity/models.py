@@ -1,12 +1,12 @@
 """People who sign in. Citizens are keyed by national code; staff by a username.
 
 Citizens have no password: they sign in with their national code and a one-time code sent to
-the mobile number that the mobile-ownership registry says is theirs (and a TOTP second factor
-from assurance level 3). Staff of the platform and the agencies sign in to the back office
+the mobile number that the mobile-ownership registry says is theirs (and an authenticator app's
+code if they enrolled one), or with a passkey. Staff of the platform and the agencies sign in to the back office
 with an Argon2-hashed password.
 
 The evidence behind the assurance level is kept as dated facts on the user (registry match,
-photo check) and in related rows (TOTP device, signing key, in-person check); the level itself
+photo check) and in related rows (passkeys, in-person checks); the level itself
 is recomputed from them by :mod:`panjereh.identity.assurance`, never typed in.
 """
 
@@ -249,6 +249,11 @@ class AuthEvent(models.Model):
         LEVEL_CHANGED = "level_changed", _("Assurance level changed")
         TOTP_ENROLLED = "totp_enrolled", _("Authenticator app enrolled")
         SIGNING_KEY_ENROLLED = "signing_key_enrolled", _("Signing key enrolled")
+        PASSKEY_REGISTERED = "passkey_registered", _("Passkey added")
+        PASSKEY_RENAMED = "passkey_renamed", _("Passkey renamed")
+        PASSKEY_REVOKED = "passkey_revoked", _("Passkey removed")
+        PASSKEY_FAILED = "passkey_failed", _("Passkey not accepted")
+        PASSKEY_CLONED = "passkey_cloned", _("Passkey refused: its use counter went back (a copy?)")
         PHOTO_CHECKED = "photo_checked", _("Registry photo check")
         IN_PERSON_CHECKED = "in_person_checked", _("In-person check recorded")
         DELEGATION_GRANTED = "delegation_granted", _("Helper authorised")
@@ -367,23 +372,42 @@ class TotpDevice(models.Model):
         return f"authenticator of {self.user}"
 
 
-class SigningKey(models.Model):
-    """A public key the person holds the private half of (proved by signing a challenge)."""
+class Passkey(models.Model):
+    """A WebAuthn passkey (a public-key credential the person's phone or computer keeps and
+    unlocks with a fingerprint, face or screen lock). Registered and checked with the
+    ``webauthn`` package (see :mod:`.passkeys`); the private key never leaves the device."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signing_keys"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys"
     )
-    public_key_pem = models.TextField()
-    fingerprint = models.CharField(max_length=64, unique=True)
-    enrolled_at = models.DateTimeField(default=timezone.now)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The credential ID, base64url without padding (as the browser's JSON names it).
+    credential_id = models.CharField(max_length=1400, unique=True)
+    # The COSE public key as the authenticator gave it.
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    aaguid = models.CharField(max_length=36, blank=True)
+    name = models.CharField(_("name"), max_length=60)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    # Whether the passkey may be copied to the person's other devices, and whether it is.
+    backup_eligible = models.BooleanField(default=False)
+    backed_up = models.BooleanField(default=False)
+    # The authenticator verified the person (fingerprint, face, PIN) when the passkey was made.
+    user_verified = models.BooleanField(default=False)
 
     class Meta:
-        verbose_name = _("signing key")
-        verbose_name_plural = _("signing keys")
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+        indexes = [models.Index(fields=["user", "revoked_at"], name="passkey_user_live")]
 
     def __str__(self) -> str:
-        return f"key {self.fingerprint[:16]} of {self.user}"
+        return f"passkey {self.pk} of {self.user}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
 
 
 class InPersonCheck(models.Model):

@@ -13,7 +13,6 @@ operation that records an audit event takes the ``request`` for its address and 
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,12 +26,11 @@ from panjereh.catalogue import roles
 from panjereh.common import messaging, ratelimit
 
 from . import assurance, audit, otp, registry_checks, totp
-from .models import AuthEvent, Consent, Delegation, SigningKey, TotpDevice, User
+from .models import AuthEvent, Consent, Delegation, TotpDevice, User
 
-# The progress of registration and sign-in, and the signing-key nonce, in the session.
+# The progress of registration and sign-in in the session.
 REG_KEY = "panjereh_registration"
 LOGIN_KEY = "panjereh_login"
-SIGNING_NONCE_KEY = "panjereh_signing_nonce"
 BACKEND = "panjereh.identity.backends.RateLimitedModelBackend"
 
 
@@ -462,7 +460,7 @@ def sign_out(request) -> bool:
     return True
 
 
-# -- step-up: photo, authenticator, signing key --------------------------------------------------
+# -- step-up: photo; the optional authenticator app (passkeys: see passkeys.py) --------------------------------------------------
 
 
 def check_photo(account: User, photo: bytes, *, actor, request=None) -> None:
@@ -501,40 +499,6 @@ def confirm_authenticator(account: User, code: str, *, actor, request=None) -> T
     audit.record(AuthEvent.Kind.TOTP_ENROLLED, request, user=account)
     assurance.recompute(account, request)
     return device
-
-
-def signing_challenge(request, *, renew: bool) -> bytes:
-    """The text the signed-in person signs to prove they hold a key: bound to them and to a
-    nonce kept in the session (a new nonce when ``renew`` or when there is none)."""
-    require_person(request.user)
-    nonce = request.session.get(SIGNING_NONCE_KEY)
-    if not nonce or renew:
-        nonce = secrets.token_urlsafe(16)
-        request.session[SIGNING_NONCE_KEY] = nonce
-    return assurance.signing_challenge(request.user, nonce)
-
-
-def register_signing_key(
-    account: User, public_key: str, signature: str, *, actor, request
-) -> SigningKey:
-    """Enrol a signing key for the account: ``signature`` must sign the session's challenge
-    (:func:`signing_challenge`) with the key's private half. Refused: ``signing_key`` (the
-    reason as the message), ``unknown`` (no challenge in this session)."""
-    require_owner(actor, account)
-    nonce = request.session.get(SIGNING_NONCE_KEY)
-    if not nonce:
-        raise _otp_refusal(otp.Outcome.UNKNOWN)
-    challenge = assurance.signing_challenge(account, nonce)
-    try:
-        key = assurance.enroll_signing_key(account, public_key, signature, challenge)
-    except assurance.SigningKeyError as exc:
-        raise IdentityError("signing_key", str(exc)) from None
-    request.session.pop(SIGNING_NONCE_KEY, None)
-    audit.record(
-        AuthEvent.Kind.SIGNING_KEY_ENROLLED, request, user=account, fingerprint=key.fingerprint
-    )
-    assurance.recompute(account, request)
-    return key
 
 
 # -- delegations -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import business_views, views
+from . import business_views, passkey_views, views
 
 app_name = "identity"
 urlpatterns = [
@@ -16,7 +16,13 @@ urlpatterns = [
     path("step-up/", views.step_up, name="step_up"),
     path("step-up/photo/", views.photo, name="photo"),
     path("step-up/authenticator/", views.totp_enrol, name="totp"),
-    path("step-up/signing-key/", views.signing_key, name="signing_key"),
+    path("passkeys/", passkey_views.passkey_list, name="passkeys"),
+    path("passkeys/<int:pk>/rename/", passkey_views.passkey_rename, name="passkey_rename"),
+    path("passkeys/<int:pk>/remove/", passkey_views.passkey_revoke, name="passkey_revoke"),
+    path("passkeys/add/options/", passkey_views.register_options, name="passkey_register_options"),
+    path("passkeys/add/verify/", passkey_views.register_verify, name="passkey_register_verify"),
+    path("passkeys/use/options/", passkey_views.sign_in_options, name="passkey_sign_in_options"),
+    path("passkeys/use/verify/", passkey_views.sign_in_verify, name="passkey_sign_in_verify"),
     path("activity/", views.audit_trail, name="audit"),
     path("helpers/", views.delegations, name="delegations"),
     path("helpers/<int:pk>/accept/", views.delegation_accept, name="delegation_accept"),

@@ -27,14 +27,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from panjereh.common import ratelimit
 
-from . import assurance, audit, operations, totp
+from . import assurance, audit, operations, passkeys, totp
 from .forms import (
     CodeForm,
     DelegationForm,
     LoginForm,
     PhotoForm,
     RegisterForm,
-    SigningKeyForm,
     TotpForm,
 )
 from .models import AuthEvent, SsoSession
@@ -280,6 +279,13 @@ def step_up(request: HttpRequest) -> HttpResponse:
         }
         for step in assurance.missing_steps(user, target)
     ]
+    # Level 3 and above count in this session only once a passkey was used in it.
+    session_level = passkeys.session_level(request)
+    use_passkey = (
+        user.assurance_level >= target >= 3
+        and session_level < target
+        and passkeys.live_passkeys(user).exists()
+    )
     return render(
         request,
         "identity/step_up.html",
@@ -288,7 +294,8 @@ def step_up(request: HttpRequest) -> HttpResponse:
             "service": service,
             "level": user.assurance_level,
             "steps": steps,
-            "done": user.assurance_level >= target,
+            "done": session_level >= target,
+            "use_passkey": use_passkey,
             "next": next_url,
         },
     )
@@ -343,34 +350,6 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
             "qr_svg": segno.make(uri, error="m").svg_inline(scale=4),
             "next": next_url,
         },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def signing_key(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    next_url = _safe_next(request, reverse("identity:step_up"))
-    challenge = operations.signing_challenge(request, renew=request.method == "GET")
-    form = SigningKeyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            operations.register_signing_key(
-                user,
-                form.cleaned_data["public_key"],
-                form.cleaned_data["signature"],
-                actor=user,
-                request=request,
-            )
-        except operations.IdentityError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Your signing key is enrolled."))
-            return redirect(next_url)
-    return render(
-        request,
-        "identity/signing_key.html",
-        {"form": form, "challenge": challenge.decode(), "next": next_url},
     )
 
 
