@@ -3,7 +3,8 @@ manifest is valid and Chromium finds the site installable, the service worker is
 person opens their inbox, a message, their applications and an application; offline, the same
 pages are still readable with the notice that they are a copy kept on the device and from when
 (Jalali date in Persian digits on Persian pages); a page never opened shows the offline page;
-signing out wipes every kept copy (docs/pwa.md)."""
+another person signing in on the same phone drops the first one's copies, and signing out
+wipes them all (docs/pwa.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 import re
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from panjereh.common import jalali
@@ -78,6 +81,13 @@ def person(transactional_db):
     return user
 
 
+# The paths of the pages kept on the device (and the holder mark), read in the page.
+KEPT_PATHS = (
+    "caches.open('panjereh-personal').then(c => c.keys())"
+    ".then(keys => keys.map(r => new URL(r.url).pathname))"
+)
+
+
 def _kept_on(variant, when) -> str:
     """How the notice names the day a copy was kept: the Jalali date in Persian digits, or
     the English date."""
@@ -90,6 +100,7 @@ def test_install_then_read_the_inbox_and_applications_offline(
     browser, variant, live_server, person
 ):
     from panjereh.inbox.models import Message
+    from tests.factories import UserFactory
 
     user = person
     application = issue_certificate(user)
@@ -126,9 +137,7 @@ def test_install_then_read_the_inbox_and_applications_offline(
         page.goto(f"{base}/services/")
         page.goto(f"{base}/services/a/{application.tracking_code}/")
         kept_at = timezone.now()
-        page.wait_for_function(
-            "caches.open('panjereh-personal').then(c => c.keys()).then(k => k.length >= 5)"
-        )
+        page.wait_for_function(f"{KEPT_PATHS}.then(paths => paths.length === 5)")
 
         # 3. Offline: the same pages, with the notice that they are a kept copy and from when.
         context.set_offline(True)
@@ -156,8 +165,30 @@ def test_install_then_read_the_inbox_and_applications_offline(
         page.goto(f"{base}/search/?q=passport")
         assert page.locator("#offline-page").is_visible()
 
-        # 4. Online again, signing out wipes every kept copy from the device.
+        # 4. Online again, another person signs in on the same phone: the first person's
+        # copies go as soon as a page of the second is kept.
         context.set_offline(False)
+        other = UserFactory(national_code="0084575948", is_staff=False, mobile="09121234568")
+        client = Client()
+        client.force_login(other)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page.goto(f"{base}/inbox/")
+        assert SUBJECT[variant.lang] not in page.locator("main").inner_text()
+        page.wait_for_function(f"{KEPT_PATHS}.then(paths => paths.length === 2)")
+        assert sorted(page.evaluate(KEPT_PATHS)) == [
+            "/__panjereh/holder",
+            f"{variant.prefix}/inbox/",
+        ]
+
+        # 5. Signing out wipes every kept copy from the device.
         page.goto(f"{base}/account/logout/")
         page.locator("#logout-submit").click()
         page.wait_for_url(re.compile(rf"{variant.prefix}/$"))
