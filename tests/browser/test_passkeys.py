@@ -123,16 +123,16 @@ def test_a_passkey_gives_level_3_signs_in_and_gets_a_certificate(
     selfie.write_bytes(base64.b64decode(photo))
     page.set_input_files("#id_photo", str(selfie))
     page.click("#photo-submit")
-    page.wait_for_url(re.compile(r"/account/step-up/"))
+    page.wait_for_url(re.compile("^" + re.escape(base) + r"/account/step-up/\?level=3"))
     user.refresh_from_db()
     assert user.assurance_level == 2
 
     # 3. Add a passkey: the virtual authenticator makes it (resident key, person verified).
     page.click('a[data-step="passkey"]')
-    page.wait_for_url(re.compile(r"/account/passkeys/"))
+    page.wait_for_url(re.compile("^" + re.escape(base) + r"/account/passkeys/\?"))
     page.fill("#passkey-name", "گوشی من")
     page.click("#passkey-add")
-    page.wait_for_url(re.compile(r"/account/step-up/"))
+    page.wait_for_url(re.compile("^" + re.escape(base) + r"/account/step-up/\?level=3"))
     assert page.locator("#step-up-done").count() == 1
     user.refresh_from_db()
     assert user.assurance_level == 3
@@ -151,7 +151,7 @@ def test_a_passkey_gives_level_3_signs_in_and_gets_a_certificate(
     page.click("#logout-submit")
     page.goto(f"{base}/account/login/?next=/services/apply/{SERVICE}/")
     page.click("#passkey-sign-in")
-    page.wait_for_url(re.compile(rf"/services/apply/{SERVICE}/$"))
+    page.wait_for_url(f"{base}/services/apply/{SERVICE}/")
     login = AuthEvent.objects.filter(user=user, kind=AuthEvent.Kind.LOGIN).latest("id")
     assert login.detail["method"] == "passkey"
     assert Passkey.objects.get(user=user).last_used_at is not None
