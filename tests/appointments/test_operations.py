@@ -14,7 +14,8 @@ from django.utils import timezone
 from panjereh.appointments import operations, queries
 from panjereh.appointments.models import Booking, BookingEvent, Slot, State
 from panjereh.catalogue import roles
-from panjereh.common import messaging
+from panjereh.common import jalali, messaging
+from panjereh.common.persian import to_persian_digits
 from panjereh.inbox import notify
 from panjereh.inbox.models import Message
 from panjereh.mailbox.models import Notice
@@ -258,7 +259,16 @@ def test_reminders_go_once_through_the_mailbox_the_day_before(office, citizen):
     notify.deliver_pending()
     texts = [m["text"] for m in messaging.sent_sms(citizen.mobile)][sms_before:]
     assert len(texts) == 1 and booked.reference not in texts[0]  # the alert, not the content
-    assert office.agency.name_fa in texts[0]
+    # The SMS says when: the Jalali date with its weekday and the time, in Persian digits.
+    when_fa, when_en = operations.when_texts(booked)
+    assert when_fa in texts[0] and office.name_fa in texts[0]
+    start = booked.slot.starts_at.astimezone(jalali.TEHRAN)
+    assert to_persian_digits(f"{start:%H:%M}") in texts[0]
+    assert jalali.format_fa(booked.day) in texts[0]
+    assert not any(c.isascii() and c.isdigit() for c in texts[0])
+    assert when_fa in notice.body
+    message = Message.objects.get(user=citizen, dedupe_key=f"mailbox:{notice.reference}")
+    assert when_en in message.subject_en and when_fa in message.subject_fa
     assert not Notice.objects.filter(recipient=other.national_code).exists()
 
 

@@ -15,6 +15,7 @@ import logging
 import secrets
 from typing import Any
 
+import jdatetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -32,6 +33,8 @@ from panjereh.mailbox import operations as mailbox
 
 from . import conf
 from .models import ACTIVE, Booking, BookingEvent, Office, Slot, State
+
+WEEKDAYS_FA = ["شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه"]
 
 log = logging.getLogger(__name__)
 REMINDER_CLIENT = "panjereh-appointments"
@@ -471,13 +474,21 @@ def send_reminders(limit: int = 500) -> int:
     return sent
 
 
+def when_texts(booking: Booking) -> tuple[str, str]:
+    """The appointment's time for people: («دوشنبه ۱۷ آذر ۱۴۰۵ ساعت ۰۹:۳۰», "Mon 08 Dec 2026
+    at 09:30"), Tehran time, Persian digits in the Persian one."""
+    start = booking.slot.starts_at.astimezone(jalali.TEHRAN)
+    weekday = WEEKDAYS_FA[jdatetime.date.fromgregorian(date=booking.day).weekday()]
+    fa = f"{weekday} {_date_text(booking.day)} ساعت {to_persian_digits(f'{start:%H:%M}')}"
+    return fa, f"{start:%a %d %b %Y} at {start:%H:%M}"
+
+
 def _remind(booking: Booking) -> None:
-    office, slot = booking.office, booking.slot
-    start = slot.starts_at.astimezone(jalali.TEHRAN)
-    when = to_persian_digits(f"{start:%H:%M}")
+    office = booking.office
+    when_fa, when_en = when_texts(booking)
     body = (
-        f"یادآوری نوبت: نوبت شما در «{office.name_fa}» فردا، {_date_text(booking.day)} ساعت "
-        f"{when} است. کد نوبت: {booking.reference}."
+        f"یادآوری نوبت: نوبت شما در «{office.name_fa}» فردا، {when_fa} است. "
+        f"کد نوبت: {booking.reference}."
     )
     if office.address_fa:
         body += f" نشانی: {office.address_fa}."
@@ -489,12 +500,22 @@ def _remind(booking: Booking) -> None:
         "body": body,
     }
     draft = mailbox.check(data, with_attachments=False)
+    # The alert (and its SMS) says the time: a reminder is not a confidential notice.
+    name_en = office.name_en or office.name_fa
     mailbox.send(
         office.agency,
         REMINDER_CLIENT,
         draft,
         idempotency_key=f"appointment-reminder:{booking.reference}",
         digest=mailbox.request_hash(data),
+        alert={
+            "subject_fa": f"یادآوری نوبت فردا، {when_fa}، {office.name_fa}",
+            "subject_en": f"Appointment tomorrow, {when_en}, {name_en}",
+            "body_fa": f"نوبت شما در «{office.name_fa}» فردا، {when_fa} است (کد نوبت "
+            f"{booking.reference}). متن یادآوری در صندوق ابلاغیه‌های رسمی شماست.",
+            "body_en": f"Your appointment at {name_en} is tomorrow, {when_en} (reference "
+            f"{booking.reference}). The reminder is in your official mailbox.",
+        },
     )
 
 

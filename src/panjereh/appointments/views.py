@@ -25,7 +25,7 @@ from panjereh.common import jalali
 from . import operations, queries
 from .models import ACTIVE, Booking, Office, State
 
-WEEKDAYS_FA = ["شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه"]
+WEEKDAYS_FA = operations.WEEKDAYS_FA
 
 
 def day_label(day: dt.date) -> str:

@@ -389,9 +389,15 @@ def send(
     idempotency_key: str,
     digest: str,
     batch: Batch | None = None,
+    alert: dict[str, str] | None = None,
 ) -> tuple[Notice, bool]:
     """Store, sign and make available one notice; (notice, created). Idempotent per (agency,
-    key): the same content returns the stored notice, other content raises a 409 error."""
+    key): the same content returns the stored notice, other content raises a 409 error.
+
+    ``alert`` (callers inside the window only, never the machine API): the texts of the
+    person's inbox alert and so of its SMS (``subject_fa``, ``subject_en``, ``body_fa``,
+    ``body_en``) for a notice whose content is not confidential, such as an appointment
+    reminder that must say the time; otherwise the alert names the sender only."""
     existing = Notice.objects.filter(agency=agency, idempotency_key=idempotency_key).first()
     if existing is not None:
         return _same_or_conflict(existing, digest), False
@@ -435,7 +441,7 @@ def send(
             MACHINE.move(notice, State.HELD, event={"detail": "kept until the addressee signs in"})
         else:
             if user is not None:
-                alerted = int(_alert(notice, user))
+                alerted = int(_alert(notice, user, texts=alert))
             else:
                 alerted = sum(_alert(notice, rep, company=True) for rep in found.representatives)
             MACHINE.move(
@@ -455,11 +461,18 @@ def send(
     return notice, created
 
 
-def _alert(notice: Notice, user: User, *, company: bool = False) -> bool:
+def _alert(
+    notice: Notice, user: User, *, company: bool = False, texts: dict[str, str] | None = None
+) -> bool:
     """The addressee's inbox alert (and through it the SMS): who sent a notice, not what. For
     a company, each representative the registry names gets one naming the company, never the
-    notice's subject or text. True if a new alert was posted."""
-    _message, created = notify.post(user, **_alert_fields(notice, company=company))
+    notice's subject or text. ``texts``: a window caller's own alert texts (``send``'s
+    ``alert``). True if a new alert was posted."""
+    fields = _alert_fields(notice, company=company)
+    if texts:
+        keys = ("subject_fa", "subject_en", "body_fa", "body_en")
+        fields.update({key: str(texts[key]) for key in keys if texts.get(key)})
+    _message, created = notify.post(user, **fields)
     return created
 
 
