@@ -208,5 +208,16 @@ def test_signing_out_clears_the_site_s_data_in_the_browser(client, citizen):
     assert response.status_code == 302
     assert response["Clear-Site-Data"] == '"cache", "storage"'
     assert "_auth_user_id" not in client.session
+    # Nobody was signed in any more: nothing to clear.
+    assert "Clear-Site-Data" not in client.post("/en/account/logout/")
+    client.force_login(citizen)
     english = client.post("/en/account/logout/")
     assert english["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_a_sign_out_through_an_agency_window_clears_the_site_s_data_too(client, citizen):
+    # The RP-initiated logout of the window's OpenID provider (an agency window's "sign out").
+    client.force_login(citizen)
+    response = client.post("/oidc/logout/", {"allow": "Yes"})
+    assert "_auth_user_id" not in client.session
+    assert response["Clear-Site-Data"] == '"cache", "storage"'

@@ -12,22 +12,27 @@ be read without a connection. What it may keep is decided here, once:
   ``X-Panjereh-Holder``, an opaque keyed hash of the person (never their national code). The
   worker keeps a page only when it carries the mark, and drops every kept copy when the mark
   changes (another person signed in on the same phone).
-- The same middleware answers the sign-out (``identity:logout``, POST) with
-  ``Clear-Site-Data: "cache", "storage"``: the browser then empties the window's HTTP cache, its
-  Cache Storage (every kept copy) and unregisters the worker. The worker also drops the kept
-  copies itself when it sees the sign-out go by, for browsers that ignore the header.
+- The same middleware answers every sign-out (any request during which Django's
+  ``user_logged_out`` signal fired: the sign-out form, the agency windows' RP-initiated
+  logout) with ``Clear-Site-Data: "cache", "storage"``: the browser then empties the window's
+  HTTP cache, its Cache Storage (every kept copy) and unregisters the worker. The worker also
+  drops the kept copies itself when it sees the sign-out form's POST go by, for browsers that
+  ignore the header.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
 from panjereh.common.conf import setting
 
 HOLDER_HEADER = "X-Panjereh-Holder"
+_SIGNED_OUT = "_panjereh_signed_out"
 CLEAR_SITE_DATA = '"cache", "storage"'
 
 # The signed-in person's pages kept readable offline (PHONE_CONTRACT.md): the signed-in home,
@@ -68,6 +73,12 @@ def holder_of(user) -> str:
     return salted_hmac("panjereh.portal.pwa.holder", str(user.pk)).hexdigest()[:32]
 
 
+@receiver(user_logged_out, dispatch_uid="panjereh.portal.pwa.signed_out")
+def _note_sign_out(sender, request=None, **kwargs) -> None:
+    if request is not None:
+        setattr(request, _SIGNED_OUT, True)
+
+
 class OfflineCopyMiddleware:
     """Mark signed-in pages with their holder; make the sign-out clear the site's data. Place
     it after the authentication middleware."""
@@ -77,8 +88,7 @@ class OfflineCopyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        if request.method == "POST" and match is not None and match.view_name == "identity:logout":
+        if getattr(request, _SIGNED_OUT, False):
             response["Clear-Site-Data"] = CLEAR_SITE_DATA
             return response
         user = getattr(request, "user", None)
