@@ -42,6 +42,7 @@ urlpatterns += i18n_patterns(
     path("credit/", include("panjereh.credit.urls")),
     path("assets/", include("panjereh.assets.urls")),
     path("my/", include("panjereh.personal.urls")),
+    path("shared/", include("panjereh.personal.share_urls")),
     path("", include("panjereh.portal.urls")),
     prefix_default_language=False,
 )

@@ -81,3 +81,21 @@ def feed_state() -> FeedState:
     if row is None:
         return FeedState(None, 0, "")
     return FeedState(row.checked_at, row.failures, row.last_error)
+
+
+# -- what a person holds (the personal app's "my documents") ------------------------------------
+
+
+def bill_receipts_of(user, reference: str | None = None) -> list[Pleading]:
+    """The person's bills that the court received, with the judiciary's signed receipt,
+    newest first (``reference``: that one, if theirs)."""
+    rows = Pleading.objects.filter(user=user).exclude(receipt_token="")
+    if reference is not None:
+        rows = rows.filter(reference=reference)
+    return list(rows.select_related("case").order_by("-submitted_at", "-pk"))
+
+
+def bill_receipt_pdf_path(pleading: Pleading) -> str:
+    from . import pleadings
+
+    return pleadings.pdf_url(pleading)

@@ -252,3 +252,48 @@ def attempts_as_of(as_of: dt.datetime) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {r["authority_id"]: r["n"] for r in rows}
+
+
+# -- what a person holds (the personal app's "my documents") ------------------------------------
+
+
+def permits_held_by(user, number: str | None = None) -> list[IssuedPermit]:
+    """The signed permits issued to ``user`` (as a person), newest first; ``number``: that
+    one (if theirs). Unsigned permits (no key could sign them) are left out."""
+    rows = IssuedPermit.objects.filter(holder=user).exclude(token="")
+    if number is not None:
+        rows = rows.filter(number=number)
+    return list(rows.select_related("permit", "authority").order_by("-issued_at", "-id"))
+
+
+def permit_pdf_path(number: str) -> str:
+    from . import issuing
+
+    return issuing.pdf_path(number)
+
+
+def permit_public_url(number: str) -> str:
+    from . import issuing
+
+    return issuing.public_url(number)
+
+
+def verify_permit(token: str):
+    """A permit's token checked against the published keys and the register
+    (``issuing.Verdict``: ``status`` is the permit's, or invalid / superseded / not_found)."""
+    from . import issuing
+
+    return issuing.verify(token)
+
+
+def applications_waiting_for(user, limit: int = 20) -> list[PermitApplication]:
+    """``user``'s permit applications whose next step is theirs: a fee to pay, or more
+    information the authority asked for. Newest first."""
+    return list(
+        PermitApplication.objects.filter(
+            applicant=user,
+            state__in=(ApplicationState.AWAITING_PAYMENT, ApplicationState.INFORMATION_REQUESTED),
+        )
+        .select_related("permit")
+        .order_by("-submitted_at")[:limit]
+    )

@@ -16,12 +16,17 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from panjereh.judiciary import queries as judiciary_queries
+from panjereh.mailbox import queries as mailbox_queries
+from panjereh.permits import queries as permits_queries
 from panjereh.services import documents as signed
 from panjereh.services import keys
 from panjereh.services import queries as services_queries
@@ -183,7 +188,157 @@ def _certificates(user, book: StatusBook, number: str | None = None) -> list[Hel
     return out
 
 
-SOURCES = {"certificate": _certificates}
+def _absolute(path: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def _paper_verify_url(number: str, token: str) -> str:
+    """The window's public verification page for a paper signed like a document."""
+    return signed.verification_url(SimpleNamespace(number=number, token=token))
+
+
+def _receipts(user, book: StatusBook, number: str | None = None) -> list[HeldDocument]:
+    out = []
+    for row in services_queries.receipts_held_by(user, number):
+        definition = row.application.definition
+        service = localised(definition.title_fa, definition.title_en)
+        out.append(
+            HeldDocument(
+                reference=f"receipt-{row.number}",
+                kind="receipt",
+                kind_label=kind_label("receipt"),
+                title=_("Fee receipt: %(service)s") % {"service": service},
+                issuer=localised(row.agency.name_fa, row.agency.name_en),
+                number=row.number,
+                issued_at=row.issued_at,
+                expires_at=None,
+                status="valid",
+                status_label=status_label("valid"),
+                token=row.token,
+                pdf_url=reverse("services:receipt_pdf", args=[row.number]),
+                verify_url=_paper_verify_url(row.number, row.token),
+            )
+        )
+    return out
+
+
+def _permits(user, book: StatusBook, number: str | None = None) -> list[HeldDocument]:
+    out = []
+    today = timezone.localdate()
+    for row in permits_queries.permits_held_by(user, number):
+        # The register decides (the authority suspends, revokes; the holder cancels).
+        if row.status == "valid" and row.valid_until is not None and row.valid_until < today:
+            status, label = "expired", status_label("expired")
+        elif row.status in ("valid", "expired"):
+            status, label = str(row.status), status_label(str(row.status))
+        else:  # suspended, revoked, cancelled: not to be relied on
+            status, label = "revoked", str(row.get_status_display())
+        until = None
+        if row.valid_until is not None:
+            until = dt.datetime.combine(
+                row.valid_until, dt.time(23, 59, 59), tzinfo=timezone.get_current_timezone()
+            )
+        out.append(
+            HeldDocument(
+                reference=f"permit-{row.number}",
+                kind="permit",
+                kind_label=kind_label("permit"),
+                title=localised(row.permit.title_fa, row.permit.title_en),
+                issuer=localised(row.authority.name_fa, row.authority.name_en),
+                number=row.number,
+                issued_at=row.issued_at,
+                expires_at=until,
+                status=status,
+                status_label=label,
+                token=row.token,
+                pdf_url=permits_queries.permit_pdf_path(row.number),
+                verify_url=permits_queries.permit_public_url(row.number),
+            )
+        )
+    return out
+
+
+def _notices(user, book: StatusBook, number: str | None = None) -> list[HeldDocument]:
+    out = []
+    for row in mailbox_queries.notices_held_by(user, number):
+        out.append(
+            HeldDocument(
+                reference=f"notice-{row.reference}",
+                kind="notice",
+                kind_label=kind_label("notice"),
+                title=row.subject,
+                issuer=localised(row.agency.name_fa, row.agency.name_en),
+                number=row.reference,
+                issued_at=row.made_available_at or row.created_at,
+                expires_at=None,
+                status="valid",
+                status_label=status_label("valid"),
+                token=row.token,
+                pdf_url=None,
+                verify_url=_absolute(reverse("mailbox:notice", args=[row.reference])),
+            )
+        )
+    return out
+
+
+def _proofs(user, book: StatusBook, number: str | None = None) -> list[HeldDocument]:
+    out = []
+    rows = mailbox_queries.notices_held_by(user, number)
+    signer = mailbox_queries.proof_signer() if rows else None
+    for row in rows:
+        token = mailbox_queries.proof_token(row)
+        out.append(
+            HeldDocument(
+                reference=f"proof-{row.reference}",
+                kind="proof_of_service",
+                kind_label=kind_label("proof_of_service"),
+                title=_("Proof of service: %(subject)s") % {"subject": row.subject},
+                issuer=localised(signer.name_fa, signer.name_en),
+                number=row.reference,
+                issued_at=row.served_at or row.opened_at or row.created_at,
+                expires_at=None,
+                status="valid",
+                status_label=status_label("valid"),
+                token=token,
+                pdf_url=reverse("mailbox:proof", args=[row.reference]),
+                verify_url=_absolute(reverse("mailbox:verify")) + "?t=" + token,
+            )
+        )
+    return out
+
+
+def _bill_receipts(user, book: StatusBook, number: str | None = None) -> list[HeldDocument]:
+    out = []
+    for row in judiciary_queries.bill_receipts_of(user, number):
+        claims = claims_of(row.receipt_token)
+        out.append(
+            HeldDocument(
+                reference=f"bill-{row.reference}",
+                kind="bill_receipt",
+                kind_label=kind_label("bill_receipt"),
+                title=localised(claims.get("title_fa", ""), claims.get("title_en", "")),
+                issuer=localised(claims.get("iss_fa", ""), claims.get("iss_en", "")),
+                number=row.reference,
+                issued_at=row.submitted_at or row.created_at,
+                expires_at=None,
+                status="valid",
+                status_label=status_label("valid"),
+                token=row.receipt_token,
+                pdf_url=judiciary_queries.bill_receipt_pdf_path(row),
+                verify_url=_paper_verify_url(row.reference, row.receipt_token),
+            )
+        )
+    return out
+
+
+SOURCES = {
+    "certificate": _certificates,
+    "permit": _permits,
+    "receipt": _receipts,
+    "notice": _notices,
+    "proof_of_service": _proofs,
+    "bill_receipt": _bill_receipts,
+}
 
 
 REFERENCE_RE = re.compile(r"[a-z]{3,7}-[A-Za-z0-9_-]{1,60}")
@@ -264,23 +419,9 @@ class NeedsAction:
         return len(self.payments_due) + len(self.notices_unread) + len(self.applications_waiting)
 
 
-def _applications_waiting(user) -> list[ApplicationWaiting]:
-    """Applications that wait for something from the person other than a fee (the fees are
-    in ``payments_due``, so nothing is counted twice)."""
-    return [
-        ApplicationWaiting(
-            tracking_code=app.tracking_code,
-            title=localised(app.definition.title_fa, app.definition.title_en),
-            state_label=str(app.get_state_display()),
-            url=reverse("services:detail", args=[app.tracking_code]),
-        )
-        for app in services_queries.applications_waiting_for(user)
-        if app.fee_rials <= 0
-    ]
-
-
 def _payments_due(user) -> list[PaymentDue]:
-    return [
+    """The fees the person has still to pay: applications for a service, and for a permit."""
+    due = [
         PaymentDue(
             reference=app.tracking_code,
             title=localised(app.definition.title_fa, app.definition.title_en),
@@ -290,13 +431,158 @@ def _payments_due(user) -> list[PaymentDue]:
         for app in services_queries.applications_waiting_for(user)
         if app.fee_rials > 0
     ]
+    due += [
+        PaymentDue(
+            reference=app.reference,
+            title=localised(app.permit.title_fa, app.permit.title_en),
+            amount_rials=app.fee_rials,
+            url=reverse("permits:application", args=[app.reference]),
+        )
+        for app in permits_queries.applications_waiting_for(user)
+        if app.state == "awaiting_payment" and app.fee_rials > 0
+    ]
+    return due
+
+
+def _applications_waiting(user) -> list[ApplicationWaiting]:
+    """Applications that wait for something from the person other than a fee (the fees are
+    in ``payments_due``, so nothing is counted twice): more information an authority asked
+    for, a service's step that waits on them."""
+    waiting = [
+        ApplicationWaiting(
+            tracking_code=app.tracking_code,
+            title=localised(app.definition.title_fa, app.definition.title_en),
+            state_label=str(app.get_state_display()),
+            url=reverse("services:detail", args=[app.tracking_code]),
+        )
+        for app in services_queries.applications_waiting_for(user)
+        if app.fee_rials <= 0
+    ]
+    waiting += [
+        ApplicationWaiting(
+            tracking_code=app.reference,
+            title=localised(app.permit.title_fa, app.permit.title_en),
+            state_label=str(app.get_state_display()),
+            url=reverse("permits:application", args=[app.reference]),
+        )
+        for app in permits_queries.applications_waiting_for(user)
+        if not (app.state == "awaiting_payment" and app.fee_rials > 0)
+    ]
+    return waiting
+
+
+def _notices_unread(user) -> list[NoticeUnread]:
+    return [
+        NoticeUnread(
+            reference=row.reference,
+            title=row.subject,
+            sender=localised(row.agency.name_fa, row.agency.name_en),
+            sent_at=row.made_available_at or row.created_at,
+            url=reverse("mailbox:notice", args=[row.reference]),
+        )
+        for row in mailbox_queries.unread_notices(user)
+    ]
 
 
 def needs_action(user) -> NeedsAction:
+    """What waits for the person: fees to pay, official notices to read, applications that
+    wait for them. Reading this changes nothing (a notice is opened only in the mailbox)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return NeedsAction()
     return NeedsAction(
         payments_due=_payments_due(user),
-        notices_unread=[],
+        notices_unread=_notices_unread(user),
         applications_waiting=_applications_waiting(user),
     )
+
+
+# -- what a document says ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+    lang: str = ""  # "fa" when a Persian value is shown on the English page
+
+
+def value_lang(value: str) -> str:
+    """ "fa" for a Persian value shown on the English page (read as Persian), else ""."""
+    return "fa" if _english() and re.search(r"[\u0600-\u06ff]", value or "") else ""
+
+
+def _field(label: str, value: Any) -> Field:
+    from panjereh.common.persian import to_persian_digits
+
+    text = str(value if value is not None else "")
+    if not _english():
+        text = to_persian_digits(text)
+    return Field(label, text, value_lang(text))
+
+
+def _date(value: dt.date | dt.datetime | None) -> str:
+    from panjereh.common import jalali
+
+    if value is None:
+        return ""
+    if _english():
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(jalali.TEHRAN)
+        return value.strftime("%d %b %Y")
+    return jalali.format_fa(value)
+
+
+def text_of(document: HeldDocument) -> str:
+    """The document's statement (its sentence), in the page's language where it has one."""
+    claims = claims_of(document.token)
+    if document.kind == "notice":
+        return str(claims.get("body", ""))
+    if _english() and claims.get("text_en"):
+        return str(claims["text_en"])
+    return str(claims.get("text_fa", ""))
+
+
+def fields_of(document: HeldDocument) -> list[Field]:
+    """What the signed document says, as labelled rows for people (no national code, no raw
+    internal code)."""
+    claims = claims_of(document.token)
+    if document.kind == "permit":
+        rows = [
+            _field(_("Holder"), claims.get("holder", "")),
+            _field(_("Business name"), claims.get("business", "")),
+            _field(_("Province"), claims.get("province", "")),
+            _field(
+                _("Issuing authority"),
+                localised(claims.get("auth_fa", ""), claims.get("auth_en", "")),
+            ),
+        ]
+        for label, key in ((_("Valid from"), "valid_from"), (_("Valid until"), "valid_until")):
+            try:
+                rows.append(_field(label, _date(dt.date.fromisoformat(claims.get(key, "")))))
+            except (TypeError, ValueError):
+                continue
+        return [r for r in rows if r.value]
+    if document.kind == "notice":
+        return [_field(_("Subject"), claims.get("subject", ""))]
+    if document.kind == "proof_of_service":
+        rows = [
+            _field(_("Subject"), claims.get("subject", "")),
+            _field(
+                _("Sent by"), localised(claims.get("sender_fa", ""), claims.get("sender_en", ""))
+            ),
+        ]
+        for label, key in (
+            (_("Made available"), "made_available_at"),
+            (_("Opened"), "opened_at"),
+            (_("Served"), "served_at"),
+        ):
+            if isinstance(claims.get(key), int):
+                rows.append(_field(label, _date(dt.datetime.fromtimestamp(claims[key], tz=dt.UTC))))
+        return rows
+    rows = []
+    for item in claims.get("fields", []):
+        if not isinstance(item, list) or len(item) < 4:
+            continue
+        label_fa, label_en, value_fa, value_en = (str(x) for x in item[:4])
+        rows.append(_field(localised(label_fa, label_en), localised(value_fa, value_en)))
+    return rows
