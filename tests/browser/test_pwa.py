@@ -164,6 +164,15 @@ def test_install_then_read_the_inbox_and_applications_offline(
         assert page.locator("h1").inner_text() == variant.gettext("You are offline")
         page.goto(f"{base}/search/?q=passport")
         assert page.locator("#offline-page").is_visible()
+        # It lists the pages kept on the device, by their titles.
+        kept = page.locator("#offline-kept-here")
+        kept.wait_for(state="visible")
+        assert kept.locator("li").count() == 4
+        inbox = kept.get_by_role("link", name=variant.gettext("My inbox"), exact=True)
+        assert inbox.get_attribute("href") == f"{variant.prefix}/inbox/"
+        inbox.click()
+        page.wait_for_url(re.compile(rf"{variant.prefix}/inbox/$"))
+        assert page.locator("#offline-copy").is_visible()
 
         # 4. Online again, another person signs in on the same phone: the first person's
         # copies go as soon as a page of the second is kept.

@@ -7,7 +7,8 @@
    2. A region that still scrolls sideways can be reached and scrolled with the keyboard.
    3. The error summary of a form that came back with errors takes the focus.
    4. The installable app's service worker (/sw.js, docs/pwa.md) is registered once the page has
-      loaded; it keeps the person's own pages readable offline. */
+      loaded; it keeps the person's own pages readable offline.
+   5. The offline page lists the pages of its language kept on this device, by their titles. */
 (function () {
   "use strict";
 
@@ -148,11 +149,54 @@
       if (!tables[i].classList.contains("not-stacked")) stack(tables[i]);
     }
     focusableScrollers();
+    listKeptPages();
     var summary = document.querySelector(".error-summary");
     if (summary) {
       if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
       summary.focus();
     }
+  }
+
+  var KEPT_CACHE = "panjereh-personal";
+
+  function keptPage(cache, request, english) {
+    var url = new URL(request.url);
+    if (url.pathname.indexOf("/__panjereh/") === 0) return null;
+    if (/^\/en\//.test(url.pathname) !== english) return null;
+    return cache.match(request).then(function (copy) { return copy.text(); }).then(function (html) {
+      var title = new DOMParser().parseFromString(html, "text/html").title || url.pathname;
+      // "Inbox – Panjereh, the national window": the page's own part.
+      var cut = title.lastIndexOf(" – ");
+      return { href: url.pathname + url.search, title: cut > 0 ? title.slice(0, cut) : title };
+    });
+  }
+
+  function listKeptPages() {
+    var box = document.getElementById("offline-kept-here");
+    if (!box || !window.caches) return;
+    var english = document.documentElement.lang === "en";
+    caches.has(KEPT_CACHE).then(function (found) {
+      if (!found) return [];
+      return caches.open(KEPT_CACHE).then(function (cache) {
+        return cache.keys().then(function (requests) {
+          return Promise.all(requests.map(function (r) { return keptPage(cache, r, english); }));
+        });
+      });
+    }).then(function (pages) {
+      var list = box.querySelector("ul");
+      pages.forEach(function (page) {
+        if (!page) return;
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = page.href;
+        link.textContent = page.title;
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      if (list.children.length) box.hidden = false;
+    }).catch(function () {
+      // Storage not available (a private window): the general list above stays.
+    });
   }
 
   // Registered after the page's load, so that it never competes with the page itself; only
