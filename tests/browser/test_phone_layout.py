@@ -118,7 +118,7 @@ def _pages(world) -> list[str]:
         "/participate/proposals/",
         "/feedback/",
         "/feedback/complaints/new/",
-        "/account/step-up/signing-key/",
+        "/account/passkeys/",
         "/account/step-up/",
         "/search/?q=" + "مجوز",
         "/transparency/",
@@ -187,7 +187,7 @@ def test_buttons_are_44_pixel_targets(browser, live_server, world):
             "/services/verify/",
             "/feedback/complaints/new/",
             "/participate/propose/",
-            "/account/step-up/signing-key/",
+            "/account/passkeys/",
         ):
             page.goto(live_server.url + path)
             small = page.evaluate(
