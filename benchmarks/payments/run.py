@@ -28,8 +28,10 @@ their PIDs.
    file is generated, not held a row each in memory), with one line dropped, one amount
    changed and one unknown line added. ``operations.reconcile_settlement`` of that day is timed
    from the fetch over HTTP to the commit; it must open exactly three cases (missing, amount,
-   extra) and settle the other lines' payments, an event each. Then timed again (nothing to
-   move: idempotent).
+   extra) and settle the other lines' payments, each recording the file that settled it (its
+   history shows the move; no event row each). The database server's CPU for it (the
+   connection's PostgreSQL process) and the load average are printed with it. Then timed
+   again (nothing to move: idempotent).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import re
 import secrets
@@ -53,7 +54,7 @@ from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/benchlib.py
-from benchlib import free_port, percentile, stop_server, wait_http
+from benchlib import free_port, load, machine, percentile, process_cpu, stop_server, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE_P95_GOAL_MS = 50.0
@@ -66,23 +67,6 @@ SUCCESS, POOR, SILENT, TWICE = (
 )
 FORM = re.compile(r'<form id="back" method="post" action="([^"]+)" data-repeat="(\d+)"')
 FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
-
-
-def machine() -> dict:
-    info = {
-        "nproc": os.cpu_count(),
-        "load_before": os.getloadavg(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return info
 
 
 def pay_at_bank(client, redirect: str, card: str) -> tuple[str, dict, int]:
@@ -121,6 +105,7 @@ def main() -> None:
         args.payments, args.lines, args.sequential = 200, 100_000, 50
 
     info = machine()
+    info["load_before"] = load()
     var = Path(tempfile.mkdtemp(prefix="panjereh-bench-payments-"))
     secret = secrets.token_hex(32)
     sys.path.insert(0, str(ROOT / "src"))
@@ -205,7 +190,7 @@ def main() -> None:
     try:
         if args.only_settlement:
             day = timezone.now().astimezone(TEHRAN).date() - dt.timedelta(days=10)
-            info["load_before_settlement"] = os.getloadavg()
+            info["load_before_settlement"] = load()
             results["settlement"] = settle_million(args.lines, day, agency, bank)
             print(json.dumps(results["settlement"], ensure_ascii=False), flush=True)
             return finish(info, results)
@@ -398,7 +383,7 @@ def main() -> None:
 
         # -- 4. a settlement file of a million lines -----------------------------------------
         day = today - dt.timedelta(days=10)
-        info["load_before_settlement"] = os.getloadavg()
+        info["load_before_settlement"] = load()
         results["settlement"] = settle_million(args.lines, day, agency, bank)
         print(json.dumps(results["settlement"], ensure_ascii=False), flush=True)
     finally:
@@ -409,17 +394,13 @@ def main() -> None:
 
 
 def finish(info: dict, results: dict) -> None:
-    info["load_after"] = os.getloadavg()
+    info["load_after"] = load()
     p = results.get("payments")
     s = results["settlement"]
     print("\n== payments benchmark ==")
     print(json.dumps(info, ensure_ascii=False))
     if p is None:
-        print(
-            f"settlement of {s['lines']:,} lines: {s['seconds']} s (÷ goal "
-            f"{s['seconds'] / SETTLEMENT_GOAL_S:.2f}); steps {s['steps']}; again "
-            f"{s['again_seconds']} s; cases {s['cases']}; settled {s['settled']:,}: {s['ok']}"
-        )
+        print(settlement_line(s))
         if not s["ok"]:
             sys.exit(1)
         return
@@ -435,14 +416,20 @@ def finish(info: dict, results: dict) -> None:
         f"at a time p50 {p['create_sequential_ms_p50']}, p95 {p['create_sequential_ms_p95']} ms "
         f"(÷ goal {p['create_sequential_ms_p95'] / CREATE_P95_GOAL_MS:.2f})"
     )
-    print(
-        f"settlement of {s['lines']:,} lines: {s['seconds']} s (÷ goal "
-        f"{s['seconds'] / SETTLEMENT_GOAL_S:.2f}); steps {s['steps']}; again "
-        f"{s['again_seconds']} s; cases "
-        f"{s['cases']}; settled {s['settled']:,}: {s['ok']}"
-    )
+    print(settlement_line(s))
     if not (p["ok"] and s["ok"]):
         sys.exit(1)
+
+
+def settlement_line(s: dict) -> str:
+    return (
+        f"settlement of {s['lines']:,} lines: {s['seconds']} s (÷ goal "
+        f"{s['seconds'] / SETTLEMENT_GOAL_S:.2f}; load {s['load_during'][0]} → "
+        f"{s['load_during'][1]}; database backend CPU {s['db_backend_cpu_s']} s, this process "
+        f"{s['python_cpu_s']} s); steps {s['steps']}; again {s['again_seconds']} s; cases "
+        f"{s['cases']}; settled {s['settled']:,} (each recording its file; event rows "
+        f"{s['event_rows']}; one's history {s['history_of_one']}): {s['ok']}"
+    )
 
 
 def hot_updates() -> dict:
@@ -543,21 +530,40 @@ def settle_million(count: int, day: dt.date, agency, bank) -> dict:
             "extra": [{"kind": "payment", "token": "not-ours", "order_id": "1", "amount": 5}],
         },
     )
+    # The database server's share: the CPU seconds of this connection's server process
+    # (PostgreSQL: one process a connection, on this machine), beside this process's own.
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+    db_cpu, own_cpu = process_cpu(backend) if backend else 0.0, time.process_time()
+    load_at_start = load()
     t = time.perf_counter()
     record = operations.reconcile_settlement(day, actor=roles.SYSTEM)
     seconds = time.perf_counter() - t
+    db_cpu = (process_cpu(backend) - db_cpu) if backend else None
+    own_cpu = time.process_time() - own_cpu
+    load_at_end = load()
     t = time.perf_counter()
     again = operations.reconcile_settlement(day, actor=roles.SYSTEM)
     again_s = time.perf_counter() - t
     cases = sorted(FinanceCase.objects.filter(settlement=record).values_list("kind", flat=True))
     settled = Payment.objects.filter(purpose_id__startswith="b1m-", state=S.SETTLED).count()
-    events = PaymentEvent.objects.filter(
-        payment__purpose_id__startswith="b1m-", to_state=S.SETTLED
+    # Each settled payment records the file that settled it (no event row each), and its
+    # history shows the move.
+    recorded = Payment.objects.filter(
+        purpose_id__startswith="b1m-", state=S.SETTLED, settlement=record
     ).count()
+    events = PaymentEvent.objects.filter(payment__purpose_id__startswith="b1m-").count()
+    sample = Payment.objects.filter(purpose_id="b1m-0").first()
+    shown = [(e.from_state, e.to_state, e.source) for e in sample.history()] if sample else []
     ok = (
         cases == ["amount", "extra", "missing"]
         and FinanceCase.objects.count() - before == 3
-        and settled == events == count - 2
+        and settled == recorded == count - 2
+        and events == 0
+        and shown == [(S.CAPTURED, S.SETTLED, "settlement")]
         and record.lines == count
         and record.matched == count - 2
         and again.matched == count - 2
@@ -573,7 +579,12 @@ def settle_million(count: int, day: dt.date, agency, bank) -> dict:
         "heap_hot_updates": hot_updates(),
         "cases": cases,
         "settled": settled,
-        "settled_events": events,
+        "settled_recorded_on_the_payment": recorded,
+        "event_rows": events,
+        "history_of_one": shown,
+        "load_during": [load_at_start, load_at_end],
+        "db_backend_cpu_s": None if db_cpu is None else round(db_cpu, 1),
+        "python_cpu_s": round(own_cpu, 1),
         "ok": ok,
         "at": timezone.now().isoformat(timespec="seconds"),
     }

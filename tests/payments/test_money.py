@@ -19,6 +19,7 @@ from panjereh.payments.models import (
     Refund,
     RefundEvent,
     RefundState,
+    SettlementFile,
 )
 from tests.payments.conftest import bank_page, new_payment, start
 
@@ -151,7 +152,8 @@ def test_the_settlement_file_with_a_missing_an_extra_and_a_wrong_line_opens_thre
     psp.control(tamper={})
     operations.reconcile_settlement(_today() + dt.timedelta(days=1), actor=roles.SYSTEM)
     assert FinanceCase.objects.count() == 3
-    assert kept.events.filter(to_state="settled").count() == 1
+    kept.refresh_from_db()
+    assert [e.to_state for e in kept.history()].count("settled") == 1
 
 
 def test_a_clean_settlement_file_opens_no_case(agency, citizen):
@@ -160,6 +162,38 @@ def test_a_clean_settlement_file_opens_no_case(agency, citizen):
     assert not FinanceCase.objects.exists()
     assert record.matched == record.lines == 3
     assert all(Payment.objects.get(pk=p.pk).state == PaymentState.SETTLED for p in payments)
+
+
+def test_a_crash_mid_file_leaves_nothing_half_done_and_the_rerun_settles_once(
+    agency, citizen, psp, monkeypatch
+):
+    """The process dies after the moves, before the file is finished: nothing of the file is
+    kept (no payment settled, no case, no file); reconciling it again settles each payment
+    once, with its history, and opens the file's case once."""
+    payments = [paid(agency, citizen, 10_000) for _ in range(3)]
+    psp.control(tamper={"extra": [{"kind": "payment", "token": "x", "amount": 1}]})
+
+    def crash(self):
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(settlement._Matcher, "missing", crash)
+        with pytest.raises(RuntimeError):
+            operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+    assert set(Payment.objects.values_list("state", "settlement")) == {
+        (PaymentState.CAPTURED, None)
+    }
+    assert not FinanceCase.objects.exists() and not SettlementFile.objects.exists()
+    for _ in range(2):
+        record = operations.reconcile_settlement(_today(), actor=roles.SYSTEM)
+        assert (record.lines, record.matched) == (4, 3)
+    assert list(FinanceCase.objects.values_list("kind", flat=True)) == [CaseKind.EXTRA]
+    for payment in payments:
+        payment.refresh_from_db()
+        assert (payment.state, payment.settlement) == (PaymentState.SETTLED, record)
+        moves = [(e.from_state, e.to_state) for e in payment.history()]
+        assert moves[-1] == (PaymentState.CAPTURED, PaymentState.SETTLED)
+        assert [to for _f, to in moves].count(PaymentState.SETTLED) == 1
 
 
 def test_a_settlement_line_for_a_payment_the_window_holds_unpaid_is_a_case(agency, citizen, psp):
@@ -201,7 +235,7 @@ def test_a_payment_captured_before_midnight_and_settled_the_next_day_is_not_miss
     assert not FinanceCase.objects.exists()
     late.refresh_from_db()
     assert late.state == PaymentState.SETTLED
-    assert list(late.events.filter(to_state="settled").values_list("source", "data")) == [
+    assert [(e.source, e.data) for e in late.history() if e.to_state == "settled"] == [
         ("settlement", {"day": _today().isoformat()})
     ]
 

@@ -51,6 +51,25 @@ def test_a_forged_callback_gets_a_localised_refusal_page(client, agency, citizen
     assert Payment.objects.get(pk=payment.pk).state == PaymentState.STARTED
 
 
+@pytest.mark.slow
+def test_the_payments_page_shows_its_history_with_the_settlement(client, agency, citizen):
+    """Settled by the bank's file (recorded on the payment, not as an event row): the page's
+    history still ends with the move to «paid and settled», in Persian, with a Jalali date."""
+    payment = new_payment(agency, citizen, actor=citizen)
+    operations.handle_callback(bank_page(start(payment), SUCCESS).fields)
+    day = timezone.now().astimezone(TEHRAN).date()
+    operations.reconcile_settlement(day, actor=roles.SYSTEM)
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.SETTLED and payment.settlement is not None
+    client.force_login(citizen)
+    shown = client.get(f"/payments/{payment.reference}/").content.decode()
+    history = shown[shown.index('<ol id="history">') :]
+    history = history[: history.index("</ol>")]
+    states = [part.split('"', 1)[0] for part in history.split('data-state="')[1:]]
+    assert states == ["created", "started", "authorised", "captured", "settled"]
+    assert "تسویه" in history.rsplit("<li", 1)[1]  # «پرداخت و تسویه‌شده»
+
+
 def test_the_callback_takes_only_post_and_an_unknown_provider_is_not_found(client):
     assert client.get("/payments/callback/simulated/").status_code == 405
     assert client.post("/payments/callback/nobody/", {}).status_code == 404

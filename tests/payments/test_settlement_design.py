@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from panjereh.catalogue import roles
 from panjereh.common.jalali import TEHRAN
-from panjereh.payments import operations
+from panjereh.payments import operations, settlement
 from panjereh.payments.models import Payment, PaymentEvent, PaymentState
 from tests.payments.conftest import bank_page, new_payment, start
 
@@ -55,7 +55,7 @@ def test_no_index_of_the_payments_table_reads_the_state_or_the_settlement():
 
 @postgres_only
 @pytest.mark.slow
-def test_settling_payments_is_a_hot_update_with_an_event_each(agency, citizen):
+def test_settling_payments_is_a_hot_update_recorded_on_the_payment(agency, citizen):
     payments = []
     for _ in range(3):
         payment = new_payment(agency, citizen, amount=10_000)
@@ -63,6 +63,7 @@ def test_settling_payments_is_a_hot_update_with_an_event_each(agency, citizen):
             operations.handle_callback(bank_page(start(payment), "6037990000000006").fields)
         )
     assert {p.state for p in payments} == {S.CAPTURED}
+    events = PaymentEvent.objects.count()
     updates, hot = _table_stats()
     day = timezone.now().astimezone(TEHRAN).date()
     record = operations.reconcile_settlement(day, actor=roles.SYSTEM)
@@ -70,14 +71,48 @@ def test_settling_payments_is_a_hot_update_with_an_event_each(agency, citizen):
     after = _table_stats()
     # Three payments moved to settled, no index touched: each new version in its own page.
     assert (after[0] - updates, after[1] - hot) == (3, 3)
+    # No event row per payment: the payment keeps the file that settled it, and its history
+    # shows the move from it.
+    assert PaymentEvent.objects.count() == events
     for payment in payments:
         payment.refresh_from_db()
         assert payment.state == S.SETTLED and payment.settled_at is not None
-        assert list(
-            PaymentEvent.objects.filter(payment=payment, to_state=S.SETTLED).values_list(
-                "from_state", "source", "actor", "data"
-            )
-        ) == [(S.CAPTURED, "settlement", None, {"day": day.isoformat()})]
+        assert payment.settlement_id == record.pk
+        last = payment.history()[-1]
+        assert (last.from_state, last.to_state, last.source, last.actor_id, last.data) == (
+            S.CAPTURED,
+            S.SETTLED,
+            "settlement",
+            None,
+            {"day": day.isoformat()},
+        )
+        assert last.at == payment.settled_at
+
+
+@postgres_only
+def test_the_settlement_has_no_foreign_key_constraint_to_check_per_payment():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'"
+            " AND %s = ANY (SELECT attname FROM pg_attribute WHERE attrelid = conrelid"
+            " AND attnum = ANY (conkey))",
+            [Payment._meta.db_table, "settlement_id"],
+        )
+        assert cursor.fetchall() == []
+
+
+def test_the_settlement_moves_only_from_the_states_the_machine_allows():
+    """The set-based move reads its states from the payments' machine: captured only; a
+    machine that let no state settle stops the settlement instead of moving anything."""
+    from panjereh.common.statemachine import Machine
+
+    assert settlement.settle_from(operations.MACHINE) == [S.CAPTURED]
+    assert all(
+        operations.MACHINE.can(state, S.SETTLED)
+        for state in settlement.settle_from(operations.MACHINE)
+    )
+    with pytest.raises(RuntimeError):
+        settlement.settle_from(Machine({S.CAPTURED: set(), S.SETTLED: set()}))
 
 
 def test_only_an_ended_payment_has_an_end_and_the_purpose_can_then_be_paid_again(agency, citizen):

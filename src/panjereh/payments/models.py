@@ -147,6 +147,20 @@ class Payment(models.Model):
     checks = models.PositiveIntegerField(default=0)
     # When what it pays for was told it is paid (``purposes``: an outbox, retried by a job).
     purpose_told_at = models.DateTimeField(null=True, blank=True)
+    # The settlement file that settled it (captured → settled): the settlement's record of the
+    # move, instead of an event row each (a million a file; ``history`` shows it as one). No
+    # index and no foreign-key constraint in the database: setting it stays a HOT update with
+    # no check per row at commit; a settlement file is never deleted (``PROTECT`` here, and no
+    # operation deletes one). Settled before migration 0006: ``None``, and an event row.
+    settlement = models.ForeignKey(
+        "SettlementFile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="settled_payments",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         verbose_name = _("payment")
@@ -205,6 +219,26 @@ class Payment(models.Model):
     def finished(self) -> bool:
         return self.state not in OPEN_STATES
 
+    def history(self) -> list[PaymentEvent]:
+        """Every move of this payment, oldest first: its event rows, and its settlement (the
+        file that settled it, :attr:`settlement`) as the event ``captured → settled`` it
+        stands for (source ``settlement``, the file's day in ``data``; not saved)."""
+        events = list(self.events.all())
+        if self.settlement_id is not None and self.settled_at is not None:
+            file = self.settlement
+            events.append(
+                PaymentEvent(
+                    payment=self,
+                    from_state=PaymentState.CAPTURED,
+                    to_state=PaymentState.SETTLED,
+                    at=self.settled_at,
+                    source="settlement",
+                    data={"day": file.day.isoformat()},
+                )
+            )
+            events.sort(key=lambda e: (e.at, e.pk is None, e.pk or 0))
+        return events
+
 
 class PaymentEvent(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
@@ -235,6 +269,10 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.from_state or '∅'} → {self.to_state}"
+
+    @property
+    def to_label(self) -> str:
+        return PaymentState(self.to_state).label
 
 
 class RefundState(models.TextChoices):
@@ -310,6 +348,27 @@ class SettlementFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.day}"
+
+
+class StagedLine(models.Model):
+    """A line of the settlement file being reconciled, in the temporary table ``settlement``
+    loads it into (one per database session, dropped after; ``managed = False``: no migration
+    makes it). Read by the ORM's set-based statements (``settlement._Matcher.settle``). Not
+    ``providers.SettlementLine``, the provider's parsed line it is loaded from."""
+
+    number = models.IntegerField(primary_key=True)  # the line's place in the file
+    kind = models.CharField(max_length=20)
+    token = models.CharField(max_length=100)
+    order_id = models.CharField(max_length=40)
+    ref = models.CharField(max_length=40)
+    amount = models.BigIntegerField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "payments_settlement_stage"
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.kind} {self.token} {self.amount}"
 
 
 class CaseKind(models.TextChoices):

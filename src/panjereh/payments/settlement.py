@@ -5,16 +5,19 @@ are streamed from the provider into a temporary table (PostgreSQL: ``COPY`` thro
 SQLite: batched inserts), then matched with a few joins:
 
 * a payment line whose payment is captured, same amount: the payment becomes ``settled``. The
-  move is one ``UPDATE … WHERE state = 'captured'`` for all of them, and its event rows are
-  inserted by the same statement (PostgreSQL; SQLite inserts them after it, in the same
-  transaction): the same ``PaymentEvent`` table and fields that ``operations.MACHINE`` writes
-  (from ``captured`` to ``settled``, source ``settlement``, the day in ``data``), in one
-  transaction with the move, so a state and its history never disagree. The move is checked
-  against the machine's table; a payment moved by someone else meanwhile is left out by the
-  ``WHERE`` (PostgreSQL re-reads a row it waited for), exactly as the machine would refuse it.
-  No index of the payments table reads ``state`` or ``settled_at`` and its pages are half
-  filled (``models.Payment``, migration 0005), so each move is a HOT update: a new version of
-  the row in its own page, no index entry written;
+  move is one ``UPDATE`` through the ORM (``QuerySet.update`` of the captured payments with an
+  ``EXISTS`` of their line in the file's table, :class:`~.models.StagedLine`), and it is
+  its own record: the payment keeps the settlement file that settled it (``settlement``,
+  beside ``settled_at``), which its history (``Payment.history``) shows as the move
+  ``captured → settled`` (source ``settlement``, the file's day), one transaction with the
+  move, so a state and its history never disagree. No event row and no foreign-key check per
+  payment (a million a file: they were half the time). The update takes only the states the
+  machine (``operations.MACHINE``) lets move to ``settled``; a payment moved by someone else
+  meanwhile is left out by the ``WHERE`` (PostgreSQL re-reads a row it waited for), exactly as
+  the machine would refuse it. No index of the payments table reads ``state``,
+  ``settled_at`` or ``settlement`` and its pages are half filled (``models.Payment``,
+  migrations 0005 and 0006), so each move is a HOT update: a new version of the row in its own
+  page, no index entry written;
 * a refund line matching a refund by token and the bank's refund reference, same amount:
   matched, and the refund marked as found in a file (``settled_at``); a refund line of a refund
   still asked whose reference the window never heard (the bank's answer was lost): the bank
@@ -39,12 +42,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,11 +60,11 @@ from .models import (
     CaseKind,
     FinanceCase,
     Payment,
-    PaymentEvent,
     PaymentState,
     Refund,
     RefundState,
     SettlementFile,
+    StagedLine,
 )
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ S = PaymentState
 # A payment captured on day D and in neither D's nor D + 1's file is missing; if D + 1's file
 # never comes, it is missing this long after the end of D.
 LATE_GRACE = dt.timedelta(days=2)
-STAGE = "payments_settlement_stage"  # the temporary table (one per database session)
+STAGE = StagedLine._meta.db_table  # the temporary table (one per database session)
 BIGINT = 2**63 - 1
 BATCH = 5000
 
@@ -154,6 +157,15 @@ def _rows(lines: Iterable[providers.SettlementLine]) -> Iterator[tuple]:
             _clean(line.ref, 40),
             amount,
         )
+
+
+def settle_from(machine) -> list[str]:
+    """The states the settlement's set-based move takes payments from: those the payments'
+    machine lets move to ``settled`` (``captured``), read from its table, not written here."""
+    sources = [state for state in machine.table if machine.can(state, S.SETTLED)]
+    if not sources:
+        raise RuntimeError("the payments' machine lets no state move to settled")
+    return sources
 
 
 def _still_without_ref(refund: Refund, changes: dict, event: dict) -> None:
@@ -430,51 +442,26 @@ class _Matcher:
         return matched
 
     def settle(self) -> int:
-        """Move every captured payment with a matching line to settled, with its event; the
-        number of payment lines that match a paid payment (settled now or before)."""
-        from . import operations  # the machine's table of moves (operations imports us)
+        """Move every captured payment with a matching line to settled, recording the move
+        on the payment (its :attr:`~.models.Payment.settlement`: this file); the number of
+        payment lines that match a paid payment (settled now or before).
 
-        assert S.SETTLED in operations.TRANSITIONS[S.CAPTURED]
-        moment = timezone.now()
-        now = connection.ops.adapt_datetimefield_value(moment)
-        data = json.dumps({"day": self.record.day.isoformat()})
-        with connection.cursor() as cursor:
-            # The payment lines that match a paid payment of the same amount: all of them but
-            # those :meth:`open_cases` queued (its join, read once; a token names one payment).
-            cursor.execute(self.sql("SELECT COUNT(*) FROM {stage} WHERE kind = 'payment'"))
-            matched = cursor.fetchone()[0] - self.unmatched
-            # A join, not ``id IN (subquery)``: the plan stays a hash join or index lookups
-            # by token whatever the statistics say of the captured rows.
-            move = self.sql(
-                "UPDATE {payment} AS p SET state = %s, settled_at = %s FROM {stage} AS t"
-                " WHERE p.provider = %s AND p.provider_token = t.token AND t.kind = 'payment'"
-                " AND t.amount = p.amount AND p.state = %s"
-                " RETURNING id"
-            )
-            params = [S.SETTLED, now, self.provider, S.CAPTURED]
-            event = PaymentEvent._meta.db_table
-            if self.postgres:
-                cursor.execute(  # names are the models' own tables, values are parameters
-                    f"WITH moved AS ({move}) INSERT INTO {event}"  # noqa: S608
-                    " (payment_id, from_state, to_state, at, actor_id, source, note, data)"
-                    " SELECT id, %s, %s, %s, NULL, 'settlement', '', %s::jsonb FROM moved",
-                    [*params, S.CAPTURED, S.SETTLED, now, data],
-                )
-            else:
-                cursor.execute(move, params)
-                moved = [row[0] for row in cursor.fetchall()]
-                for start in range(0, len(moved), BATCH):
-                    PaymentEvent.objects.bulk_create(
-                        PaymentEvent(
-                            payment_id=pk,
-                            from_state=S.CAPTURED,
-                            to_state=S.SETTLED,
-                            at=moment,
-                            source="settlement",
-                            data={"day": self.record.day.isoformat()},
-                        )
-                        for pk in moved[start : start + BATCH]
-                    )
+        One ``UPDATE`` through the ORM (``QuerySet.update`` with an ``EXISTS`` of the file's
+        line): no event row and no foreign-key check per payment. The machine stays the rule:
+        the update takes only payments in a state the machine lets move to ``settled``
+        (:func:`settle_from`), and PostgreSQL re-reads a row it waited for, so a payment moved
+        by someone else meanwhile is left out, exactly as the machine would refuse it."""
+        from . import operations  # the machine (operations imports us)
+
+        sources = settle_from(operations.MACHINE)
+        # The payment lines that match a paid payment of the same amount: all of them but
+        # those :meth:`open_cases` queued (its join, read once; a token names one payment).
+        lines = StagedLine.objects.filter(kind="payment")
+        matched = lines.count() - self.unmatched
+        line = lines.filter(token=OuterRef("provider_token"), amount=OuterRef("amount"))
+        Payment.objects.filter(provider=self.provider, state__in=sources).filter(
+            Exists(line)
+        ).update(state=S.SETTLED, settled_at=timezone.now(), settlement=self.record)
         return matched
 
     def _windows(self) -> tuple[list[tuple[dt.date, tuple[dt.datetime, dt.datetime]]], dict]:

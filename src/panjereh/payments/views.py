@@ -99,7 +99,7 @@ def payment(request: HttpRequest, reference: str) -> HttpResponse:
             "item": item,
             "errors": error.messages if error else [],
             "payable": item.state in (PaymentState.CREATED, PaymentState.STARTED),
-            "events": item.events.all(),
+            "events": item.history(),  # its event rows and its settlement
             "refunds": item.refunds.all(),
             "paid_for": purposes.page_of(item),
         },
