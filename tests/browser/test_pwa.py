@@ -1,6 +1,7 @@
 """The installable app in a real Chromium (issue 18, part 1; Persian phone, English desktop): the
 manifest is valid and Chromium finds the site installable, the service worker is active; the
-person opens their inbox, a message, their applications and an application; offline, the same
+person opens their inbox, a message, their applications, an application, the signed-in home,
+their documents and a document; offline, the same
 pages are still readable with the notice that they are a copy kept on the device and from when
 (Jalali date in Persian digits on Persian pages); a page never opened shows the offline page;
 another person signing in on the same phone drops the first one's copies, and signing out
@@ -14,10 +15,11 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from panjereh.common import jalali
 from panjereh.inbox import notify
+from panjereh.personal import queries as personal
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -105,6 +107,8 @@ def test_install_then_read_the_inbox_and_applications_offline(
     user = person
     application = issue_certificate(user)
     message = Message.objects.get(user=user, dedupe_key="pwa-notice")
+    with translation.override(variant.lang):
+        (document,) = personal.documents_of(user)
 
     context = variant.signed_in_context(browser, live_server.url, user)
     context.set_default_timeout(60_000)
@@ -136,8 +140,12 @@ def test_install_then_read_the_inbox_and_applications_offline(
         page.wait_for_url(re.compile(rf"/inbox/{message.pk}/$"))
         page.goto(f"{base}/services/")
         page.goto(f"{base}/services/a/{application.tracking_code}/")
+        page.goto(f"{base}/my/")
+        page.goto(f"{base}/my/documents/")
+        page.locator(f"a[href$='/my/documents/{document.reference}/']").first.click()
+        page.wait_for_url(re.compile(rf"/my/documents/{document.reference}/$"))
         kept_at = timezone.now()
-        page.wait_for_function(f"{KEPT_PATHS}.then(paths => paths.length === 5)")
+        page.wait_for_function(f"{KEPT_PATHS}.then(paths => paths.length === 8)")
 
         # 3. Offline: the same pages, with the notice that they are a kept copy and from when.
         context.set_offline(True)
@@ -146,6 +154,9 @@ def test_install_then_read_the_inbox_and_applications_offline(
             (f"/inbox/{message.pk}/", SUBJECT[variant.lang]),
             ("/services/", application.tracking_code),
             (f"/services/a/{application.tracking_code}/", application.tracking_code),
+            ("/my/", SUBJECT[variant.lang]),
+            ("/my/documents/", document.title),
+            (f"/my/documents/{document.reference}/", document.title),
         ]:
             page.goto(f"{base}{path}")
             notice = page.locator("#offline-copy")
@@ -167,7 +178,7 @@ def test_install_then_read_the_inbox_and_applications_offline(
         # It lists the pages kept on the device, by their titles.
         kept = page.locator("#offline-kept-here")
         kept.wait_for(state="visible")
-        assert kept.locator("li").count() == 4
+        assert kept.locator("li").count() == 7
         inbox = kept.get_by_role("link", name=variant.gettext("My inbox"), exact=True)
         assert inbox.get_attribute("href") == f"{variant.prefix}/inbox/"
         inbox.click()

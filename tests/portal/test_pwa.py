@@ -42,10 +42,10 @@ def test_the_persian_manifest_is_persian_right_to_left_and_opens_on_the_signed_i
     with translation.override("fa"):
         assert manifest["name"] == translation.gettext("Panjereh, the national window")
         assert manifest["short_name"] == translation.gettext("Panjereh")
-        start = views_pwa._start_url()
+        start = reverse("personal:home")
     assert re.search("[\u0600-\u06ff]", manifest["name"])
     assert manifest["lang"] == "fa" and manifest["dir"] == "rtl"
-    assert manifest["start_url"] == start and not start.startswith("/en/")
+    assert manifest["start_url"] == start == "/my/"
     assert manifest["id"] == start
     assert manifest["scope"] == "/"
     assert manifest["display"] == "standalone"
@@ -57,9 +57,10 @@ def test_the_english_manifest_is_english_and_opens_on_the_english_home(client):
     assert manifest["name"] == "Panjereh, the national window"
     assert manifest["short_name"] == "Panjereh"
     assert manifest["lang"] == "en" and manifest["dir"] == "ltr"
-    assert manifest["start_url"].startswith("/en/") and manifest["id"] == manifest["start_url"]
+    assert manifest["start_url"] == manifest["id"] == "/en/my/"
     assert manifest["scope"] == "/"
     assert [s["url"] for s in manifest["shortcuts"]] == [
+        "/en/my/documents/",
         "/en/inbox/",
         "/en/services/",
         "/en/appointments/mine/",
@@ -131,6 +132,9 @@ def test_the_worker_s_version_changes_with_its_settings(client, settings):
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
+        ("personal:home", {}),
+        ("personal:documents", {}),
+        ("personal:document", {"reference": "cert-1404-000123"}),
         ("inbox:inbox", {}),
         ("inbox:message", {"pk": 12}),
         ("mailbox:mailbox", {}),
@@ -163,6 +167,9 @@ def test_the_person_s_own_pages_are_kept(name, kwargs, language):
         "/inbox/12/x/",
         "/fr/inbox/",
         "/admin/",
+        "/my/documents/cert-1404-000123/token.jws",
+        "/my/documents/cert-1404-000123/share/",
+        "/my/shares/",
     ],
 )
 def test_no_other_page_is_kept(path):
@@ -176,7 +183,14 @@ def test_the_offline_page_says_what_still_works_in_both_languages(client):
     with translation.override("fa"):
         assert translation.gettext("You are offline") in html
         assert translation.gettext("You are offline") != "You are offline"
-    for link in ("/inbox/", "/mailbox/", "/services/", "/appointments/mine/"):
+    for link in (
+        "/my/",
+        "/my/documents/",
+        "/inbox/",
+        "/mailbox/",
+        "/services/",
+        "/appointments/mine/",
+    ):
         assert f'href="{link}"' in html
     english = client.get("/en/offline/").content.decode()
     assert "You are offline" in english and 'href="/en/inbox/"' in english

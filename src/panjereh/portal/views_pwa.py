@@ -13,7 +13,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language, gettext, override
 
 from . import pwa
@@ -30,17 +30,11 @@ ICONS = (
 )
 # The shortcuts a long press on the installed icon offers.
 SHORTCUTS = (
+    ("personal:documents", "My documents"),
     ("inbox:inbox", "Inbox"),
     ("services:mine", "My applications"),
     ("appointments:mine", "My appointments"),
 )
-
-
-def _start_url() -> str:
-    try:
-        return reverse("personal:home")
-    except NoReverseMatch:  # TEMPORARY until the signed-in home (helper H3) is on main
-        return reverse("services:mine")
 
 
 def manifest(request: HttpRequest) -> HttpResponse:
@@ -48,7 +42,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
     to left), English at /en/manifest.webmanifest. Each language is its own app (its own
     ``id``) that opens on the signed-in home in that language."""
     language = get_language()
-    start = _start_url()
+    start = reverse("personal:home")
     body = {
         "id": start,
         "name": gettext("Panjereh, the national window"),
