@@ -466,3 +466,18 @@ def test_an_agency_window_asking_for_level_3_has_the_person_use_their_passkey(
     response = client.get(url)
     assert response.status_code == 200  # now the consent screen, not the step-up page
     assert "step-up" not in response.get("Location", "")
+
+
+def test_a_challenge_older_than_five_minutes_is_refused(signed_in, person):
+    import datetime as dt
+
+    import time_machine
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        options = post_json(signed_in, ADD_OPTIONS).json()
+    answer = SoftAuthenticator().create(options)
+    with time_machine.travel(start + dt.timedelta(seconds=passkeys.CHALLENGE_SECONDS + 1)):
+        response = post_json(signed_in, ADD_VERIFY, {"credential": answer})
+    assert response.status_code == 400 and "expired" in response.json()["detail"]
+    assert not Passkey.objects.exists() and level(person) == 2
