@@ -34,6 +34,13 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    """Signing keys and the SMS files of each test in its own directory."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
 @pytest.fixture
 def app_client(db):
     return ensure_app_client()

@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 from panjereh.common import ratelimit
 from panjereh.common.conf import setting
 from panjereh.common.drain import refuse_unread
+from panjereh.common.templatetags.persian import digits
 from panjereh.identity.oidc import CITIZEN_SCOPE
 from panjereh.mailbox import operations as mailbox
 from panjereh.services import engine
@@ -141,7 +142,7 @@ class Pages(LimitOffsetPagination):
                 {
                     name: [
                         _("Enter a whole number from %(low)s to %(high)s.")
-                        % {"low": low, "high": high}
+                        % {"low": digits(low), "high": digits(high)}
                     ]
                 }
             )
@@ -572,7 +573,7 @@ class ProfileView(CitizenView):
                 "national_code_masked": mask(user.national_code or "", 0, 3),
                 "mobile_masked": mask(user.mobile or "", 4, 4),
                 "assurance_level": user.assurance_level,
-                "assurance_level_label": _("Level %(n)s") % {"n": user.assurance_level},
+                "assurance_level_label": _("Level %(n)s") % {"n": digits(user.assurance_level)},
             }
         )
 
@@ -604,7 +605,7 @@ class ApplicationsView(CitizenView):
                     "request_too_large",
                     _("The request is too large"),
                     _("The request is larger than %(n)s bytes; nothing was sent.")
-                    % {"n": MAX_BODY},
+                    % {"n": digits(MAX_BODY)},
                 )
         super().initial(request, *args, **kwargs)
 
@@ -679,7 +680,7 @@ class ApplicationsView(CitizenView):
                 "assurance_level_too_low",
                 _("Raise your level first"),
                 _("This service needs level %(n)s; raise your level on the window.")
-                % {"n": definition.assurance_level},
+                % {"n": digits(definition.assurance_level)},
                 required_level=definition.assurance_level,
             )
         try:
