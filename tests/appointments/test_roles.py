@@ -11,7 +11,7 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser, Group
 
 from panjereh.appointments import operations
-from panjereh.appointments.models import Booking, Office, Slot, State
+from panjereh.appointments.models import Booking, Office, Slot, State, WaitlistEntry
 from panjereh.catalogue import roles
 from tests.factories import UserFactory
 
@@ -131,3 +131,55 @@ def test_mark_attendance(cast, held, who):
     assert Booking.objects.get(pk=held.pk).state == (
         State.ATTENDED if who in STAFF_WRITE else State.BOOKED
     )
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_close_and_reopen_a_time(cast, office, who):
+    slot = make_slot(office)
+    allowed = who in STAFF_WRITE
+    assert outcome(lambda: operations.close_slot(cast[who], slot)) == (
+        "done" if allowed else "refused"
+    )
+    slot.refresh_from_db()
+    assert (slot.closed_at is not None) == allowed
+    operations.close_slot(roles.SYSTEM, slot)
+    assert outcome(lambda: operations.reopen_slot(cast[who], slot)) == (
+        "done" if allowed else "refused"
+    )
+    slot.refresh_from_db()
+    assert (slot.closed_at is None) == allowed
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_change_a_times_places(cast, office, who):
+    slot = make_slot(office, capacity=2)
+    allowed = who in STAFF_WRITE
+    assert outcome(lambda: operations.set_capacity(cast[who], slot, 4)) == (
+        "done" if allowed else "refused"
+    )
+    slot.refresh_from_db()
+    assert slot.capacity == (4 if allowed else 2)
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_join_a_waiting_list(cast, office, who):
+    slot = make_slot(office)
+    operations.hold(make_citizen(), slot)  # the day is full
+    allowed = who in {"owner", "person"}
+    assert outcome(lambda: operations.join_waitlist(cast[who], office, slot.day)) == (
+        "done" if allowed else "refused"
+    )
+    assert WaitlistEntry.objects.count() == (1 if allowed else 0)
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_leave_a_waiting_list(cast, office, who):
+    slot = make_slot(office)
+    operations.hold(make_citizen(), slot)
+    entry = operations.join_waitlist(cast["owner"], office, slot.day)
+    allowed = who == "owner"
+    assert outcome(lambda: operations.leave_waitlist(cast[who], entry)) == (
+        "done" if allowed else "refused"
+    )
+    entry.refresh_from_db()
+    assert entry.status == ("left" if allowed else "waiting")

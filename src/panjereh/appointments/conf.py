@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "NO_SHOW_LIMIT": 3,
     "NO_SHOW_WINDOW_DAYS": 90,
     "NO_SHOW_PAUSE_DAYS": 14,
+    # A place freed on a full day is held for the first person of its waiting list this many
+    # minutes (they are told by inbox and SMS and confirm it like any hold).
+    "OFFER_HOLD_MINUTES": 120,
 }
 
 SECTION = Section("PANJEREH_APPOINTMENTS_", DEFAULTS)

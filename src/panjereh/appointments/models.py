@@ -55,6 +55,8 @@ class Slot(models.Model):
     ends_at = models.DateTimeField()
     capacity = models.PositiveSmallIntegerField(default=1)
     taken = models.PositiveSmallIntegerField(default=0)  # held + booked seats
+    # Closed by the office's staff: no new holds (bookings already made stay).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -149,3 +151,41 @@ class BookingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.from_state} → {self.to_state}"
+
+
+class WaitlistEntry(models.Model):
+    """A person waiting for a place at an office on a full day. When a seat of that day is
+    freed, the first waiting person is offered it (a hold made for them, told in the inbox
+    with an SMS) exactly once (docs/appointments.md)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered a place")
+        LEFT = "left", _("Left the waiting list")
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    offered = models.OneToOneField(
+        Booking, on_delete=models.PROTECT, null=True, blank=True, related_name="offer"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "office", "day"],
+                condition=Q(status="waiting"),
+                name="appt_wait_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["office", "day", "status", "created_at"], name="appt_wait_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} waits {self.office_id}@{self.day}"

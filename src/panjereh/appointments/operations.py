@@ -32,7 +32,7 @@ from panjereh.inbox import notify
 from panjereh.mailbox import operations as mailbox
 
 from . import conf
-from .models import ACTIVE, Booking, BookingEvent, Office, Slot, State
+from .models import ACTIVE, Booking, BookingEvent, Office, Slot, State, WaitlistEntry
 
 WEEKDAYS_FA = ["شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه"]
 
@@ -197,9 +197,208 @@ def add_slots(
             Slot(office=office, day=day, starts_at=at, ends_at=at + step, capacity=capacity)
         )
         at += step
-    before = Slot.objects.filter(office=office, day=day).count()
-    Slot.objects.bulk_create(rows, ignore_conflicts=True)
-    return Slot.objects.filter(office=office, day=day).count() - before
+    with transaction.atomic():
+        before = Slot.objects.filter(office=office, day=day).count()
+        Slot.objects.bulk_create(rows, ignore_conflicts=True)
+        added = Slot.objects.filter(office=office, day=day).count() - before
+        # New places on a day people wait for go to them first, in their order.
+        if added:
+            now = timezone.now()
+            for slot_id in Slot.objects.filter(
+                office=office, day=day, starts_at__gt=now, taken__lt=F("capacity")
+            ).values_list("pk", flat=True):
+                while offer_freed(slot_id, now):
+                    pass
+    return added
+
+
+def close_slot(actor, slot: Slot) -> Slot:
+    """The office closes a time: no new holds; the bookings already made stay (the staff
+    cancel them one by one from the day list if the office cannot receive them)."""
+    slot = Slot.objects.select_related("office").get(pk=slot.pk)
+    roles.require(actor, roles.APPOINTMENTS, slot.office.agency_id)
+    Slot.objects.filter(pk=slot.pk, closed_at__isnull=True).update(closed_at=timezone.now())
+    slot.refresh_from_db()
+    return slot
+
+
+def reopen_slot(actor, slot: Slot) -> Slot:
+    slot = Slot.objects.select_related("office").get(pk=slot.pk)
+    roles.require(actor, roles.APPOINTMENTS, slot.office.agency_id)
+    Slot.objects.filter(pk=slot.pk).update(closed_at=None)
+    slot.refresh_from_db()
+    return slot
+
+
+def set_capacity(actor, slot: Slot, capacity: int) -> Slot:
+    """A time's number of seats, never below the seats already taken (one conditional
+    update: a hold racing the change either counts or is refused)."""
+    slot = Slot.objects.select_related("office").get(pk=slot.pk)
+    roles.require(actor, roles.APPOINTMENTS, slot.office.agency_id)
+    if not 1 <= int(capacity) <= MAX_CAPACITY:
+        raise Refused(_("A slot has from 1 to 500 seats."))
+    with transaction.atomic():
+        if not Slot.objects.filter(pk=slot.pk, taken__lte=int(capacity)).update(
+            capacity=int(capacity)
+        ):
+            slot.refresh_from_db()
+            raise Refused(
+                _("%(n)s places of this time are already taken: the capacity cannot be less.")
+                % {"n": to_persian_digits(str(slot.taken)) if _fa() else slot.taken}
+            )
+        # More seats: the waiting list is offered them first.
+        for _seat in range(int(capacity)):
+            if not offer_freed(slot.pk, timezone.now()):
+                break
+    slot.refresh_from_db()
+    return slot
+
+
+def _fa() -> bool:
+    return (translation.get_language() or "fa").startswith("fa")
+
+
+# -- the waiting list ---------------------------------------------------------------------------
+
+
+def day_is_full(office: Office, day: dt.date, now: dt.datetime | None = None) -> bool:
+    """The day has open times still to come and none has a free seat."""
+    now = now or timezone.now()
+    slots = Slot.objects.filter(office=office, day=day, starts_at__gt=now, closed_at__isnull=True)
+    return slots.exists() and not slots.filter(taken__lt=F("capacity")).exists()
+
+
+def join_waitlist(actor, office: Office, day: dt.date) -> WaitlistEntry:
+    """Wait for a place at ``office`` on a full ``day``; the first freed seat is offered to
+    the first person waiting."""
+    _require_person(actor)
+    now = timezone.now()
+    if not office.active:
+        raise Refused(_("This office takes no bookings now."))
+    if not day_is_full(office, day, now):
+        raise Refused(_("This day has free places (or no times): choose a time instead."))
+    if _active_that_day(actor, office.pk, day):
+        raise AlreadyBooked(_("You already have an appointment at this office on this day."))
+    until = pause_until(actor, now)
+    if until is not None:
+        raise Paused(
+            _("You cannot book until %(date)s (missed appointments).")
+            % {"date": _date_text(tehran_day(until))}
+        )
+    try:
+        with transaction.atomic():
+            return WaitlistEntry.objects.create(office=office, day=day, person=actor)
+    except IntegrityError:
+        raise AlreadyBooked(_("You are already on the waiting list for this day.")) from None
+
+
+def leave_waitlist(actor, entry: WaitlistEntry) -> WaitlistEntry:
+    if actor is None or getattr(actor, "pk", None) != entry.person_id:
+        raise roles.NotPermitted()
+    if not WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
+        status=WaitlistEntry.Status.LEFT, ended_at=timezone.now(), detail="left"
+    ):
+        raise Refused(_("You are no longer waiting for this day."))
+    entry.refresh_from_db()
+    return entry
+
+
+def offer_freed(slot_id: int, now: dt.datetime) -> bool:
+    """A seat of ``slot_id`` was just freed (in the caller's transaction): offer it to the
+    first person waiting for that office and day, as a hold of ``OFFER_HOLD_MINUTES`` made for
+    them, told by inbox and SMS. Exactly once: the entry is locked (``SKIP LOCKED``: two
+    freed seats go to two people), moves from waiting to offered under that lock, and its
+    message has a dedupe key. True if an offer was made."""
+    slot = Slot.objects.select_related("office").filter(pk=slot_id).first()
+    if slot is None or slot.closed_at is not None or slot.starts_at <= now:
+        return False
+    queue = WaitlistEntry.objects.filter(
+        office_id=slot.office_id, day=slot.day, status=WaitlistEntry.Status.WAITING
+    ).order_by("created_at", "pk")
+    with transaction.atomic():
+        while True:
+            entry = queue.select_for_update(skip_locked=True).select_related("person").first()
+            if entry is None:
+                return False
+            person = entry.person
+            if _active_that_day(person, slot.office_id, slot.day) or pause_until(person, now):
+                entry.status, entry.ended_at = WaitlistEntry.Status.LEFT, now
+                entry.detail = "booked or paused meanwhile"
+                entry.save(update_fields=["status", "ended_at", "detail"])
+                continue
+            if not Slot.objects.filter(
+                pk=slot.pk, taken__lt=F("capacity"), closed_at__isnull=True
+            ).update(taken=F("taken") + 1):
+                return False  # the seat went to someone else meanwhile: still waiting
+
+            def insert(reference: str, person=person) -> Booking:
+                return Booking.objects.create(
+                    reference=reference,
+                    slot=slot,
+                    office_id=slot.office_id,
+                    day=slot.day,
+                    person=person,
+                    state=State.HELD,
+                    created_at=now,
+                    held_until=now + dt.timedelta(minutes=int(conf.get("OFFER_HOLD_MINUTES"))),
+                )
+
+            def taken_meanwhile(_exc: IntegrityError, person=person) -> Booking | None:
+                if _active_that_day(person, slot.office_id, slot.day):
+                    raise _BookedMeanwhile
+                return None
+
+            try:
+                booking = insert_with_unique_code(
+                    _new_reference, insert, on_conflict=taken_meanwhile
+                )
+            except _BookedMeanwhile:
+                _release(slot.pk)
+                entry.status, entry.ended_at = WaitlistEntry.Status.LEFT, now
+                entry.detail = "booked or paused meanwhile"
+                entry.save(update_fields=["status", "ended_at", "detail"])
+                continue
+            _record(booking, "", State.HELD, detail="offered from the waiting list")
+            entry.status, entry.offered, entry.ended_at = (
+                WaitlistEntry.Status.OFFERED,
+                booking,
+                now,
+            )
+            entry.save(update_fields=["status", "offered", "ended_at"])
+            _tell_offer(entry, booking)
+            return True
+
+
+class _BookedMeanwhile(Exception):
+    pass
+
+
+def _tell_offer(entry: WaitlistEntry, booking: Booking) -> None:
+    office = booking.office
+    when_fa, when_en = when_texts(booking)
+    until = booking.held_until.astimezone(jalali.TEHRAN)
+    with translation.override("fa"):
+        url = reverse("appointments:booking", args=[booking.reference])
+    name_en = office.name_en or office.name_fa
+    notify.post(
+        entry.person,
+        kind="decision",
+        dedupe_key=f"appointments:offer:{entry.pk}",
+        subject_fa=f"نوبت آزاد شد: {when_fa}، {office.name_fa}",
+        subject_en=f"A place is free: {when_en}, {name_en}",
+        body_fa=(
+            f"در فهرست انتظار «{office.name_fa}» بودید. نوبت {when_fa} برای شما نگه داشته شد "
+            f"تا ساعت {to_persian_digits(f'{until:%H:%M}')}؛ اگر آن را می‌خواهید تأیید کنید، "
+            "وگرنه به نفر بعدی می‌رسد."
+        ),
+        body_en=(
+            f"You were on the waiting list of {name_en}. The time {when_en} is held for you "
+            f"until {until:%H:%M}; confirm it if you want it, or it goes to the next person."
+        ),
+        link_url=url,
+        link_label_fa="تأیید نوبت",
+        link_label_en="Confirm the appointment",
+    )
 
 
 # -- the person's booking ---------------------------------------------------------------------
@@ -214,6 +413,8 @@ def hold(actor, slot: Slot, *, replaces: Booking | None = None) -> Booking:
     slot = Slot.objects.select_related("office").get(pk=slot.pk)
     if not slot.office.active:
         raise Refused(_("This office takes no bookings now."))
+    if slot.closed_at is not None:
+        raise Refused(_("The office has closed this time. Choose another."))
     if slot.starts_at <= now:
         raise Refused(_("This time has passed; choose another."))
     if slot.starts_at > now + dt.timedelta(days=int(conf.get("BOOK_AHEAD_DAYS"))):
@@ -276,13 +477,12 @@ def hold(actor, slot: Slot, *, replaces: Booking | None = None) -> Booking:
 def _take_seat(slot: Slot, now: dt.datetime) -> bool:
     """One seat of ``slot`` by a conditional update; a full slot first frees its holds that
     expired (so a seat never waits for the job)."""
-    if Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+    open_seat = Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity"), closed_at__isnull=True)
+    if open_seat.update(taken=F("taken") + 1):
         return True
     if not any(_expire(b, now) for b in _stale_holds(slot, now)[:20]):
         return False
-    return bool(
-        Slot.objects.filter(pk=slot.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1)
-    )
+    return bool(open_seat.update(taken=F("taken") + 1))
 
 
 def _stale_holds(slot: Slot, now: dt.datetime):
@@ -298,6 +498,7 @@ def _expire(booking: Booking, now: dt.datetime) -> bool:
         with transaction.atomic():
             MACHINE.move(booking, State.EXPIRED, check=check, holds_day=False)
             _release(booking.slot_id)
+            offer_freed(booking.slot_id, now)
     except (statemachine.InvalidTransition, HoldExpired):
         return False
     return True
@@ -330,6 +531,7 @@ def confirm(actor, booking: Booking) -> Booking:
                     cancelled_at=now,
                 )
                 _release(old.slot_id)
+                offer_freed(old.slot_id, now)
             MACHINE.move(
                 booking, State.BOOKED, by=actor, check=check, holds_day=True, booked_at=now
             )
@@ -351,6 +553,7 @@ def cancel(actor, booking: Booking) -> Booking:
     with transaction.atomic():
         MACHINE.move(booking, State.CANCELLED, by=actor, holds_day=False, cancelled_at=now)
         _release(booking.slot_id)
+        offer_freed(booking.slot_id, now)
     return booking
 
 
@@ -529,6 +732,13 @@ __all__ = [
     "SlotFull",
     "add_slots",
     "cancel",
+    "close_slot",
+    "day_is_full",
+    "join_waitlist",
+    "leave_waitlist",
+    "offer_freed",
+    "reopen_slot",
+    "set_capacity",
     "confirm",
     "expire_holds",
     "hold",

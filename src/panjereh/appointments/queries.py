@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from panjereh.common.persian import search_key
 
-from .models import ACTIVE, Booking, Office, Slot, State
+from .models import ACTIVE, Booking, Office, Slot, State, WaitlistEntry
 
 
 def offices(text: str = "", kind: str = "") -> QuerySet[Office]:
@@ -47,7 +47,10 @@ def free_days(office: Office, *, now: dt.datetime | None = None, days: int = 60)
     now = now or timezone.now()
     rows = (
         Slot.objects.filter(
-            office=office, starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=days)
+            office=office,
+            starts_at__gt=now,
+            starts_at__lte=now + dt.timedelta(days=days),
+            closed_at__isnull=True,
         )
         .values("day")
         .annotate(free=Sum(F("capacity") - F("taken")), slots=Count("pk"))
@@ -58,7 +61,9 @@ def free_days(office: Office, *, now: dt.datetime | None = None, days: int = 60)
 
 def free_slots(office: Office, day: dt.date, *, now: dt.datetime | None = None) -> QuerySet[Slot]:
     now = now or timezone.now()
-    return Slot.objects.filter(office=office, day=day, starts_at__gt=now).order_by("starts_at")
+    return Slot.objects.filter(
+        office=office, day=day, starts_at__gt=now, closed_at__isnull=True
+    ).order_by("starts_at")
 
 
 def appointments_of(person) -> QuerySet[Booking]:
@@ -100,3 +105,39 @@ def no_shows_of(person, since: dt.datetime | None = None) -> int:
     if since is not None:
         rows = rows.filter(slot__ends_at__gte=since)
     return rows.count()
+
+
+def office_days(office: Office, *, since: dt.date, days: int = 60) -> list[dict]:
+    """The staff's view of an office's days from ``since``: times, seats, taken, closed."""
+    return list(
+        Slot.objects.filter(office=office, day__gte=since, day__lt=since + dt.timedelta(days=days))
+        .values("day")
+        .annotate(
+            slots=Count("pk"),
+            capacity=Sum("capacity"),
+            taken=Sum("taken"),
+            closed=Count("pk", filter=Q(closed_at__isnull=False)),
+        )
+        .order_by("day")
+    )
+
+
+def office_slots(office: Office, day: dt.date) -> QuerySet[Slot]:
+    """Every time of an office on one day, closed ones too (the staff's page)."""
+    return Slot.objects.filter(office=office, day=day).order_by("starts_at")
+
+
+def waiting_of(person) -> QuerySet[WaitlistEntry]:
+    """The person's places on waiting lists (waiting or offered), newest day first."""
+    return (
+        WaitlistEntry.objects.filter(person=person)
+        .exclude(status=WaitlistEntry.Status.LEFT)
+        .select_related("office", "offered__slot")
+        .order_by("day", "created_at")
+    )
+
+
+def waiting_count(office: Office, day: dt.date) -> int:
+    return WaitlistEntry.objects.filter(
+        office=office, day=day, status=WaitlistEntry.Status.WAITING
+    ).count()

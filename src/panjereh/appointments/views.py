@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from panjereh.catalogue import roles
 from panjereh.common import jalali
+from panjereh.common.persian import to_latin_digits
 
 from . import operations, queries
-from .models import ACTIVE, Booking, Office, State
+from .models import ACTIVE, Booking, Office, Slot, State, WaitlistEntry
 
 WEEKDAYS_FA = operations.WEEKDAYS_FA
 
@@ -108,7 +109,17 @@ def office(request: HttpRequest, code: str) -> HttpResponse:
         ).first()
     slots = _slot_rows(place, day) if day else []
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "wait" and day:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            operations.join_waitlist(request.user, place, day)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect(f"{reverse('appointments:mine')}?done=waiting")
+        form = SlotForm(slots=slots)
+    elif request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         form = SlotForm(request.POST, slots=slots)
@@ -135,6 +146,12 @@ def office(request: HttpRequest, code: str) -> HttpResponse:
             "form": form,
             "error": error,
             "rebooking": rebooking,
+            "full": bool(day) and operations.day_is_full(place, day),
+            "waiting": bool(day)
+            and request.user.is_authenticated
+            and queries.waiting_of(request.user)
+            .filter(office=place, day=day, status="waiting")
+            .exists(),
         },
         status=400 if request.method == "POST" or "\x00" in data.get("day", "") else 200,
     )
@@ -200,6 +217,7 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    today = operations.tehran_day(now)
     rows = list(queries.appointments_of(request.user).order_by("-slot__starts_at")[:200])
     upcoming = [b for b in rows if b.state in ACTIVE and b.slot.ends_at > now]
     upcoming.sort(key=lambda b: b.slot.starts_at)
@@ -216,8 +234,29 @@ def mine(request: HttpRequest) -> HttpResponse:
             "done": request.GET.get("done", "")[:20],
             "paused_until": operations.pause_until(request.user, now),
             "no_shows": queries.no_shows_of(request.user),
+            "waiting": [
+                _labelled(entry) for entry in queries.waiting_of(request.user) if entry.day >= today
+            ],
         },
     )
+
+
+def _labelled(entry):
+    entry.day_label = day_label(entry.day)
+    return entry
+
+
+@login_required
+@require_POST
+def leave_wait(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = WaitlistEntry.objects.filter(pk=pk, person=request.user).first()
+    if entry is None:
+        raise Http404  # another person's entry: the same answer as none
+    try:
+        operations.leave_waitlist(request.user, entry)
+    except ValidationError:
+        pass  # offered or left meanwhile: the list shows what it is now
+    return redirect(f"{reverse('appointments:mine')}?done=left")
 
 
 # -- the office's staff -----------------------------------------------------------------------
@@ -297,3 +336,149 @@ def mark(request: HttpRequest, reference: str) -> HttpResponse:
         return HttpResponse(" ".join(exc.messages), status=400)
     query = f"?office={item.office.code}&day={jalali.iso(item.day).replace('-', '/')}"
     return redirect(reverse("appointments:staff") + query + f"#row-{item.reference}")
+
+
+# -- the office's times (staff) -----------------------------------------------------------------
+
+
+class HourField(forms.TimeField):
+    """``08:00`` in Latin, Persian or Arabic-Indic digits."""
+
+    def to_python(self, value):
+        return super().to_python(to_latin_digits(value) if isinstance(value, str) else value)
+
+
+class AddSlotsForm(forms.Form):
+    day = forms.CharField(
+        label=gettext_lazy("Day"),
+        max_length=20,
+        help_text=gettext_lazy("A Jalali date, for example 1405/09/17."),
+    )
+    start = HourField(
+        label=gettext_lazy("First time begins"),
+        input_formats=["%H:%M"],
+        help_text=gettext_lazy("Hours and minutes, for example 08:00."),
+    )
+    end = HourField(
+        label=gettext_lazy("Last time ends"),
+        input_formats=["%H:%M"],
+        help_text=gettext_lazy("Hours and minutes, for example 12:00."),
+    )
+    minutes = forms.IntegerField(label=gettext_lazy("Minutes each"), min_value=5, max_value=480)
+    capacity = forms.IntegerField(
+        label=gettext_lazy("Places in each time"), min_value=1, max_value=operations.MAX_CAPACITY
+    )
+
+    def clean_day(self) -> dt.date:
+        try:
+            return jalali.to_gregorian(self.cleaned_data["day"])
+        except jalali.InvalidJalaliDate as exc:
+            raise ValidationError(_("Enter a real Jalali date, for example 1405/09/17.")) from exc
+
+
+def _slot_offices(user):
+    """Offices whose times the user may see: their agencies' (staff of any role)."""
+    rows = Office.objects.select_related("agency").order_by("name_fa")
+    if user.is_superuser:
+        return list(rows)
+    return list(rows.filter(agency_id__in=roles.agencies_for(user, roles.READ)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def slots(request: HttpRequest) -> HttpResponse:
+    """An office's days and times: add times with their places, change a time's places, close
+    or reopen a time. Writes are the operations' (``roles.APPOINTMENTS`` of the office's
+    agency); viewers see the page without its forms."""
+    offices = _slot_offices(request.user)
+    if not offices:
+        raise roles.NotPermitted()
+    data = request.POST if request.method == "POST" else request.GET
+    code = (data.get("office") or offices[0].code)[:60]
+    place = next((o for o in offices if o.code == code), None)
+    if place is None:
+        raise Http404
+    today = operations.tehran_day(timezone.now())
+    try:
+        day = jalali.to_gregorian(data.get("day") or "") if data.get("day") else today
+    except jalali.InvalidJalaliDate:
+        day = today
+    can_write = roles.can(request.user, roles.APPOINTMENTS, place.agency_id)
+    add_form = AddSlotsForm(
+        initial={
+            "day": jalali.iso(day).replace("-", "/"),
+            "start": "08:00",
+            "end": "12:00",
+            "minutes": 20,
+            "capacity": 1,
+        }
+    )
+    error, done, status = "", request.GET.get("done", "")[:20], 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "add":
+                add_form = AddSlotsForm(request.POST)
+                if add_form.is_valid():
+                    cleaned = add_form.cleaned_data
+                    added = operations.add_slots(
+                        request.user,
+                        place,
+                        cleaned["day"],
+                        start=cleaned["start"],
+                        end=cleaned["end"],
+                        minutes=cleaned["minutes"],
+                        capacity=cleaned["capacity"],
+                    )
+                    return _back(place, cleaned["day"], f"added-{added}")
+                status = 400
+            elif action in {"close", "reopen", "capacity"}:
+                slot = get_object_or_404(Slot, pk=_int(request.POST.get("slot")), office=place)
+                if action == "close":
+                    operations.close_slot(request.user, slot)
+                elif action == "reopen":
+                    operations.reopen_slot(request.user, slot)
+                else:
+                    capacity = _int(request.POST.get("capacity"))
+                    if capacity is None:
+                        raise operations.Refused(_("Enter the number of places, 1 to 500."))
+                    operations.set_capacity(request.user, slot, capacity)
+                return _back(place, slot.day, action)
+            else:
+                return HttpResponse(_("Choose what to do."), status=400)
+        except operations.Refused as exc:
+            error, status = " ".join(exc.messages), 400
+    for o in offices:
+        o.label = o.name_fa if translation.get_language() == "fa" else (o.name_en or o.name_fa)
+    days = queries.office_days(place, since=today)
+    for row in days:
+        row["label"] = day_label(row["day"])
+        row["param"] = jalali.iso(row["day"]).replace("-", "/")
+    return render(
+        request,
+        "appointments/slots.html",
+        {
+            "offices": offices,
+            "office": place,
+            "day": day,
+            "day_label": day_label(day),
+            "days": days,
+            "slots": list(queries.office_slots(place, day)),
+            "waiting": queries.waiting_count(place, day),
+            "can_write": can_write,
+            "add_form": add_form,
+            "error": error,
+            "done": done,
+        },
+        status=status,
+    )
+
+
+def _int(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 7 else None
+
+
+def _back(place: Office, day: dt.date, done: str) -> HttpResponse:
+    query = f"?office={place.code}&day={jalali.iso(day).replace('-', '/')}&done={done}"
+    return redirect(reverse("appointments:slots") + query)
