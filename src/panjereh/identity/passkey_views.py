@@ -191,7 +191,9 @@ def sign_in_options(request: HttpRequest) -> JsonResponse:
         passkeys.count_ceremony(request)
         data = _body(request)
         next_url = _safe(request, data.get("next"))
-        options = passkeys.authentication_options(request, next_url)
+        options = passkeys.authentication_options(
+            request, next_url, step_up=data.get("mode") == "step_up"
+        )
     except IdentityError as exc:
         return _refusal(exc)
     return JsonResponse(options)

@@ -345,11 +345,12 @@ def register(request, account: User, credential: dict, name: Any = "", *, actor)
 # -- signing in and stepping up -----------------------------------------------------------------
 
 
-def authentication_options(request, next_url: str = "") -> dict:
-    """The options for ``navigator.credentials.get``. Nobody signed in: any passkey of this
-    site (discoverable credentials: the device offers its own). Signed in (stepping up): only
+def authentication_options(request, next_url: str = "", *, step_up: bool = False) -> dict:
+    """The options for ``navigator.credentials.get``. Signing in: any passkey of this site
+    (discoverable credentials: the device offers its own; someone else signed in on this
+    browser is signed out first when it succeeds). Stepping up (``step_up``, signed in): only
     the person's own live passkeys (``no_passkey`` when they have none)."""
-    user = request.user if request.user.is_authenticated else None
+    user = request.user if step_up and request.user.is_authenticated else None
     allow = []
     if user is not None:
         allow = [_descriptor(p) for p in live_passkeys(user)]

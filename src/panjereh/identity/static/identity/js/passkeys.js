@@ -122,7 +122,8 @@
       status.textContent = block.getAttribute("data-msg-working");
       var next = block.getAttribute("data-next") || "";
       var nameInput = block.querySelector("[data-passkey-name]");
-      post(block, block.getAttribute("data-options-url"), { next: next })
+      var mode = block.getAttribute("data-mode") || "";
+      post(block, block.getAttribute("data-options-url"), { next: next, mode: mode })
         .then(function (options) {
           if (kind === "create") {
             return navigator.credentials.create(creationOptions(options));
@@ -141,6 +142,8 @@
         .catch(function (error) {
           if (error && error.fromServer) {
             fail(error.message);
+          } else if (error && error.name === "InvalidStateError" && block.hasAttribute("data-msg-exists")) {
+            fail(block.getAttribute("data-msg-exists"));
           } else if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
             fail(block.getAttribute("data-msg-cancelled"));
           } else {
