@@ -235,3 +235,23 @@ def test_a_sign_out_through_an_agency_window_clears_the_site_s_data_too(client, 
     response = client.post("/oidc/logout/", {"allow": "Yes"})
     assert "_auth_user_id" not in client.session
     assert response["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_in_production_the_manifest_names_fingerprinted_icons_and_the_worker_runs(tmp_path):
+    from django.core.cache import cache
+    from django.test import Client
+
+    from tests.lighthouse.production_static import production_static
+
+    cache.clear()
+    with production_static(tmp_path):
+        client = Client()
+        manifest = json.loads(client.get("/en/manifest.webmanifest").content)
+        for icon in manifest["icons"]:
+            assert re.search(r"\.[0-9a-f]{12}\.(png|svg)$", icon["src"]), icon["src"]
+            response = client.get(icon["src"])
+            assert response.status_code == 200
+            response.close()
+        worker = client.get("/sw.js")
+        assert worker.status_code == 200 and b'addEventListener("fetch"' in worker.content
+    cache.clear()
