@@ -667,6 +667,14 @@ def paths(
                     },
                     "404": {"description": not_found},
                 },
+                # What a well-formed request about nobody answers, when not 404 "no such
+                # record" (a list service answers 200 with an empty list): the status
+                # monitor's probe expects it (panjereh.status.monitor).
+                **(
+                    {"x-panjereh-probe-status": service["probe_status"]}
+                    if service.get("probe_status")
+                    else {}
+                ),
             }
             for method in service.get("methods", ["get"])
         }

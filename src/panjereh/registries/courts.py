@@ -138,6 +138,8 @@ SERVICES: list[dict[str, Any]] = [
         "key_fields": ["national_code"],
         "items": {"courts.cases": ["cases"]},
         "methods": ["get"],
+        # A person with no case gets an empty list, not 404: what the status probe expects.
+        "probe_status": 200,
     },
     {
         "code": "events",

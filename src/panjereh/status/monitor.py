@@ -94,6 +94,15 @@ def registry_key(provider, subsystem: str) -> str:
     return slugify(f"nix-{provider.member_class}-{provider.member_code}-{subsystem}")[:120]
 
 
+def _probe_status(service) -> int:
+    """What the probed service answers about nobody: 404 "no such record", unless its
+    published description says otherwise (``x-panjereh-probe-status``: the judiciary's case
+    system answers a person without cases 200 with an empty list)."""
+    operation = (service.openapi or {}).get("operation") or {}
+    declared = operation.get("x-panjereh-probe-status")
+    return declared if isinstance(declared, int) and 100 <= declared <= 599 else 404
+
+
 def _registry_systems() -> list[Wanted]:
     """One system per provider subsystem on the exchange, at the address the exchange calls."""
     from panjereh.exchange.models import DataService
@@ -127,7 +136,7 @@ def _registry_systems() -> list[Wanted]:
                 name_fa,
                 name_en,
                 f"{service.upstream_base_url.rstrip('/')}/{REGISTRY_PROBE_KEY}",
-                expect_status=404,
+                expect_status=_probe_status(service),
             )
         )
     return wanted
