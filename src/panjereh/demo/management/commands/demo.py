@@ -124,6 +124,13 @@ class Command(BaseCommand):
         call_command("services", "load-definitions")  # adds the definitions' agencies
         self._seed_definitions()
         call_command("demo_accounts")
+        # The sample citizens hold a certificate from the start: "My documents" at /my/.
+        from panjereh.demo.personal import seed_documents
+
+        try:
+            seed_documents(profile, sample_citizens(profile), self.stdout.write)
+        except Exception as exc:  # the rest of the demo does not need it
+            self.stderr.write(f"The sample citizens' documents were not issued: {exc!r}")
         call_command("oversight", "seed-obligations")
         self._seed_participation()
         from panjereh.demo.appointments import seed as seed_appointments
