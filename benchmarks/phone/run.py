@@ -29,6 +29,7 @@ Budgets: first visit <= 150 KB, repeat visit <= 20 KB, first render <= 1.0 s on 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -300,6 +301,12 @@ def main() -> None:
             urllib.request.urlopen(base + "/", timeout=60).read()  # noqa: S310 (loopback)
         figures = {"machine": machine(), "load_before": load(), "profile": args.profile}
         figures["pages"] = report(weigh(base, args.runs))
+        html = urllib.request.urlopen(base + "/", timeout=60).read()  # noqa: S310 (loopback)
+        figures["pages"]["html"] = {"bytes": len(html), "gzip_bytes": len(gzip.compress(html))}
+        print(
+            f"  the home page's HTML: {len(html) / KB:.1f} KB as served (not compressed), "
+            f"{len(gzip.compress(html)) / KB:.1f} KB gzipped (by a proxy in front, say)"
+        )
         if not args.no_api:
             figures["api"] = citizen_api(base, env, var)
         figures["load_after"] = load()
