@@ -180,6 +180,18 @@ class Pages(LimitOffsetPagination):
         ]
 
 
+def paged(item):
+    """The schema of a page of ``item`` (a serializer class), named after it."""
+    name = item.__name__.removesuffix("Serializer") + "Page"
+    fields = {
+        "count": serializers.IntegerField(min_value=0),
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+        "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null."),
+        "results": item(many=True),
+    }
+    return type(name + "Serializer", (serializers.Serializer,), fields)
+
+
 def _problem_responses(*statuses: int) -> dict:
     described = {
         400: "Invalid parameters or body (`invalid_request`, `bad_json`, `missing_idempotency_key`).",
@@ -192,12 +204,21 @@ def _problem_responses(*statuses: int) -> dict:
         422: "The Idempotency-Key was used with another body (`idempotency_key_reused`).",
         429: "The person's budget of requests a minute is used up (`too_many_requests`).",
     }
-    return {
+    answers = {
         (status, problems.PROBLEM): OpenApiResponse(
             ProblemSerializer, description=described[status]
         )
         for status in statuses
     }
+    if 400 in statuses:
+        # Refused before the API (panjereh.common.badinput): a NUL byte, text that is not
+        # UTF-8 or a lone surrogate anywhere in the request.
+        answers[(400, "application/json")] = OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description='Bad characters, refused before the API: `{"error": '
+            '"invalid_characters", "detail": "...", "where": "query"}`.',
+        )
+    return answers
 
 
 READ = (400, 401, 403, 429)
@@ -251,7 +272,7 @@ class CitizenView(APIView):
 # -- serializers (the document's shapes) ----------------------------------------------------------
 
 
-class Coded(serializers.Serializer):
+class MeCoded(serializers.Serializer):
     code = serializers.CharField(help_text="Machine value.")
     label = serializers.CharField(help_text="For the person, in the request's language.")
 
@@ -260,7 +281,7 @@ def coded(code: str, label) -> dict:
     return {"code": code, "label": str(label)}
 
 
-class ProfileSerializer(serializers.Serializer):
+class MeProfileSerializer(serializers.Serializer):
     name = serializers.CharField()
     given_name = serializers.CharField()
     family_name = serializers.CharField()
@@ -272,12 +293,12 @@ class ProfileSerializer(serializers.Serializer):
     assurance_level_label = serializers.CharField()
 
 
-class ApplicationSerializer(serializers.Serializer):
+class MeApplicationSerializer(serializers.Serializer):
     tracking_code = serializers.CharField()
     service = serializers.CharField(help_text="The service's code (as POST takes it).")
     title = serializers.CharField()
     agency = serializers.CharField()
-    state = Coded()
+    state = MeCoded()
     submitted_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
@@ -301,15 +322,15 @@ class ApplicationSerializer(serializers.Serializer):
         }
 
 
-class EventSerializer(serializers.Serializer):
+class MeEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    kind = Coded()
+    kind = MeCoded()
     text = serializers.CharField()
 
 
-class ApplicationDetailSerializer(ApplicationSerializer):
+class MeApplicationDetailSerializer(MeApplicationSerializer):
     inputs = serializers.DictField(child=serializers.CharField())
-    journey = EventSerializer(many=True)
+    journey = MeEventSerializer(many=True)
 
     def to_representation(self, app):
         data = super().to_representation(app)
@@ -325,20 +346,20 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         return data
 
 
-class InputSerializer(serializers.Serializer):
+class MeInputSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     required = serializers.BooleanField()
     max_length = serializers.IntegerField()
 
 
-class ServiceSerializer(serializers.Serializer):
+class MeServiceSerializer(serializers.Serializer):
     code = serializers.CharField()
     title = serializers.CharField()
     agency = serializers.CharField()
     assurance_level = serializers.IntegerField()
     fee_rials = serializers.IntegerField(allow_null=True)
-    inputs = InputSerializer(many=True)
+    inputs = MeInputSerializer(many=True)
     needs_files = serializers.BooleanField(
         help_text="True: the service asks for files, which only the web form takes."
     )
@@ -368,7 +389,7 @@ class ServiceSerializer(serializers.Serializer):
         }
 
 
-class ApplyRequest(serializers.Serializer):
+class MeApplyRequest(serializers.Serializer):
     service = serializers.CharField(max_length=80, help_text="The service's code (GET services/).")
     inputs = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=2000),
@@ -382,9 +403,9 @@ class ApplyRequest(serializers.Serializer):
     )
 
 
-class MessageSerializer(serializers.Serializer):
+class MeMessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = Coded()
+    kind = MeCoded()
     subject = serializers.CharField()
     created_at = serializers.DateTimeField()
     read = serializers.BooleanField()
@@ -399,7 +420,7 @@ class MessageSerializer(serializers.Serializer):
         }
 
 
-class MessageDetailSerializer(MessageSerializer):
+class MeMessageDetailSerializer(MeMessageSerializer):
     body = serializers.CharField()
     link_url = serializers.CharField(allow_blank=True)
     link_label = serializers.CharField(allow_blank=True)
@@ -419,11 +440,11 @@ class MessageDetailSerializer(MessageSerializer):
         return data
 
 
-class NoticeSerializer(serializers.Serializer):
+class MeNoticeSerializer(serializers.Serializer):
     reference = serializers.CharField()
     subject = serializers.CharField(help_text="As the agency wrote it (Persian).")
     sender = serializers.CharField()
-    state = Coded()
+    state = MeCoded()
     made_available_at = serializers.DateTimeField(allow_null=True)
     opened_at = serializers.DateTimeField(allow_null=True)
     served_at = serializers.DateTimeField(allow_null=True)
@@ -443,14 +464,14 @@ class NoticeSerializer(serializers.Serializer):
         }
 
 
-class AttachmentSerializer(serializers.Serializer):
+class MeAttachmentSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     name = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
 
 
-class NoticeDetailSerializer(NoticeSerializer):
+class MeNoticeDetailSerializer(MeNoticeSerializer):
     deemed_served_at = serializers.DateTimeField(
         allow_null=True, help_text="When it counts as served if not opened first."
     )
@@ -459,7 +480,7 @@ class NoticeDetailSerializer(NoticeSerializer):
         help_text="The notice's text: null until opened (POST …/opened/), which is the legal "
         "receipt.",
     )
-    attachments = AttachmentSerializer(many=True)
+    attachments = MeAttachmentSerializer(many=True)
 
     def to_representation(self, notice):
         data = super().to_representation(notice)
@@ -485,15 +506,15 @@ class NoticeDetailSerializer(NoticeSerializer):
         return data
 
 
-class DocumentSerializer(serializers.Serializer):
+class MeDocumentSerializer(serializers.Serializer):
     reference = serializers.CharField()
-    kind = Coded()
+    kind = MeCoded()
     title = serializers.CharField()
     issuer = serializers.CharField()
     number = serializers.CharField()
     issued_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    status = Coded(help_text="valid, revoked or expired (checked against the status lists).")
+    status = MeCoded(help_text="valid, revoked or expired (checked against the status lists).")
     verify_url = serializers.URLField()
     token_url = serializers.URLField(help_text="The signed token (compact JWS) through this API.")
 
@@ -515,14 +536,14 @@ class DocumentSerializer(serializers.Serializer):
         }
 
 
-class AppointmentSerializer(serializers.Serializer):
+class MeAppointmentSerializer(serializers.Serializer):
     reference = serializers.CharField()
     office = serializers.CharField()
     agency = serializers.CharField()
     address = serializers.CharField(allow_blank=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    state = Coded()
+    state = MeCoded()
 
     def to_representation(self, booking):
         office = booking.office
@@ -537,7 +558,7 @@ class AppointmentSerializer(serializers.Serializer):
         }
 
 
-class PaymentDueSerializer(serializers.Serializer):
+class MePaymentDueSerializer(serializers.Serializer):
     reference = serializers.CharField()
     title = serializers.CharField()
     amount_rials = serializers.IntegerField(min_value=0)
@@ -555,13 +576,28 @@ class PaymentDueSerializer(serializers.Serializer):
 # -- views ---------------------------------------------------------------------------------------
 
 TAG = ["citizen"]
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        OpenApiParameter.QUERY,
+        description=f"Rows per page (1-{MAX_LIMIT}; default 20).",
+    ),
+    OpenApiParameter(
+        "offset",
+        {"type": "integer", "minimum": 0, "maximum": 10**6},
+        OpenApiParameter.QUERY,
+        description="Rows to skip (0-1000000).",
+    ),
+]
 
 
 class ProfileView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_profile",
         summary="The signed-in person",
-        responses={200: ProfileSerializer, **_problem_responses(401, 403, 429)},
+        responses={200: MeProfileSerializer, **_problem_responses(401, 403, 429)},
     )
     def get(self, request):
         user = request.user
@@ -617,14 +653,17 @@ class ApplicationsView(CitizenView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="me_applications_list",
+        parameters=PAGE_PARAMETERS,
         summary="My applications, newest first",
-        responses={200: ApplicationSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MeApplicationSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.applications(request.user), ApplicationSerializer)
+        return self.page(request, reads.applications(request.user), MeApplicationSerializer)
 
     @extend_schema(
         tags=TAG,
+        operation_id="me_applications_create",
         summary="Apply to a smart service",
         description=(
             "Makes one application, as the web form does (`services.engine.submit`); the smart "
@@ -642,16 +681,16 @@ class ApplicationsView(CitizenView):
                 description="1 to 80 printable ASCII characters, new for each new application.",
             )
         ],
-        request=ApplyRequest,
+        request=MeApplyRequest,
         responses={
-            201: ApplicationDetailSerializer,
+            201: MeApplicationDetailSerializer,
             **_problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
         },
     )
     def post(self, request):
         user = request.user
         key = _idempotency_key(request)
-        body = ApplyRequest(
+        body = MeApplyRequest(
             data=request.data if isinstance(request.data, dict) else {"": request.data}
         )
         body.is_valid(raise_exception=True)
@@ -717,7 +756,7 @@ class ApplicationsView(CitizenView):
         return self._answer(request, application, replayed=False)
 
     def _answer(self, request, application, *, replayed: bool) -> Response:
-        data = ApplicationDetailSerializer(application, context={"request": request}).data
+        data = MeApplicationDetailSerializer(application, context={"request": request}).data
         response = Response(data, status=201)
         response["Location"] = request.build_absolute_uri(
             reverse("citizenapi:application", args=[application.tracking_code])
@@ -730,41 +769,47 @@ class ApplicationsView(CitizenView):
 class ApplicationView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_applications_retrieve",
         summary="One of my applications, with its journey",
-        responses={200: ApplicationDetailSerializer, **_problem_responses(*ONE)},
+        responses={200: MeApplicationDetailSerializer, **_problem_responses(*ONE)},
     )
     def get(self, request, tracking_code: str):
         found = reads.application(request.user, tracking_code)
         if found is None:
             raise problems.not_found()
-        return Response(ApplicationDetailSerializer(found, context={"request": request}).data)
+        return Response(MeApplicationDetailSerializer(found, context={"request": request}).data)
 
 
 class ServicesView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_services_list",
+        parameters=PAGE_PARAMETERS,
         summary="Smart services one can apply to, with their inputs",
-        responses={200: ServiceSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MeServiceSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.services(), ServiceSerializer)
+        return self.page(request, reads.services(), MeServiceSerializer)
 
 
 class MessagesView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_messages_list",
+        parameters=PAGE_PARAMETERS,
         summary="My inbox: the window's messages, newest first",
-        responses={200: MessageSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MeMessageSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.messages(request.user), MessageSerializer)
+        return self.page(request, reads.messages(request.user), MeMessageSerializer)
 
 
 class MessageView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_messages_retrieve",
         summary="One inbox message (marked read, as on the web page)",
-        responses={200: MessageDetailSerializer, **_problem_responses(*ONE)},
+        responses={200: MeMessageDetailSerializer, **_problem_responses(*ONE)},
     )
     def get(self, request, pk: int):
         found = reads.message(request.user, pk)
@@ -775,39 +820,43 @@ class MessageView(CitizenView):
                 read_at=timezone.now()
             )
             found.read_at = timezone.now()
-        return Response(MessageDetailSerializer(found, context={"request": request}).data)
+        return Response(MeMessageDetailSerializer(found, context={"request": request}).data)
 
 
 class NoticesView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_notices_list",
+        parameters=PAGE_PARAMETERS,
         summary="My official notices (the official mailbox), newest first",
-        responses={200: NoticeSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MeNoticeSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.notices(request.user), NoticeSerializer)
+        return self.page(request, reads.notices(request.user), MeNoticeSerializer)
 
 
 class NoticeView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_notices_retrieve",
         summary="One official notice; its text only once opened",
         description=(
             "Reading this does not open the notice: its `text` and `attachments` are given "
             "once it is opened (POST …/opened/), which records the legal receipt."
         ),
-        responses={200: NoticeDetailSerializer, **_problem_responses(*ONE)},
+        responses={200: MeNoticeDetailSerializer, **_problem_responses(*ONE)},
     )
     def get(self, request, reference: str):
         found = reads.notice(request.user, reference)
         if found is None:
             raise problems.not_found()
-        return Response(NoticeDetailSerializer(found[0], context={"request": request}).data)
+        return Response(MeNoticeDetailSerializer(found[0], context={"request": request}).data)
 
 
 class NoticeOpenedView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_notices_open",
         summary="Open a notice: the official mailbox's legal receipt",
         description=(
             "Records the opening exactly as the web page's does "
@@ -816,7 +865,7 @@ class NoticeOpenedView(CitizenView):
             "Answers the notice with its text."
         ),
         request=None,
-        responses={200: NoticeDetailSerializer, **_problem_responses(*ONE)},
+        responses={200: MeNoticeDetailSerializer, **_problem_responses(*ONE)},
     )
     def post(self, request, reference: str):
         found = reads.notice(request.user, reference)
@@ -824,35 +873,39 @@ class NoticeOpenedView(CitizenView):
             raise problems.not_found()
         notice, who = found
         opened = mailbox.open_notice(notice, who)
-        return Response(NoticeDetailSerializer(opened, context={"request": request}).data)
+        return Response(MeNoticeDetailSerializer(opened, context={"request": request}).data)
 
 
 class DocumentsView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_documents_list",
+        parameters=PAGE_PARAMETERS,
         summary="My documents: every signed document I hold, with its status",
-        responses={200: DocumentSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MeDocumentSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.documents(request.user), DocumentSerializer)
+        return self.page(request, reads.documents(request.user), MeDocumentSerializer)
 
 
 class DocumentView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_documents_retrieve",
         summary="One of my documents",
-        responses={200: DocumentSerializer, **_problem_responses(*ONE)},
+        responses={200: MeDocumentSerializer, **_problem_responses(*ONE)},
     )
     def get(self, request, reference: str):
         found = reads.document(request.user, reference)
         if found is None:
             raise problems.not_found()
-        return Response(DocumentSerializer(found, context={"request": request}).data)
+        return Response(MeDocumentSerializer(found, context={"request": request}).data)
 
 
 class DocumentTokenView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_documents_token",
         summary="Download one of my documents as its signed token (compact JWS)",
         description="Verify it offline with the keys at /services/jwks.json.",
         responses={
@@ -873,34 +926,39 @@ class DocumentTokenView(CitizenView):
 class AppointmentsView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_appointments_list",
+        parameters=PAGE_PARAMETERS,
         summary="My appointments, latest first",
-        responses={200: AppointmentSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MeAppointmentSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.appointments(request.user), AppointmentSerializer)
+        return self.page(request, reads.appointments(request.user), MeAppointmentSerializer)
 
 
 class AppointmentView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_appointments_retrieve",
         summary="One of my appointments",
-        responses={200: AppointmentSerializer, **_problem_responses(*ONE)},
+        responses={200: MeAppointmentSerializer, **_problem_responses(*ONE)},
     )
     def get(self, request, reference: str):
         found = reads.appointment(request.user, reference)
         if found is None:
             raise problems.not_found()
-        return Response(AppointmentSerializer(found, context={"request": request}).data)
+        return Response(MeAppointmentSerializer(found, context={"request": request}).data)
 
 
 class PaymentsDueView(CitizenView):
     @extend_schema(
         tags=TAG,
+        operation_id="me_payments_due_list",
+        parameters=PAGE_PARAMETERS,
         summary="What I have to pay",
-        responses={200: PaymentDueSerializer(many=True), **_problem_responses(*READ)},
+        responses={200: paged(MePaymentDueSerializer), **_problem_responses(*READ)},
     )
     def get(self, request):
-        return self.page(request, reads.payments_due(request.user), PaymentDueSerializer)
+        return self.page(request, reads.payments_due(request.user), MePaymentDueSerializer)
 
 
 def not_found_anywhere(request, rest=""):
