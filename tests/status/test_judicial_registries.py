@@ -62,7 +62,8 @@ def test_an_outage_of_each_is_an_incident_with_its_start(watched):
     opened = {i.system_id for i in Incident.objects.filter(state=IncidentState.OPEN)}
     assert opened == {s.pk for s in systems.values()}
     for name in NAMES:
-        watched.control(name, mode="normal") if name in watched.processes else None
+        if name in watched.processes:
+            watched.control(name, mode="normal")
     watched.start_one(assets.NAMES[0])
     watched.control(assets.NAMES[0], mode="normal")
     monitor.probe_round()

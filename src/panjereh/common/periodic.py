@@ -74,6 +74,9 @@ DEFAULT_JOBS: dict[str, tuple[str, float | str]] = {
     "mailbox-bulk": ("panjereh.mailbox.operations.process_items", 2),
     "mailbox-serve-due": ("panjereh.mailbox.operations.serve_due", 60),
     "mailbox-callbacks": ("panjereh.mailbox.operations.send_callbacks", 5),
+    # Notices kept for people who never signed up: closed after PANJEREH_MAILBOX_HELD_DAYS,
+    # the sender told to serve on paper.
+    "mailbox-held-expire": ("panjereh.mailbox.operations.expire_held", 3600),
     # Permits (docs/portals.md): approval-based applications sent to their authority's
     # specialised portal (retries after a doubling delay), and each portal's event feed read
     # from its cursor into the applications' trace (and overruns of the legal time marked).

@@ -11,6 +11,11 @@ DEFAULTS: dict[str, Any] = {
     # opening serves). A policy of the operator: the seeds name judicial e-notification but
     # state no rule (docs/mailbox.md, The served rule).
     "DEEMED_DAYS": 10,
+    # A notice kept for a person who has not signed up (``held``) waits this many days; then
+    # it closes as not reachable electronically and the sender is told (status and callback)
+    # to serve it by other means, on paper (0: keep without end). An operator's policy: the
+    # seeds state no rule (docs/mailbox.md, "A person not signed up yet").
+    "HELD_DAYS": 30,
     # Notices (single or bulk requests) one agency may post per minute, all its systems
     # together; beyond it the API answers 429.
     "AGENCY_PER_MINUTE": 600,

@@ -543,6 +543,41 @@ def deliver_held(user) -> int:
     return delivered
 
 
+NOT_REACHABLE = "not_reachable_electronically"
+
+
+def expire_held(limit: int = 500, now: dt.datetime | None = None) -> int:
+    """The job ``mailbox-held-expire``: a notice kept (``held``) for a person who has not
+    signed up for ``HELD_DAYS`` days closes as ``failed`` with the reason
+    :data:`NOT_REACHABLE`; the sender reads it in the status and gets it by its callback, and
+    serves the notice on paper. Never made available afterwards (the agency was told to serve
+    it otherwise). How many were closed."""
+    days = int(conf.get("HELD_DAYS"))
+    if days <= 0:
+        return 0
+    now = now or timezone.now()
+    due = Notice.objects.filter(
+        state=State.HELD, created_at__lte=now - dt.timedelta(days=days)
+    ).order_by("created_at", "pk")
+    closed = 0
+    for notice in due[:limit]:
+        try:
+            with transaction.atomic():
+                MACHINE.move(
+                    notice,
+                    State.FAILED,
+                    failed_reason=NOT_REACHABLE,
+                    event={
+                        "detail": f"kept {days} days; the addressee has not signed up: "
+                        "not reachable electronically, to be served on paper"
+                    },
+                )
+        except statemachine.InvalidTransition:
+            continue  # made available meanwhile (the person signed in)
+        closed += 1
+    return closed
+
+
 # -- the legal status -----------------------------------------------------------------------
 
 
