@@ -54,7 +54,10 @@ function precache() {
     })).then(function (lists) {
       var files = {};
       lists.forEach(function (list) { list.forEach(function (f) { files[f] = true; }); });
-      return cache.addAll(Object.keys(files));
+      // Best effort: a file that cannot be fetched now is fetched when a page first uses it.
+      return Promise.all(Object.keys(files).map(function (file) {
+        return cache.add(file).catch(function () {});
+      }));
     });
   });
 }
@@ -78,7 +81,9 @@ function cacheFirst(request) {
     return cache.match(request).then(function (hit) {
       if (hit) return hit;
       return fetch(request).then(function (response) {
-        if (response.ok && response.type === "basic") cache.put(request, response.clone());
+        if (response.ok && response.type === "basic") {
+          cache.put(request, response.clone()).catch(function () {});  // e.g. storage full
+        }
         return response;
       });
     });
