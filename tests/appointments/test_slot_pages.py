@@ -143,3 +143,21 @@ def test_join_and_leave_the_waiting_list_from_the_pages(office, citizen):
     assert client.post(f"/appointments/wait/{entry.pk}/leave/").status_code == 302
     entry.refresh_from_db()
     assert entry.status == "left"
+
+
+def test_the_admin_reads_waiting_lists_and_closed_times_without_changing_them(office, citizen):
+    from tests.factories import UserFactory
+
+    slot = make_slot(office, days=3)
+    operations.hold(make_citizen(), slot)
+    operations.join_waitlist(citizen, office, slot.day)
+    operations.close_slot(operations.roles.SYSTEM, slot)
+    root = UserFactory(is_superuser=True, is_staff=True)
+    root.save()
+    admin = signed_in(root)
+    entry = WaitlistEntry.objects.get(person=citizen)
+    listing = admin.get("/admin/appointments/waitlistentry/")
+    assert listing.status_code == 200
+    assert f"/admin/appointments/waitlistentry/{entry.pk}/change/" in listing.content.decode()
+    assert admin.get("/admin/appointments/waitlistentry/add/").status_code == 403
+    assert admin.get("/admin/appointments/slot/").status_code == 200

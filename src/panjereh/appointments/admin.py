@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Booking, BookingEvent, Office, Slot
+from .models import Booking, BookingEvent, Office, Slot, WaitlistEntry
 
 
 @admin.register(Office)
@@ -25,7 +25,7 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Slot)
 class SlotAdmin(ReadOnly):
-    list_display = ("office", "starts_at", "capacity", "taken")
+    list_display = ("office", "starts_at", "capacity", "taken", "closed_at")
 
 
 @admin.register(Booking)
@@ -38,3 +38,9 @@ class BookingAdmin(ReadOnly):
 @admin.register(BookingEvent)
 class BookingEventAdmin(ReadOnly):
     list_display = ("booking", "at", "from_state", "to_state")
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnly):
+    list_display = ("office", "day", "person", "status", "created_at", "offered")
+    list_filter = ("status",)
