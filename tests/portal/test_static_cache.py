@@ -124,3 +124,17 @@ def test_web_fonts_draw_every_persian_text_of_the_interface():
         lost = {ch for ch in set(texts) if ord(ch) in full and ord(ch) not in covered}
         assert not lost, (weight, sorted(lost))
     assert {ch for ch in "پچژکگیآ۰۹،؛؟\u200c"} <= {chr(c) for c in covered}
+
+
+def test_pages_travel_compressed_to_browsers_that_accept_it(fresh_cache):
+    import gzip
+
+    client = Client()
+    plain = client.get("/")
+    assert "Content-Encoding" not in plain.headers
+    for _ in range(2):  # rendered, then from the public page cache
+        packed = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert gzip.decompress(packed.content) == plain.content
+        assert len(packed.content) < len(plain.content) / 2
