@@ -65,6 +65,7 @@ def lighthouse(name: str, url: str, out: Path, headers: dict[str, str] | None = 
         f"--only-categories={','.join(CATEGORIES)}",
         f"--chrome-flags={CHROME_FLAGS}",
         "--max-wait-for-load=60000",
+        "--disable-full-page-screenshot",
         "--quiet",
     ]
     if headers:
