@@ -278,3 +278,23 @@ def test_english_share_page_is_english(client, holder, certificate):
     client = Client()  # nobody signed in
     html = client.get(f"/en/shared/{token}/").content.decode()
     assert "Issued by" in html and certificate.agency.name_en in html
+
+
+def test_documents_page_costs_the_same_queries_for_one_or_many_certificates(client, holder):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.personal.conftest import issue_certificate
+
+    issue_certificate(holder, key="one")
+    client.force_login(holder)
+    client.get(reverse("personal:documents"))  # the session and the status list warmed
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("personal:documents")).status_code == 200
+    for key in ("two", "three", "four"):
+        issue_certificate(holder, key=key)
+    client.get(reverse("personal:documents"))  # the list is rebuilt after new documents
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(reverse("personal:documents")).content.decode()
+    assert html.count('data-kind="certificate"') == 4
+    assert len(many) == len(one), [q["sql"][:120] for q in many]
