@@ -265,19 +265,18 @@ def report(weights: dict) -> dict:
     }
 
 
-def citizen_api(base: str, env: dict, var: Path) -> dict | None:
-    """benchmarks/phone/api.py's measure(), when it is there (the citizen API's benchmark)."""
+def citizen_api(base: str, env: dict, server_pid: int) -> dict | None:
+    """benchmarks/phone/api.py's measure(), when it is there (the citizen API's benchmark):
+    its token factory makes 50 people with a certificate and inbox messages, and an access
+    token of the window's own app for each, in the served database (a child process in the
+    server's environment)."""
     if not (HERE / "api.py").exists():
         print("\nbenchmarks/phone/api.py not present: the citizen API not measured")
         return None
     import api  # benchmarks/phone/api.py
 
-    token_factory = getattr(api, "token_factory", None)
-    if token_factory is None:
-        print("\nbenchmarks/phone/api.py has no token_factory: the citizen API not measured")
-        return None
-    print("\ncitizen API (benchmarks/phone/api.py), 50 clients:")
-    return api.measure(base, token_factory, clients=50)
+    print("\ncitizen API (benchmarks/phone/api.py), 50 clients:", flush=True)
+    return api.measure(base, api.token_factory, clients=50, env=env, server_pid=server_pid)
 
 
 def main() -> None:
@@ -308,7 +307,7 @@ def main() -> None:
             f"{len(gzip.compress(html)) / KB:.1f} KB gzipped (by a proxy in front, say)"
         )
         if not args.no_api:
-            figures["api"] = citizen_api(base, env, var)
+            figures["api"] = citizen_api(base, env, server.pid)
         figures["load_after"] = load()
         print("\nload:", figures["load_after"])
         if args.json:
