@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from django.test.testcases import LiveServerThread
 
@@ -101,7 +102,9 @@ def lighthouse(name: str, url: str, out: Path, headers: dict[str, str] | None = 
 
 @pytest.fixture
 def production_server(transactional_db, tmp_path) -> Iterator[str]:
-    """The window on a free loopback port, its static files as production serves them."""
+    """The window on a free loopback port, its static files as production serves them. The
+    shared cache is emptied before and after: no page kept with the other static names."""
+    cache.clear()
     with production_static(tmp_path / "static"):
         # An in-memory SQLite test database is shared with the server's thread, as
         # pytest-django's live_server does; PostgreSQL's is opened by the thread itself.
@@ -124,3 +127,4 @@ def production_server(transactional_db, tmp_path) -> Iterator[str]:
             thread.terminate()
             for connection in shared.values():
                 connection.dec_thread_sharing()
+            cache.clear()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 
 from tests.lighthouse.conftest import Report, lighthouse
@@ -34,7 +33,9 @@ def _pages() -> list[tuple[str, str, object]]:
     """(name, path, signed-in user or None), with the data each page shows."""
     from panjereh.inbox import notify
     from panjereh.inbox.models import Message
+    from panjereh.personal import queries as personal
     from tests.factories import UserFactory
+    from tests.personal.conftest import issue_certificate
     from tests.portal.data import build_catalogue
 
     catalogue = build_catalogue()
@@ -56,11 +57,6 @@ def _pages() -> list[tuple[str, str, object]]:
         ("service", f"/services/{catalogue.birth_certificate.service_id}/", None),
         ("inbox", "/inbox/", person),
     ]
-    try:
-        from panjereh.personal import queries as personal
-        from tests.personal.conftest import issue_certificate
-    except ImportError:  # the personal app's pages not there yet
-        return pages
     issue_certificate(person, key="lighthouse")
     (document,) = personal.documents_of(person)
     pages.append(("document", f"/my/documents/{document.reference}/", person))
@@ -68,7 +64,6 @@ def _pages() -> list[tuple[str, str, object]]:
 
 
 def test_phone_pages_meet_the_lighthouse_thresholds(production_server, tmp_path):
-    cache.clear()
     reports: list[Report] = []
     for name, path, user in _pages():
         headers = _session_cookie(user) if user else None
@@ -88,4 +83,3 @@ def test_phone_pages_meet_the_lighthouse_thresholds(production_server, tmp_path)
         if r.scores[category] < least
     ]
     assert not below, "\n".join(r.line() for r in reports) + "\n" + "\n".join(below)
-    cache.clear()
