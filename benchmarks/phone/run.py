@@ -303,8 +303,8 @@ def main() -> None:
         html = urllib.request.urlopen(base + "/", timeout=60).read()  # noqa: S310 (loopback)
         figures["pages"]["html"] = {"bytes": len(html), "gzip_bytes": len(gzip.compress(html))}
         print(
-            f"  the home page's HTML: {len(html) / KB:.1f} KB as served (not compressed), "
-            f"{len(gzip.compress(html)) / KB:.1f} KB gzipped (by a proxy in front, say)"
+            f"  the home page's HTML: {len(html) / KB:.1f} KB plain, "
+            f"{len(gzip.compress(html)) / KB:.1f} KB gzipped (as browsers receive it)"
         )
         if not args.no_api:
             figures["api"] = citizen_api(base, env, server.pid)
