@@ -94,3 +94,26 @@ def test_status_lists_are_read_once_per_agency(holder):
     book = queries.StatusBook()
     held = queries.documents_of(holder, book)
     assert len(held) == 3 and book.fetched == 1
+
+
+def test_every_kind_has_a_page_and_is_shared_verified(client, holder, permit, court):
+    from django.test import Client
+    from django.urls import reverse
+
+    from panjereh.personal import operations
+
+    issue_certificate(holder)
+    make_notice(holder, court, state="served")
+    make_bill_receipt(holder, court)
+    client.force_login(holder)
+    stranger = Client()
+    for doc in queries.documents_of(holder):
+        page = client.get(reverse("personal:document", args=[doc.reference]))
+        assert page.status_code == 200, doc.kind
+        assert 'id="document-qr"' in page.content.decode()
+        _link, token = operations.create_share(holder, doc.reference, "1h")
+        shared = stranger.get(f"/shared/{token}/")
+        assert shared.status_code == 200, doc.kind
+        assert 'data-status="valid"' in shared.content.decode(), doc.kind
+        english = stranger.get(f"/en/shared/{token}/").content.decode()
+        assert doc.number in english or doc.number.replace("-", "") in english, doc.kind
