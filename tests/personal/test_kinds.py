@@ -33,15 +33,36 @@ def permit(published, holder):  # noqa: F811
     return issuing.issue(make_application(published, holder))
 
 
+def _receipt(certificate):
+    """A fee receipt of the certificate's application (``services.fees.issue_receipt``)."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from panjereh.services import fees
+
+    payment = SimpleNamespace(reference="PAY-TEST-1", amount=120000, captured_at=timezone.now())
+    return fees.issue_receipt(certificate.application, payment)
+
+
 def test_every_kind_is_listed_newest_first_with_a_verdict(holder, other, permit, court):
     certificate = issue_certificate(holder)
+    receipt = _receipt(certificate)
     notice = make_notice(holder, court, state="served")
     unread = make_notice(holder, court, state="made_available", n=2, subject="اخطاریه خوانده‌نشده")
     bill = make_bill_receipt(holder, court)
     with translation.override("en"):
         held = queries.documents_of(holder)
     kinds = {d.kind for d in held}
-    assert kinds == {"certificate", "permit", "notice", "proof_of_service", "bill_receipt"}
+    assert kinds == {
+        "certificate",
+        "permit",
+        "receipt",
+        "notice",
+        "proof_of_service",
+        "bill_receipt",
+    }
+    assert f"receipt-{receipt.number}" in {d.reference for d in held}
     refs = {d.reference for d in held}
     assert f"cert-{certificate.number}" in refs and f"permit-{permit.number}" in refs
     assert f"notice-{notice.reference}" in refs and f"proof-{notice.reference}" in refs
@@ -102,12 +123,14 @@ def test_every_kind_has_a_page_and_is_shared_verified(client, holder, permit, co
 
     from panjereh.personal import operations
 
-    issue_certificate(holder)
+    _receipt(issue_certificate(holder))
     make_notice(holder, court, state="served")
     make_bill_receipt(holder, court)
     client.force_login(holder)
     stranger = Client()
-    for doc in queries.documents_of(holder):
+    held = queries.documents_of(holder)
+    assert len({d.kind for d in held}) == 6
+    for doc in held:
         page = client.get(reverse("personal:document", args=[doc.reference]))
         assert page.status_code == 200, doc.kind
         assert 'id="document-qr"' in page.content.decode()
