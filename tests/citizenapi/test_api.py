@@ -191,3 +191,19 @@ def test_payments_due_lists_a_fee_to_pay(client, me):
     App.objects.filter(pk=app.pk).update(state="awaiting_payment", fee_rials=250_000)
     due = body(call(client, "get", "payments-due/", me.token))["results"]
     assert [(d["reference"], d["amount_rials"]) for d in due] == [(me.application, 250_000)]
+
+
+def test_a_certificate_downloads_as_the_web_pages_pdf(client, me):
+    listed = body(call(client, "get", "documents/", me.token))["results"]
+    certificate = next(d for d in listed if d["reference"] == me.document)
+    assert certificate["pdf_url"].endswith(f"/api/me/v1/documents/{me.document}/pdf/")
+    response = call(client, "get", f"documents/{me.document}/pdf/", me.token)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert (
+        b"".join(response.streaming_content if response.streaming else [response.content])[:5]
+        == b"%PDF-"
+    )
+    token = call(client, "get", f"documents/{me.document}/token/", me.token)
+    assert token["Content-Type"] == "application/jose"
+    assert token.content.count(b".") == 2

@@ -37,6 +37,7 @@ def objects(held) -> list[tuple[str, str]]:
         ("post", f"notices/{held.notice}/opened/"),
         ("get", f"documents/{held.document}/"),
         ("get", f"documents/{held.document}/token/"),
+        ("get", f"documents/{held.document}/pdf/"),
         ("get", f"appointments/{held.appointment}/"),
     ]
 
@@ -62,6 +63,7 @@ def test_another_persons_objects_answer_404_like_nothing_at_all(client, people):
         ("post", "notices/NXXXXXXXXXXX/opened/"),
         ("get", "documents/cert-NOPE/"),
         ("get", "documents/cert-NOPE/token/"),
+        ("get", "documents/cert-NOPE/pdf/"),
         ("get", "appointments/NOPE/"),
     ]
     theirs = body(call(client, "get", f"applications/{them.application}/", me.token))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -517,6 +518,9 @@ class MeDocumentSerializer(serializers.Serializer):
     status = MeCoded(help_text="valid, revoked or expired (checked against the status lists).")
     verify_url = serializers.URLField()
     token_url = serializers.URLField(help_text="The signed token (compact JWS) through this API.")
+    pdf_url = serializers.URLField(
+        allow_null=True, help_text="The PDF through this API, or null when there is none."
+    )
 
     def to_representation(self, doc):
         request = self.context["request"]
@@ -533,6 +537,9 @@ class MeDocumentSerializer(serializers.Serializer):
             "token_url": absolute(
                 request, reverse("citizenapi:document-token", args=[doc.reference])
             ),
+            "pdf_url": absolute(request, reverse("citizenapi:document-pdf", args=[doc.reference]))
+            if doc.pdf_url
+            else None,
         }
 
 
@@ -920,6 +927,36 @@ class DocumentTokenView(CitizenView):
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", found.reference)
         response = HttpResponse(found.token, content_type="application/jose")
         response["Content-Disposition"] = f'attachment; filename="{safe}.jws"'
+        return response
+
+
+class DocumentPdfView(CitizenView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="me_documents_pdf",
+        summary="Download one of my documents as a PDF, where the window makes one",
+        description=(
+            "The same PDF as the signed-in web page's download (the issuing app's own view, "
+            "which checks the holder again); 404 for a document without a PDF (`pdf_url` null)."
+        ),
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
+            **_problem_responses(*ONE),
+        },
+    )
+    def get(self, request, reference: str):
+        found = reads.document(request.user, reference)
+        if found is None or not found.pdf_url:
+            raise problems.not_found()
+        try:
+            match = resolve(urlsplit(found.pdf_url).path)
+        except Resolver404:
+            raise problems.not_found() from None
+        inner = request._request
+        inner.user = request.user  # the token's person, as the web page's signed-in one
+        response = match.func(inner, *match.args, **match.kwargs)
+        if response.status_code != 200 or response.get("Content-Type") != "application/pdf":
+            raise problems.not_found()
         return response
 
 

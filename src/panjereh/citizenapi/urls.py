@@ -21,6 +21,7 @@ urlpatterns = [
         api.DocumentTokenView.as_view(),
         name="document-token",
     ),
+    path("documents/<str:reference>/pdf/", api.DocumentPdfView.as_view(), name="document-pdf"),
     path("appointments/", api.AppointmentsView.as_view(), name="appointments"),
     path("appointments/<str:reference>/", api.AppointmentView.as_view(), name="appointment"),
     path("payments-due/", api.PaymentsDueView.as_view(), name="payments-due"),
