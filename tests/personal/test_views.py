@@ -298,3 +298,16 @@ def test_documents_page_costs_the_same_queries_for_one_or_many_certificates(clie
         html = client.get(reverse("personal:documents")).content.decode()
     assert html.count('data-kind="certificate"') == 4
     assert len(many) == len(one), [q["sql"][:120] for q in many]
+
+
+def test_holder_lists_links_and_revokes_one_from_the_list(client, holder, certificate):
+    token = _share(client, holder, certificate, "7d")
+    link = ShareLink.objects.get()
+    html = client.get(reverse("personal:shares")).content.decode()
+    assert f'id="link-{link.pk}"' in html and 'data-state="live"' in html
+    assert token not in html  # the secret is shown once, on the document's page only
+    response = client.post(reverse("personal:revoke", args=[link.pk]), {"next": "list"})
+    assert response.status_code == 302 and response["Location"] == reverse("personal:shares")
+    html = client.get(reverse("personal:shares")).content.decode()
+    assert 'data-state="revoked"' in html
+    assert Client().get(f"/shared/{token}/").status_code == 410
