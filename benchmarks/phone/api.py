@@ -153,6 +153,42 @@ def token_factory(count: int, env: dict | None = None) -> list[str]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def server_environment(base_url: str) -> dict | None:
+    """The environment (and working directory, as ``PWD``) of the process listening on
+    ``base_url``'s port, read from /proc (Linux): the caller of :func:`measure` need not pass
+    the server's settings. None when it cannot be read."""
+    from urllib.parse import urlsplit
+
+    port = urlsplit(base_url).port
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                inodes.add(fields[9])
+    if not inodes:
+        return None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if not any(os.readlink(fd) in wanted for fd in (proc / "fd").iterdir()):
+                continue
+            raw = (proc / "environ").read_bytes()
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        env = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+        env.setdefault("PANJEREH_VAR", cwd)
+        return env
+    return None
+
+
 # -- the load ---------------------------------------------------------------------------------------
 
 
@@ -165,7 +201,11 @@ def measure(
     env: dict | None = None,
     server_pid: int | None = None,
 ) -> dict:
-    """p50/p95 of each read with ``clients`` concurrent clients; figures with the goal."""
+    """p50/p95 of each read with ``clients`` concurrent clients; figures with the goal. The
+    server's environment (for the tokens) is ``env``, else read from the process listening on
+    ``base_url`` when this process has no Django settings of its own."""
+    if env is None and "DJANGO_SETTINGS_MODULE" not in os.environ:
+        env = server_environment(base_url)
     try:
         tokens = token_factory(clients, env) if env is not None else token_factory(clients)
     except Exception as exc:  # noqa: BLE001 - reported, the other benchmarks go on
