@@ -1,7 +1,9 @@
 """Make the web pages' Vazirmatn: the full fonts cut down to the characters the window writes.
 
-    .venv/bin/pip install fonttools brotli   # for this script only
     .venv/bin/python scripts/subset-fonts.py
+
+(fontTools comes with WeasyPrint and brotli, which WOFF2 needs, with whitenoise[brotli]: both
+are in the project's dependencies.)
 
 Reads src/panjereh/portal/static/portal/fonts/Vazirmatn-{Regular,Bold}.woff2 (the full fonts,
 about 50 KB each; the PDFs keep using them, since a document may print any name) and writes
