@@ -84,7 +84,7 @@ def test_home_shows_what_needs_action_first_then_applications_and_documents(
     assert _ref(certificate) in html
 
 
-def test_home_of_a_helper_says_what_acting_permits(client, holder, other):
+def test_home_of_a_helper_says_what_acting_permits(client, holder, other, certificate):
     from panjereh.identity.models import Delegation
 
     delegation = Delegation.objects.create(
@@ -103,6 +103,12 @@ def test_home_of_a_helper_says_what_acting_permits(client, holder, other):
     session.save()
     html = client.get(reverse("personal:home")).content.decode()
     assert 'id="acting-for"' in html and 'id="my-documents"' not in html
+    # The helper's own documents and sharing wait until they stop acting.
+    html = client.get(reverse("personal:documents")).content.decode()
+    assert 'id="acting-for"' in html and 'id="documents"' not in html
+    ref = f"cert-{certificate.number}"
+    client.post(reverse("personal:share", args=[ref]), {"lifetime": "1d"})
+    assert not ShareLink.objects.exists()
 
 
 # -- my documents and a document's page -----------------------------------------------------------

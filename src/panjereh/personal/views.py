@@ -37,19 +37,24 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _acting(request: HttpRequest) -> HttpResponse | None:
+    """While helping someone (identity delegation), the page that says what acting permits:
+    documents, applications and share links are the person's own, never the helper's to see."""
+    principal, delegation = audit.acting_principal(request)
+    if delegation is None:
+        return None
+    context = {"principal": principal, "delegation": delegation}
+    return _private(render(request, "personal/acting.html", context, status=200))
+
+
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.national_code and (user.is_staff or user.is_superuser):
         return redirect("admin:index")  # staff without a national code: the back office
-    principal, delegation = audit.acting_principal(request)
-    if delegation is not None:
-        return _private(
-            render(
-                request, "personal/acting.html", {"principal": principal, "delegation": delegation}
-            )
-        )
+    if (acting := _acting(request)) is not None:
+        return acting
     context = {
         "action": queries.needs_action(user),
         "applications": services_queries.latest_applications(user, LATEST),
@@ -64,6 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def documents(request: HttpRequest) -> HttpResponse:
+    if (acting := _acting(request)) is not None:
+        return acting
     held = queries.documents_of(request.user)
     page = Paginator(held, PAGE_SIZE).get_page(_page_number(request.GET.get("page")))
     return _private(
@@ -104,6 +111,8 @@ def _document_page(
 @login_required
 @require_safe
 def document(request: HttpRequest, reference: str) -> HttpResponse:
+    if (acting := _acting(request)) is not None:
+        return acting
     held = _held(request, reference)
     shared = request.GET.get("shared", "")
     new_link = ""
@@ -126,6 +135,8 @@ def document_token(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def share(request: HttpRequest, reference: str) -> HttpResponse:
+    if (acting := _acting(request)) is not None:
+        return acting  # a helper shares nothing of their own while acting for someone
     held = _held(request, reference)
     form = ShareForm(request.POST)
     if not form.is_valid():
@@ -146,6 +157,8 @@ def share(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_safe
 def shares(request: HttpRequest) -> HttpResponse:
+    if (acting := _acting(request)) is not None:
+        return acting
     links = ShareLink.objects.filter(holder=request.user)
     page = Paginator(links, PAGE_SIZE).get_page(_page_number(request.GET.get("page")))
     return _private(
