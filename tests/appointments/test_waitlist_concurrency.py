@@ -1,6 +1,7 @@
-"""The waiting list under concurrency (PostgreSQL): two places freed at once, each cancellation
-sent twice (a double click, two workers), with three people waiting: exactly two offers, to the
-first two people, one message each; no slot over its capacity."""
+"""The waiting list under concurrency (PostgreSQL): ten places freed at once, each cancellation
+sent twice (a double click, two workers: twenty threads), with fifteen people waiting: exactly
+ten offers, to the first ten people, one message each, one place each; no slot over its
+capacity."""
 
 from __future__ import annotations
 
@@ -23,19 +24,22 @@ pytestmark = [
 ]
 
 
-def test_two_places_freed_at_once_are_offered_to_two_people_exactly_once():
+FREED, WAITING = 10, 15
+
+
+def test_places_freed_at_once_are_offered_to_the_first_people_exactly_once():
     office = make_office()
-    slots = [make_slot(office, days=3, hour=9 + i) for i in range(2)]
+    slots = [make_slot(office, days=3, hour=8 + i) for i in range(FREED)]
     holders = [make_citizen() for _ in slots]
     bookings = [
         operations.confirm(person, operations.hold(person, slot))
         for person, slot in zip(holders, slots, strict=True)
     ]
-    waiting = [make_citizen() for _ in range(3)]
+    waiting = [make_citizen() for _ in range(WAITING)]
     for person in waiting:
         operations.join_waitlist(person, office, slots[0].day)
 
-    calls = [bookings[0], bookings[0], bookings[1], bookings[1]]
+    calls = [booking for booking in bookings for _twice in range(2)]
     barrier = threading.Barrier(len(calls))
     errors: list[str] = []
 
@@ -59,12 +63,14 @@ def test_two_places_freed_at_once_are_offered_to_two_people_exactly_once():
         thread.join(timeout=120)
     assert errors == []
     statuses = {e.person_id: e.status for e in WaitlistEntry.objects.all()}
-    assert [statuses[p.pk] for p in waiting] == ["offered", "offered", "waiting"]
+    assert [statuses[p.pk] for p in waiting] == ["offered"] * FREED + ["waiting"] * (
+        WAITING - FREED
+    )
     offers = Booking.objects.filter(person__in=waiting)
-    assert offers.count() == 2 and set(offers.values_list("state", flat=True)) == {State.HELD}
-    assert {b.slot_id for b in offers} == {s.pk for s in slots}
-    for person in waiting[:2]:
+    assert offers.count() == FREED and set(offers.values_list("state", flat=True)) == {State.HELD}
+    assert sorted(b.slot_id for b in offers) == sorted(s.pk for s in slots)
+    for person in waiting[:FREED]:
         assert Message.objects.filter(user=person).count() == 1
-    assert not Message.objects.filter(user=waiting[2]).exists()
+    assert not Message.objects.filter(user__in=waiting[FREED:]).exists()
     for slot in Slot.objects.filter(pk__in=[s.pk for s in slots]):
         assert slot.taken == 1 <= slot.capacity
