@@ -84,6 +84,14 @@ def test_two_people_consent_and_each_sees_the_other(
             assert p.locator("#reads li").count() == 2
             assert p.locator('#reads li[data-by-me="1"]').count() == 1
         assert StatusRead.objects.filter(credit_check=check).count() == 2
+        # And both reads in each person's "who read my data": one of their data, one for them.
+        for p in (page, other):
+            p.goto(f"{base}/exchange/my-data/")
+            rows = p.locator("#accesses tbody tr")
+            assert rows.count() == 2
+            text = p.locator("#accesses tbody").inner_text()
+            assert text.count(variant.digits(check.reference)) == 2
+            assert _("Another person's, read for you") in text and _("Yours") in text
     finally:
         ali_context.close()
         sara_context.close()
