@@ -47,7 +47,7 @@ openapi: $(VENV)/.installed
 
 ## Run every benchmark (loopback only, bounded in time); figures go in docs/benchmarks.md by hand
 bench: $(VENV)/.installed-test
-	for b in catalogue exchange identity services oversight feedback status payments permits; do $(BIN)/python benchmarks/$$b/run.py || exit 1; done
+	for b in catalogue exchange identity services oversight feedback status payments permits phone; do $(BIN)/python benchmarks/$$b/run.py || exit 1; done
 	if [ -n "$$DATABASE_URL" ] && [ -n "$$CELERY_BROKER_URL" ]; then $(BIN)/python benchmarks/mailbox/run.py || exit 1; else echo "benchmarks/mailbox: needs DATABASE_URL (PostgreSQL), REDIS_URL, CELERY_BROKER_URL; skipped"; fi
 
 clean:
