@@ -247,6 +247,14 @@ class CitizenApp:
             raise ClientError("not a JWS")
         return response.text
 
+    def download_pdf(self, reference: str) -> bytes:
+        response = self.api("GET", f"documents/{reference}/pdf/")
+        if response.status_code != 200:
+            raise ClientError(f"download {reference} as PDF: {response.status_code}")
+        if response.headers.get("Content-Type") != "application/pdf":
+            raise ClientError("not a PDF")
+        return response.content
+
 
 def jws_parts(token: str) -> tuple[dict, dict]:
     """The header and claims of a compact JWS (read, not verified)."""

@@ -140,6 +140,7 @@ def test_an_independent_client_signs_in_with_pkce_applies_reads_and_downloads(
         header, claims = independent_client.jws_parts(token)
         assert header["alg"] in ("ES256", "RS256", "EdDSA")
         assert certificates[0]["number"] in str(claims)
+        assert app.download_pdf(certificates[0]["reference"]).startswith(b"%PDF-")
 
         # Another person's objects: 404, as if they did not exist.
         for path in (
@@ -148,6 +149,7 @@ def test_an_independent_client_signs_in_with_pkce_applies_reads_and_downloads(
             f"notices/{other.notice}/",
             f"documents/{other.document}/",
             f"documents/{other.document}/token/",
+            f"documents/{other.document}/pdf/",
             f"appointments/{other.appointment}/",
         ):
             assert app.api("GET", path).status_code == 404, path
