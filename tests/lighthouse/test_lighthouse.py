@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.lighthouse.conftest import Report, lighthouse
+from tests.lighthouse.conftest import SCORES, Report, lighthouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +75,7 @@ def test_phone_pages_meet_the_lighthouse_thresholds(production_server, tmp_path)
                 report.failing["performance"] = again.failing["performance"]
                 report.metrics = again.metrics
         reports.append(report)
-    print("\nLighthouse (mobile):\n" + "\n".join(r.line() for r in reports))
+    SCORES.extend(r.line() for r in reports)
     below = [
         f"{r.name} {category} {r.scores[category]} < {least}: " + " | ".join(r.failing[category])
         for r in reports
