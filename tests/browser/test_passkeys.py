@@ -165,3 +165,90 @@ def test_a_passkey_gives_level_3_signs_in_and_gets_a_certificate(
     page.reload()
     assert page.locator("#state").get_attribute("data-state") == "issued"
     assert page.locator("#journey li[data-kind='issued']").count() == 1
+
+
+def _virtual_authenticator(context, page, *, verified: bool = True) -> None:
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": verified,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+
+
+@pytest.fixture
+def level_2_person(transactional_db):
+    from django.utils import timezone
+
+    from panjereh.identity import assurance
+    from tests.identity.conftest import make_citizen
+
+    person = make_citizen()
+    User.objects.filter(pk=person.pk).update(photo_verified_at=timezone.now())
+    person.refresh_from_db()
+    assurance.recompute(person)
+    return person
+
+
+def test_the_passkeys_page_adds_renames_and_removes_and_says_what_went_wrong(
+    browser, variant, live_server, level_2_person
+):
+    """Both variants: a device that does not verify the person is refused with the problem
+    in focus; a good one adds a passkey; it is renamed, then removed (level back to 2). A
+    browser without WebAuthn is told so in its language (without JavaScript, the <noscript>
+    text: tests/identity/test_passkeys.py)."""
+    base = live_server.url
+    assert base.startswith("http://localhost:")
+    site = base + variant.prefix
+    person = level_2_person
+
+    # A browser without WebAuthn: the button stays hidden and the page says why.
+    context = variant.signed_in_context(browser, base, person)
+    context.add_init_script("delete window.PublicKeyCredential;")
+    page = context.new_page()
+    page.goto(site + "/account/passkeys/")
+    assert page.locator("[data-passkey-unsupported]").is_visible()
+    assert not page.locator("#passkey-add").is_visible()
+    context.close()
+
+    # A device that cannot verify the person: refused, the problem shown and focused.
+    context = variant.signed_in_context(browser, base, person)
+    page = context.new_page()
+    _virtual_authenticator(context, page, verified=False)
+    page.goto(site + "/account/passkeys/")
+    page.click("#passkey-add")
+    page.wait_for_selector("[data-passkey-error]:not([hidden])")
+    assert page.evaluate("document.activeElement.hasAttribute('data-passkey-error')")
+    assert not Passkey.objects.exists()
+    context.close()
+
+    # A good device: added, renamed, removed.
+    context = variant.signed_in_context(browser, base, person)
+    page = context.new_page()
+    _virtual_authenticator(context, page)
+    page.goto(site + "/account/passkeys/")
+    page.fill("#passkey-name", "phone one")
+    page.click("#passkey-add")
+    page.wait_for_selector("#passkey-list")
+    passkey = Passkey.objects.get(user=person)
+    assert User.objects.get(pk=person.pk).assurance_level == 3
+    page.click("details[class=passkey-manage] summary >> nth=0")
+    page.fill(f"#name-{passkey.pk}", "phone two")
+    page.click(f"#rename-{passkey.pk}")
+    page.wait_for_selector("#passkey-list")
+    assert "phone two" in page.locator("#passkey-list").inner_text()
+    page.click("details[class=passkey-manage] summary >> nth=0")
+    page.click(f"#revoke-{passkey.pk}")
+    page.wait_for_selector("#no-passkeys")
+    assert User.objects.get(pk=person.pk).assurance_level == 2
+    assert variant.digits(2) in page.locator(".messages").inner_text()
+    context.close()

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from panjereh.catalogue import roles
+from panjereh.common.templatetags.persian import digits
 
 from . import passkeys
 from .forms import PasskeyNameForm
@@ -129,14 +130,15 @@ def passkey_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         _("The passkey “%(name)s” is removed: it can no longer be used to sign in.")
         % {"name": passkey.name},
     )
-    if request.user.assurance_level < 3:
+    level = passkey.user.assurance_level  # recomputed by the removal
+    if level < 3:
         messages.info(
             request,
             _(
                 "You have no passkey left, so your assurance level is now %(level)s. To add a new "
                 "passkey, do the photo check again first."
             )
-            % {"level": request.user.assurance_level},
+            % {"level": digits(level)},
         )
     return redirect("identity:passkeys")
 
