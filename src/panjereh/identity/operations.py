@@ -312,7 +312,7 @@ def confirm_registration(request) -> tuple[User, bool, str]:
         state["national_code"], state["mobile"], record, birth_date, request
     )
     request.session.pop(REG_KEY, None)
-    _sign_in(request, user, "registration+otp")
+    sign_in_as(request, user, "registration+otp")
     return user, created, state.get("next") or ""
 
 
@@ -345,7 +345,7 @@ def _switch_person(request, user: User) -> None:
         logout(request)
 
 
-def _sign_in(request, user: User, method: str) -> None:
+def sign_in_as(request, user: User, method: str) -> None:
     """Django's login (which starts the sign-on session and records the sign-in, see
     :mod:`signals`), with ``method`` recorded as how the person proved who they are."""
     _switch_person(request, user)
@@ -395,7 +395,7 @@ def awaiting_authenticator(request) -> bool:
 def _finish_sign_in(request, user: User, method: str) -> str:
     state = request.session.pop(LOGIN_KEY, {})
     ratelimit.reset(ratelimit.CODE_FAILURES, user.national_code or "")
-    _sign_in(request, user, method)
+    sign_in_as(request, user, method)
     return state.get("next") or ""
 
 

@@ -50,7 +50,7 @@ from panjereh.common import ratelimit
 
 from . import assurance, audit, conf
 from .models import AuthEvent, Passkey, User
-from .operations import IdentityError, _sign_in, require_owner
+from .operations import IdentityError, require_owner, sign_in_as
 
 REG_KEY = "panjereh_passkey_registration"
 AUTH_KEY = "panjereh_passkey_authentication"
@@ -451,7 +451,7 @@ def authenticate(request, credential: dict) -> str:
                 "add a new one."
             ),
         )
-    _sign_in(request, account, "passkey")
+    sign_in_as(request, account, "passkey")
     _prove(request, row)
     return state.get("next") or ""
 
