@@ -76,3 +76,30 @@ def make_agency_staff(agency: Agency, role: str = "admin", **fields) -> User:
     user.save()
     AgencyMembership.objects.create(user=user, agency=agency, role=role)
     return user
+
+
+def sign_in(client, user):
+    """``client`` signed in as ``user`` without the sign-in pages (tested in tests/identity):
+    Django's force_login and, for a person at level 3 or above, the session's proof that one
+    of their passkeys was used in it (a service of level 3 asks for that, not only for the
+    account's level). The passkey row is a stand-in for one added in the browser."""
+    import secrets
+
+    from panjereh.identity import passkeys
+    from panjereh.identity.models import Passkey
+
+    client.force_login(user)
+    if (user.assurance_level or 0) >= 3 and user.national_code:
+        key = Passkey.objects.filter(user=user, revoked_at__isnull=True, user_verified=True).first()
+        if key is None:
+            key = Passkey.objects.create(
+                user=user,
+                credential_id=secrets.token_urlsafe(32),
+                public_key=b"test",
+                name="test passkey",
+                user_verified=True,
+            )
+        session = client.session
+        session[passkeys.PROVED_KEY] = {"user": user.pk, "passkey": key.pk}
+        session.save()
+    return client

@@ -120,12 +120,15 @@ class Variant:
 
     def signed_in_context(self, browser, base_url: str, user):
         """A new context already signed in as ``user``: a session made by Django's test client
-        (no SMS round; sign-on itself is tested in test_sso.py), its cookie for ``base_url``."""
+        (no SMS round; sign-on itself is tested in test_sso.py), its cookie for ``base_url``; a
+        person at level 3 as if they had used their passkey in it (``tests.factories.sign_in``)."""
         from django.conf import settings
         from django.test import Client
 
+        from tests.factories import sign_in
+
         client = Client()
-        client.force_login(user)
+        sign_in(client, user)
         context = self.new_context(browser)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         context.add_cookies(

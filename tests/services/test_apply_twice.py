@@ -10,7 +10,7 @@ import pytest
 
 from panjereh.services import definitions
 from panjereh.services.models import Application, State
-from tests.factories import UserFactory
+from tests.factories import UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 URL = "/services/apply/no-criminal-record/"
@@ -24,7 +24,7 @@ def _key(page) -> str:
 def applicant(client):
     definitions.load()
     user = UserFactory(national_code="0012345679", assurance_level=3)
-    client.force_login(user)
+    sign_in(client, user)
     return user
 
 

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from panjereh.services import definitions, engine, workflow
 from panjereh.services.models import Application, JourneyEvent, State
-from tests.factories import UserFactory, make_agency_staff
+from tests.factories import UserFactory, make_agency_staff, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_double_submit_with_the_same_key_is_one_application(loaded):
 
 def test_double_post_of_the_form_is_one_application(loaded, client):
     user = person("0012345679")
-    client.force_login(user)
+    sign_in(client, user)
     key = uuid.uuid4().hex
     for _ in range(2):
         response = client.post(
@@ -97,7 +97,7 @@ def test_double_post_of_the_form_is_one_application(loaded, client):
 
 def test_a_required_input_is_required(loaded, client):
     user = person("0012345679")
-    client.force_login(user)
+    sign_in(client, user)
     response = client.post("/services/apply/no-criminal-record/", {"idempotency_key": "k"})
     assert response.status_code == 400  # the form again, the problem first, nothing stored
     assert 'class="error-summary"' in response.content.decode()
@@ -107,7 +107,7 @@ def test_a_required_input_is_required(loaded, client):
 
 def test_a_service_above_the_citizens_level_asks_for_step_up(loaded, client):
     user = person("0012345679", level=2)
-    client.force_login(user)
+    sign_in(client, user)
     response = client.get("/services/apply/no-criminal-record/")
     assert response.status_code == 302 and "/account/step-up/" in response["Location"]
     # The step-up page must know the level the service needs, not offer "you already have it".
@@ -121,11 +121,11 @@ def test_a_citizen_sees_only_their_own_applications(loaded, client):
     owner = person("0012345679")
     other = person("0023456780")
     application, _ = engine.submit(definitions.active("student-status"), owner, idempotency_key="k")
-    client.force_login(other)
+    sign_in(client, other)
     assert client.get(f"/services/a/{application.tracking_code}/").status_code == 404
     assert client.get(f"/services/a/{application.tracking_code}/status.json").status_code == 404
     assert application.tracking_code not in client.get("/services/").content.decode()
-    client.force_login(owner)
+    sign_in(client, owner)
     page = client.get(f"/services/a/{application.tracking_code}/")
     assert page.status_code == 200
     assert "درخواست ثبت شد" in page.content.decode()
@@ -147,17 +147,17 @@ def test_agency_staff_see_only_their_agencys_applications(loaded, client):
     outsider = make_agency_staff(judiciary, username="outsider")
     citizen_only = person("0023456780")
 
-    client.force_login(outsider)
+    sign_in(client, outsider)
     assert client.get(f"/services/agency/a/{application.tracking_code}/").status_code == 404
     assert application.tracking_code not in client.get("/services/agency/").content.decode()
     response = client.post(
         f"/services/agency/a/{application.tracking_code}/", {"action": "approve"}
     )
     assert response.status_code == 404
-    client.force_login(citizen_only)
+    sign_in(client, citizen_only)
     assert client.get("/services/agency/").status_code == 403
 
-    client.force_login(officer)
+    sign_in(client, officer)
     queue = client.get("/services/agency/").content.decode()
     assert application.tracking_code in queue or application.tracking_code.replace("-", "") in queue
     client.post(f"/services/agency/a/{application.tracking_code}/", {"action": "assign"})
@@ -197,5 +197,5 @@ def test_sla_overdue_flag(loaded, client, time_machine):
     workflow.transition(application, State.FETCHING)
     workflow.transition(application, State.HUMAN_REVIEW)
     officer = make_agency_staff(application.agency, username="officer2")
-    client.force_login(officer)
+    sign_in(client, officer)
     assert "overdue-flag" in client.get("/services/agency/").content.decode()

@@ -39,3 +39,13 @@ def acting_for(request):
 
     acting = businesses.acting_for(request)
     return acting.company if acting is not None else None
+
+
+def session_level(request) -> int:
+    """The assurance level the signed-in person may act at in this browser session: the
+    account's level, but not above 2 unless one of their passkeys was used in the session
+    (signing in, stepping up or adding it). Services gate on this, not on the account's level,
+    so that level 3 always means a passkey with user verification in this session."""
+    from . import passkeys
+
+    return passkeys.session_level(request)

@@ -92,8 +92,9 @@ def _apply(request: HttpRequest, definition: ServiceDefinition) -> HttpResponse:
     code = definition.code
     if not request.user.national_code:
         raise Http404
-    if request.user.assurance_level < definition.assurance_level:
-        # The step-up page shows the steps from the user's level to the service's.
+    if identity_queries.session_level(request) < definition.assurance_level:
+        # The step-up page shows the steps from the user's level to the service's (level 3:
+        # a passkey used in this session, not only held by the account).
         query = urlencode({"level": definition.assurance_level, "next": request.path})
         return redirect(f"{reverse('identity:step_up')}?{query}")
     inputs = definition.spec.get("inputs", [])
