@@ -66,6 +66,30 @@ def _sign_in(page, base: str, user, next_path: str) -> None:
     page.wait_for_url(re.compile(re.escape(next_path) + "$"))
 
 
+def _passkey_used(page, user) -> None:
+    """The session of ``page`` as if ``user`` had just used their passkey in it (the ceremony
+    itself, with Chromium's virtual authenticator, is test_passkeys.py's journey)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.factories import sign_in
+
+    cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie["value"]
+    sign_in(client, user)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "domain": cookie["domain"],
+                "path": cookie["path"],
+            }
+        ]
+    )
+
+
 def _download_and_verify(page, base: str, link_selector: str, tmp_path) -> Document:
     with page.expect_download() as download:
         # A download ends the navigation the click started; not waiting for that navigation
@@ -103,7 +127,12 @@ def test_no_criminal_record_certificate_in_the_browser(
     page, shown, lang = variant_page, SHOWN[variant.lang], variant.prefix
     base = smart.url + lang
     user = citizen(population, lambda i: clean_adult(population, i) and population.mobile(i))
-    _sign_in(page, base, user, f"{lang}/services/apply/no-criminal-record/")
+    # Level 3: signed in by SMS, the person is asked to use their passkey first.
+    _sign_in(page, base, user, f"{lang}/services/")
+    page.goto(f"{base}/services/apply/no-criminal-record/")
+    assert "/account/step-up/?level=3" in page.url
+    _passkey_used(page, user)
+    page.goto(f"{base}/services/apply/no-criminal-record/")
     assert shown["criminal record"] in page.locator("#fetched-items").inner_text()
     page.fill("#id_purpose", "سازمان اداری و استخدامی")
     page.click("#apply-submit")
