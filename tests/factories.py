@@ -103,3 +103,42 @@ def sign_in(client, user):
         session[passkeys.PROVED_KEY] = {"user": user.pk, "passkey": key.pk}
         session.save()
     return client
+
+
+def issue_certificate(user, key: str | None = None):
+    """A no-criminal-record certificate issued to ``user`` by the services engine's own issuing
+    step, with the data the registries would have returned (the engine's path through real
+    registry processes is tested in tests/services/test_engine.py). Returns the Document."""
+    import uuid
+
+    from panjereh.services import definitions, engine, workflow
+    from panjereh.services.models import Document, FetchedData, State
+
+    definitions.load()
+    application, _ = engine.submit(
+        definitions.active("no-criminal-record"),
+        user,
+        idempotency_key=key or uuid.uuid4().hex,
+        inputs={"purpose": "بانک ملی"},
+    )
+    FetchedData.objects.create(
+        application=application,
+        name="identity",
+        record={
+            "first_name": user.first_name or "مریم",
+            "last_name": user.last_name or "کریمی",
+            "father_name": "علی",
+            "birth_date": "1990-01-02",
+            "birth_date_jalali": "1368-10-12",
+            "alive": True,
+        },
+    )
+    FetchedData.objects.create(
+        application=application, name="criminal", record={"has_record": False, "convictions": []}
+    )
+    workflow.transition(application, State.FETCHING)
+    workflow.transition(application, State.DECIDING)
+    engine.advance(application.pk)
+    application.refresh_from_db()
+    assert application.state == State.ISSUED, application.state
+    return Document.objects.get(application=application)

@@ -14,8 +14,7 @@ import pytest
 from django.utils import timezone
 
 from panjereh.personal.models import ShareLink
-from tests.factories import UserFactory
-from tests.personal.conftest import issue_certificate
+from tests.factories import UserFactory, issue_certificate
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 

@@ -20,48 +20,13 @@ from django.utils import timezone, translation
 from panjereh.common import jalali
 from panjereh.inbox import notify
 from panjereh.personal import queries as personal
+from tests.factories import issue_certificate
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SUBJECT = {"fa": "ابلاغ رأی شورای حل اختلاف", "en": "Decision of the dispute council"}
-
-
-def issue_certificate(user):
-    """A no-criminal-record certificate issued to ``user`` by the engine's own issuing step,
-    with the data the registries would have returned (their processes are not needed here)."""
-    from panjereh.services import definitions, engine, workflow
-    from panjereh.services.models import Application, FetchedData, State
-
-    definitions.load()
-    application, _ = engine.submit(
-        definitions.active("no-criminal-record"),
-        user,
-        idempotency_key="pwa",
-        inputs={"purpose": "بانک ملی"},
-    )
-    FetchedData.objects.create(
-        application=application,
-        name="identity",
-        record={
-            "first_name": "مریم",
-            "last_name": "کریمی",
-            "father_name": "علی",
-            "birth_date": "1990-01-02",
-            "birth_date_jalali": "1368-10-12",
-            "alive": True,
-        },
-    )
-    FetchedData.objects.create(
-        application=application, name="criminal", record={"has_record": False, "convictions": []}
-    )
-    workflow.transition(application, State.FETCHING)
-    workflow.transition(application, State.DECIDING)
-    engine.advance(application.pk)
-    application = Application.objects.get(pk=application.pk)
-    assert application.state == State.ISSUED, application.state
-    return application
 
 
 @pytest.fixture
@@ -105,7 +70,7 @@ def test_install_then_read_the_inbox_and_applications_offline(
     from tests.factories import UserFactory
 
     user = person
-    application = issue_certificate(user)
+    application = issue_certificate(user).application
     message = Message.objects.get(user=user, dedupe_key="pwa-notice")
     with translation.override(variant.lang):
         (document,) = personal.documents_of(user)

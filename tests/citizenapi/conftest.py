@@ -22,7 +22,7 @@ from panjereh.identity import registry_checks
 from panjereh.mailbox import operations as mailbox
 from tests.appointments.conftest import make_office, make_slot
 from tests.appointments.conftest import national_code as new_national_code
-from tests.factories import UserFactory, make_agency
+from tests.factories import UserFactory, issue_certificate, make_agency
 
 API = "/api/me/v1/"
 
@@ -122,42 +122,6 @@ def send_notice(agency, user, civil: FakeCivil, subject: str = "احضاریه �
         digest=mailbox.request_hash(data),
     )
     return notice.reference
-
-
-def issue_certificate(user, key: str | None = None):
-    """A no-criminal-record certificate issued to ``user`` by the engine's own issuing step,
-    with the data a registry would have returned."""
-    from panjereh.services import definitions, engine, workflow
-    from panjereh.services.models import Document, FetchedData, State
-
-    definitions.load()
-    application, _ = engine.submit(
-        definitions.active("no-criminal-record"),
-        user,
-        idempotency_key=key or uuid.uuid4().hex,
-        inputs={"purpose": "بانک ملی"},
-    )
-    FetchedData.objects.create(
-        application=application,
-        name="identity",
-        record={
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "father_name": "علی",
-            "birth_date": "1990-01-02",
-            "birth_date_jalali": "1368-10-12",
-            "alive": True,
-        },
-    )
-    FetchedData.objects.create(
-        application=application, name="criminal", record={"has_record": False, "convictions": []}
-    )
-    workflow.transition(application, State.FETCHING)
-    workflow.transition(application, State.DECIDING)
-    engine.advance(application.pk)
-    application.refresh_from_db()
-    assert application.state == State.ISSUED, application.state
-    return Document.objects.get(application=application)
 
 
 def holdings(user, application, civil: FakeCivil) -> Holdings:

@@ -56,6 +56,7 @@ def test_another_persons_objects_answer_404_like_nothing_at_all(client, people):
         assert response.status_code == 404, path
         assert response["Content-Type"] == "application/problem+json"
         assert body(response)["code"] == "not_found"
+    # Well-formed references that name nothing: the same answer as another person's object.
     missing = [
         ("get", "applications/999999-00000000/"),
         ("get", "messages/999999999/"),

@@ -34,8 +34,7 @@ def _pages() -> list[tuple[str, str, object]]:
     from panjereh.inbox import notify
     from panjereh.inbox.models import Message
     from panjereh.personal import queries as personal
-    from tests.factories import UserFactory
-    from tests.personal.conftest import issue_certificate
+    from tests.factories import UserFactory, issue_certificate
     from tests.portal.data import build_catalogue
 
     catalogue = build_catalogue()

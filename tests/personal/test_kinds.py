@@ -12,11 +12,11 @@ from django.utils import translation
 from panjereh.catalogue import roles
 from panjereh.permits import holding
 from panjereh.personal import queries, verifying
-from tests.factories import make_agency
+from tests.factories import issue_certificate, make_agency
 from tests.permits.conftest import agency, authority, published, removed  # noqa: F401
 from tests.permits.issued_support import make_application
 
-from .conftest import issue_certificate, make_bill_receipt, make_notice
+from .conftest import make_bill_receipt, make_notice
 
 pytestmark = pytest.mark.django_db
 

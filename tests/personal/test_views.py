@@ -290,7 +290,7 @@ def test_documents_page_costs_the_same_queries_for_one_or_many_certificates(clie
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.personal.conftest import issue_certificate
+    from tests.factories import issue_certificate
 
     issue_certificate(holder, key="one")
     client.force_login(holder)

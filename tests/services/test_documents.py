@@ -9,9 +9,9 @@ import json
 import pytest
 from django.core.management import call_command
 
-from panjereh.services import definitions, documents, engine, keys, workflow
-from panjereh.services.models import Application, Document, FetchedData, State
-from tests.factories import UserFactory, make_agency, make_agency_staff
+from panjereh.services import documents, engine, keys
+from panjereh.services.models import Application, Document, State
+from tests.factories import UserFactory, issue_certificate, make_agency, make_agency_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -24,35 +24,8 @@ def _b64(data: bytes) -> str:
 def issued():
     """An application carried to issuing with data as the exchange would have returned it
     (the engine's own path through real registries is tested in test_engine)."""
-    definitions.load()
     user = UserFactory(national_code="0012345679", is_staff=False, assurance_level=3)
-    application, _ = engine.submit(
-        definitions.active("no-criminal-record"),
-        user,
-        idempotency_key="k",
-        inputs={"purpose": "بانک ملی"},
-    )
-    FetchedData.objects.create(
-        application=application,
-        name="identity",
-        record={
-            "first_name": "مریم",
-            "last_name": "کریمی",
-            "father_name": "علی",
-            "birth_date": "1990-01-02",
-            "birth_date_jalali": "1368-10-12",
-            "alive": True,
-        },
-    )
-    FetchedData.objects.create(
-        application=application, name="criminal", record={"has_record": False, "convictions": []}
-    )
-    workflow.transition(application, State.FETCHING)
-    workflow.transition(application, State.DECIDING)
-    engine.advance(application.pk)
-    application.refresh_from_db()
-    assert application.state == State.ISSUED
-    return Document.objects.get(application=application)
+    return issue_certificate(user, key="k")
 
 
 def test_issued_once_and_valid(issued):

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from panjereh.catalogue import roles
 from panjereh.common import jalali
+from panjereh.common.forms import JalaliDateField
 from panjereh.common.persian import to_latin_digits
 
 from . import operations, queries
@@ -264,24 +265,18 @@ def leave_wait(request: HttpRequest, pk: int) -> HttpResponse:
 
 class DayForm(forms.Form):
     office = forms.ChoiceField(label=gettext_lazy("Office"))
-    day = forms.CharField(
-        label=gettext_lazy("Day"),
-        max_length=20,
-        help_text=gettext_lazy("A Jalali date, for example 1405/09/17."),
+    day = JalaliDateField(
+        label=gettext_lazy("Day"), help_text=gettext_lazy("A Jalali date, for example 1405/09/17.")
     )
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["office"].choices = [(o.code, o.name_fa) for o in offices]
 
-    def clean_day(self) -> dt.date:
-        try:
-            return jalali.to_gregorian(self.cleaned_data["day"])
-        except jalali.InvalidJalaliDate as exc:
-            raise ValidationError(_("Enter a real Jalali date, for example 1405/09/17.")) from exc
-
 
 def _staff_offices(user):
+    """Offices whose day lists and times the user may see: their agencies' (staff of any
+    role)."""
     rows = Office.objects.select_related("agency").order_by("name_fa")
     if user.is_superuser:
         return list(rows)
@@ -349,10 +344,8 @@ class HourField(forms.TimeField):
 
 
 class AddSlotsForm(forms.Form):
-    day = forms.CharField(
-        label=gettext_lazy("Day"),
-        max_length=20,
-        help_text=gettext_lazy("A Jalali date, for example 1405/09/17."),
+    day = JalaliDateField(
+        label=gettext_lazy("Day"), help_text=gettext_lazy("A Jalali date, for example 1405/09/17.")
     )
     start = HourField(
         label=gettext_lazy("First time begins"),
@@ -369,20 +362,6 @@ class AddSlotsForm(forms.Form):
         label=gettext_lazy("Places in each time"), min_value=1, max_value=operations.MAX_CAPACITY
     )
 
-    def clean_day(self) -> dt.date:
-        try:
-            return jalali.to_gregorian(self.cleaned_data["day"])
-        except jalali.InvalidJalaliDate as exc:
-            raise ValidationError(_("Enter a real Jalali date, for example 1405/09/17.")) from exc
-
-
-def _slot_offices(user):
-    """Offices whose times the user may see: their agencies' (staff of any role)."""
-    rows = Office.objects.select_related("agency").order_by("name_fa")
-    if user.is_superuser:
-        return list(rows)
-    return list(rows.filter(agency_id__in=roles.agencies_for(user, roles.READ)))
-
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -390,7 +369,7 @@ def slots(request: HttpRequest) -> HttpResponse:
     """An office's days and times: add times with their places, change a time's places, close
     or reopen a time. Writes are the operations' (``roles.APPOINTMENTS`` of the office's
     agency); viewers see the page without its forms."""
-    offices = _slot_offices(request.user)
+    offices = _staff_offices(request.user)
     if not offices:
         raise roles.NotPermitted()
     data = request.POST if request.method == "POST" else request.GET

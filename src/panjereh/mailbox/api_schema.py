@@ -3,8 +3,8 @@
 The API's views are plain Django views (``api.py``): they authenticate as the exchange gateway
 does and answer JSON themselves, so their behaviour is exactly what ``tests/mailbox/test_api.py``
 tests. drf-spectacular describes only Django REST framework views; each mailbox view is
-therefore paired here with a *description class* (an ``APIView`` that is never dispatched: the
-URL still calls the plain view) whose ``extend_schema`` gives the request and answer bodies,
+therefore paired here with a *description class* (an ``APIView`` whose methods only hand the
+request to the plain view; the URL calls the plain view itself) whose ``extend_schema`` gives the request and answer bodies,
 headers, errors and the security scheme. :func:`documented` attaches the class to the view
 the way ``APIView.as_view()`` does (``view.cls``), which is all the schema generator reads.
 
@@ -32,6 +32,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from . import api
 from .models import Batch, State
 
 TAG = "mailbox"
@@ -280,7 +281,8 @@ BATCH_REFERENCE = OpenApiParameter(
 
 
 class _Description(APIView):
-    """Never dispatched: described, not served (the URL calls the plain view)."""
+    """Described, not served: the URL calls the plain view in ``api`` directly; each method
+    here hands a request to that same view, so the class cannot answer differently."""
 
     authentication_classes = [ExchangeMemberAuthentication]
     permission_classes: list = []
@@ -325,8 +327,8 @@ class NoticesDescription(_Description):
             )
         ],
     )
-    def post(self, request):  # pragma: no cover - described, never dispatched
-        raise NotImplementedError
+    def post(self, request):  # pragma: no cover - the URL calls the plain view
+        return api.notices(request._request)
 
 
 class NoticeDescription(_Description):
@@ -345,8 +347,8 @@ class NoticeDescription(_Description):
             404: _error("not_found: no notice of the caller's agency with this id."),
         },
     )
-    def get(self, request, reference):  # pragma: no cover - described, never dispatched
-        raise NotImplementedError
+    def get(self, request, reference):  # pragma: no cover - the URL calls the plain view
+        return api.notice(request._request, reference)
 
 
 class ProofDescription(_Description):
@@ -387,8 +389,8 @@ class ProofDescription(_Description):
             },
         },
     )
-    def get(self, request, reference):  # pragma: no cover - described, never dispatched
-        raise NotImplementedError
+    def get(self, request, reference):  # pragma: no cover - the URL calls the plain view
+        return api.proof(request._request, reference)
 
 
 class BatchesDescription(_Description):
@@ -414,8 +416,8 @@ class BatchesDescription(_Description):
             413: _error_or_refused("request_too_large or attachment_too_large; nothing queued."),
         },
     )
-    def post(self, request):  # pragma: no cover - described, never dispatched
-        raise NotImplementedError
+    def post(self, request):  # pragma: no cover - the URL calls the plain view
+        return api.batches(request._request)
 
 
 class BatchDescription(_Description):
@@ -430,8 +432,8 @@ class BatchDescription(_Description):
             404: _error("not_found: no bulk send of the caller's agency with this id."),
         },
     )
-    def get(self, request, reference):  # pragma: no cover - described, never dispatched
-        raise NotImplementedError
+    def get(self, request, reference):  # pragma: no cover - the URL calls the plain view
+        return api.batch(request._request, reference)
 
 
 def documented(view: Callable[..., Any], description: type[APIView]) -> Callable[..., Any]:
