@@ -42,6 +42,22 @@ def test_one_message_per_event_and_its_alerts(settings, tmp_path, mailoutbox):
     assert email.to == ["a@example.org"] and email.subject == "اطلاعیه رسمی"
 
 
+def test_the_sms_has_one_full_stop_after_a_subject_that_ends_with_one(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    user = UserFactory(national_code="0012345679", mobile="09121112233")
+    notify.post(
+        user,
+        kind=Message.Kind.NOTICE,
+        dedupe_key="stop",
+        subject_fa="گواهی شما صادر شد.",
+        subject_en="Your certificate has been issued.",
+        body_fa="متن",
+    )
+    notify.deliver_pending()
+    (sms,) = messaging.sent_sms("09121112233")
+    assert sms["text"] == "پنجره ملی: گواهی شما صادر شد. صندوق پیام خود را ببینید."
+
+
 def test_a_failing_backend_is_retried_then_marked_failed(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.PANJEREH_SMS_PROVIDER = "tests.broken_sms"

@@ -166,7 +166,9 @@ def deliver_pending(limit: int = 50) -> int:
         if not claimed:
             continue
         message = delivery.message
-        text = f"پنجره ملی: {message.subject_fa}. صندوق پیام خود را ببینید."
+        # One full stop after the subject, whether or not the subject ends with its own.
+        subject = message.subject_fa.rstrip(" .")
+        text = f"پنجره ملی: {subject}. صندوق پیام خود را ببینید."
         try:
             if delivery.channel == Delivery.Channel.SMS:
                 messaging.send_sms(delivery.address, text, reference=f"inbox:{delivery.pk}")

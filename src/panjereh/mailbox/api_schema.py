@@ -281,8 +281,9 @@ BATCH_REFERENCE = OpenApiParameter(
 
 
 class _Description(APIView):
-    """Described, not served: the URL calls the plain view in ``api`` directly; each method
-    here hands a request to that same view, so the class cannot answer differently."""
+    # Described, not served: the URL calls the plain view in ``api`` directly; each method here
+    # hands a request to that same view, so the class cannot answer differently. (No docstring:
+    # drf-spectacular would print it as the description of operations that give none.)
 
     authentication_classes = [ExchangeMemberAuthentication]
     permission_classes: list = []
